@@ -1,0 +1,50 @@
+# `make` builds build/trailhound; `make test` builds and runs the whole suite: the plain
+# build, the same tests under ASan+UBSan, and a short run of every fuzz target.
+JOBS ?= $(shell nproc)
+CMAKE ?= cmake
+CIS41 := { ($$.errorCode ="*UnauthorizedOperation") || ($$.errorCode ="AccessDenied*") && ($$.sourceIPAddress!="delivery.logs.amazonaws.com") && ($$.eventName!="HeadBucket") }
+
+.PHONY: all build test test-plain test-sanitize test-fuzz demo fuzz format clean
+
+all: build
+
+build:
+	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	$(CMAKE) --build build -j $(JOBS)
+
+build/trailhound: build
+
+test: test-plain test-sanitize test-fuzz
+
+test-plain: build
+	cd build && ctest --output-on-failure -j $(JOBS)
+
+test-sanitize:
+	$(CMAKE) -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DTRAILHOUND_SANITIZE=ON -DCMAKE_C_COMPILER=clang >/dev/null
+	$(CMAKE) --build build-sanitize -j $(JOBS)
+	cd build-sanitize && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+test-fuzz:
+	$(CMAKE) -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DTRAILHOUND_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null
+	$(CMAKE) --build build-fuzz -j $(JOBS)
+	cd build-fuzz && ctest --output-on-failure
+
+# The quickstart: the CIS 4.1 pattern over CloudTrail events shipped in samples/; jq
+# shortens each match (trailhound prints whole events) to who did what.
+demo: build
+	@echo '$$ build/trailhound test-pattern <CIS 4.1 pattern> < samples/cloudtrail-events.jsonl'
+	@./build/trailhound test-pattern '$(CIS41)' < samples/cloudtrail-events.jsonl | \
+	  jq -c '.matches[] | {eventNumber} + (.eventMessage | fromjson | {eventTime, eventName, errorCode, user: .userIdentity.arn})'
+
+# A long fuzz run that grows the committed corpus: make fuzz SECONDS=600
+SECONDS ?= 600
+fuzz:
+	$(CMAKE) -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DTRAILHOUND_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null
+	$(CMAKE) --build build-fuzz -j $(JOBS)
+	./build-fuzz/fuzz/fuzz_pattern -max_total_time=$(SECONDS) -max_len=2048 fuzz/corpus/pattern
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-sanitize build-fuzz

@@ -1,0 +1,51 @@
+/* libFuzzer target: compile a filter pattern and evaluate it. The input is the pattern,
+ * a NUL byte, then one event message; without a NUL the input is only a pattern, tested
+ * against a fixed CloudTrail-like event. */
+#include "events/event.h"
+#include "patterns/pattern.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+static const char default_event[] =
+    "{\"eventName\":\"GetObject\",\"errorCode\":\"AccessDenied\",\"a\":[1,{\"b\":null}],"
+    "\"sourceIPAddress\":\"203.0.113.5\",\"n\":-1.5e3,\"t\":true}";
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *text = (const char *)data;
+    const char *separator = memchr(text, '\0', size);
+    size_t pattern_length = separator ? (size_t)(separator - text) : size;
+    const char *message = separator ? separator + 1 : default_event;
+    size_t message_length = separator ? size - pattern_length - 1 : sizeof default_event - 1;
+
+    struct pattern_error error;
+    struct pattern *pattern = pattern_compile(text, pattern_length, &error);
+    if (!pattern) {
+        if (error.message[0] == '\0')
+            __builtin_trap(); /* every failure must say why */
+        return 0;
+    }
+    struct event_extractor *extractor = event_extractor_create();
+    struct pattern_match *match = pattern_match_create();
+    size_t selector_count;
+    const struct selector *selectors = pattern_selectors(pattern, &selector_count);
+    struct event event = event_from_text(message, message_length);
+    event_extract_json(extractor, message, message_length, selectors, selector_count, &event, NULL);
+    if (pattern_evaluate(pattern, &event, match)) {
+        size_t touched = 0;
+        for (size_t i = 0; i < pattern_match_field_count(match); i++) {
+            const struct pattern_field *field = pattern_match_field(match, i);
+            touched += strlen(field->name);
+            for (size_t j = 0; j < field->value_length; j++)
+                touched += (unsigned char)field->value[j];
+        }
+        if (touched == SIZE_MAX)
+            __builtin_trap();
+    }
+    pattern_match_free(match);
+    event_extractor_free(extractor);
+    pattern_free(pattern);
+    return 0;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package trailhound's build, tests and fuzzers need.
+# Idempotent; run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  clang libclang-rt-14-dev clang-format   # libFuzzer and sanitizer runtimes; apt only recommends libclang-rt
+  libdeflate-dev zlib1g-dev               # gzip
+  libcurl4-openssl-dev                    # HTTP, SMTP, SigV4
+  libsqlite3-dev sqlite3                  # the embedded store
+  libpcre2-dev                            # the regex dialect, translated and JIT-compiled
+  libyaml-dev                             # configuration files
+  libjansson-dev                          # control-plane JSON
+  libmicrohttpd-dev                       # the HTTP API
+  libssl-dev                              # HMAC, signatures
+  librdkafka-dev                          # scale-out
+  libcmocka-dev                           # unit tests
+  jq                                      # benchmark peer
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "setup: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"

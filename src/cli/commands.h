@@ -1,0 +1,10 @@
+/* cli: the subcommands of the trailhound binary. Each takes its own argv (argv[0] is the
+ * command name) and returns the process exit status. */
+#ifndef TRAILHOUND_CLI_COMMANDS_H
+#define TRAILHOUND_CLI_COMMANDS_H
+
+#define TRAILHOUND_VERSION "0.1.0"
+
+int test_pattern_command(int argc, char **argv);
+
+#endif

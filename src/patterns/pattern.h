@@ -1,0 +1,70 @@
+/* patterns: CloudWatch Logs filter patterns, compiled once and evaluated many times.
+ *
+ * The language is AWS's (../shared/spec/filter-patterns.md): term patterns, `%regex%`,
+ * JSON patterns `{ ... }` and space-delimited patterns `[ ... ]`. A compiled pattern
+ * lists the JSON selectors it reads; the caller resolves them for each event (see
+ * events/event.h) and calls pattern_evaluate. Where AWS's behaviour is unknown, the
+ * choice made is in docs/filter-pattern-decisions.md. */
+#ifndef TRAILHOUND_PATTERNS_PATTERN_H
+#define TRAILHOUND_PATTERNS_PATTERN_H
+
+#include "events/event.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* AWS's limits (spec §8). */
+#define PATTERN_MAX_CHARACTERS 1024
+#define PATTERN_MAX_REGEXES 2            /* per JSON or space-delimited pattern */
+#define PATTERN_MAX_WILDCARD_SELECTORS 3 /* selectors with a wildcard, per pattern */
+/* Our own limit: parentheses nested deeper than this are refused. */
+#define PATTERN_MAX_NESTING 64
+
+enum pattern_kind {
+    PATTERN_MATCH_ALL,       /* empty, blank, or only quoted blanks */
+    PATTERN_TERMS,           /* ERROR ?WARN -DEBUG "quoted phrase" */
+    PATTERN_REGEX,           /* %regex% */
+    PATTERN_JSON,            /* { $.selector = value && ... } */
+    PATTERN_SPACE_DELIMITED, /* [ip, user, ..., status_code = 4*, bytes] */
+};
+
+struct pattern_error {
+    size_t column; /* 1-based, in characters, where the problem is */
+    char message[200];
+};
+
+struct pattern;
+
+/* Compile `text` (length bytes, UTF-8). Returns NULL with `error` filled when the
+ * pattern is invalid (or memory runs out: column 0). */
+struct pattern *pattern_compile(const char *text, size_t length, struct pattern_error *error);
+void pattern_free(struct pattern *pattern);
+
+enum pattern_kind pattern_kind(const struct pattern *pattern);
+
+/* The JSON selectors the pattern reads, each listed once; the event handed to
+ * pattern_evaluate carries one selection per selector in this order. */
+const struct selector *pattern_selectors(const struct pattern *pattern, size_t *count);
+
+/* A value a space-delimited pattern extracted: "$status_code" or "$7" (unnamed fields
+ * are numbered from 1 by their position in the event). */
+struct pattern_field {
+    const char *name; /* NUL-terminated, with the leading '$' */
+    const char *value;
+    size_t value_length;
+};
+
+/* Per-thread scratch for evaluation, and the fields extracted by the last match. */
+struct pattern_match;
+struct pattern_match *pattern_match_create(void);
+void pattern_match_free(struct pattern_match *match);
+size_t pattern_match_field_count(const struct pattern_match *match);
+const struct pattern_field *pattern_match_field(const struct pattern_match *match, size_t index);
+
+/* Does the event match? `match` receives the extracted fields (none for term, regex and
+ * JSON patterns, as TestMetricFilter returns). Not thread-safe on one pattern: regexes
+ * reuse their match blocks; compile a pattern per thread. */
+bool pattern_evaluate(struct pattern *pattern, const struct event *event,
+                      struct pattern_match *match);
+
+#endif
