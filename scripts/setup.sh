@@ -16,7 +16,10 @@ packages=(
   libssl-dev                              # HMAC, signatures
   librdkafka-dev                          # scale-out
   libcmocka-dev                           # unit tests
-  jq                                      # benchmark peer
+  jq                                      # tests and benchmark peer
+  python3                                 # test oracle and benchmark peer
+  time                                    # peak RSS in the benchmark
+  libdeflate-tools                        # libdeflate-gunzip, the gzip benchmark peer
 )
 
 missing=()

@@ -6,5 +6,6 @@
 #define TRAILHOUND_VERSION "0.1.0"
 
 int test_pattern_command(int argc, char **argv);
+int scan_command(int argc, char **argv);
 
 #endif

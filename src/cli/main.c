@@ -9,6 +9,7 @@ static const struct command {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    {"scan", scan_command, "scan CloudTrail logs once and report what the filters matched"},
     {"test-pattern", test_pattern_command,
      "test a filter pattern against events (like aws logs test-metric-filter)"},
 };

@@ -93,6 +93,9 @@ bool event_extract_json(struct event_extractor *extractor, const char *message,
                         size_t message_length, const struct selector *selectors,
                         size_t selector_count, struct event *out, struct event_json_error *error);
 
+/* Do two selectors name the same path? ($.a.b and $.['a'].b do.) */
+bool selector_equal(const struct selector *a, const struct selector *b);
+
 /* An event that is only raw text (for patterns that read no selectors). */
 struct event event_from_text(const char *message, size_t message_length);
 

@@ -46,6 +46,29 @@ enum pattern_kind pattern_kind(const struct pattern *pattern);
  * pattern_evaluate carries one selection per selector in this order. */
 const struct selector *pattern_selectors(const struct pattern *pattern, size_t *count);
 
+/* Compiles a JSON selector on its own, such as a metric value or dimension reference
+ * ("$.bytes"); the result is a pattern whose only selector (pattern_selectors) is it.
+ * Returns NULL with `error` filled when `reference` is not exactly one selector. */
+struct pattern *pattern_compile_reference(const char *reference, struct pattern_error *error);
+
+/* A pre-test for the hot path: what the raw bytes of every JSON message the pattern can
+ * match must contain, provided the message has no \u escape (an escape can spell a letter
+ * without writing it). The answer is a conjunction of clauses: for every clause, at least
+ * one of its literals appears. Returns false when nothing is required (NOT EXISTS,
+ * match-all, regex, space-delimited and exclusion-only patterns). On true the caller owns
+ * *clauses and frees it with pattern_literal_clauses_free. */
+struct pattern_literal {
+    char *text;
+    size_t length;
+};
+struct pattern_literal_clause {
+    struct pattern_literal *literals;
+    size_t count;
+};
+bool pattern_required_literals(const struct pattern *pattern,
+                               struct pattern_literal_clause **clauses, size_t *count);
+void pattern_literal_clauses_free(struct pattern_literal_clause *clauses, size_t count);
+
 /* A value a space-delimited pattern extracted: "$status_code" or "$7" (unnamed fields
  * are numbered from 1 by their position in the event). */
 struct pattern_field {

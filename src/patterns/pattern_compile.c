@@ -447,3 +447,28 @@ const struct selector *pattern_selectors(const struct pattern *pattern, size_t *
     *count = pattern->selector_count;
     return pattern->selectors;
 }
+
+struct pattern *pattern_compile_reference(const char *reference, struct pattern_error *error)
+{
+    /* A NOT EXISTS condition reads the selector without constraining it. */
+    static const char prefix[] = "{ ", suffix[] = " NOT EXISTS }";
+    size_t length = strlen(reference);
+    char *text = malloc(sizeof prefix + length + sizeof suffix);
+    if (!text) {
+        error->column = 0;
+        snprintf(error->message, sizeof error->message, "out of memory");
+        return NULL;
+    }
+    sprintf(text, "%s%s%s", prefix, reference, suffix);
+    struct pattern *pattern = pattern_compile(text, strlen(text), error);
+    free(text);
+    bool single = pattern && pattern->condition_count == 1 && pattern->selector_count == 1;
+    if (!single) {
+        pattern_free(pattern);
+        error->column = 1;
+        snprintf(error->message, sizeof error->message, "'%s' is not a selector such as $.field",
+                 reference);
+        return NULL;
+    }
+    return pattern;
+}

@@ -127,18 +127,6 @@ static bool selector_read_member(struct pattern_parser *parser, struct selector_
     return selector_add_step(parser, builder, step, offset);
 }
 
-static bool steps_equal(const struct selector_step *a, const struct selector_step *b, size_t count)
-{
-    for (size_t i = 0; i < count; i++) {
-        if (a[i].kind != b[i].kind || a[i].index != b[i].index ||
-            a[i].name_length != b[i].name_length)
-            return false;
-        if (a[i].name_length && memcmp(a[i].name, b[i].name, a[i].name_length) != 0)
-            return false;
-    }
-    return true;
-}
-
 /* Stores the selector once; equal paths share one index so readers resolve them once. */
 static bool selector_store(struct json_parse_state *state, struct selector_builder *builder,
                            size_t start, size_t *index)
@@ -146,9 +134,8 @@ static bool selector_store(struct json_parse_state *state, struct selector_build
     struct pattern_parser *parser = state->parser;
     struct pattern *pattern = parser->pattern;
     for (size_t i = 0; i < pattern->selector_count; i++) {
-        const struct selector *existing = &pattern->selectors[i];
-        if (existing->step_count == builder->count &&
-            steps_equal(existing->steps, builder->steps, builder->count)) {
+        struct selector candidate = {builder->steps, builder->count, NULL};
+        if (selector_equal(&pattern->selectors[i], &candidate)) {
             selector_builder_free(builder);
             *index = i;
             return true;

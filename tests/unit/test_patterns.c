@@ -257,6 +257,64 @@ static void json_strings_are_compared_decoded(void **state)
     assert_false(json_matches("{ $.b = \"line\\nbreak\" }", event, sizeof event - 1));
 }
 
+/* The required literals: clauses joined with " & ", literals with "|", or "none". */
+static const char *required_literals(const char *pattern_text)
+{
+    static char buffer[1024];
+    struct pattern *pattern = compile(pattern_text);
+    assert_non_null(pattern);
+    struct pattern_literal_clause *clauses;
+    size_t count;
+    strcpy(buffer, "none");
+    if (pattern_required_literals(pattern, &clauses, &count)) {
+        buffer[0] = '\0';
+        for (size_t i = 0; i < count; i++)
+            for (size_t j = 0; j < clauses[i].count; j++)
+                snprintf(buffer + strlen(buffer), sizeof buffer - strlen(buffer), "%s%.*s",
+                         j   ? "|"
+                         : i ? " & "
+                             : "",
+                         (int)clauses[i].literals[j].length, clauses[i].literals[j].text);
+        pattern_literal_clauses_free(clauses, count);
+    }
+    pattern_free(pattern);
+    return buffer;
+}
+
+static void required_literals_follow_the_expression(void **state)
+{
+    (void)state;
+    /* A || (B && C && D): (A|B) & (A|C) & (A|D), C and D being keys that must exist */
+    assert_string_equal(
+        required_literals("{ ($.errorCode =\"*UnauthorizedOperation\") || ($.errorCode "
+                          "=\"AccessDenied*\") && ($.sourceIPAddress!=\"delivery.logs.amazonaws."
+                          "com\") && ($.eventName!=\"HeadBucket\") }"),
+        "UnauthorizedOperation\"|\"AccessDenied & UnauthorizedOperation\"|\"sourceIPAddress\" "
+        "& UnauthorizedOperation\"|\"eventName\"");
+    assert_string_equal(required_literals("{ ($.eventSource = kms.amazonaws.com) && "
+                                          "(($.eventName=DisableKey)||($.eventName="
+                                          "ScheduleKeyDeletion)) }"),
+                        "\"kms.amazonaws.com\" & \"DisableKey\"|\"ScheduleKeyDeletion\"");
+    assert_string_equal(required_literals("{ $.userIdentity.type = \"Root\" && "
+                                          "$.userIdentity.invokedBy NOT EXISTS }"),
+                        "\"Root\"");
+    assert_string_equal(required_literals("{ $.a = \"*mid*\" }"), "mid");
+    /* a text that could be a number's text may match an unquoted number */
+    assert_string_equal(required_literals("{ $.code = \"404\" }"), "404");
+    /* values that need escaping fall back to the key */
+    assert_string_equal(required_literals("{ $.path = \"/a\" }"), "\"path\"");
+    assert_string_equal(required_literals("{ $.list[0] > 5 }"), "\"list\"");
+    assert_string_equal(required_literals("{ $.a NOT EXISTS }"), "none");
+    assert_string_equal(required_literals("{ $.a = 1 || $.b NOT EXISTS }"), "none");
+    assert_string_equal(required_literals("{ $.* = \"x\" || $.*.y = 1 }"), "\"x\"|\"y\"");
+    assert_string_equal(required_literals("{ $.* > 1 }"), "none");
+    assert_string_equal(required_literals("ERROR Exception"), "ERROR & Exception");
+    assert_string_equal(required_literals("?ERROR ?WARN"), "ERROR|WARN");
+    assert_string_equal(required_literals("-DEBUG"), "none");
+    assert_string_equal(required_literals(""), "none");
+    assert_string_equal(required_literals("%ERR%"), "none");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +328,7 @@ int main(void)
         cmocka_unit_test(space_delimited_fields_are_extracted),
         cmocka_unit_test(tabs_and_nul_bytes_in_events),
         cmocka_unit_test(json_strings_are_compared_decoded),
+        cmocka_unit_test(required_literals_follow_the_expression),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

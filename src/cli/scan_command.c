@@ -1,0 +1,428 @@
+/* `trailhound scan`: one pass over CloudTrail logs with the CIS pack and/or configured
+ * metric filters, then a report of what matched, how often, and who caused it. */
+#include "cli/commands.h"
+#include "cli/scan_report.h"
+#include "config/config.h"
+#include "metrics/metrics.h"
+#include "sources/source.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SCAN_MAX_THREADS 64
+
+static const char scan_help[] =
+    "usage: trailhound scan [--cis] [--config FILE]... [--format text|json] [--threads N]\n"
+    "                       [--strict] PATH...\n"
+    "\n"
+    "Read CloudTrail logs once and report, for each metric filter, how many events matched\n"
+    "and who caused them (top principals, source IPs, event names, error codes, accounts,\n"
+    "regions).\n"
+    "\n"
+    "  PATH            a file, a directory (walked recursively, e.g. a synced S3 bucket:\n"
+    "                  AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/), or - for\n"
+    "                  standard input. Layouts are detected from the content: S3 delivery\n"
+    "                  files, gzip, NDJSON, JSON arrays, concatenated objects, EventBridge\n"
+    "                  envelopes, CloudWatch Logs subscription payloads and exports, and\n"
+    "                  `aws cloudtrail lookup-events` output.\n"
+    "  --cis           the CIS AWS Foundations v3.0.0 section-4 filters 4.1-4.15\n"
+    "  --config FILE   metric filters from a YAML file (top-level list metricFilters)\n"
+    "  --format F      text (default) or json\n"
+    "  --threads N     evaluate events on N threads (default 1)\n"
+    "  --strict        decode and validate every event; by default events that cannot\n"
+    "                  match any filter (none of the texts the filters need appears in\n"
+    "                  their raw bytes) are counted without being decoded, so a\n"
+    "                  malformed event among them is not reported\n"
+    "\n"
+    "Malformed input is reported (file, line or byte offset, reason) and skipped; the scan\n"
+    "goes on. Exit status: 0 when the scan completed, even with malformed input; 1 when\n"
+    "nothing could be read; 2 on a usage or configuration error.\n";
+
+struct malformed_report {
+    char *file;
+    uint64_t line;
+    uint64_t offset;
+    char *reason;
+};
+
+/* Reports kept for the output; beyond SCAN_REPORT_MAX_MALFORMED only `total` grows, so a
+ * file of garbage cannot exhaust memory. */
+struct malformed_list {
+    struct malformed_report *items;
+    size_t count, capacity;
+    uint64_t total;
+};
+
+struct scan_worker {
+    struct scan_run *run;
+    struct filter_scan *scan;
+    struct malformed_list malformed; /* this batch's reports, appended in order after it */
+    const struct source_event *events;
+    size_t count;
+    uint64_t invalid;
+    pthread_t thread;
+};
+
+struct scan_run {
+    struct metric_filter_list filters;
+    struct scan_worker workers[SCAN_MAX_THREADS];
+    size_t worker_count;
+    struct malformed_list malformed;
+    struct scan_totals totals;
+    bool strict;
+    bool progress;
+    double started, last_progress;
+    /* the batch hand-off to worker threads */
+    pthread_mutex_t lock;
+    pthread_cond_t work_ready, work_done;
+    uint64_t generation;
+    size_t busy;
+    bool stopping;
+};
+
+static double now_seconds(void)
+{
+    struct timespec time;
+    clock_gettime(CLOCK_MONOTONIC, &time);
+    return (double)time.tv_sec + (double)time.tv_nsec / 1e9;
+}
+
+static void malformed_add(struct malformed_list *list, const char *file, uint64_t line,
+                          uint64_t offset, const char *reason)
+{
+    list->total++;
+    if (list->count == SCAN_REPORT_MAX_MALFORMED)
+        return;
+    if (list->count == list->capacity) {
+        size_t capacity = list->capacity ? list->capacity * 2 : 16;
+        struct malformed_report *grown = realloc(list->items, capacity * sizeof *grown);
+        if (!grown)
+            return; /* out of memory: the report is lost, the count below is not */
+        list->items = grown;
+        list->capacity = capacity;
+    }
+    list->items[list->count++] =
+        (struct malformed_report){strdup(file), line, offset, strdup(reason)};
+}
+
+static void malformed_free(struct malformed_list *list)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        free(list->items[i].file);
+        free(list->items[i].reason);
+    }
+    free(list->items);
+    *list = (struct malformed_list){0};
+}
+
+/* Moves `from`'s reports to the end of `into`. */
+static void malformed_append(struct malformed_list *into, struct malformed_list *from)
+{
+    uint64_t unlisted = from->total - from->count;
+    for (size_t i = 0; i < from->count; i++) {
+        struct malformed_report *report = &from->items[i];
+        malformed_add(into, report->file, report->line, report->offset, report->reason);
+    }
+    into->total += unlisted;
+    malformed_free(from);
+}
+
+static void scan_slice(struct scan_worker *worker)
+{
+    for (size_t i = 0; i < worker->count; i++) {
+        const struct source_event *event = &worker->events[i];
+        struct event_json_error error;
+        if (filter_scan_event(worker->scan, event->message, event->length, &error))
+            continue;
+        worker->invalid++;
+        char reason[200];
+        snprintf(reason, sizeof reason, "invalid JSON: %s at byte %zu of the event", error.reason,
+                 error.offset);
+        malformed_add(&worker->malformed, event->where.path, event->where.line,
+                      event->where.offset + (event->where.line ? 0 : error.offset), reason);
+    }
+}
+
+static void *worker_main(void *argument)
+{
+    struct scan_worker *worker = argument;
+    struct scan_run *run = worker->run;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&run->lock);
+    for (;;) {
+        while (run->generation == seen && !run->stopping)
+            pthread_cond_wait(&run->work_ready, &run->lock);
+        if (run->stopping)
+            break;
+        seen = run->generation;
+        pthread_mutex_unlock(&run->lock);
+        scan_slice(worker);
+        pthread_mutex_lock(&run->lock);
+        if (--run->busy == 0)
+            pthread_cond_signal(&run->work_done);
+    }
+    pthread_mutex_unlock(&run->lock);
+    return NULL;
+}
+
+static void report_progress(struct scan_run *run)
+{
+    double now = now_seconds();
+    if (!run->progress || now - run->last_progress < 1.0)
+        return;
+    run->last_progress = now;
+    double megabytes = (double)run->totals.bytes_decoded / 1e6;
+    fprintf(stderr, "\rtrailhound: %.0f MB, %llu events, %.0f MB/s   ", megabytes,
+            (unsigned long long)run->totals.events, megabytes / (now - run->started));
+}
+
+/* Splits a batch over the workers; the calling thread takes the first slice. */
+static void on_events(void *context, const struct source_event *events, size_t count)
+{
+    struct scan_run *run = context;
+    size_t workers = run->worker_count, share = (count + workers - 1) / workers;
+    for (size_t i = 0; i < workers; i++) {
+        size_t start = i * share < count ? i * share : count;
+        size_t end = start + share < count ? start + share : count;
+        run->workers[i].events = events + start;
+        run->workers[i].count = end - start;
+    }
+    if (workers > 1) {
+        pthread_mutex_lock(&run->lock);
+        run->busy = workers - 1;
+        run->generation++;
+        pthread_cond_broadcast(&run->work_ready);
+        pthread_mutex_unlock(&run->lock);
+    }
+    scan_slice(&run->workers[0]);
+    if (workers > 1) {
+        pthread_mutex_lock(&run->lock);
+        while (run->busy > 0)
+            pthread_cond_wait(&run->work_done, &run->lock);
+        pthread_mutex_unlock(&run->lock);
+    }
+    /* events that are not valid JSON are reported, not counted */
+    run->totals.events += count;
+    for (size_t i = 0; i < workers; i++) {
+        malformed_append(&run->malformed, &run->workers[i].malformed);
+        run->totals.events -= run->workers[i].invalid;
+        run->workers[i].invalid = 0;
+    }
+    report_progress(run);
+}
+
+static void on_malformed(void *context, const struct source_location *where, const char *reason)
+{
+    struct scan_run *run = context;
+    malformed_add(&run->malformed, where->path, where->line, where->offset, reason);
+}
+
+static void on_file_done(void *context, const struct source_file_summary *summary)
+{
+    struct scan_run *run = context;
+    run->totals.files++;
+    run->totals.bytes_read += summary->bytes_read;
+    run->totals.bytes_decoded += summary->bytes_decoded;
+}
+
+static bool start_workers(struct scan_run *run, size_t threads)
+{
+    struct metrics_error error;
+    pthread_mutex_init(&run->lock, NULL);
+    pthread_cond_init(&run->work_ready, NULL);
+    pthread_cond_init(&run->work_done, NULL);
+    for (size_t i = 0; i < threads; i++) {
+        struct scan_worker *worker = &run->workers[i];
+        worker->run = run;
+        worker->scan = filter_scan_create(&run->filters, !run->strict, &error);
+        if (!worker->scan) {
+            fprintf(stderr, "trailhound: %s\n", error.message);
+            return false;
+        }
+        run->worker_count = i + 1;
+        if (i > 0 && pthread_create(&worker->thread, NULL, worker_main, worker) != 0) {
+            filter_scan_free(worker->scan);
+            run->worker_count = i;
+            fprintf(stderr, "trailhound: cannot start thread %zu\n", i + 1);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void stop_workers(struct scan_run *run)
+{
+    pthread_mutex_lock(&run->lock);
+    run->stopping = true;
+    pthread_cond_broadcast(&run->work_ready);
+    pthread_mutex_unlock(&run->lock);
+    for (size_t i = 1; i < run->worker_count; i++)
+        pthread_join(run->workers[i].thread, NULL);
+    for (size_t i = 1; i < run->worker_count; i++)
+        filter_scan_merge(run->workers[0].scan, run->workers[i].scan);
+}
+
+static void free_workers(struct scan_run *run)
+{
+    for (size_t i = 0; i < run->worker_count; i++) {
+        filter_scan_free(run->workers[i].scan);
+        malformed_free(&run->workers[i].malformed);
+    }
+    pthread_mutex_destroy(&run->lock);
+    pthread_cond_destroy(&run->work_ready);
+    pthread_cond_destroy(&run->work_done);
+}
+
+struct scan_options {
+    bool cis;
+    bool strict;
+    const char *configs[16];
+    size_t config_count;
+    enum scan_format format;
+    size_t threads;
+    char **paths;
+    size_t path_count;
+};
+
+static int usage_error(const char *message, const char *argument)
+{
+    fprintf(stderr, "trailhound: scan: %s%s\n", message, argument ? argument : "");
+    fprintf(stderr, "Run 'trailhound scan --help' for usage.\n");
+    return 2;
+}
+
+/* Parses argv; returns -1 when the options are valid, else the exit status. */
+static int parse_options(int argc, char **argv, struct scan_options *options)
+{
+    /* paths has room for every argument; the caller frees it */
+    options->paths = calloc((size_t)argc + 1, sizeof *options->paths);
+    if (!options->paths)
+        return 1;
+    for (int i = 1; i < argc; i++) {
+        const char *argument = argv[i];
+        bool has_value = i + 1 < argc;
+        if (strcmp(argument, "--help") == 0 || strcmp(argument, "-h") == 0) {
+            fputs(scan_help, stdout);
+            return 0;
+        } else if (strcmp(argument, "--cis") == 0) {
+            options->cis = true;
+        } else if (strcmp(argument, "--strict") == 0) {
+            options->strict = true;
+        } else if (strcmp(argument, "--config") == 0 && has_value) {
+            if (options->config_count == sizeof options->configs / sizeof options->configs[0])
+                return usage_error("too many --config files", NULL);
+            options->configs[options->config_count++] = argv[++i];
+        } else if (strcmp(argument, "--format") == 0 && has_value) {
+            const char *format = argv[++i];
+            if (strcmp(format, "text") == 0)
+                options->format = SCAN_FORMAT_TEXT;
+            else if (strcmp(format, "json") == 0)
+                options->format = SCAN_FORMAT_JSON;
+            else
+                return usage_error("--format must be text or json, not ", format);
+        } else if (strcmp(argument, "--threads") == 0 && has_value) {
+            char *end;
+            long threads = strtol(argv[++i], &end, 10);
+            if (*end || threads < 1 || threads > SCAN_MAX_THREADS)
+                return usage_error("--threads must be between 1 and 64, not ", argv[i]);
+            options->threads = (size_t)threads;
+        } else if (strcmp(argument, "--") == 0) {
+            while (++i < argc)
+                options->paths[options->path_count++] = argv[i];
+        } else if (argument[0] == '-' && argument[1] != '\0') {
+            return usage_error("unknown option or missing value: ", argument);
+        } else {
+            options->paths[options->path_count++] = argv[i];
+        }
+    }
+    if (!options->cis && options->config_count == 0)
+        return usage_error("nothing to look for: give --cis and/or --config FILE", NULL);
+    if (options->path_count == 0)
+        return usage_error("give at least one PATH (a file, a directory, or - for stdin)", NULL);
+    return -1;
+}
+
+static bool load_filters(const struct scan_options *options, struct metric_filter_list *filters)
+{
+    if (options->cis && !metrics_cis_pack(filters)) {
+        fprintf(stderr, "trailhound: out of memory\n");
+        return false;
+    }
+    for (size_t i = 0; i < options->config_count; i++) {
+        struct config_error error;
+        if (!config_load_file(options->configs[i], filters, &error)) {
+            fprintf(stderr, "trailhound: %s\n", error.message);
+            return false;
+        }
+    }
+    return true;
+}
+
+static int finish(struct scan_run *run, const struct scan_options *options)
+{
+    run->totals.seconds = now_seconds() - run->started;
+    if (run->progress)
+        fputs("\r\033[K", stderr);
+    if (run->totals.files == 0) {
+        const struct malformed_report *first = run->malformed.count ? run->malformed.items : NULL;
+        fprintf(stderr, "trailhound: nothing could be read: %s%s%s\n", first ? first->file : "",
+                first ? ": " : "", first ? first->reason : "no files found");
+        return 1;
+    }
+    struct scan_malformed *listed = calloc(run->malformed.count + 1, sizeof *listed);
+    if (!listed)
+        return 1;
+    for (size_t i = 0; i < run->malformed.count; i++) {
+        struct malformed_report *item = &run->malformed.items[i];
+        listed[i] = (struct scan_malformed){item->file, item->line, item->offset, item->reason};
+    }
+    run->totals.malformed = run->malformed.total;
+    run->totals.unvalidated = filter_scan_unvalidated(run->workers[0].scan);
+    struct scan_report report = {
+        .totals = run->totals,
+        .scan = run->workers[0].scan,
+        .filters = &run->filters,
+        .malformed = listed,
+        .malformed_listed = run->malformed.count,
+    };
+    bool printed = scan_report_print(stdout, options->format, &report);
+    free(listed);
+    return printed ? 0 : 1;
+}
+
+int scan_command(int argc, char **argv)
+{
+    struct scan_options options = {.format = SCAN_FORMAT_TEXT, .threads = 1};
+    int status = parse_options(argc, argv, &options);
+    if (status >= 0) {
+        free(options.paths);
+        return status;
+    }
+    struct scan_run *run = calloc(1, sizeof *run);
+    if (!run)
+        return 1;
+    status = 2;
+    run->strict = options.strict;
+    if (load_filters(&options, &run->filters) && start_workers(run, options.threads)) {
+        struct source_options source_options = source_default_options();
+        struct source_handler handler = {run, on_events, on_malformed, on_file_done};
+        run->progress = isatty(STDERR_FILENO);
+        run->started = run->last_progress = now_seconds();
+        for (size_t i = 0; i < options.path_count; i++)
+            source_read_path(options.paths[i], &source_options, &handler);
+        stop_workers(run);
+        status = finish(run, &options);
+    } else {
+        stop_workers(run);
+    }
+    free_workers(run);
+    malformed_free(&run->malformed);
+    metric_filter_list_free(&run->filters);
+    free(run);
+    free(options.paths);
+    return status;
+}

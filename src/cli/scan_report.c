@@ -1,0 +1,171 @@
+/* Printing the scan report: text for people, JSON (jansson) for programs. */
+#include "cli/scan_report.h"
+
+#include <jansson.h>
+#include <string.h>
+
+/* Malformed reports and top values shown in the text report. */
+#define TEXT_MALFORMED_SHOWN 20
+#define TEXT_TOP_SHOWN 5
+
+static double megabytes_per_second(const struct scan_totals *totals)
+{
+    return totals->seconds > 0 ? (double)totals->bytes_decoded / 1e6 / totals->seconds : 0;
+}
+
+static json_t *top_lists_json(const struct scan_report *report, size_t filter)
+{
+    json_t *lists = json_object();
+    struct top_value top[SCAN_REPORT_TOP];
+    for (int field = 0; field < EVIDENCE_FIELD_COUNT; field++) {
+        json_t *list = json_array();
+        size_t count = filter_scan_top(report->scan, filter, field, top, SCAN_REPORT_TOP);
+        for (size_t i = 0; i < count; i++)
+            json_array_append_new(list,
+                                  json_pack("{s:s%,s:I}", "value", top[i].value, top[i].length,
+                                            "count", (json_int_t)top[i].count));
+        json_object_set_new(lists, evidence_field_name(field), list);
+    }
+    return lists;
+}
+
+static json_t *filter_json(const struct scan_report *report, size_t filter)
+{
+    const struct metric_filter_definition *definition = &report->filters->items[filter];
+    json_t *object = json_object();
+    json_object_set_new(object, "name", json_string(definition->filter_name));
+    json_object_set_new(object, "cis",
+                        definition->cis_id ? json_string(definition->cis_id) : json_null());
+    json_object_set_new(object, "metric", json_string(definition->transformation.metric_name));
+    json_object_set_new(object, "namespace",
+                        json_string(definition->transformation.metric_namespace));
+    json_object_set_new(object, "matches",
+                        json_integer((json_int_t)filter_scan_matches(report->scan, filter)));
+    json_object_set_new(object, "value_sum",
+                        json_real(filter_scan_value_sum(report->scan, filter)));
+    json_object_set_new(object, "top", top_lists_json(report, filter));
+    return object;
+}
+
+static json_t *malformed_json(const struct scan_report *report)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < report->malformed_listed; i++) {
+        const struct scan_malformed *item = &report->malformed[i];
+        json_t *entry = json_object();
+        json_object_set_new(entry, "file", json_string(item->file));
+        if (item->line)
+            json_object_set_new(entry, "line", json_integer((json_int_t)item->line));
+        else
+            json_object_set_new(entry, "offset", json_integer((json_int_t)item->offset));
+        json_object_set_new(entry, "error", json_string(item->reason));
+        json_array_append_new(list, entry);
+    }
+    return list;
+}
+
+static bool print_json(FILE *out, const struct scan_report *report)
+{
+    const struct scan_totals *totals = &report->totals;
+    json_t *root = json_object();
+    json_object_set_new(root, "files", json_integer((json_int_t)totals->files));
+    json_object_set_new(root, "events", json_integer((json_int_t)totals->events));
+    json_object_set_new(root, "bytes", json_integer((json_int_t)totals->bytes_read));
+    json_object_set_new(root, "bytes_decoded", json_integer((json_int_t)totals->bytes_decoded));
+    json_object_set_new(root, "seconds", json_real(totals->seconds));
+    json_object_set_new(root, "mb_per_second", json_real(megabytes_per_second(totals)));
+    json_object_set_new(root, "events_not_decoded", json_integer((json_int_t)totals->unvalidated));
+    json_object_set_new(root, "malformed_count", json_integer((json_int_t)totals->malformed));
+    json_object_set_new(root, "malformed", malformed_json(report));
+    json_t *filters = json_array();
+    for (size_t i = 0; i < filter_scan_filter_count(report->scan); i++)
+        json_array_append_new(filters, filter_json(report, i));
+    json_object_set_new(root, "filters", filters);
+    int failed = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    return failed == 0 && fputc('\n', out) != EOF;
+}
+
+static void print_size(FILE *out, uint64_t bytes)
+{
+    if (bytes >= 1000000000)
+        fprintf(out, "%.2f GB", (double)bytes / 1e9);
+    else if (bytes >= 1000000)
+        fprintf(out, "%.1f MB", (double)bytes / 1e6);
+    else
+        fprintf(out, "%.1f KB", (double)bytes / 1e3);
+}
+
+static void print_filter_table(FILE *out, const struct scan_report *report)
+{
+    fprintf(out, "%-40s %-5s %10s\n", "FILTER", "CIS", "MATCHES");
+    for (size_t i = 0; i < filter_scan_filter_count(report->scan); i++) {
+        const struct metric_filter_definition *definition = &report->filters->items[i];
+        fprintf(out, "%-40s %-5s %10llu\n", definition->filter_name,
+                definition->cis_id ? definition->cis_id : "-",
+                (unsigned long long)filter_scan_matches(report->scan, i));
+    }
+}
+
+static void print_filter_evidence(FILE *out, const struct scan_report *report, size_t filter)
+{
+    const struct metric_filter_definition *definition = &report->filters->items[filter];
+    uint64_t matches = filter_scan_matches(report->scan, filter);
+    fprintf(out, "\n%s", definition->filter_name);
+    if (definition->cis_id)
+        fprintf(out, " (CIS %s)", definition->cis_id);
+    fprintf(out, ": %llu match%s\n", (unsigned long long)matches, matches == 1 ? "" : "es");
+    struct top_value top[TEXT_TOP_SHOWN];
+    for (int field = 0; field < EVIDENCE_FIELD_COUNT; field++) {
+        size_t count = filter_scan_top(report->scan, filter, field, top, TEXT_TOP_SHOWN);
+        if (count == 0)
+            continue;
+        fprintf(out, "  %-12s", evidence_field_name(field));
+        for (size_t i = 0; i < count; i++)
+            fprintf(out, "%s%.*s (%llu)", i ? ", " : "", (int)top[i].length, top[i].value,
+                    (unsigned long long)top[i].count);
+        fputc('\n', out);
+    }
+}
+
+static void print_malformed(FILE *out, const struct scan_report *report)
+{
+    size_t shown = report->malformed_listed < TEXT_MALFORMED_SHOWN ? report->malformed_listed
+                                                                   : TEXT_MALFORMED_SHOWN;
+    if (shown)
+        fputs("\nmalformed input:\n", out);
+    for (size_t i = 0; i < shown; i++) {
+        const struct scan_malformed *item = &report->malformed[i];
+        if (item->line)
+            fprintf(out, "  %s:%llu: %s\n", item->file, (unsigned long long)item->line,
+                    item->reason);
+        else
+            fprintf(out, "  %s: byte %llu: %s\n", item->file, (unsigned long long)item->offset,
+                    item->reason);
+    }
+    if (report->totals.malformed > shown)
+        fprintf(out, "  ... and %llu more (--format json lists up to %d)\n",
+                (unsigned long long)(report->totals.malformed - shown), SCAN_REPORT_MAX_MALFORMED);
+}
+
+static bool print_text(FILE *out, const struct scan_report *report)
+{
+    const struct scan_totals *totals = &report->totals;
+    print_filter_table(out, report);
+    for (size_t i = 0; i < filter_scan_filter_count(report->scan); i++)
+        if (filter_scan_matches(report->scan, i) > 0)
+            print_filter_evidence(out, report, i);
+    print_malformed(out, report);
+    fprintf(out, "\n%llu file%s, %llu events, ", (unsigned long long)totals->files,
+            totals->files == 1 ? "" : "s", (unsigned long long)totals->events);
+    print_size(out, totals->bytes_decoded);
+    fprintf(out, ", %llu malformed, %.2f s (%.0f MB/s)\n", (unsigned long long)totals->malformed,
+            totals->seconds, megabytes_per_second(totals));
+    return !ferror(out);
+}
+
+bool scan_report_print(FILE *out, enum scan_format format, const struct scan_report *report)
+{
+    bool printed = format == SCAN_FORMAT_JSON ? print_json(out, report) : print_text(out, report);
+    return printed && fflush(out) == 0;
+}

@@ -1,0 +1,25 @@
+/* prefilter: the scan's cheap pre-test. Each filter contributes what the raw bytes of any
+ * event it can match must contain (pattern_required_literals: clauses of literals); the
+ * pre-test answers "may this event match any filter?" from the raw bytes, without
+ * decoding. Events with a \u escape, which could spell a literal without writing it,
+ * always may. Internal to the metrics stage; one per thread (it keeps scratch). */
+#ifndef TRAILHOUND_METRICS_PREFILTER_H
+#define TRAILHOUND_METRICS_PREFILTER_H
+
+#include "patterns/pattern.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct prefilter;
+
+struct prefilter *prefilter_create(void);
+void prefilter_free(struct prefilter *prefilter);
+
+/* Adds one filter's clauses (copied). False when memory runs out. */
+bool prefilter_add_filter(struct prefilter *prefilter, const struct pattern_literal_clause *clauses,
+                          size_t count);
+
+bool prefilter_may_match(struct prefilter *prefilter, const char *message, size_t length);
+
+#endif

@@ -1,0 +1,285 @@
+/* The reader's per-call state: the sliding window of decoded content, the batch of events
+ * handed to the handler, reports, and the per-file driver (detect, frame, summarize). */
+#include "sources/source_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Room for the JSON around an event inside a unit (an envelope, a line's prefix). */
+#define UNIT_SLACK_BYTES (64 * 1024)
+/* Event texts may be escaped inside a JSON string, which lengthens them. */
+#define UNIT_EVENTS 2
+/* Larger option values are taken as these, so sizes stay far from overflow. */
+#define MAX_EVENT_BYTES_CEILING ((size_t)256 * 1024 * 1024)
+#define READ_BUFFER_BYTES_CEILING ((size_t)1024 * 1024 * 1024)
+
+bool reader_init(struct source_reader *reader, const struct source_options *options,
+                 const struct source_handler *handler)
+{
+    static const struct source_handler no_handler = {0};
+    *reader = (struct source_reader){0};
+    struct source_options defaults = source_default_options();
+    reader->options = options ? *options : defaults;
+    if (reader->options.max_event_bytes == 0)
+        reader->options.max_event_bytes = defaults.max_event_bytes;
+    if (reader->options.max_event_bytes > MAX_EVENT_BYTES_CEILING)
+        reader->options.max_event_bytes = MAX_EVENT_BYTES_CEILING;
+    if (reader->options.read_buffer_bytes == 0)
+        reader->options.read_buffer_bytes = defaults.read_buffer_bytes;
+    if (reader->options.read_buffer_bytes > READ_BUFFER_BYTES_CEILING)
+        reader->options.read_buffer_bytes = READ_BUFFER_BYTES_CEILING;
+    reader->handler = handler ? handler : &no_handler;
+    reader->unit_limit = UNIT_EVENTS * reader->options.max_event_bytes + UNIT_SLACK_BYTES;
+    reader->batch.events = malloc(SOURCE_BATCH_EVENTS * sizeof *reader->batch.events);
+    return reader->batch.events != NULL;
+}
+
+void reader_release(struct source_reader *reader)
+{
+    free(reader->window.data);
+    free(reader->batch.events);
+    byte_buffer_release(&reader->batch.text);
+    byte_buffer_release(&reader->input_buffer);
+    gzip_decoder_free(reader->gzip);
+    *reader = (struct source_reader){0};
+}
+
+/* ---- Reports and the batch ------------------------------------------------------------------ */
+
+void report(struct source_reader *reader, struct source_file *file, uint64_t line, uint64_t offset,
+            const char *format, ...)
+{
+    /* Events framed before the problem reach the handler before its report. */
+    batch_flush(reader);
+    char reason[SOURCE_REASON_BYTES];
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(reason, sizeof reason, format, arguments);
+    va_end(arguments);
+    file->summary.malformed++;
+    if (reader->handler->on_malformed) {
+        struct source_location where = {file->path, line, offset};
+        reader->handler->on_malformed(reader->handler->context, &where, reason);
+    }
+}
+
+void batch_flush(struct source_reader *reader)
+{
+    struct source_batch *batch = &reader->batch;
+    if (batch->count > 0 && reader->handler->on_events)
+        reader->handler->on_events(reader->handler->context, batch->events, batch->count);
+    batch->count = 0;
+    batch->text_used = 0;
+}
+
+void batch_add(struct source_reader *reader, struct source_file *file, const unsigned char *message,
+               size_t length, uint64_t line, uint64_t offset)
+{
+    struct source_batch *batch = &reader->batch;
+    if (batch->count == SOURCE_BATCH_EVENTS)
+        batch_flush(reader);
+    batch->events[batch->count++] = (struct source_event){
+        .message = (const char *)message,
+        .length = length,
+        .where = {file->path, line, offset},
+    };
+    file->summary.events++;
+}
+
+unsigned char *batch_reserve_text(struct source_reader *reader, size_t length)
+{
+    struct source_batch *batch = &reader->batch;
+    /* Flushing here, not in the batch_add that follows, keeps the reserved text alive. */
+    if (batch->count == SOURCE_BATCH_EVENTS || batch->text.capacity - batch->text_used < length)
+        batch_flush(reader);
+    if (length > batch->text.capacity) {
+        size_t grown = batch->text.capacity * 2 > length ? batch->text.capacity * 2 : length;
+        if (!byte_buffer_reserve(&batch->text, grown))
+            return NULL;
+    }
+    return batch->text.bytes + batch->text_used;
+}
+
+void batch_commit_text(struct source_reader *reader, size_t length)
+{
+    reader->batch.text_used += length;
+}
+
+/* ---- The window ------------------------------------------------------------------------------ */
+
+static void record_content_failure(struct source_file *file, const char *reason)
+{
+    file->content_failed = true;
+    snprintf(file->content_failure, sizeof file->content_failure, "%s", reason);
+}
+
+/* Decoded content into out[0, capacity); 0 when there is no more. */
+static size_t read_content(struct source_reader *reader, struct source_file *file,
+                           unsigned char *out, size_t capacity)
+{
+    if (file->compressed) {
+        char failure[SOURCE_REASON_BYTES];
+        size_t count = gzip_decode(reader->gzip, &file->input, out, capacity, failure);
+        if (count == 0 && failure[0])
+            record_content_failure(file, failure);
+        return count;
+    }
+    size_t count = input_read_into(&file->input, out, capacity);
+    if (count == 0 && file->input.read_errno) {
+        char message[128];
+        if (strerror_r(file->input.read_errno, message, sizeof message) != 0)
+            snprintf(message, sizeof message, "error %d", file->input.read_errno);
+        char reason[SOURCE_REASON_BYTES];
+        snprintf(reason, sizeof reason, "read error at byte %llu: %s",
+                 (unsigned long long)file->input.offset, message);
+        record_content_failure(file, reason);
+    }
+    return count;
+}
+
+/* Drops the consumed bytes and makes sure some room is free at the end. */
+static bool make_room(struct source_reader *reader)
+{
+    struct source_window *window = &reader->window;
+    size_t kept = window->end - window->begin;
+    if (window->begin > 0) {
+        memmove(window->data, window->data + window->begin, kept);
+        window->base_offset += window->begin;
+        window->begin = 0;
+        window->end = kept;
+    }
+    if (window->end < window->capacity)
+        return true;
+    size_t grown = window->capacity ? window->capacity * 2 : reader->options.read_buffer_bytes;
+    unsigned char *data = realloc(window->data, grown);
+    if (!data)
+        return false;
+    window->data = data;
+    window->capacity = grown;
+    return true;
+}
+
+bool window_fill(struct source_reader *reader, struct source_file *file)
+{
+    struct source_window *window = &reader->window;
+    batch_flush(reader);
+    if (window->exhausted)
+        return false;
+    if (!make_room(reader)) {
+        record_content_failure(file, "out of memory");
+        window->exhausted = true;
+        return false;
+    }
+    size_t count =
+        read_content(reader, file, window->data + window->end, window->capacity - window->end);
+    if (count == 0) {
+        window->exhausted = true;
+        return false;
+    }
+    window->end += count;
+    file->summary.bytes_decoded += count;
+    return true;
+}
+
+/* ---- One file ----------------------------------------------------------------------------------
+ */
+
+/* Consumes a byte order mark at the start of the content (once 3 bytes are there). False
+ * until that can be told. */
+static bool skip_byte_order_mark(struct source_window *window)
+{
+    static const unsigned char mark[3] = {0xef, 0xbb, 0xbf};
+    size_t available = window->end - window->begin;
+    if (available < 3 && !window->exhausted)
+        return false;
+    if (available >= 3 && memcmp(window->data + window->begin, mark, 3) == 0)
+        window->begin += 3;
+    return true;
+}
+
+/* Consumes blanks before the content, counting the lines they end, so any amount of them
+ * is no part of the detection prefix. */
+static void skip_leading_whitespace(struct source_window *window, uint64_t *lines)
+{
+    while (window->begin < window->end) {
+        unsigned char byte = window->data[window->begin];
+        if (byte != ' ' && byte != '\n' && byte != '\r' && byte != '\t')
+            return;
+        *lines += byte == '\n';
+        window->begin++;
+    }
+}
+
+/* Fills the window until the layout can be told from the first unit_limit bytes of
+ * content after a byte order mark and blanks. */
+static void detect(struct source_reader *reader, struct source_file *file,
+                   struct layout_detection *detection)
+{
+    static const unsigned char nothing[1] = {0};
+    struct source_window *window = &reader->window;
+    bool mark_skipped = false;
+    uint64_t blank_lines = 0;
+    for (;;) {
+        if (!mark_skipped)
+            mark_skipped = skip_byte_order_mark(window);
+        if (mark_skipped) {
+            skip_leading_whitespace(window, &blank_lines);
+            size_t available = window->end - window->begin;
+            bool enough = available >= reader->unit_limit;
+            size_t view = enough ? reader->unit_limit : available;
+            const unsigned char *bytes = window->data ? window->data + window->begin : nothing;
+            if ((available > 0 || window->exhausted) &&
+                detect_layout(bytes, view, enough || window->exhausted, detection))
+                break;
+        }
+        window_fill(reader, file);
+    }
+    detection->blank_lines = blank_lines;
+}
+
+void reader_read_content(struct source_reader *reader, struct source_file *file)
+{
+    struct source_window *window = &reader->window;
+    window->begin = window->end = 0;
+    window->base_offset = 0;
+    window->exhausted = false;
+    file->summary =
+        (struct source_file_summary){.path = file->path, .compressed = file->compressed};
+    if (file->compressed) {
+        if (!reader->gzip && !(reader->gzip = gzip_decoder_create())) {
+            record_content_failure(file, "out of memory");
+            window->exhausted = true;
+        } else {
+            gzip_decoder_start(reader->gzip, reader->options.max_whole_member_bytes);
+        }
+    }
+    struct layout_detection detection;
+    detect(reader, file, &detection);
+    file->summary.layout = detection.layout;
+    switch (detection.mode) {
+    case FRAME_NOTHING:
+        break;
+    case FRAME_UNRECOGNIZED:
+        /* A failure that cut the content short explains it better. */
+        if (!file->content_failed)
+            report(reader, file, 0, 0, "unrecognized content: %s", detection.reason);
+        break;
+    case FRAME_EVENT_LINES:
+    case FRAME_EXPORT_LINES:
+    case FRAME_ENVELOPE_LINES:
+        frame_lines(reader, file, &detection);
+        break;
+    case FRAME_DOCUMENTS:
+        frame_documents(reader, file, &detection);
+        break;
+    }
+    batch_flush(reader);
+    /* Once an error ended the file, what comes after it is not read, so not reported. */
+    if (file->content_failed && !file->ended_early)
+        report(reader, file, 0, file->summary.bytes_decoded, "%s", file->content_failure);
+    file->summary.bytes_read = file->input.bytes_read;
+    if (reader->handler->on_file_done)
+        reader->handler->on_file_done(reader->handler->context, &file->summary);
+}
