@@ -29,9 +29,12 @@ test-fuzz:
 	$(CMAKE) --build build-fuzz -j $(JOBS)
 	cd build-fuzz && ctest --output-on-failure
 
-# The quickstart: the CIS 4.1 pattern over CloudTrail events shipped in samples/; jq
-# shortens each match (trailhound prints whole events) to who did what.
+# The quickstart: the CIS section-4 scan over CloudTrail events shipped in samples/, then
+# the CIS 4.1 pattern alone, with jq shortening each match (trailhound prints whole events).
 demo: build
+	@echo '$$ build/trailhound scan --cis samples/cloudtrail-events.jsonl'
+	@./build/trailhound scan --cis samples/cloudtrail-events.jsonl
+	@echo
 	@echo '$$ build/trailhound test-pattern <CIS 4.1 pattern> < samples/cloudtrail-events.jsonl'
 	@./build/trailhound test-pattern '$(CIS41)' < samples/cloudtrail-events.jsonl | \
 	  jq -c '.matches[] | {eventNumber} + (.eventMessage | fromjson | {eventTime, eventName, errorCode, user: .userIdentity.arn})'

@@ -224,7 +224,6 @@ static void on_malformed(void *context, const struct source_location *where, con
 static void on_file_done(void *context, const struct source_file_summary *summary)
 {
     struct scan_run *run = context;
-    run->totals.files++;
     run->totals.bytes_read += summary->bytes_read;
     run->totals.bytes_decoded += summary->bytes_decoded;
 }
@@ -413,7 +412,7 @@ int scan_command(int argc, char **argv)
         run->progress = isatty(STDERR_FILENO);
         run->started = run->last_progress = now_seconds();
         for (size_t i = 0; i < options.path_count; i++)
-            source_read_path(options.paths[i], &source_options, &handler);
+            run->totals.files += source_read_path(options.paths[i], &source_options, &handler);
         stop_workers(run);
         status = finish(run, &options);
     } else {

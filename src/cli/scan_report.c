@@ -118,13 +118,9 @@ static void print_filter_evidence(FILE *out, const struct scan_report *report, s
     struct top_value top[TEXT_TOP_SHOWN];
     for (int field = 0; field < EVIDENCE_FIELD_COUNT; field++) {
         size_t count = filter_scan_top(report->scan, filter, field, top, TEXT_TOP_SHOWN);
-        if (count == 0)
-            continue;
-        fprintf(out, "  %-12s", evidence_field_name(field));
         for (size_t i = 0; i < count; i++)
-            fprintf(out, "%s%.*s (%llu)", i ? ", " : "", (int)top[i].length, top[i].value,
-                    (unsigned long long)top[i].count);
-        fputc('\n', out);
+            fprintf(out, "  %-12s %8llu  %.*s\n", i ? "" : evidence_field_name(field),
+                    (unsigned long long)top[i].count, (int)top[i].length, top[i].value);
     }
 }
 

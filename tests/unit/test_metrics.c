@@ -194,8 +194,8 @@ static void pre_test_changes_no_count(void **state)
     (void)state;
     static const char *const messages[] = {
         "{\"errorCode\":\"AccessDenied\",\"eventName\":\"GetObject\",\"sourceIPAddress\":\"a\"}",
-        "{\"errorCode\":\"\\u0041ccessDenied\",\"eventName\":\"GetObject\",\"sourceIPAddress\":"
-        "\"a\"}",
+        ("{\"errorCode\":\"\\u0041ccessDenied\",\"eventName\":\"GetObject\","
+         "\"sourceIPAddress\":\"a\"}"),
         "{\"errorCode\":\"Client.UnauthorizedOperation\"}",
         "{\"eventName\":\"ConsoleLogin\",\"errorMessage\":\"Failed authentication\"}",
         "{\"eventName\":\"GetObject\"}",
