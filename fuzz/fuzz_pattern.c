@@ -1,7 +1,9 @@
 /* libFuzzer target: compile a filter pattern and evaluate it. The input is the pattern,
  * a NUL byte, then one event message; without a NUL the input is only a pattern, tested
- * against a fixed CloudTrail-like event. */
+ * against a fixed CloudTrail-like event. Also checks the scan's pre-test is sound: an event
+ * the pattern matches must pass the raw-bytes test built from its required literals. */
 #include "events/event.h"
+#include "metrics/prefilter.h"
 #include "patterns/pattern.h"
 
 #include <stddef.h>
@@ -33,7 +35,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const struct selector *selectors = pattern_selectors(pattern, &selector_count);
     struct event event = event_from_text(message, message_length);
     event_extract_json(extractor, message, message_length, selectors, selector_count, &event, NULL);
-    if (pattern_evaluate(pattern, &event, match)) {
+    bool matched = pattern_evaluate(pattern, &event, match);
+    struct pattern_literal_clause *clauses;
+    size_t clause_count;
+    if (matched && pattern_required_literals(pattern, &clauses, &clause_count)) {
+        struct prefilter *prefilter = prefilter_create();
+        if (prefilter && prefilter_add_filter(prefilter, clauses, clause_count) &&
+            !prefilter_may_match(prefilter, message, message_length))
+            __builtin_trap(); /* the pre-test would have lost a match */
+        prefilter_free(prefilter);
+        pattern_literal_clauses_free(clauses, clause_count);
+    }
+    if (matched) {
         size_t touched = 0;
         for (size_t i = 0; i < pattern_match_field_count(match); i++) {
             const struct pattern_field *field = pattern_match_field(match, i);

@@ -106,12 +106,13 @@ static bool index_literal(struct prefilter *prefilter, uint32_t id)
 {
     const char *text = prefilter->literals[id].text;
     size_t length = prefilter->literals[id].length;
-    if (length >= 4 && text[0] == '"') {
+    bool delimited = prefilter->literals[id].delimited;
+    if (delimited && length >= 4 && text[0] == '"') {
         unsigned key = key_of(text + 1);
         prefilter->after_quote_keys[key / 64] |= (uint64_t)1 << (key % 64);
         return id_list_add(&prefilter->after_quote[key], id);
     }
-    if (length >= 4 && text[length - 1] == '"') {
+    if (delimited && length >= 4 && text[length - 1] == '"') {
         unsigned key = key_of(text + length - 4);
         prefilter->before_quote_keys[key / 64] |= (uint64_t)1 << (key % 64);
         return id_list_add(&prefilter->before_quote[key], id);
@@ -173,7 +174,7 @@ static bool literal_id(struct prefilter *prefilter, const struct pattern_literal
     *id = (uint32_t)prefilter->literal_count;
     heads[*id] = head_of(copy, literal->length);
     prefilter->literals[prefilter->literal_count++] =
-        (struct pattern_literal){copy, literal->length};
+        (struct pattern_literal){copy, literal->length, literal->key, literal->delimited};
     size_t words = (prefilter->literal_count + 63) / 64;
     if (words > prefilter->found_words) {
         uint64_t *found = realloc(prefilter->found, words * sizeof *found);
@@ -183,6 +184,25 @@ static bool literal_id(struct prefilter *prefilter, const struct pattern_literal
         prefilter->found_words = words;
     }
     return index_literal(prefilter, *id);
+}
+
+static bool clause_has_key(const struct pattern_literal_clause *clause)
+{
+    for (size_t i = 0; i < clause->count; i++)
+        if (clause->literals[i].key)
+            return true;
+    return false;
+}
+
+/* A clause satisfied by a mere key ("eventName") holds in nearly every event: testing it
+ * costs time and rejects almost nothing. Dropping clauses keeps the test sound (what is
+ * left is still required), so keep only the strong ones when there are any. */
+static bool keep_clause(const struct pattern_literal_clause *clauses, size_t count, size_t index)
+{
+    bool any_strong = false;
+    for (size_t i = 0; i < count && !any_strong; i++)
+        any_strong = !clause_has_key(&clauses[i]);
+    return !any_strong || !clause_has_key(&clauses[index]);
 }
 
 bool prefilter_add_filter(struct prefilter *prefilter, const struct pattern_literal_clause *clauses,
@@ -198,6 +218,8 @@ bool prefilter_add_filter(struct prefilter *prefilter, const struct pattern_lite
     if (!filter->clauses)
         return false;
     for (size_t i = 0; i < count; i++) {
+        if (!keep_clause(clauses, count, i))
+            continue;
         struct id_clause *clause = &filter->clauses[filter->count++];
         clause->ids = calloc(clauses[i].count ? clauses[i].count : 1, sizeof *clause->ids);
         if (!clause->ids)
@@ -234,43 +256,75 @@ static bool key_present(const uint64_t *keys, unsigned key)
     return keys[key / 64] >> (key % 64) & 1;
 }
 
-/* Marks the literals that start or end at the quote at `at`. */
-static inline __attribute__((always_inline)) void
-visit_quote(struct prefilter *prefilter, const char *message, const char *end, const char *at)
+/* Marks the literals that start at the opening quote at `at`. */
+static inline __attribute__((always_inline)) void visit_opening(struct prefilter *prefilter,
+                                                                const char *end, const char *at)
 {
-    if (end - at >= 4 && key_present(prefilter->after_quote_keys, key_of(at + 1))) {
-        const struct id_list *after = &prefilter->after_quote[key_of(at + 1)];
-        for (uint32_t i = 0; i < after->count; i++)
-            if (literal_occurs(prefilter, after->ids[i], at, (size_t)(end - at)))
-                mark(prefilter, after->ids[i]);
+    if (end - at < 4 || !key_present(prefilter->after_quote_keys, key_of(at + 1)))
+        return;
+    const struct id_list *after = &prefilter->after_quote[key_of(at + 1)];
+    for (uint32_t i = 0; i < after->count; i++)
+        if (literal_occurs(prefilter, after->ids[i], at, (size_t)(end - at)))
+            mark(prefilter, after->ids[i]);
+}
+
+/* Marks the literals that end at the closing quote at `at`. */
+static inline __attribute__((always_inline)) void
+visit_closing(struct prefilter *prefilter, const char *message, const char *end, const char *at)
+{
+    if (at - message < 3 || !key_present(prefilter->before_quote_keys, key_of(at - 3)))
+        return;
+    const struct id_list *before = &prefilter->before_quote[key_of(at - 3)];
+    for (uint32_t i = 0; i < before->count; i++) {
+        size_t length = prefilter->literals[before->ids[i]].length;
+        if ((size_t)(at + 1 - message) >= length &&
+            literal_occurs(prefilter, before->ids[i], at + 1 - length,
+                           (size_t)(end - (at + 1 - length))))
+            mark(prefilter, before->ids[i]);
     }
-    if (at - message >= 3 && key_present(prefilter->before_quote_keys, key_of(at - 3))) {
-        const struct id_list *before = &prefilter->before_quote[key_of(at - 3)];
-        for (uint32_t i = 0; i < before->count; i++) {
-            size_t length = prefilter->literals[before->ids[i]].length;
-            if ((size_t)(at + 1 - message) >= length &&
-                literal_occurs(prefilter, before->ids[i], at + 1 - length,
-                               (size_t)(end - (at + 1 - length))))
-                mark(prefilter, before->ids[i]);
-        }
+}
+
+/* Inside a string, a quote after an odd run of backslashes is escaped, not a delimiter. */
+static bool escaped(const char *message, const char *quote)
+{
+    size_t backslashes = 0;
+    while (quote - backslashes > message && quote[-1 - (ptrdiff_t)backslashes] == '\\')
+        backslashes++;
+    return backslashes % 2 == 1;
+}
+
+/* Delimiting quotes alternate opening and closing in a valid document, so each quote is
+ * looked up in one table only. (An invalid document may be misread; it matches no JSON
+ * pattern anyway, and literals of term patterns are never anchored.) */
+static inline __attribute__((always_inline)) void visit_quote(struct prefilter *prefilter,
+                                                              const char *message, const char *end,
+                                                              const char *at, bool *inside)
+{
+    if (!*inside) {
+        visit_opening(prefilter, end, at);
+        *inside = true;
+    } else if (!escaped(message, at)) {
+        visit_closing(prefilter, message, end, at);
+        *inside = false;
     }
 }
 
 static void visit_quotes(struct prefilter *prefilter, const char *message, size_t length)
 {
     const char *end = message + length, *at = message;
+    bool inside = false;
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"');
     for (; end - at >= 16; at += 16) {
         __m128i block = _mm_loadu_si128((const __m128i *)(const void *)at);
         unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(block, quote));
         for (; mask; mask &= mask - 1)
-            visit_quote(prefilter, message, end, at + __builtin_ctz(mask));
+            visit_quote(prefilter, message, end, at + __builtin_ctz(mask), &inside);
     }
 #endif
     for (; at < end; at++)
         if (*at == '"')
-            visit_quote(prefilter, message, end, at);
+            visit_quote(prefilter, message, end, at, &inside);
 }
 
 static bool filter_satisfied(const struct prefilter *prefilter, const struct filter_clauses *filter)

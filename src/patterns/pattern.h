@@ -60,6 +60,8 @@ struct pattern *pattern_compile_reference(const char *reference, struct pattern_
 struct pattern_literal {
     char *text;
     size_t length;
+    bool key;       /* a property name only: present in most events, a weak test */
+    bool delimited; /* a leading or trailing '"' is a JSON string's delimiter */
 };
 struct pattern_literal_clause {
     struct pattern_literal *literals;

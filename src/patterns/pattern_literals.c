@@ -42,7 +42,8 @@ static bool clause_contains(const struct pattern_literal_clause *clause, const c
     return false;
 }
 
-static bool clause_add(struct pattern_literal_clause *clause, const char *text, size_t length)
+static bool clause_add(struct pattern_literal_clause *clause, const char *text, size_t length,
+                       bool key, bool delimited)
 {
     if (clause_contains(clause, text, length))
         return true;
@@ -55,7 +56,7 @@ static bool clause_add(struct pattern_literal_clause *clause, const char *text, 
         return false;
     memcpy(copy, text, length);
     copy[length] = '\0';
-    clause->literals[clause->count++] = (struct pattern_literal){copy, length};
+    clause->literals[clause->count++] = (struct pattern_literal){copy, length, key, delimited};
     return true;
 }
 
@@ -70,16 +71,18 @@ static bool list_add_union(struct clause_list *list, const struct pattern_litera
     struct pattern_literal_clause *clause = &list->items[list->count++];
     *clause = (struct pattern_literal_clause){0};
     for (size_t i = 0; a && i < a->count; i++)
-        if (!clause_add(clause, a->literals[i].text, a->literals[i].length))
+        if (!clause_add(clause, a->literals[i].text, a->literals[i].length, a->literals[i].key,
+                        a->literals[i].delimited))
             return false;
     for (size_t i = 0; b && i < b->count; i++)
-        if (!clause_add(clause, b->literals[i].text, b->literals[i].length))
+        if (!clause_add(clause, b->literals[i].text, b->literals[i].length, b->literals[i].key,
+                        b->literals[i].delimited))
             return false;
     return true;
 }
 
 static bool list_single(struct clause_list *list, const char *open, const char *text, size_t length,
-                        const char *close)
+                        const char *close, bool key)
 {
     size_t open_length = strlen(open), close_length = strlen(close);
     char *joined = malloc(open_length + length + close_length + 1);
@@ -88,7 +91,7 @@ static bool list_single(struct clause_list *list, const char *open, const char *
     memcpy(joined, open, open_length);
     memcpy(joined + open_length, text, length);
     memcpy(joined + open_length + length, close, close_length);
-    struct pattern_literal literal = {joined, open_length + length + close_length};
+    struct pattern_literal literal = {joined, open_length + length + close_length, key, true};
     struct pattern_literal_clause clause = {&literal, 1};
     bool added = list_add_union(list, &clause, NULL);
     free(joined);
@@ -127,7 +130,7 @@ static bool condition_value_literal(const struct condition *condition, struct cl
     bool quotes = !could_be_number(literal->text, literal->length);
     const char *open = quotes && !literal->leading_wildcard ? "\"" : "";
     const char *close = quotes && !literal->trailing_wildcard ? "\"" : "";
-    list_single(list, open, literal->text, literal->length, close);
+    list_single(list, open, literal->text, literal->length, close, false);
     return true;
 }
 
@@ -142,7 +145,7 @@ static void condition_key_literal(const struct pattern *pattern, const struct co
             return;
         if (step->kind == SELECTOR_STEP_MEMBER) {
             if (written_verbatim(step->name, step->name_length))
-                list_single(list, "\"", step->name, step->name_length, "\"");
+                list_single(list, "\"", step->name, step->name_length, "\"", true);
             return;
         }
     }
@@ -229,11 +232,11 @@ static void term_literals(const struct pattern *pattern, struct clause_list *lis
         if (term->length == 0)
             continue;
         if (term->kind == TERM_REQUIRED) {
-            struct pattern_literal literal = {term->text, term->length};
+            struct pattern_literal literal = {term->text, term->length, false, false};
             struct pattern_literal_clause clause = {&literal, 1};
             list->constrained = list_add_union(list, &clause, NULL);
         } else if (term->kind == TERM_OPTIONAL && pattern->only_optional_terms) {
-            list->constrained = clause_add(&optional, term->text, term->length);
+            list->constrained = clause_add(&optional, term->text, term->length, false, false);
         }
     }
     bool all_optional_nonempty = optional.count > 0;
