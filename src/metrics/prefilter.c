@@ -56,11 +56,25 @@ struct prefilter {
     size_t found_words;
 };
 
-static unsigned key_of(const char *three)
+static unsigned hash_three(uint32_t bytes)
 {
-    uint32_t bytes = (uint32_t)(unsigned char)three[0] << 16 |
-                     (uint32_t)(unsigned char)three[1] << 8 | (unsigned char)three[2];
     return (bytes * 2654435761u) >> 16; /* Knuth's multiplicative hash to 16 bits */
+}
+
+/* The key of the three bytes after the quote at `quote` (4 bytes are readable there). */
+static unsigned key_after(const char *quote)
+{
+    uint32_t word;
+    memcpy(&word, quote, 4);
+    return hash_three(word >> 8 & 0xffffff);
+}
+
+/* The key of the three bytes before the quote at `quote` (quote - 3 is readable). */
+static unsigned key_before(const char *quote)
+{
+    uint32_t word;
+    memcpy(&word, quote - 3, 4);
+    return hash_three(word & 0xffffff);
 }
 
 struct prefilter *prefilter_create(void)
@@ -108,12 +122,12 @@ static bool index_literal(struct prefilter *prefilter, uint32_t id)
     size_t length = prefilter->literals[id].length;
     bool delimited = prefilter->literals[id].delimited;
     if (delimited && length >= 4 && text[0] == '"') {
-        unsigned key = key_of(text + 1);
+        unsigned key = key_after(text);
         prefilter->after_quote_keys[key / 64] |= (uint64_t)1 << (key % 64);
         return id_list_add(&prefilter->after_quote[key], id);
     }
     if (delimited && length >= 4 && text[length - 1] == '"') {
-        unsigned key = key_of(text + length - 4);
+        unsigned key = key_before(text + length - 1);
         prefilter->before_quote_keys[key / 64] |= (uint64_t)1 << (key % 64);
         return id_list_add(&prefilter->before_quote[key], id);
     }
@@ -260,9 +274,9 @@ static bool key_present(const uint64_t *keys, unsigned key)
 static inline __attribute__((always_inline)) void visit_opening(struct prefilter *prefilter,
                                                                 const char *end, const char *at)
 {
-    if (end - at < 4 || !key_present(prefilter->after_quote_keys, key_of(at + 1)))
+    if (end - at < 4 || !key_present(prefilter->after_quote_keys, key_after(at)))
         return;
-    const struct id_list *after = &prefilter->after_quote[key_of(at + 1)];
+    const struct id_list *after = &prefilter->after_quote[key_after(at)];
     for (uint32_t i = 0; i < after->count; i++)
         if (literal_occurs(prefilter, after->ids[i], at, (size_t)(end - at)))
             mark(prefilter, after->ids[i]);
@@ -272,9 +286,9 @@ static inline __attribute__((always_inline)) void visit_opening(struct prefilter
 static inline __attribute__((always_inline)) void
 visit_closing(struct prefilter *prefilter, const char *message, const char *end, const char *at)
 {
-    if (at - message < 3 || !key_present(prefilter->before_quote_keys, key_of(at - 3)))
+    if (at - message < 3 || !key_present(prefilter->before_quote_keys, key_before(at)))
         return;
-    const struct id_list *before = &prefilter->before_quote[key_of(at - 3)];
+    const struct id_list *before = &prefilter->before_quote[key_before(at)];
     for (uint32_t i = 0; i < before->count; i++) {
         size_t length = prefilter->literals[before->ids[i]].length;
         if ((size_t)(at + 1 - message) >= length &&

@@ -287,6 +287,10 @@ static enum envelope_status read_value(struct envelope_parser *parser, struct ev
         bool list = is_list_role(role);
         if (first != (list ? '[' : '{'))
             return fail_kind(parser, *position, list ? "an array" : "an object", error);
+        if (parser->depth == ENVELOPE_MAX_DEPTH) { /* the roles never nest deeper */
+            json_fail(error, *position, "envelope nesting deeper than %d", ENVELOPE_MAX_DEPTH);
+            return ENVELOPE_ERROR;
+        }
         open_container(parser, role);
         (*position)++;
         return ENVELOPE_END;

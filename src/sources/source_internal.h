@@ -231,12 +231,13 @@ void batch_commit_text(struct source_reader *reader, size_t length);
 
 /* ---- Envelopes (source_envelope.c) -------------------------------------------------------- */
 
-#define ENVELOPE_MAX_DEPTH 4
+/* The deepest envelope: a subscription payload, its logEvents list, a log event. */
+#define ENVELOPE_MAX_DEPTH 3
 
 struct envelope_frame {
     enum frame_role role;
     bool found_target; /* the member that holds the events was seen */
-    bool control;      /* subscription payload: a CONTROL_MESSAGE, its messages are no events */
+    bool control;      /* root frame of a CONTROL_MESSAGE payload: its messages are no events */
 };
 
 enum envelope_state {
