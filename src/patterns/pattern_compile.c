@@ -165,6 +165,50 @@ void literal_set_string(struct literal *literal, char *text, size_t length)
     literal->length = keep;
 }
 
+/* An unquoted value: a number when it reads as one (spec §5.1), else text. Takes `text`. */
+void literal_set_bare(struct literal *literal, char *text, size_t length)
+{
+    if (number_parse(text, length, &literal->number)) {
+        literal->kind = LITERAL_NUMBER;
+        literal->text = text;
+        literal->length = length;
+    } else {
+        literal_set_string(literal, text, length);
+    }
+}
+
+bool parser_accept_operator(struct pattern_parser *parser, enum comparison *comparison,
+                            const char **text)
+{
+    static const struct {
+        const char *text;
+        enum comparison comparison;
+    } operators[] = {
+        /* two-character operators first, so "<=" is not read as "<" */
+        {"!=", COMPARE_NOT_EQUAL}, {"<=", COMPARE_LESS_EQUAL}, {">=", COMPARE_GREATER_EQUAL},
+        {"=", COMPARE_EQUAL},      {"<", COMPARE_LESS},        {">", COMPARE_GREATER},
+    };
+    parser_skip_blanks(parser);
+    for (size_t i = 0; i < sizeof operators / sizeof operators[0]; i++) {
+        if (parser_accept(parser, operators[i].text)) {
+            *comparison = operators[i].comparison;
+            *text = operators[i].text;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool parser_check_ordering_value(struct pattern_parser *parser, enum comparison comparison,
+                                 const struct literal *literal, size_t value_start,
+                                 const char *operator_text)
+{
+    bool ordering = comparison != COMPARE_EQUAL && comparison != COMPARE_NOT_EQUAL;
+    if (ordering && literal->kind != LITERAL_NUMBER)
+        return parser_fail(parser, value_start, "expected a number after '%s'", operator_text);
+    return true;
+}
+
 void literal_free(struct literal *literal)
 {
     free(literal->text);

@@ -157,6 +157,14 @@ char *parser_copy(struct pattern_parser *parser, const char *text, size_t length
 bool parser_read_quoted(struct pattern_parser *parser, char **text, size_t *length);
 bool parser_read_regex(struct pattern_parser *parser, struct literal *literal);
 void literal_set_string(struct literal *literal, char *text, size_t length);
+void literal_set_bare(struct literal *literal, char *text, size_t length);
+/* = != < > <= >=; false (nothing consumed but blanks) when none follows. */
+bool parser_accept_operator(struct pattern_parser *parser, enum comparison *comparison,
+                            const char **text);
+/* < > <= >= need a number. */
+bool parser_check_ordering_value(struct pattern_parser *parser, enum comparison comparison,
+                                 const struct literal *literal, size_t value_start,
+                                 const char *operator_text);
 void literal_free(struct literal *literal);
 
 /* A number in the pattern grammar: [+-] (digits [. digits] | . digits) [eE [+-] digits]. */

@@ -208,13 +208,7 @@ static bool value_parse_bare(struct pattern_parser *parser, struct literal *lite
     char *text = parser_copy(parser, parser->text + start, length);
     if (!text)
         return false;
-    if (number_parse(text, length, &literal->number)) {
-        literal->kind = LITERAL_NUMBER;
-        literal->text = text;
-        literal->length = length;
-    } else {
-        literal_set_string(literal, text, length);
-    }
+    literal_set_bare(literal, text, length);
     return true;
 }
 
@@ -303,21 +297,8 @@ static bool keyword_condition_parse(struct pattern_parser *parser, struct condit
 static bool operator_parse(struct pattern_parser *parser, struct condition *condition,
                            const char **text)
 {
-    static const struct {
-        const char *text;
-        enum comparison comparison;
-    } operators[] = {
-        {"!=", COMPARE_NOT_EQUAL}, {"<=", COMPARE_LESS_EQUAL}, {">=", COMPARE_GREATER_EQUAL},
-        {"=", COMPARE_EQUAL},      {"<", COMPARE_LESS},        {">", COMPARE_GREATER},
-    };
-    parser_skip_blanks(parser);
-    for (size_t i = 0; i < sizeof operators / sizeof operators[0]; i++) {
-        if (parser_accept(parser, operators[i].text)) {
-            condition->comparison = operators[i].comparison;
-            *text = operators[i].text;
-            return true;
-        }
-    }
+    if (parser_accept_operator(parser, &condition->comparison, text))
+        return true;
     *text = NULL;
     return keyword_condition_parse(parser, condition);
 }
@@ -327,13 +308,9 @@ static bool condition_value_parse(struct pattern_parser *parser, struct conditio
 {
     parser_skip_blanks(parser);
     size_t value_start = parser->position;
-    if (!value_parse(parser, &condition->literal, operator_text))
-        return false;
-    bool ordering =
-        condition->comparison != COMPARE_EQUAL && condition->comparison != COMPARE_NOT_EQUAL;
-    if (ordering && condition->literal.kind != LITERAL_NUMBER)
-        return parser_fail(parser, value_start, "expected a number after '%s'", operator_text);
-    return true;
+    return value_parse(parser, &condition->literal, operator_text) &&
+           parser_check_ordering_value(parser, condition->comparison, &condition->literal,
+                                       value_start, operator_text);
 }
 
 static bool node_add(struct json_parse_state *state, struct json_node node, size_t *index)

@@ -75,34 +75,15 @@ static bool sd_value_parse(struct pattern_parser *parser, struct literal *litera
     char *text = parser_copy(parser, parser->text + start, length);
     if (!text)
         return false;
-    if (number_parse(text, length, &literal->number)) {
-        literal->kind = LITERAL_NUMBER;
-        literal->text = text;
-        literal->length = length;
-    } else {
-        literal_set_string(literal, text, length);
-    }
+    literal_set_bare(literal, text, length);
     return true;
 }
 
 static bool sd_operator_parse(struct pattern_parser *parser, enum comparison *comparison,
                               const char **text, const char *name)
 {
-    static const struct {
-        const char *text;
-        enum comparison comparison;
-    } operators[] = {
-        {"!=", COMPARE_NOT_EQUAL}, {"<=", COMPARE_LESS_EQUAL}, {">=", COMPARE_GREATER_EQUAL},
-        {"=", COMPARE_EQUAL},      {"<", COMPARE_LESS},        {">", COMPARE_GREATER},
-    };
-    parser_skip_blanks(parser);
-    for (size_t i = 0; i < sizeof operators / sizeof operators[0]; i++) {
-        if (parser_accept(parser, operators[i].text)) {
-            *comparison = operators[i].comparison;
-            *text = operators[i].text;
-            return true;
-        }
-    }
+    if (parser_accept_operator(parser, comparison, text))
+        return true;
     return parser_fail(parser, parser->position,
                        "expected ',' or an operator (=, !=, <, >, <=, >=) after field '%s'", name);
 }
@@ -115,13 +96,9 @@ static bool sd_condition_parse(struct pattern_parser *parser, struct field_condi
         return false;
     parser_skip_blanks(parser);
     size_t value_start = parser->position;
-    if (!sd_value_parse(parser, &condition->literal, operator_text))
-        return false;
-    bool ordering =
-        condition->comparison != COMPARE_EQUAL && condition->comparison != COMPARE_NOT_EQUAL;
-    if (ordering && condition->literal.kind != LITERAL_NUMBER)
-        return parser_fail(parser, value_start, "expected a number after '%s'", operator_text);
-    return true;
+    return sd_value_parse(parser, &condition->literal, operator_text) &&
+           parser_check_ordering_value(parser, condition->comparison, &condition->literal,
+                                       value_start, operator_text);
 }
 
 static bool clause_add(struct pattern_parser *parser, struct entry_builder *builder)
