@@ -196,6 +196,10 @@ static bool build_prefilter(struct filter_scan *scan, struct metrics_error *erro
         struct pattern_literal_clause *clauses;
         size_t count;
         possible = pattern_required_literals(scan->filters[i].pattern, &clauses, &count);
+        if (possible && count == 0) {
+            pattern_literal_clauses_free(clauses, count);
+            possible = false; /* requires nothing after all */
+        }
         if (possible) {
             built = prefilter_add_filter(prefilter, clauses, count);
             pattern_literal_clauses_free(clauses, count);

@@ -54,6 +54,7 @@ struct prefilter {
     size_t filter_count;
     uint64_t *found; /* scratch: one bit per literal */
     size_t found_words;
+    size_t found_count; /* literals found in this event: most events find none */
 };
 
 static unsigned hash_three(uint32_t bytes)
@@ -258,6 +259,7 @@ static bool has_unicode_escape(const char *message, size_t length)
 static void mark(struct prefilter *prefilter, uint32_t id)
 {
     prefilter->found[id / 64] |= (uint64_t)1 << (id % 64);
+    prefilter->found_count++;
 }
 
 static bool marked(const struct prefilter *prefilter, uint32_t id)
@@ -359,12 +361,15 @@ bool prefilter_may_match(struct prefilter *prefilter, const char *message, size_
     if (has_unicode_escape(message, length))
         return true;
     memset(prefilter->found, 0, prefilter->found_words * sizeof *prefilter->found);
+    prefilter->found_count = 0;
     for (uint32_t i = 0; i < prefilter->unanchored.count; i++) {
         const struct pattern_literal *literal = &prefilter->literals[prefilter->unanchored.ids[i]];
         if (memmem(message, length, literal->text, literal->length))
             mark(prefilter, prefilter->unanchored.ids[i]);
     }
     visit_quotes(prefilter, message, length);
+    if (prefilter->found_count == 0)
+        return false; /* every filter has at least one clause, and nothing satisfies any */
     for (size_t i = 0; i < prefilter->filter_count; i++)
         if (filter_satisfied(prefilter, &prefilter->filters[i]))
             return true;
