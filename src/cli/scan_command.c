@@ -1,12 +1,12 @@
 /* `trailhound scan`: one pass over CloudTrail logs with the CIS pack and/or configured
  * metric filters, then a report of what matched, how often, and who caused it. */
 #include "cli/commands.h"
+#include "cli/scan_pool.h"
 #include "cli/scan_report.h"
 #include "config/config.h"
 #include "metrics/metrics.h"
 #include "sources/source.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,31 +57,14 @@ struct malformed_list {
     uint64_t total;
 };
 
-struct scan_worker {
-    struct scan_run *run;
-    struct filter_scan *scan;
-    struct malformed_list malformed; /* this batch's reports, appended in order after it */
-    const struct source_event *events;
-    size_t count;
-    uint64_t invalid;
-    pthread_t thread;
-};
-
 struct scan_run {
     struct metric_filter_list filters;
-    struct scan_worker workers[SCAN_MAX_THREADS];
-    size_t worker_count;
+    struct scan_pool *pool;
     struct malformed_list malformed;
     struct scan_totals totals;
     bool strict;
     bool progress;
     double started, last_progress;
-    /* the batch hand-off to worker threads */
-    pthread_mutex_t lock;
-    pthread_cond_t work_ready, work_done;
-    uint64_t generation;
-    size_t busy;
-    bool stopping;
 };
 
 static double now_seconds(void)
@@ -119,56 +102,6 @@ static void malformed_free(struct malformed_list *list)
     *list = (struct malformed_list){0};
 }
 
-/* Moves `from`'s reports to the end of `into`. */
-static void malformed_append(struct malformed_list *into, struct malformed_list *from)
-{
-    uint64_t unlisted = from->total - from->count;
-    for (size_t i = 0; i < from->count; i++) {
-        struct malformed_report *report = &from->items[i];
-        malformed_add(into, report->file, report->line, report->offset, report->reason);
-    }
-    into->total += unlisted;
-    malformed_free(from);
-}
-
-static void scan_slice(struct scan_worker *worker)
-{
-    for (size_t i = 0; i < worker->count; i++) {
-        const struct source_event *event = &worker->events[i];
-        struct event_json_error error;
-        if (filter_scan_event(worker->scan, event->message, event->length, &error))
-            continue;
-        worker->invalid++;
-        char reason[200];
-        snprintf(reason, sizeof reason, "invalid JSON: %s at byte %zu of the event", error.reason,
-                 error.offset);
-        malformed_add(&worker->malformed, event->where.path, event->where.line,
-                      event->where.offset + (event->where.line ? 0 : error.offset), reason);
-    }
-}
-
-static void *worker_main(void *argument)
-{
-    struct scan_worker *worker = argument;
-    struct scan_run *run = worker->run;
-    uint64_t seen = 0;
-    pthread_mutex_lock(&run->lock);
-    for (;;) {
-        while (run->generation == seen && !run->stopping)
-            pthread_cond_wait(&run->work_ready, &run->lock);
-        if (run->stopping)
-            break;
-        seen = run->generation;
-        pthread_mutex_unlock(&run->lock);
-        scan_slice(worker);
-        pthread_mutex_lock(&run->lock);
-        if (--run->busy == 0)
-            pthread_cond_signal(&run->work_done);
-    }
-    pthread_mutex_unlock(&run->lock);
-    return NULL;
-}
-
 static void report_progress(struct scan_run *run)
 {
     double now = now_seconds();
@@ -177,47 +110,28 @@ static void report_progress(struct scan_run *run)
     run->last_progress = now;
     double megabytes = (double)run->totals.bytes_decoded / 1e6;
     fprintf(stderr, "\rtrailhound: %.0f MB, %llu events, %.0f MB/s   ", megabytes,
-            (unsigned long long)run->totals.events, megabytes / (now - run->started));
+            (unsigned long long)scan_pool_valid_events(run->pool),
+            megabytes / (now - run->started));
 }
 
-/* Splits a batch over the workers; the calling thread takes the first slice. */
 static void on_events(void *context, const struct source_event *events, size_t count)
 {
     struct scan_run *run = context;
-    size_t workers = run->worker_count, share = (count + workers - 1) / workers;
-    for (size_t i = 0; i < workers; i++) {
-        size_t start = i * share < count ? i * share : count;
-        size_t end = start + share < count ? start + share : count;
-        run->workers[i].events = events + start;
-        run->workers[i].count = end - start;
-    }
-    if (workers > 1) {
-        pthread_mutex_lock(&run->lock);
-        run->busy = workers - 1;
-        run->generation++;
-        pthread_cond_broadcast(&run->work_ready);
-        pthread_mutex_unlock(&run->lock);
-    }
-    scan_slice(&run->workers[0]);
-    if (workers > 1) {
-        pthread_mutex_lock(&run->lock);
-        while (run->busy > 0)
-            pthread_cond_wait(&run->work_done, &run->lock);
-        pthread_mutex_unlock(&run->lock);
-    }
-    /* events that are not valid JSON are reported, not counted */
-    run->totals.events += count;
-    for (size_t i = 0; i < workers; i++) {
-        malformed_append(&run->malformed, &run->workers[i].malformed);
-        run->totals.events -= run->workers[i].invalid;
-        run->workers[i].invalid = 0;
-    }
+    scan_pool_submit(run->pool, events, count);
     report_progress(run);
+}
+
+/* An event that is not valid JSON; reported in event order by the pool. */
+static void on_invalid_event(void *context, const struct source_location *where, const char *reason)
+{
+    struct scan_run *run = context;
+    malformed_add(&run->malformed, where->path, where->line, where->offset, reason);
 }
 
 static void on_malformed(void *context, const struct source_location *where, const char *reason)
 {
     struct scan_run *run = context;
+    scan_pool_drain(run->pool); /* so reports stay in input order whatever the threads */
     malformed_add(&run->malformed, where->path, where->line, where->offset, reason);
 }
 
@@ -226,54 +140,6 @@ static void on_file_done(void *context, const struct source_file_summary *summar
     struct scan_run *run = context;
     run->totals.bytes_read += summary->bytes_read;
     run->totals.bytes_decoded += summary->bytes_decoded;
-}
-
-static bool start_workers(struct scan_run *run, size_t threads)
-{
-    struct metrics_error error;
-    pthread_mutex_init(&run->lock, NULL);
-    pthread_cond_init(&run->work_ready, NULL);
-    pthread_cond_init(&run->work_done, NULL);
-    for (size_t i = 0; i < threads; i++) {
-        struct scan_worker *worker = &run->workers[i];
-        worker->run = run;
-        worker->scan = filter_scan_create(&run->filters, !run->strict, &error);
-        if (!worker->scan) {
-            fprintf(stderr, "trailhound: %s\n", error.message);
-            return false;
-        }
-        run->worker_count = i + 1;
-        if (i > 0 && pthread_create(&worker->thread, NULL, worker_main, worker) != 0) {
-            filter_scan_free(worker->scan);
-            run->worker_count = i;
-            fprintf(stderr, "trailhound: cannot start thread %zu\n", i + 1);
-            return false;
-        }
-    }
-    return true;
-}
-
-static void stop_workers(struct scan_run *run)
-{
-    pthread_mutex_lock(&run->lock);
-    run->stopping = true;
-    pthread_cond_broadcast(&run->work_ready);
-    pthread_mutex_unlock(&run->lock);
-    for (size_t i = 1; i < run->worker_count; i++)
-        pthread_join(run->workers[i].thread, NULL);
-    for (size_t i = 1; i < run->worker_count; i++)
-        filter_scan_merge(run->workers[0].scan, run->workers[i].scan);
-}
-
-static void free_workers(struct scan_run *run)
-{
-    for (size_t i = 0; i < run->worker_count; i++) {
-        filter_scan_free(run->workers[i].scan);
-        malformed_free(&run->workers[i].malformed);
-    }
-    pthread_mutex_destroy(&run->lock);
-    pthread_cond_destroy(&run->work_ready);
-    pthread_cond_destroy(&run->work_done);
 }
 
 struct scan_options {
@@ -363,6 +229,8 @@ static bool load_filters(const struct scan_options *options, struct metric_filte
 
 static int finish(struct scan_run *run, const struct scan_options *options)
 {
+    const struct filter_scan *totals = scan_pool_finish(run->pool);
+    run->totals.events = scan_pool_valid_events(run->pool);
     run->totals.seconds = now_seconds() - run->started;
     if (run->progress)
         fputs("\r\033[K", stderr);
@@ -380,10 +248,10 @@ static int finish(struct scan_run *run, const struct scan_options *options)
         listed[i] = (struct scan_malformed){item->file, item->line, item->offset, item->reason};
     }
     run->totals.malformed = run->malformed.total;
-    run->totals.unvalidated = filter_scan_unvalidated(run->workers[0].scan);
+    run->totals.unvalidated = filter_scan_unvalidated(totals);
     struct scan_report report = {
         .totals = run->totals,
-        .scan = run->workers[0].scan,
+        .scan = totals,
         .filters = &run->filters,
         .malformed = listed,
         .malformed_listed = run->malformed.count,
@@ -406,19 +274,21 @@ int scan_command(int argc, char **argv)
         return 1;
     status = 2;
     run->strict = options.strict;
-    if (load_filters(&options, &run->filters) && start_workers(run, options.threads)) {
+    struct metrics_error error;
+    if (load_filters(&options, &run->filters) &&
+        (run->pool = scan_pool_create(&run->filters, !run->strict, options.threads,
+                                      on_invalid_event, run, &error)) == NULL)
+        fprintf(stderr, "trailhound: %s\n", error.message);
+    if (run->pool) {
         struct source_options source_options = source_default_options();
         struct source_handler handler = {run, on_events, on_malformed, on_file_done};
         run->progress = isatty(STDERR_FILENO);
         run->started = run->last_progress = now_seconds();
         for (size_t i = 0; i < options.path_count; i++)
             run->totals.files += source_read_path(options.paths[i], &source_options, &handler);
-        stop_workers(run);
         status = finish(run, &options);
-    } else {
-        stop_workers(run);
     }
-    free_workers(run);
+    scan_pool_free(run->pool);
     malformed_free(&run->malformed);
     metric_filter_list_free(&run->filters);
     free(run);

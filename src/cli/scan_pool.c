@@ -1,0 +1,316 @@
+/* The worker pool of `trailhound scan`: jobs (copied batches) go from a free list to a
+ * pending queue, workers evaluate them, and the submitting thread commits finished jobs in
+ * submission order. Every shared field is guarded by `lock`. */
+#include "cli/scan_pool.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POOL_MAX_THREADS 64
+
+struct invalid_event {
+    struct source_location where;
+    char reason[200];
+};
+
+struct scan_job {
+    char *text; /* the batch's messages and paths, copied */
+    size_t text_capacity;
+    struct source_event *events;
+    size_t event_capacity, count;
+    struct invalid_event *invalid;
+    size_t invalid_count, invalid_capacity;
+    bool done;
+};
+
+struct pool_worker {
+    struct scan_pool *pool;
+    struct filter_scan *scan;
+    pthread_t thread;
+    bool started;
+};
+
+struct scan_pool {
+    size_t thread_count; /* 1: evaluate inline, no jobs */
+    struct pool_worker workers[POOL_MAX_THREADS];
+    struct scan_job *jobs;
+    size_t job_count;
+    struct scan_job **free_jobs, **pending, **by_sequence;
+    size_t free_count, pending_head, pending_count;
+    uint64_t next_sequence, next_commit;
+    uint64_t valid_events;
+    bool stopping;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    scan_invalid_event_callback *on_invalid;
+    void *context;
+};
+
+static void invalid_record(struct scan_job *job, const struct source_event *event,
+                           const struct event_json_error *error)
+{
+    if (job->invalid_count == job->invalid_capacity) {
+        size_t capacity = job->invalid_capacity ? job->invalid_capacity * 2 : 8;
+        struct invalid_event *grown = realloc(job->invalid, capacity * sizeof *grown);
+        if (!grown)
+            return; /* out of memory: the event still counts as invalid */
+        job->invalid = grown;
+        job->invalid_capacity = capacity;
+    }
+    struct invalid_event *report = &job->invalid[job->invalid_count++];
+    report->where = event->where;
+    if (!event->where.line)
+        report->where.offset += error->offset;
+    snprintf(report->reason, sizeof report->reason, "invalid JSON: %s at byte %zu of the event",
+             error->reason, error->offset);
+}
+
+/* Evaluates a batch; invalid events go to `job`. Returns how many were invalid. */
+static size_t evaluate(struct filter_scan *scan, const struct source_event *events, size_t count,
+                       struct scan_job *job)
+{
+    size_t invalid = 0;
+    for (size_t i = 0; i < count; i++) {
+        struct event_json_error error;
+        if (!filter_scan_event(scan, events[i].message, events[i].length, &error)) {
+            invalid++;
+            invalid_record(job, &events[i], &error);
+        }
+    }
+    return invalid;
+}
+
+static void *worker_main(void *argument)
+{
+    struct pool_worker *worker = argument;
+    struct scan_pool *pool = worker->pool;
+    pthread_mutex_lock(&pool->lock);
+    for (;;) {
+        while (pool->pending_count == 0 && !pool->stopping)
+            pthread_cond_wait(&pool->changed, &pool->lock);
+        if (pool->pending_count == 0)
+            break;
+        struct scan_job *job = pool->pending[pool->pending_head];
+        pool->pending_head = (pool->pending_head + 1) % pool->job_count;
+        pool->pending_count--;
+        pthread_mutex_unlock(&pool->lock);
+        evaluate(worker->scan, job->events, job->count, job);
+        pthread_mutex_lock(&pool->lock);
+        job->done = true;
+        pthread_cond_broadcast(&pool->changed);
+    }
+    pthread_mutex_unlock(&pool->lock);
+    return NULL;
+}
+
+/* Commits finished jobs in order. Called and returns with the lock held. */
+static void commit_done_jobs(struct scan_pool *pool)
+{
+    for (;;) {
+        struct scan_job **slot = &pool->by_sequence[pool->next_commit % pool->job_count];
+        struct scan_job *job = *slot;
+        if (pool->next_commit == pool->next_sequence || !job || !job->done)
+            return;
+        *slot = NULL;
+        pthread_mutex_unlock(&pool->lock);
+        for (size_t i = 0; i < job->invalid_count; i++)
+            pool->on_invalid(pool->context, &job->invalid[i].where, job->invalid[i].reason);
+        pthread_mutex_lock(&pool->lock);
+        pool->valid_events += job->count - job->invalid_count;
+        pool->free_jobs[pool->free_count++] = job;
+        pool->next_commit++;
+    }
+}
+
+static bool reserve(void **items, size_t *capacity, size_t needed, size_t item_size)
+{
+    if (needed <= *capacity)
+        return true;
+    void *grown = realloc(*items, needed * item_size);
+    if (!grown)
+        return false;
+    *items = grown;
+    *capacity = needed;
+    return true;
+}
+
+/* Copies a batch into `job`: messages and paths into one block, sized before copying so
+ * no pointer into it moves. */
+static bool job_fill(struct scan_job *job, const struct source_event *events, size_t count)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < count; i++)
+        bytes += events[i].length + (i == 0 || events[i].where.path != events[i - 1].where.path
+                                         ? strlen(events[i].where.path) + 1
+                                         : 0);
+    if (!reserve((void **)&job->text, &job->text_capacity, bytes + 1, 1) ||
+        !reserve((void **)&job->events, &job->event_capacity, count, sizeof *job->events))
+        return false;
+    size_t used = 0;
+    const char *path = NULL;
+    for (size_t i = 0; i < count; i++) {
+        if (i == 0 || events[i].where.path != events[i - 1].where.path) {
+            size_t length = strlen(events[i].where.path) + 1;
+            path = memcpy(job->text + used, events[i].where.path, length);
+            used += length;
+        }
+        job->events[i] = events[i];
+        job->events[i].message = memcpy(job->text + used, events[i].message, events[i].length);
+        job->events[i].where.path = path;
+        used += events[i].length;
+    }
+    job->count = count;
+    job->invalid_count = 0;
+    job->done = false;
+    return true;
+}
+
+static void submit_inline(struct scan_pool *pool, const struct source_event *events, size_t count)
+{
+    struct scan_job job = {0};
+    size_t invalid = evaluate(pool->workers[0].scan, events, count, &job);
+    for (size_t i = 0; i < job.invalid_count; i++)
+        pool->on_invalid(pool->context, &job.invalid[i].where, job.invalid[i].reason);
+    free(job.invalid);
+    pool->valid_events += count - invalid;
+}
+
+void scan_pool_submit(struct scan_pool *pool, const struct source_event *events, size_t count)
+{
+    if (pool->thread_count == 1) {
+        submit_inline(pool, events, count);
+        return;
+    }
+    pthread_mutex_lock(&pool->lock);
+    commit_done_jobs(pool);
+    while (pool->free_count == 0) {
+        pthread_cond_wait(&pool->changed, &pool->lock);
+        commit_done_jobs(pool);
+    }
+    struct scan_job *job = pool->free_jobs[--pool->free_count];
+    pthread_mutex_unlock(&pool->lock);
+    if (!job_fill(job, events, count)) {
+        /* out of memory for the copy: evaluate this batch here, after the queue drains */
+        pthread_mutex_lock(&pool->lock);
+        pool->free_jobs[pool->free_count++] = job;
+        pthread_mutex_unlock(&pool->lock);
+        scan_pool_drain(pool);
+        submit_inline(pool, events, count);
+        return;
+    }
+    pthread_mutex_lock(&pool->lock);
+    pool->by_sequence[pool->next_sequence++ % pool->job_count] = job;
+    pool->pending[(pool->pending_head + pool->pending_count++) % pool->job_count] = job;
+    pthread_cond_broadcast(&pool->changed);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+void scan_pool_drain(struct scan_pool *pool)
+{
+    if (pool->thread_count == 1)
+        return;
+    pthread_mutex_lock(&pool->lock);
+    commit_done_jobs(pool);
+    while (pool->next_commit < pool->next_sequence) {
+        pthread_cond_wait(&pool->changed, &pool->lock);
+        commit_done_jobs(pool);
+    }
+    pthread_mutex_unlock(&pool->lock);
+}
+
+uint64_t scan_pool_valid_events(const struct scan_pool *pool)
+{
+    return pool->valid_events;
+}
+
+static void stop_threads(struct scan_pool *pool)
+{
+    pthread_mutex_lock(&pool->lock);
+    pool->stopping = true;
+    pthread_cond_broadcast(&pool->changed);
+    pthread_mutex_unlock(&pool->lock);
+    for (size_t i = 0; i < pool->thread_count; i++)
+        if (pool->workers[i].started)
+            pthread_join(pool->workers[i].thread, NULL);
+    for (size_t i = 0; i < pool->thread_count; i++)
+        pool->workers[i].started = false;
+}
+
+const struct filter_scan *scan_pool_finish(struct scan_pool *pool)
+{
+    scan_pool_drain(pool);
+    stop_threads(pool);
+    for (size_t i = 1; i < pool->thread_count; i++)
+        filter_scan_merge(pool->workers[0].scan, pool->workers[i].scan);
+    return pool->workers[0].scan;
+}
+
+static bool allocate_jobs(struct scan_pool *pool)
+{
+    pool->job_count = pool->thread_count + 1;
+    pool->jobs = calloc(pool->job_count, sizeof *pool->jobs);
+    pool->free_jobs = calloc(pool->job_count, sizeof *pool->free_jobs);
+    pool->pending = calloc(pool->job_count, sizeof *pool->pending);
+    pool->by_sequence = calloc(pool->job_count, sizeof *pool->by_sequence);
+    if (!pool->jobs || !pool->free_jobs || !pool->pending || !pool->by_sequence)
+        return false;
+    for (size_t i = 0; i < pool->job_count; i++)
+        pool->free_jobs[pool->free_count++] = &pool->jobs[i];
+    return true;
+}
+
+struct scan_pool *scan_pool_create(const struct metric_filter_list *filters, bool pre_test,
+                                   size_t threads, scan_invalid_event_callback *on_invalid,
+                                   void *context, struct metrics_error *error)
+{
+    struct scan_pool *pool = calloc(1, sizeof *pool);
+    if (!pool || threads == 0 || threads > POOL_MAX_THREADS) {
+        snprintf(error->message, sizeof error->message, "cannot create %zu threads", threads);
+        free(pool);
+        return NULL;
+    }
+    pool->thread_count = threads;
+    pool->on_invalid = on_invalid;
+    pool->context = context;
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->changed, NULL);
+    bool ready = threads == 1 || allocate_jobs(pool);
+    for (size_t i = 0; ready && i < threads; i++) {
+        pool->workers[i] = (struct pool_worker){.pool = pool};
+        ready = (pool->workers[i].scan = filter_scan_create(filters, pre_test, error)) != NULL;
+    }
+    for (size_t i = 0; ready && threads > 1 && i < threads; i++) {
+        ready = pthread_create(&pool->workers[i].thread, NULL, worker_main, &pool->workers[i]) == 0;
+        pool->workers[i].started = ready;
+        if (!ready)
+            snprintf(error->message, sizeof error->message, "cannot start thread %zu", i + 1);
+    }
+    if (!ready) {
+        scan_pool_free(pool);
+        return NULL;
+    }
+    return pool;
+}
+
+void scan_pool_free(struct scan_pool *pool)
+{
+    if (!pool)
+        return;
+    stop_threads(pool);
+    for (size_t i = 0; i < pool->thread_count; i++)
+        filter_scan_free(pool->workers[i].scan);
+    for (size_t i = 0; i < pool->job_count; i++) {
+        free(pool->jobs[i].text);
+        free(pool->jobs[i].events);
+        free(pool->jobs[i].invalid);
+    }
+    free(pool->jobs);
+    free(pool->free_jobs);
+    free(pool->pending);
+    free(pool->by_sequence);
+    pthread_mutex_destroy(&pool->lock);
+    pthread_cond_destroy(&pool->changed);
+    free(pool);
+}

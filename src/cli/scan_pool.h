@@ -1,0 +1,43 @@
+/* scan_pool: evaluating batches of events on worker threads for `trailhound scan`.
+ *
+ * With one thread, batches are evaluated at once on the caller's thread. With N, each
+ * batch is copied into a job (the source's memory is only valid during its callback) and
+ * queued, so the reading thread goes on reading and decompressing while N workers
+ * evaluate; results are committed in submission order, so the output does not depend on
+ * N. Internal to the cli. */
+#ifndef TRAILHOUND_CLI_SCAN_POOL_H
+#define TRAILHOUND_CLI_SCAN_POOL_H
+
+#include "metrics/metrics.h"
+#include "sources/source.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Called on the submitting thread, in event order, for each event that is not valid JSON. */
+typedef void scan_invalid_event_callback(void *context, const struct source_location *where,
+                                         const char *reason);
+
+struct scan_pool;
+
+/* NULL with `error` filled when a filter does not compile or a thread cannot start. */
+struct scan_pool *scan_pool_create(const struct metric_filter_list *filters, bool pre_test,
+                                   size_t threads, scan_invalid_event_callback *on_invalid,
+                                   void *context, struct metrics_error *error);
+
+/* Evaluates (or queues) one batch; returns once the batch's memory is no longer needed. */
+void scan_pool_submit(struct scan_pool *pool, const struct source_event *events, size_t count);
+
+/* Waits until every submitted batch is evaluated and committed. */
+void scan_pool_drain(struct scan_pool *pool);
+
+/* Valid events evaluated so far (committed). */
+uint64_t scan_pool_valid_events(const struct scan_pool *pool);
+
+/* Drains, stops the workers and returns the merged totals (owned by the pool). */
+const struct filter_scan *scan_pool_finish(struct scan_pool *pool);
+
+void scan_pool_free(struct scan_pool *pool);
+
+#endif
