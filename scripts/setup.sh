@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config git
   clang libclang-rt-14-dev clang-format   # libFuzzer and sanitizer runtimes; apt only recommends libclang-rt
   libdeflate-dev zlib1g-dev               # gzip
+  libisal-dev                             # gzip: ISA-L streams large members (fast inflate)
   libcurl4-openssl-dev                    # HTTP, SMTP, SigV4
   libsqlite3-dev sqlite3                  # the embedded store
   libpcre2-dev                            # the regex dialect, translated and JIT-compiled

@@ -74,12 +74,14 @@ struct source_handler {
 };
 
 struct source_options {
-    /* Largest single event accepted; a larger one is reported and skipped (AWS's own
-     * limit for a log event is 256 KiB; CloudTrail events are far smaller). */
+    /* Largest single event accepted (AWS's own limit for a log event is 256 KiB;
+     * CloudTrail events are far smaller). A larger one is reported; in a line-oriented file
+     * it is skipped, in a whole-document file it is the error that ends the file, as any
+     * other error there (its end cannot be found without reading it whole). */
     size_t max_event_bytes;
     /* Largest gzip member inflated in one piece with libdeflate; larger members, and
-     * members of unknown size, are streamed with zlib so memory stays bounded. 0: always
-     * zlib. */
+     * members of unknown size, are streamed (ISA-L, zlib for diagnosis) so memory stays bounded. 0:
+     * always streamed. */
     size_t max_whole_member_bytes;
     /* Initial size of the reused window of decoded content (it grows only to hold one
      * unit: a line or JSON value of about twice max_event_bytes at most). Tests make it

@@ -818,6 +818,65 @@ static void test_gzip_many_members_and_trailing_data(void **state)
     collector_free(&collector);
 }
 
+/* NDJSON lines with pseudo-random hex, so the member compresses poorly (about half). */
+static char *random_ndjson(size_t lines, size_t *length)
+{
+    char *text = malloc(lines * 160);
+    assert_non_null(text);
+    uint32_t seed = 12345;
+    size_t used = 0;
+    for (size_t i = 0; i < lines; i++) {
+        used += (size_t)sprintf(text + used, "{\"eventName\":\"E%zu\",\"x\":\"", i);
+        for (int c = 0; c < 100; c++) {
+            seed = seed * 1103515245u + 12345u;
+            text[used++] = "0123456789abcdef"[(seed >> 16) & 15];
+        }
+        used += (size_t)sprintf(text + used, "\"}\n");
+    }
+    *length = used;
+    return text;
+}
+
+static void test_gzip_streamed_member_checks_its_trailer(void **state)
+{
+    (void)state;
+    /* Members over the whole-member limit stream; the trailer's CRC32 and ISIZE are
+     * checked. The big member (1.7 MB compressed) is judged by ISA-L alone, the small one
+     * (kept whole for replay) by zlib: both report in zlib's words. */
+    static const size_t line_counts[] = {20000, 40};
+    for (size_t m = 0; m < COUNT_OF(line_counts); m++) {
+        size_t lines = line_counts[m];
+        size_t text_length;
+        char *text = random_ndjson(lines, &text_length);
+        size_t length;
+        unsigned char *member = gzip_member(text, text_length, &length);
+        struct source_options options = source_default_options();
+        options.max_whole_member_bytes = 1000;
+        struct collector collector;
+        read_memory(&collector, member, length, &options);
+        assert_summary(&collector, SOURCE_LAYOUT_NDJSON, true, lines, 0);
+        assert_int_equal(collector.files[0].bytes_decoded, text_length);
+        collector_free(&collector);
+        static const struct {
+            size_t from_end;
+            const char *reason;
+        } flips[] = {
+            {8, "corrupt gzip data at byte 0: incorrect data check"},   /* CRC32 */
+            {4, "corrupt gzip data at byte 0: incorrect length check"}, /* ISIZE */
+        };
+        for (size_t f = 0; f < COUNT_OF(flips); f++) {
+            member[length - flips[f].from_end] ^= 0x01;
+            read_memory(&collector, member, length, &options);
+            assert_summary(&collector, SOURCE_LAYOUT_NDJSON, true, lines, 1);
+            assert_report(&collector, 0, 0, text_length, flips[f].reason);
+            collector_free(&collector);
+            member[length - flips[f].from_end] ^= 0x01;
+        }
+        free(member);
+        free(text);
+    }
+}
+
 static void test_gzip_header_only(void **state)
 {
     (void)state;
@@ -1408,6 +1467,7 @@ int main(void)
         cmocka_unit_test(test_gzip_over_whole_member_limit_streams),
         cmocka_unit_test(test_gzip_many_members_and_trailing_data),
         cmocka_unit_test(test_gzip_header_only),
+        cmocka_unit_test(test_gzip_streamed_member_checks_its_trailer),
         cmocka_unit_test(test_document_shapes),
         cmocka_unit_test(test_strict_validation),
         cmocka_unit_test(test_error_offsets),
