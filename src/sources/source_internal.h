@@ -1,7 +1,7 @@
 /* sources: what the files of this stage share; not part of its public interface.
  *
  * The pipeline for one file: raw input (a file descriptor or memory) → content (plain, or
- * gzip decoded by libdeflate or zlib) → a sliding window of decoded bytes → layout
+ * gzip decoded by libdeflate, ISA-L or zlib) → a sliding window of decoded bytes → layout
  * detection on the window's first bytes → a framer for that layout (lines, export lines,
  * envelope lines or whole documents) → a batch of events handed to the handler.
  *
@@ -157,7 +157,8 @@ struct gzip_decoder;
 struct gzip_decoder *gzip_decoder_create(void);
 void gzip_decoder_free(struct gzip_decoder *decoder);
 /* Starts a new gzip stream: members of a known size up to `max_whole_member_bytes` go
- * through libdeflate in one piece, the rest through zlib. */
+ * through libdeflate in one piece, the rest streamed through ISA-L (zlib re-decodes a
+ * damaged member to say what is wrong). */
 void gzip_decoder_start(struct gzip_decoder *decoder, size_t max_whole_member_bytes);
 /* Decodes up to `capacity` bytes into `out`. Returns 0 when the stream is over; then
  * `failure` is empty when it ended cleanly, else says why (truncated, corrupt, ...). */
