@@ -89,29 +89,7 @@
 
 /* ---- Selectors, built by hand --------------------------------------------------------------- */
 
-#define MEMBER(literal)                                                                            \
-    {                                                                                              \
-        .kind = SELECTOR_STEP_MEMBER, .name = (literal), .name_length = sizeof(literal) - 1        \
-    }
-#define INDEX(n)                                                                                   \
-    {                                                                                              \
-        .kind = SELECTOR_STEP_INDEX, .index = (n)                                                  \
-    }
-#define ANY_MEMBER                                                                                 \
-    {                                                                                              \
-        .kind = SELECTOR_STEP_ANY_MEMBER                                                           \
-    }
-#define ANY_INDEX                                                                                  \
-    {                                                                                              \
-        .kind = SELECTOR_STEP_ANY_INDEX                                                            \
-    }
-#define STEPS(...) ((const struct selector_step[]){__VA_ARGS__})
-#define SELECTOR(selector_text, ...)                                                               \
-    {                                                                                              \
-        .steps = STEPS(__VA_ARGS__),                                                               \
-        .step_count = sizeof(STEPS(__VA_ARGS__)) / sizeof(struct selector_step),                   \
-        .text = (selector_text)                                                                    \
-    }
+#include "../support/selector_builders.h"
 
 static const struct selector selectors[] = {
     {.steps = NULL, .step_count = 0, .text = "$"},
