@@ -96,6 +96,11 @@ bool event_extract_json(struct event_extractor *extractor, const char *message,
 /* Do two selectors name the same path? ($.a.b and $.['a'].b do.) */
 bool selector_equal(const struct selector *a, const struct selector *b);
 
+/* Decodes the body of a JSON string (the bytes between its quotes) that is already known
+ * to be valid into `out`, which may be `body` itself (decoding never lengthens); returns
+ * the decoded length. */
+size_t event_json_unescape(const unsigned char *body, size_t length, unsigned char *out);
+
 /* An event that is only raw text (for patterns that read no selectors). */
 struct event event_from_text(const char *message, size_t message_length);
 

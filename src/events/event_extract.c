@@ -10,6 +10,7 @@
  * document turns out valid, a stable counting sort groups the pairs by selector and the
  * scratch offsets become pointers. */
 #include "events/event.h"
+#include "events/json_text.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -304,17 +305,6 @@ static bool skip_utf8_sequence(struct json_reader *reader)
     return true;
 }
 
-static int hex_digit_value(unsigned char byte)
-{
-    if (byte >= '0' && byte <= '9')
-        return byte - '0';
-    if (byte >= 'a' && byte <= 'f')
-        return byte - 'a' + 10;
-    if (byte >= 'A' && byte <= 'F')
-        return byte - 'A' + 10;
-    return -1;
-}
-
 /* Reads the 4 hex digits of the \u escape whose backslash is at `escape_start`. */
 static bool read_unicode_escape_digits(struct json_reader *reader, size_t escape_start,
                                        unsigned *code_unit)
@@ -324,37 +314,13 @@ static bool read_unicode_escape_digits(struct json_reader *reader, size_t escape
         size_t offset = escape_start + i;
         if (offset >= reader->length)
             return fail_truncated(reader, "unterminated string");
-        int digit = hex_digit_value(reader->bytes[offset]);
+        int digit = json_hex_digit_value(reader->bytes[offset]);
         if (digit < 0)
             return reader_fail(reader, escape_start, "invalid \\u escape: expected 4 hex digits");
         value = value * 16 + (unsigned)digit;
     }
     *code_unit = value;
     return true;
-}
-
-static size_t encode_utf8(unsigned code_point, unsigned char out[4])
-{
-    if (code_point < 0x80) {
-        out[0] = (unsigned char)code_point;
-        return 1;
-    }
-    if (code_point < 0x800) {
-        out[0] = (unsigned char)(0xc0 | (code_point >> 6));
-        out[1] = (unsigned char)(0x80 | (code_point & 0x3f));
-        return 2;
-    }
-    if (code_point < 0x10000) {
-        out[0] = (unsigned char)(0xe0 | (code_point >> 12));
-        out[1] = (unsigned char)(0x80 | ((code_point >> 6) & 0x3f));
-        out[2] = (unsigned char)(0x80 | (code_point & 0x3f));
-        return 3;
-    }
-    out[0] = (unsigned char)(0xf0 | (code_point >> 18));
-    out[1] = (unsigned char)(0x80 | ((code_point >> 12) & 0x3f));
-    out[2] = (unsigned char)(0x80 | ((code_point >> 6) & 0x3f));
-    out[3] = (unsigned char)(0x80 | (code_point & 0x3f));
-    return 4;
 }
 
 /* Reads a \uXXXX escape (a surrogate pair counts as one) into a code point. */
@@ -408,7 +374,7 @@ static bool read_escape(struct json_reader *reader, unsigned char decoded[4], si
         unsigned code_point = 0;
         if (!read_unicode_escape(reader, &code_point))
             return false;
-        *length = encode_utf8(code_point, decoded);
+        *length = json_utf8_encode(code_point, decoded);
         return true;
     }
     if (kind >= 0x21 && kind < 0x7f)

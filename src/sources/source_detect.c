@@ -108,7 +108,7 @@ static enum scan_result scan_member(const unsigned char *bytes, size_t *position
     size_t raw_length = key_end - start - 2;
     if (raw_length <= DETECT_KEY_BYTES) {
         unsigned char key[DETECT_KEY_BYTES];
-        size_t length = json_decode_string(bytes + start + 1, raw_length, key);
+        size_t length = event_json_unescape(bytes + start + 1, raw_length, key);
         classify_member(key, length, bytes[value], keys);
         if (keys->envelope != ROLE_SKIP)
             return SCAN_ENVELOPE;

@@ -230,7 +230,7 @@ static enum envelope_status deliver_string(struct envelope_parser *parser,
             json_fail(error, start, "out of memory");
             return ENVELOPE_ERROR;
         }
-        length = json_decode_string(body, length, decoded);
+        length = event_json_unescape(body, length, decoded);
         batch_commit_text(target->reader, length);
         message = decoded;
     }
@@ -337,7 +337,7 @@ static enum envelope_status read_key(struct envelope_parser *parser, const unsig
     size_t raw_length = key_end - start - 2;
     size_t length = 0;
     if (raw_length <= sizeof key)
-        length = json_decode_string(bytes + start + 1, raw_length, key);
+        length = event_json_unescape(bytes + start + 1, raw_length, key);
     parser->pending_role = ROLE_SKIP;
     parser->pending_name = "member";
     if (key_is(key, length, member->key)) {

@@ -11,6 +11,7 @@
 #ifndef TRAILHOUND_SOURCES_SOURCE_INTERNAL_H
 #define TRAILHOUND_SOURCES_SOURCE_INTERNAL_H
 
+#include "events/event.h"
 #include "sources/source.h"
 
 #include <stdbool.h>
@@ -57,9 +58,7 @@ enum json_scan json_skip_value(const unsigned char *bytes, size_t start, size_t 
 enum json_scan json_skip_string(const unsigned char *bytes, size_t start, size_t limit, size_t *end,
                                 bool *has_escapes, struct json_error *error);
 
-/* Decodes a string body already validated by json_skip_string into `out` (room for
- * `length` bytes: decoding never lengthens). Returns the decoded length. */
-size_t json_decode_string(const unsigned char *body, size_t length, unsigned char *out);
+/* A string body validated by json_skip_string is decoded with event_json_unescape. */
 
 /* ---- Roles of JSON values inside the envelopes of each layout (source_envelope.c) ------- */
 

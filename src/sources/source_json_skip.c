@@ -315,69 +315,6 @@ enum json_scan json_skip_string(const unsigned char *bytes, size_t start, size_t
     }
 }
 
-static size_t encode_utf8(unsigned long code_point, unsigned char *out)
-{
-    if (code_point < 0x80) {
-        out[0] = (unsigned char)code_point;
-        return 1;
-    }
-    if (code_point < 0x800) {
-        out[0] = (unsigned char)(0xc0 | (code_point >> 6));
-        out[1] = (unsigned char)(0x80 | (code_point & 0x3f));
-        return 2;
-    }
-    if (code_point < 0x10000) {
-        out[0] = (unsigned char)(0xe0 | (code_point >> 12));
-        out[1] = (unsigned char)(0x80 | ((code_point >> 6) & 0x3f));
-        out[2] = (unsigned char)(0x80 | (code_point & 0x3f));
-        return 3;
-    }
-    out[0] = (unsigned char)(0xf0 | (code_point >> 18));
-    out[1] = (unsigned char)(0x80 | ((code_point >> 12) & 0x3f));
-    out[2] = (unsigned char)(0x80 | ((code_point >> 6) & 0x3f));
-    out[3] = (unsigned char)(0x80 | (code_point & 0x3f));
-    return 4;
-}
-
-/* Decodes the (validated) escape at body[*position] into out; returns the bytes written. */
-static size_t decode_escape(const unsigned char *body, size_t *position, unsigned char *out)
-{
-    size_t start = *position;
-    unsigned char kind = body[start + 1];
-    static const char simple_escapes[] = "\"\\/bfnrt";
-    static const char simple_values[] = "\"\\/\b\f\n\r\t";
-    const char *found = strchr(simple_escapes, kind);
-    if (kind != 'u' && found) {
-        *position = start + 2;
-        out[0] = (unsigned char)simple_values[found - simple_escapes];
-        return 1;
-    }
-    unsigned long code_point = (unsigned long)unicode_escape_unit(body, start);
-    *position = start + 6;
-    if (code_point >= 0xd800 && code_point <= 0xdbff) {
-        unsigned long low = (unsigned long)unicode_escape_unit(body, start + 6);
-        code_point = 0x10000 + ((code_point - 0xd800) << 10) + (low - 0xdc00);
-        *position = start + 12;
-    }
-    return encode_utf8(code_point, out);
-}
-
-size_t json_decode_string(const unsigned char *body, size_t length, unsigned char *out)
-{
-    size_t written = 0;
-    size_t position = 0;
-    while (position < length) {
-        const unsigned char *backslash = memchr(body + position, '\\', length - position);
-        size_t run_end = backslash ? (size_t)(backslash - body) : length;
-        memmove(out + written, body + position, run_end - position);
-        written += run_end - position;
-        position = run_end;
-        if (backslash)
-            written += decode_escape(body, &position, out + written);
-    }
-    return written;
-}
-
 /* ---- Numbers and literals ----------------------------------------------------------------- */
 
 static bool is_digit(unsigned char byte)
