@@ -33,7 +33,8 @@ struct pool_worker {
 };
 
 struct scan_pool {
-    size_t thread_count; /* 1: evaluate inline, no jobs */
+    size_t thread_count; /* 1: evaluate inline, no jobs; else workers[0] is the
+                          * submitting thread, which helps when the queue is full */
     struct pool_worker workers[POOL_MAX_THREADS];
     struct scan_job *jobs;
     size_t job_count;
@@ -103,6 +104,23 @@ static void *worker_main(void *argument)
     }
     pthread_mutex_unlock(&pool->lock);
     return NULL;
+}
+
+/* The submitting thread evaluates the oldest queued job itself. Called and returns with
+ * the lock held; false when nothing is queued. */
+static bool help_with_queued_job(struct scan_pool *pool)
+{
+    if (pool->pending_count == 0)
+        return false;
+    struct scan_job *job = pool->pending[pool->pending_head];
+    pool->pending_head = (pool->pending_head + 1) % pool->job_count;
+    pool->pending_count--;
+    pthread_mutex_unlock(&pool->lock);
+    evaluate(pool->workers[0].scan, job->events, job->count, job);
+    pthread_mutex_lock(&pool->lock);
+    job->done = true;
+    pthread_cond_broadcast(&pool->changed);
+    return true;
 }
 
 /* Commits finished jobs in order. Called and returns with the lock held. */
@@ -186,7 +204,8 @@ void scan_pool_submit(struct scan_pool *pool, const struct source_event *events,
     pthread_mutex_lock(&pool->lock);
     commit_done_jobs(pool);
     while (pool->free_count == 0) {
-        pthread_cond_wait(&pool->changed, &pool->lock);
+        if (!help_with_queued_job(pool))
+            pthread_cond_wait(&pool->changed, &pool->lock);
         commit_done_jobs(pool);
     }
     struct scan_job *job = pool->free_jobs[--pool->free_count];
@@ -214,7 +233,8 @@ void scan_pool_drain(struct scan_pool *pool)
     pthread_mutex_lock(&pool->lock);
     commit_done_jobs(pool);
     while (pool->next_commit < pool->next_sequence) {
-        pthread_cond_wait(&pool->changed, &pool->lock);
+        if (!help_with_queued_job(pool))
+            pthread_cond_wait(&pool->changed, &pool->lock);
         commit_done_jobs(pool);
     }
     pthread_mutex_unlock(&pool->lock);
@@ -281,7 +301,7 @@ struct scan_pool *scan_pool_create(const struct metric_filter_list *filters, boo
         pool->workers[i] = (struct pool_worker){.pool = pool};
         ready = (pool->workers[i].scan = filter_scan_create(filters, pre_test, error)) != NULL;
     }
-    for (size_t i = 0; ready && threads > 1 && i < threads; i++) {
+    for (size_t i = 1; ready && threads > 1 && i < threads; i++) {
         ready = pthread_create(&pool->workers[i].thread, NULL, worker_main, &pool->workers[i]) == 0;
         pool->workers[i].started = ready;
         if (!ready)
