@@ -37,22 +37,31 @@ static uint64_t hash_bytes(const char *value, size_t length)
 struct top_values *top_values_create(size_t capacity)
 {
     struct top_values *top = calloc(1, sizeof *top);
+    if (top)
+        top->capacity = capacity;
+    return top;
+}
+
+/* The tables are made on the first value: most filters of a scan never match, and a scan
+ * keeps 6 lists per filter per thread. */
+static bool allocate_tables(struct top_values *top)
+{
     size_t buckets = 16;
-    while (buckets < capacity * 2)
+    while (buckets < top->capacity * 2)
         buckets *= 2;
-    if (top) {
-        top->entries = calloc(capacity ? capacity : 1, sizeof *top->entries);
-        top->buckets = malloc(buckets * sizeof *top->buckets);
-    }
-    if (!top || !top->entries || !top->buckets) {
-        top_values_free(top);
-        return NULL;
+    top->entries = calloc(top->capacity, sizeof *top->entries);
+    top->buckets = malloc(buckets * sizeof *top->buckets);
+    if (!top->entries || !top->buckets) {
+        free(top->entries);
+        free(top->buckets);
+        top->entries = NULL;
+        top->buckets = NULL;
+        return false;
     }
     for (size_t i = 0; i < buckets; i++)
         top->buckets[i] = NO_ENTRY;
-    top->capacity = capacity;
     top->bucket_mask = buckets - 1;
-    return top;
+    return true;
 }
 
 void top_values_free(struct top_values *top)
@@ -112,6 +121,8 @@ bool top_values_add(struct top_values *top, const char *value, size_t length, ui
 {
     if (top->capacity == 0)
         return true;
+    if (!top->entries && !allocate_tables(top))
+        return false;
     size_t bucket = (size_t)hash_bytes(value, length) & top->bucket_mask;
     size_t found = find(top, value, length, bucket);
     if (found != NO_ENTRY) {
