@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Deepest JSON nesting the extractor accepts; deeper documents are an error. */
 #define EVENT_JSON_MAX_DEPTH 64
@@ -95,6 +96,23 @@ bool event_extract_json(struct event_extractor *extractor, const char *message,
 
 /* Do two selectors name the same path? ($.a.b and $.['a'].b do.) */
 bool selector_equal(const struct selector *a, const struct selector *b);
+
+/* ---- JSON text primitives, shared by every reader of JSON text ---- */
+
+/* UTF-8 well-formedness by lead byte (Unicode Table 3-7, "Well-Formed UTF-8 Byte
+ * Sequences"): the allowed range of the second byte and the sequence length. */
+struct utf8_lead {
+    unsigned char second_low;
+    unsigned char second_high;
+    unsigned char length; /* 0: never a lead byte */
+};
+struct utf8_lead utf8_lead_for(unsigned char byte);
+
+/* The value of a hex digit, or -1. */
+int json_hex_digit_value(unsigned char byte);
+
+/* Writes the UTF-8 encoding of a code point (at most U+10FFFF) to out; returns its length. */
+size_t json_utf8_encode(uint32_t code_point, unsigned char out[4]);
 
 /* Decodes the body of a JSON string (the bytes between its quotes) that is already known
  * to be valid into `out`, which may be `body` itself (decoding never lengthens); returns

@@ -10,7 +10,6 @@
  * document turns out valid, a stable counting sort groups the pairs by selector and the
  * scratch offsets become pointers. */
 #include "events/event.h"
-#include "events/json_text.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -230,33 +229,6 @@ static inline size_t skip_plain_string_bytes(const unsigned char *bytes, size_t 
     while (position < length && string_byte_classes[bytes[position]] == STRING_BYTE_PLAIN)
         position++;
     return position;
-}
-
-/* The allowed range of the second byte and the sequence length, by lead byte
- * (Unicode Table 3-7, "Well-Formed UTF-8 Byte Sequences"). */
-struct utf8_lead {
-    unsigned char second_low;
-    unsigned char second_high;
-    unsigned char length; /* 0: never a lead byte */
-};
-
-static struct utf8_lead utf8_lead_for(unsigned char byte)
-{
-    if (byte >= 0xc2 && byte <= 0xdf)
-        return (struct utf8_lead){0x80, 0xbf, 2};
-    if (byte == 0xe0)
-        return (struct utf8_lead){0xa0, 0xbf, 3};
-    if (byte == 0xed)
-        return (struct utf8_lead){0x80, 0x9f, 3};
-    if (byte >= 0xe1 && byte <= 0xef)
-        return (struct utf8_lead){0x80, 0xbf, 3};
-    if (byte == 0xf0)
-        return (struct utf8_lead){0x90, 0xbf, 4};
-    if (byte >= 0xf1 && byte <= 0xf3)
-        return (struct utf8_lead){0x80, 0xbf, 4};
-    if (byte == 0xf4)
-        return (struct utf8_lead){0x80, 0x8f, 4};
-    return (struct utf8_lead){0, 0, 0};
 }
 
 /* Explains why `second` may not follow `lead` (both known to be a lead and a byte

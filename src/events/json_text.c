@@ -1,8 +1,27 @@
-/* JSON text primitives: hex digits, UTF-8 encoding, and unescaping a validated string. */
-#include "events/json_text.h"
+/* JSON text primitives: UTF-8 lead bytes, hex digits, UTF-8 encoding, and unescaping a
+ * validated string. */
 #include "events/event.h"
 
 #include <string.h>
+
+struct utf8_lead utf8_lead_for(unsigned char byte)
+{
+    if (byte >= 0xc2 && byte <= 0xdf)
+        return (struct utf8_lead){0x80, 0xbf, 2};
+    if (byte == 0xe0)
+        return (struct utf8_lead){0xa0, 0xbf, 3};
+    if (byte == 0xed)
+        return (struct utf8_lead){0x80, 0x9f, 3};
+    if (byte >= 0xe1 && byte <= 0xef)
+        return (struct utf8_lead){0x80, 0xbf, 3};
+    if (byte == 0xf0)
+        return (struct utf8_lead){0x90, 0xbf, 4};
+    if (byte >= 0xf1 && byte <= 0xf3)
+        return (struct utf8_lead){0x80, 0xbf, 4};
+    if (byte == 0xf4)
+        return (struct utf8_lead){0x80, 0x8f, 4};
+    return (struct utf8_lead){0, 0, 0};
+}
 
 int json_hex_digit_value(unsigned char byte)
 {

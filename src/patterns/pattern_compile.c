@@ -360,21 +360,16 @@ bool terms_parse(struct pattern_parser *parser)
 /* Length of the UTF-8 sequence at text[0], or 0 when it is not valid UTF-8. */
 static size_t utf8_sequence_length(const unsigned char *text, size_t available)
 {
-    unsigned char c = text[0];
-    size_t length = c < 0x80             ? 1
-                    : (c & 0xE0) == 0xC0 ? 2
-                    : (c & 0xF0) == 0xE0 ? 3
-                    : (c & 0xF8) == 0xF0 ? 4
-                                         : 0;
-    if (length == 0 || length > available || c == 0xC0 || c == 0xC1 || c > 0xF4)
+    if (text[0] < 0x80)
+        return 1;
+    struct utf8_lead lead = utf8_lead_for(text[0]);
+    if (lead.length == 0 || lead.length > available || text[1] < lead.second_low ||
+        text[1] > lead.second_high)
         return 0;
-    for (size_t i = 1; i < length; i++)
+    for (size_t i = 2; i < lead.length; i++)
         if ((text[i] & 0xC0) != 0x80)
             return 0;
-    if ((c == 0xE0 && text[1] < 0xA0) || (c == 0xED && text[1] > 0x9F) ||
-        (c == 0xF0 && text[1] < 0x90) || (c == 0xF4 && text[1] > 0x8F))
-        return 0;
-    return length;
+    return lead.length;
 }
 
 /* UTF-8, at most PATTERN_MAX_CHARACTERS characters, no control characters but blanks. */

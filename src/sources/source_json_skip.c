@@ -106,32 +106,6 @@ static size_t skip_plain_string_bytes(const unsigned char *bytes, size_t positio
     return position;
 }
 
-/* The allowed range of the second byte after a UTF-8 lead, and the sequence length. */
-struct utf8_lead {
-    unsigned char second_low;
-    unsigned char second_high;
-    unsigned char length;
-};
-
-static struct utf8_lead utf8_lead_for(unsigned char byte)
-{
-    if (byte >= 0xc2 && byte <= 0xdf)
-        return (struct utf8_lead){0x80, 0xbf, 2};
-    if (byte == 0xe0)
-        return (struct utf8_lead){0xa0, 0xbf, 3};
-    if (byte == 0xed)
-        return (struct utf8_lead){0x80, 0x9f, 3};
-    if (byte >= 0xe1 && byte <= 0xef)
-        return (struct utf8_lead){0x80, 0xbf, 3};
-    if (byte == 0xf0)
-        return (struct utf8_lead){0x90, 0xbf, 4};
-    if (byte >= 0xf1 && byte <= 0xf3)
-        return (struct utf8_lead){0x80, 0xbf, 4};
-    if (byte == 0xf4)
-        return (struct utf8_lead){0x80, 0x8f, 4};
-    return (struct utf8_lead){0, 0, 0};
-}
-
 static enum json_scan fail_utf8_second_byte(struct json_error *error, size_t position,
                                             unsigned char lead, unsigned char second)
 {
@@ -179,24 +153,13 @@ static enum json_scan skip_utf8_sequence(const unsigned char *bytes, size_t *pos
     return JSON_SCAN_DONE;
 }
 
-static int hex_digit_value(unsigned char byte)
-{
-    if (byte >= '0' && byte <= '9')
-        return byte - '0';
-    if (byte >= 'a' && byte <= 'f')
-        return byte - 'a' + 10;
-    if (byte >= 'A' && byte <= 'F')
-        return byte - 'A' + 10;
-    return -1;
-}
-
 /* The code unit of the \uXXXX escape at bytes[start]; -1 when a digit is not hex. The
  * caller made sure the six bytes are there. */
 static long unicode_escape_unit(const unsigned char *bytes, size_t start)
 {
     long value = 0;
     for (size_t i = 2; i < 6; i++) {
-        int digit = hex_digit_value(bytes[start + i]);
+        int digit = json_hex_digit_value(bytes[start + i]);
         if (digit < 0)
             return -1;
         value = value * 16 + digit;
