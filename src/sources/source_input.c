@@ -81,16 +81,22 @@ static size_t read_once(struct source_input *input, unsigned char *out, size_t c
     }
 }
 
-/* Moves the unconsumed bytes to the front of the buffer and makes room for a chunk. */
-static bool compact_for_chunk(struct source_input *input)
+static void move_unconsumed_to_front(struct source_input *input, struct byte_buffer *buffer,
+                                     size_t available)
 {
-    struct byte_buffer *buffer = input->buffer;
-    size_t available = input_available(input);
     if (input->begin > 0) {
         memmove(buffer->bytes, buffer->bytes + input->begin, available);
         input->begin = 0;
         input->end = available;
     }
+}
+
+/* Moves the unconsumed bytes to the front of the buffer and makes room for a chunk. */
+static bool compact_for_chunk(struct source_input *input)
+{
+    struct byte_buffer *buffer = input->buffer;
+    size_t available = input_available(input);
+    move_unconsumed_to_front(input, buffer, available);
     if (buffer->capacity - available < input->chunk_bytes &&
         !byte_buffer_reserve(buffer, available + input->chunk_bytes)) {
         input->read_errno = ENOMEM;
@@ -117,11 +123,7 @@ bool input_read_whole(struct source_input *input, size_t limit)
         return true;
     struct byte_buffer *buffer = input->buffer;
     size_t available = input_available(input);
-    if (input->begin > 0) {
-        memmove(buffer->bytes, buffer->bytes + input->begin, available);
-        input->begin = 0;
-        input->end = available;
-    }
+    move_unconsumed_to_front(input, buffer, available);
     /* One byte more than the limit tells "exactly the limit" from "more"; what goes beyond
      * (a file that grew) is streamed afterwards. */
     if (!byte_buffer_reserve(buffer, limit + 1)) {
