@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SCAN_MAX_THREADS 64
 
 static const char scan_help[] =
     "usage: trailhound scan [--cis] [--config FILE]... [--format text|json] [--threads N]\n"
@@ -192,7 +191,7 @@ static int parse_options(int argc, char **argv, struct scan_options *options)
         } else if (strcmp(argument, "--threads") == 0 && has_value) {
             char *end;
             long threads = strtol(argv[++i], &end, 10);
-            if (*end || threads < 1 || threads > SCAN_MAX_THREADS)
+            if (*end || threads < 1 || threads > SCAN_POOL_MAX_THREADS)
                 return usage_error("--threads must be between 1 and 64, not ", argv[i]);
             options->threads = (size_t)threads;
         } else if (strcmp(argument, "--") == 0) {

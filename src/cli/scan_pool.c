@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define POOL_MAX_THREADS 64
 
 struct invalid_event {
     struct source_location where;
@@ -35,7 +34,7 @@ struct pool_worker {
 struct scan_pool {
     size_t thread_count; /* 1: evaluate inline, no jobs; else workers[0] is the
                           * submitting thread, which helps when the queue is full */
-    struct pool_worker workers[POOL_MAX_THREADS];
+    struct pool_worker workers[SCAN_POOL_MAX_THREADS];
     struct scan_job *jobs;
     size_t job_count;
     struct scan_job **free_jobs, **pending, **by_sequence;
@@ -286,7 +285,7 @@ struct scan_pool *scan_pool_create(const struct metric_filter_list *filters, boo
                                    void *context, struct metrics_error *error)
 {
     struct scan_pool *pool = calloc(1, sizeof *pool);
-    if (!pool || threads == 0 || threads > POOL_MAX_THREADS) {
+    if (!pool || threads == 0 || threads > SCAN_POOL_MAX_THREADS) {
         snprintf(error->message, sizeof error->message, "cannot create %zu threads", threads);
         free(pool);
         return NULL;

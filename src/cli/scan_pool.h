@@ -19,6 +19,9 @@
 typedef void scan_invalid_event_callback(void *context, const struct source_location *where,
                                          const char *reason);
 
+/* Most threads a pool runs (scan --threads accepts 1 to this). */
+#define SCAN_POOL_MAX_THREADS 64
+
 struct scan_pool;
 
 /* NULL with `error` filled when a filter does not compile or a thread cannot start. */
