@@ -131,4 +131,136 @@ double filter_scan_value_sum(const struct filter_scan *scan, size_t filter);
 size_t filter_scan_top(const struct filter_scan *scan, size_t filter, enum evidence_field field,
                        struct top_value *out, size_t max);
 
+/* ---- data points and statistics (CloudWatch semantics: ../shared/spec/alarms.md §1) ---- */
+
+/* One dimension of a metric's identity. */
+struct metric_dimension_value {
+    char *name;
+    char *value;
+};
+
+/* A metric: namespace, name and dimension set (sorted by name, so equal sets compare equal).
+ * The unit is not part of the identity but partitions the data (alarms.md §1.1). */
+struct metric_identity {
+    char *namespace_name;
+    char *metric_name;
+    struct metric_dimension_value *dimensions;
+    size_t dimension_count;
+};
+
+/* A distinct value and how many samples had it. */
+struct metric_value_count {
+    double value;
+    double count;
+};
+
+/* Everything one bucket (or one alarm slot, a union of buckets) holds: the statistic set
+ * and the raw values as a value→count map, sorted by value, which percentile-family
+ * statistics need. A zero sample_count means "no data". */
+struct metric_aggregate {
+    double sample_count, sum, minimum, maximum;
+    struct metric_value_count *values; /* owned; sorted ascending, values distinct */
+    size_t value_count, value_capacity;
+};
+
+void metric_aggregate_init(struct metric_aggregate *aggregate);
+void metric_aggregate_free(struct metric_aggregate *aggregate);
+/* Adds `count` samples of `value`. False on out of memory (aggregate unchanged). */
+bool metric_aggregate_add(struct metric_aggregate *aggregate, double value, double count);
+/* Adds all of `from` into `into`. False on out of memory. */
+bool metric_aggregate_merge(struct metric_aggregate *into, const struct metric_aggregate *from);
+
+/* Standard resolution buckets are 60 s; high resolution 1 s (for 10/20/30 s periods). */
+#define METRIC_RESOLUTION_STANDARD 60
+#define METRIC_RESOLUTION_HIGH 1
+
+/* A bucket of one metric: its identity, unit ("None" when the filter names none), its
+ * resolution (60 or 1) and its start (seconds since the epoch, a multiple of resolution). */
+struct metric_datapoint {
+    struct metric_identity identity;
+    char *unit;
+    int resolution;
+    int64_t timestamp;
+    struct metric_aggregate aggregate;
+};
+
+struct metric_datapoint_list {
+    struct metric_datapoint *items;
+    size_t count, capacity;
+};
+
+void metric_identity_free(struct metric_identity *identity);
+/* Deep copy; false on out of memory. */
+bool metric_identity_copy(struct metric_identity *into, const struct metric_identity *from);
+/* Sorts the dimensions by name; two identities are equal when this compares 0. */
+void metric_identity_sort(struct metric_identity *identity);
+int metric_identity_compare(const struct metric_identity *a, const struct metric_identity *b);
+void metric_datapoint_free(struct metric_datapoint *datapoint);
+void metric_datapoint_list_free(struct metric_datapoint_list *list);
+
+/* A statistic by name: SampleCount, Sum, Average, Minimum, Maximum, or an extended
+ * statistic (alarms.md §1.4): pNN, tmX / TM(a:b), wmX / WM(a:b), tcX / TC(a:b),
+ * tsX / TS(a:b), IQM, PR(a:b). */
+enum metric_statistic_kind {
+    METRIC_STATISTIC_SAMPLE_COUNT,
+    METRIC_STATISTIC_SUM,
+    METRIC_STATISTIC_AVERAGE,
+    METRIC_STATISTIC_MINIMUM,
+    METRIC_STATISTIC_MAXIMUM,
+    METRIC_STATISTIC_PERCENTILE,      /* pNN */
+    METRIC_STATISTIC_TRIMMED_MEAN,    /* tm, TM, IQM */
+    METRIC_STATISTIC_WINSORIZED_MEAN, /* wm, WM */
+    METRIC_STATISTIC_TRIMMED_COUNT,   /* tc, TC */
+    METRIC_STATISTIC_TRIMMED_SUM,     /* ts, TS */
+    METRIC_STATISTIC_PERCENTILE_RANK, /* PR */
+};
+
+struct metric_statistic {
+    enum metric_statistic_kind kind;
+    double percentile; /* pNN: NN in [0, 100] */
+    /* bounds of the trimmed/winsorized/rank families; a missing bound is open */
+    bool has_lower, has_upper;
+    double lower, upper;
+    bool bounds_are_percent; /* TM(10%:90%) as opposed to TM(10:90) */
+    char name[64];           /* as written */
+};
+
+/* Parses a statistic name. `extended` selects the grammar: false for PutMetricAlarm's
+ * Statistic (the five simple names), true for ExtendedStatistic. False with `error`
+ * filled when the name is not valid. */
+bool metric_statistic_parse(const char *name, bool extended, struct metric_statistic *statistic,
+                            struct metrics_error *error);
+
+/* Computes a statistic over an aggregate. False when it is unavailable: no samples, or a
+ * percentile-family statistic over negative values or without raw values (alarms.md §1.4). */
+bool metric_statistic_compute(const struct metric_statistic *statistic,
+                              const struct metric_aggregate *aggregate, double *value);
+
+/* The low-sample rule of EvaluateLowSampleCountPercentile (alarms.md §5.7): true when
+ * `statistic` is a percentile and `sample_count` is below 10/(1−p) (p ≥ 0.5) or 10/p. */
+bool metric_statistic_low_sample(const struct metric_statistic *statistic, double sample_count);
+
+/* Data points from a scan. Off by default; when enabled, every match of a filter adds one
+ * sample (its metric value) to the bucket of the event's eventTime, with the filter's
+ * dimensions read from the event, and — for a filter with a defaultValue — every other
+ * decoded event adds one defaultValue sample (alarms.md §2). Events whose eventTime is
+ * missing or unreadable publish nothing and are counted (filter_scan_untimed).
+ * `resolution` is METRIC_RESOLUTION_STANDARD or METRIC_RESOLUTION_HIGH. A filter with a
+ * defaultValue needs every event decoded, so enabling data points for such a set turns
+ * the pre-test off. */
+bool filter_scan_enable_datapoints(struct filter_scan *scan, int resolution,
+                                   struct metrics_error *error);
+/* Moves the data points gathered so far (merged per metric, unit and bucket) to `out`,
+ * appending; the scan starts over empty. False on out of memory. */
+bool filter_scan_take_datapoints(struct filter_scan *scan, struct metric_datapoint_list *out);
+/* Matches that published no data point because their eventTime was missing or unreadable. */
+uint64_t filter_scan_untimed(const struct filter_scan *scan);
+
+/* Definitions as JSON text in PutMetricFilter's shape ({"filterName":…,
+ * "metricTransformations":[{…}]}), for the store. The text is malloc'ed; NULL on out of
+ * memory. */
+char *metric_filter_to_json(const struct metric_filter_definition *definition);
+bool metric_filter_from_json(const char *text, struct metric_filter_definition *definition,
+                             struct metrics_error *error);
+
 #endif

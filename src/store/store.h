@@ -1,0 +1,158 @@
+/* store: trailhound's state in SQLite — metric filter and alarm definitions (as JSON
+ * documents in AWS's request shapes), metric data points in 1-minute and 1-second buckets,
+ * alarm state and history, per-source read progress, and small settings such as keys.
+ *
+ * One writer, many readers: WAL mode, a busy timeout, and a versioned schema migrated
+ * forward on open (PRAGMA user_version). Every function returns false with a message on
+ * failure and leaves the database as it was. `:memory:` gives a private in-memory store. */
+#ifndef TRAILHOUND_STORE_STORE_H
+#define TRAILHOUND_STORE_STORE_H
+
+#include "metrics/metrics.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+struct store_error {
+    char message[512];
+};
+
+/* The schema version this build writes; older databases are migrated on open, newer ones
+ * are refused. */
+#define STORE_SCHEMA_VERSION 2
+
+/* Opens (creating when absent, with its parent directory) and migrates. */
+struct store *store_open(const char *path, struct store_error *error);
+void store_close(struct store *store);
+int store_schema_version(struct store *store);
+
+/* The default database path: $TRAILHOUND_DB, else $XDG_STATE_HOME/trailhound/trailhound.db,
+ * else ~/.local/state/trailhound/trailhound.db (malloc'ed). */
+char *store_default_path(void);
+
+/* Groups calls into one transaction (nested calls join the outer one). */
+bool store_begin(struct store *store, struct store_error *error);
+bool store_commit(struct store *store, struct store_error *error);
+void store_rollback(struct store *store);
+
+/* ---- metric filters (PutMetricFilter JSON, keyed by log group and name) ---- */
+
+/* log_group "" stands for "every log group". */
+bool store_metric_filter_put(struct store *store, const char *log_group, const char *name,
+                             const char *definition_json, struct store_error *error);
+bool store_metric_filter_delete(struct store *store, const char *log_group, const char *name,
+                                bool *deleted, struct store_error *error);
+/* Calls `each` for every filter, ordered by log group then name; `each` returning false
+ * stops the walk (then the function returns true). */
+bool store_metric_filter_list(struct store *store,
+                              bool (*each)(void *context, const char *log_group,
+                                           const char *name, const char *definition_json),
+                              void *context, struct store_error *error);
+
+/* ---- alarms ---- */
+
+struct store_alarm_state {
+    char state[32];    /* "OK", "ALARM", "INSUFFICIENT_DATA" */
+    char *reason;      /* owned */
+    char *reason_data; /* owned, NULL when none */
+    int64_t updated_ms, transitioned_ms;
+};
+
+void store_alarm_state_free(struct store_alarm_state *state);
+
+/* Creates or replaces an alarm's definition. A new alarm starts in INSUFFICIENT_DATA with
+ * reason "Unchecked: Initial alarm creation" at `now_ms`; an update keeps its state
+ * (alarms.md §3). `created` tells which. History is written by the caller. */
+bool store_alarm_put(struct store *store, const char *name, const char *definition_json,
+                     int64_t now_ms, bool *created, struct store_error *error);
+/* Deletes the definition and state; history stays (§7). */
+bool store_alarm_delete(struct store *store, const char *name, bool *deleted,
+                        struct store_error *error);
+/* Calls `each` for every alarm, ordered by name. */
+bool store_alarm_list(struct store *store,
+                      bool (*each)(void *context, const char *name, const char *definition_json,
+                                   const struct store_alarm_state *state),
+                      void *context, struct store_error *error);
+bool store_alarm_get_state(struct store *store, const char *name, bool *found,
+                           struct store_alarm_state *state, struct store_error *error);
+/* Writes a new state. `transitioned` says whether the state value changed (then
+ * transitioned_ms moves too, §4). */
+bool store_alarm_set_state(struct store *store, const char *name, const char *state,
+                           const char *reason, const char *reason_data, int64_t time_ms,
+                           bool transitioned, struct store_error *error);
+
+/* ---- alarm history (§7) ---- */
+
+struct store_history_item {
+    const char *alarm_name;
+    int64_t timestamp_ms;
+    const char *type; /* "ConfigurationUpdate", "StateUpdate", "Action" */
+    const char *summary;
+    const char *data; /* HistoryData JSON text */
+};
+
+bool store_history_add(struct store *store, const struct store_history_item *item,
+                       struct store_error *error);
+
+struct store_history_query {
+    const char *alarm_name; /* NULL: all */
+    const char *type;       /* NULL: all */
+    int64_t start_ms, end_ms; /* inclusive start, exclusive end; 0 and INT64_MAX for all */
+    bool ascending;           /* default descending, as DescribeAlarmHistory */
+    size_t limit;             /* 0: no limit */
+};
+
+bool store_history_list(struct store *store, const struct store_history_query *query,
+                        bool (*each)(void *context, const struct store_history_item *item),
+                        void *context, struct store_error *error);
+
+/* ---- data points ---- */
+
+/* Adds buckets, merging into those already stored (counts and sums add, min/max combine,
+ * value maps merge) in one transaction. */
+bool store_datapoints_add(struct store *store, const struct metric_datapoint *points,
+                          size_t count, struct store_error *error);
+
+/* Reads `count` consecutive slots of `period` seconds starting at `first_start`: each slot
+ * is the merge of the metric's buckets of `resolution` (60 or 1) whose start lies in
+ * [slot start, slot start + period). `unit` NULL merges every unit (§1.1). `slots` are
+ * initialised by the function; the caller frees them with metric_aggregate_free. */
+bool store_datapoints_read(struct store *store, const struct metric_identity *metric,
+                           const char *unit, int resolution, int64_t first_start, int period,
+                           size_t count, struct metric_aggregate *slots,
+                           struct store_error *error);
+
+/* The earliest and latest bucket start of any metric (false `found` when none). */
+bool store_datapoints_span(struct store *store, bool *found, int64_t *first, int64_t *last,
+                           struct store_error *error);
+
+/* Calls `each` for every distinct metric (identity and unit), as ListMetrics. */
+bool store_metrics_list(struct store *store,
+                        bool (*each)(void *context, const struct metric_identity *metric,
+                                     const char *unit),
+                        void *context, struct store_error *error);
+
+/* ---- sources, settings, retention ---- */
+
+/* How far a source (a file identity such as "dev:inode" or a path) has been read. */
+bool store_source_get(struct store *store, const char *identity, bool *found, uint64_t *offset,
+                      struct store_error *error);
+bool store_source_set(struct store *store, const char *identity, uint64_t offset,
+                      struct store_error *error);
+
+/* Small named values (a signing key, the account id). `value` is malloc'ed, NULL when
+ * absent. */
+bool store_setting_get(struct store *store, const char *name, char **value,
+                       struct store_error *error);
+bool store_setting_set(struct store *store, const char *name, const char *value,
+                       struct store_error *error);
+
+/* Deletes buckets that start before `datapoints_before` (seconds) and history items older
+ * than `history_before_ms`. */
+bool store_prune(struct store *store, int64_t datapoints_before, int64_t history_before_ms,
+                 struct store_error *error);
+
+#endif
