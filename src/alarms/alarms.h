@@ -92,6 +92,22 @@ char *alarm_definition_to_json(const struct alarm_definition *alarm);
 bool alarm_definition_from_json(const char *text, struct alarm_definition *alarm,
                                 struct alarm_error *error);
 
+/* A list of alarm definitions, each a deep copy owned by the list. */
+struct alarm_list {
+    struct alarm_definition *items;
+    size_t count, capacity;
+};
+
+void alarm_list_free(struct alarm_list *list);
+bool alarm_list_append(struct alarm_list *list, const struct alarm_definition *alarm);
+/* The index of the alarm named `name`, or -1. */
+long alarm_list_find(const struct alarm_list *list, const char *name);
+
+/* The alarms the CIS pack's remediation creates for its filters (those of `filters` with
+ * alarm defaults: Sum, 300 s, 1 period, >= 1, namespace and metric of the filter, no
+ * actions, TreatMissingData missing). Appends; false on out of memory. */
+bool alarms_cis_pack(const struct metric_filter_list *filters, struct alarm_list *list);
+
 /* ---- evaluation ---- */
 
 /* Slots an evaluation reads (alarms.md §5.2): N + max(2, floor(N/3)) by default. A

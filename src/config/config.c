@@ -400,24 +400,9 @@ static bool load_filter(struct config_loader *loader, const struct config_node *
 
 /* ---- the file ------------------------------------------------------------------------ */
 
-static bool load_metric_filters(struct config_loader *loader, struct metric_filter_list *loaded)
+static bool load_metric_filters(struct config_loader *loader, const struct config_node *filters,
+                                struct metric_filter_list *loaded)
 {
-    /* alarms, topics and settings are reserved for the versions that define them: accepted
-     * and ignored today so files written for those versions still load. */
-    static const char *const known[] = {"metricFilters", "alarms", "topics", "settings"};
-    const struct config_node *root = &loader->root;
-    if (!loader->has_root || (root->kind == NODE_SCALAR && root->is_null))
-        return config_fail(loader, 1, "metricFilters", "no metricFilters (the file is empty)");
-    if (root->kind != NODE_MAPPING)
-        return config_fail(loader, root->line, "metricFilters",
-                           "the top level must be a mapping holding metricFilters, found %s",
-                           config_node_kind_name(root));
-    if (!config_mapping_check_keys(loader, root, "(top level)", known,
-                                   sizeof known / sizeof known[0]))
-        return false;
-    const struct config_node *filters = config_mapping_get(root, "metricFilters");
-    if (!filters)
-        return config_fail(loader, root->line, "metricFilters", "no metricFilters in the file");
     if (filters->kind != NODE_SEQUENCE)
         return config_fail(loader, filters->line, "metricFilters", "expected a list, found %s",
                            config_node_kind_name(filters));
@@ -427,33 +412,168 @@ static bool load_metric_filters(struct config_loader *loader, struct metric_filt
     return true;
 }
 
-/* Appends all of `loaded` or, when memory runs out, nothing. */
-static bool append_all(struct config_loader *loader, struct metric_filter_list *filters,
-                       const struct metric_filter_list *loaded)
+/* What one file defines. `loaded` starts empty; its settings borrow the tree's text. */
+static bool load_document(struct config_loader *loader, struct config *loaded)
 {
-    size_t count_before = filters->count;
-    for (size_t i = 0; i < loaded->count; i++)
-        if (!metric_filter_list_append(filters, &loaded->items[i])) {
-            while (filters->count > count_before)
-                metric_filter_definition_free(&filters->items[--filters->count]);
-            return config_fail(loader, 1, NULL, "out of memory");
-        }
+    /* topics are reserved for the version that delivers notifications: accepted and
+     * ignored today so files written for it still load. */
+    static const char *const known[] = {"metricFilters", "alarms", "topics", "settings"};
+    const struct config_node *root = &loader->root;
+    if (!loader->has_root || (root->kind == NODE_SCALAR && root->is_null))
+        return config_fail(loader, 1, "metricFilters",
+                           "no metricFilters, alarms or topics (the file is empty)");
+    if (root->kind != NODE_MAPPING)
+        return config_fail(loader, root->line, "metricFilters",
+                           "the top level must be a mapping holding metricFilters, alarms, "
+                           "topics or settings, found %s",
+                           config_node_kind_name(root));
+    if (!config_mapping_check_keys(loader, root, "(top level)", known,
+                                   sizeof known / sizeof known[0]))
+        return false;
+    const struct config_node *filters = config_mapping_get(root, "metricFilters");
+    const struct config_node *alarms = config_mapping_get(root, "alarms");
+    const struct config_node *settings = config_mapping_get(root, "settings");
+    if (!filters && !alarms && !config_mapping_get(root, "topics"))
+        return config_fail(loader, root->line, "metricFilters",
+                           "no metricFilters, alarms or topics in the file");
+    return (!filters || load_metric_filters(loader, filters, &loaded->filters)) &&
+           (!alarms || config_load_alarms(loader, alarms, &loaded->alarms)) &&
+           (!settings || config_load_settings(loader, settings, &loaded->settings));
+}
+
+/* Names defined by earlier files may not be defined again. */
+static bool check_not_defined(struct config_loader *loader, const struct config *config,
+                              const struct config *loaded)
+{
+    for (size_t i = 0; i < loaded->filters.count; i++)
+        for (size_t j = 0; j < config->filters.count; j++)
+            if (strcmp(loaded->filters.items[i].filter_name,
+                       config->filters.items[j].filter_name) == 0)
+                return config_fail(
+                    loader, 1, "metricFilters", "filterName '%s' (%s) is already defined at %s",
+                    loaded->filters.items[i].filter_name, loaded->filters.items[i].origin,
+                    config->filters.items[j].origin);
+    for (size_t i = 0; i < loaded->alarms.count; i++) {
+        long found = alarm_list_find(&config->alarms, loaded->alarms.items[i].alarm_name);
+        if (found >= 0)
+            return config_fail(loader, 1, "alarms", "AlarmName '%s' (%s) is already defined at %s",
+                               loaded->alarms.items[i].alarm_name, loaded->alarms.items[i].origin,
+                               config->alarms.items[found].origin);
+    }
     return true;
 }
 
-bool config_load_buffer(const char *name, const char *text, size_t length,
-                        struct metric_filter_list *filters, struct config_error *error)
+static bool replace_text(char **into, const char *from)
+{
+    if (!from)
+        return true;
+    char *copy = strdup(from);
+    if (!copy)
+        return false;
+    free(*into);
+    *into = copy;
+    return true;
+}
+
+static void replace_count(int *into, int from)
+{
+    if (from)
+        *into = from;
+}
+
+/* Adds all of `loaded` or, when memory runs out, nothing. */
+static bool add_loaded(struct config_loader *loader, struct config *config,
+                       const struct config *loaded)
+{
+    size_t filters_before = config->filters.count, alarms_before = config->alarms.count;
+    bool ok = true;
+    for (size_t i = 0; ok && i < loaded->filters.count; i++)
+        ok = metric_filter_list_append(&config->filters, &loaded->filters.items[i]);
+    for (size_t i = 0; ok && i < loaded->alarms.count; i++)
+        ok = alarm_list_append(&config->alarms, &loaded->alarms.items[i]);
+    struct config_settings settings = {0};
+    ok = ok && replace_text(&settings.account_id, loaded->settings.account_id) &&
+         replace_text(&settings.region, loaded->settings.region);
+    if (!ok) {
+        free(settings.account_id);
+        free(settings.region);
+        while (config->filters.count > filters_before)
+            metric_filter_definition_free(&config->filters.items[--config->filters.count]);
+        while (config->alarms.count > alarms_before)
+            alarm_definition_free(&config->alarms.items[--config->alarms.count]);
+        return config_fail(loader, 1, NULL, "out of memory");
+    }
+    if (settings.account_id) {
+        free(config->settings.account_id);
+        config->settings.account_id = settings.account_id;
+    }
+    if (settings.region) {
+        free(config->settings.region);
+        config->settings.region = settings.region;
+    }
+    replace_count(&config->settings.alarm_evaluation_range,
+                  loaded->settings.alarm_evaluation_range);
+    replace_count(&config->settings.datapoint_retention_days,
+                  loaded->settings.datapoint_retention_days);
+    replace_count(&config->settings.history_retention_days,
+                  loaded->settings.history_retention_days);
+    return true;
+}
+
+bool config_init(struct config *config)
+{
+    *config = (struct config){
+        .settings = {.account_id = strdup("000000000000"),
+                     .region = strdup("us-east-1"),
+                     .datapoint_retention_days = 455,
+                     .history_retention_days = 14},
+    };
+    if (config->settings.account_id && config->settings.region)
+        return true;
+    config_free(config);
+    return false;
+}
+
+void config_free(struct config *config)
+{
+    metric_filter_list_free(&config->filters);
+    alarm_list_free(&config->alarms);
+    free(config->settings.account_id);
+    free(config->settings.region);
+    *config = (struct config){0};
+}
+
+bool config_load_text(const char *name, const char *text, size_t length, struct config *config,
+                      struct config_error *error)
 {
     struct config_loader loader = {.name = name, .text = text, .length = length, .error = error};
     error->message[0] = '\0';
     if (length > CONFIG_MAX_BYTES)
         return config_fail(&loader, 1, NULL, "larger than %u bytes", CONFIG_MAX_BYTES);
-    struct metric_filter_list loaded = {0};
-    bool ok = config_tree_build(&loader) && load_metric_filters(&loader, &loaded) &&
-              append_all(&loader, filters, &loaded);
-    metric_filter_list_free(&loaded);
+    struct config loaded = {0}; /* settings left zero: "not named" */
+    bool ok = config_tree_build(&loader) && load_document(&loader, &loaded) &&
+              check_not_defined(&loader, config, &loaded) && add_loaded(&loader, config, &loaded);
+    metric_filter_list_free(&loaded.filters);
+    alarm_list_free(&loaded.alarms);
     if (loader.has_root)
         config_node_free(&loader.root);
+    return ok;
+}
+
+bool config_load_buffer(const char *name, const char *text, size_t length,
+                        struct metric_filter_list *filters, struct config_error *error)
+{
+    struct config config = {0};
+    bool ok = config_load_text(name, text, length, &config, error);
+    size_t count_before = filters->count;
+    for (size_t i = 0; ok && i < config.filters.count; i++)
+        ok = metric_filter_list_append(filters, &config.filters.items[i]);
+    if (!ok && filters->count > count_before) {
+        while (filters->count > count_before)
+            metric_filter_definition_free(&filters->items[--filters->count]);
+        snprintf(error->message, sizeof error->message, "%s: out of memory", name);
+    }
+    config_free(&config);
     return ok;
 }
 
@@ -501,6 +621,17 @@ bool config_load_file(const char *path, struct metric_filter_list *filters,
     if (!text)
         return false;
     bool ok = config_load_buffer(path, text, length, filters, error);
+    free(text);
+    return ok;
+}
+
+bool config_load(const char *path, struct config *config, struct config_error *error)
+{
+    size_t length;
+    char *text = file_read(path, &length, error);
+    if (!text)
+        return false;
+    bool ok = config_load_text(path, text, length, config, error);
     free(text);
     return ok;
 }

@@ -1,9 +1,11 @@
-/* config: trailhound's YAML configuration file, read with libyaml. Its top-level list
- * `metricFilters` holds metric filters in the fields of AWS's PutMetricFilter, spelled as
- * AWS spells them; every error names the file, the line and the field. */
+/* config: trailhound's YAML configuration file, read with libyaml. Its top-level lists hold
+ * metric filters (`metricFilters`, PutMetricFilter's fields) and alarms (`alarms`,
+ * PutMetricAlarm's fields), spelled as AWS spells them, and `settings` the account, region
+ * and retention; every error names the file, the line and the field. */
 #ifndef TRAILHOUND_CONFIG_CONFIG_H
 #define TRAILHOUND_CONFIG_CONFIG_H
 
+#include "alarms/alarms.h"
 #include "metrics/metrics.h"
 
 #include <stdbool.h>
@@ -22,5 +24,33 @@ bool config_load_file(const char *path, struct metric_filter_list *filters,
  * `name` stands for the file in messages and origins. */
 bool config_load_buffer(const char *name, const char *text, size_t length,
                         struct metric_filter_list *filters, struct config_error *error);
+
+/* `settings:` — what ARNs carry and how long the store keeps things. */
+struct config_settings {
+    char *account_id; /* accountId: 12 digits; default "000000000000" */
+    char *region;     /* region: default "us-east-1" */
+    /* alarmEvaluationRange: slots an alarm evaluation reads; 0 = AWS's N + max(2, N/3) */
+    int alarm_evaluation_range;
+    int datapoint_retention_days; /* dataPointRetentionDays: default 455 (AWS's longest) */
+    int history_retention_days;   /* alarmHistoryRetentionDays: default 14 (AWS's) */
+};
+
+/* A whole configuration: what one or more files define. */
+struct config {
+    struct metric_filter_list filters;
+    struct alarm_list alarms;
+    struct config_settings settings;
+};
+
+/* Empty lists and the default settings. False on out of memory. */
+bool config_init(struct config *config);
+void config_free(struct config *config);
+
+/* Reads `path` and adds what it defines to `config` (settings it names replace earlier
+ * ones). Returns false with `error` filled on the first problem; `config` is then left as
+ * it was. A name defined twice (in one file or across files) is an error. */
+bool config_load(const char *path, struct config *config, struct config_error *error);
+bool config_load_text(const char *name, const char *text, size_t length, struct config *config,
+                      struct config_error *error);
 
 #endif

@@ -54,6 +54,8 @@ __attribute__((format(printf, 4, 5))) bool config_fail(struct config_loader *loa
 const char *config_quoted(char out[64], const char *text, size_t length);
 /* "path.key"; a path cut short by the buffer still points the way. */
 const char *config_field_path(char out[FIELD_PATH_SIZE], const char *path, const char *key);
+/* "path[index]", cut short like config_field_path. */
+const char *config_item_path(char out[FIELD_PATH_SIZE], const char *path, size_t index);
 const char *config_node_kind_name(const struct config_node *node);
 void config_node_free(struct config_node *node);
 /* Parses loader->text into loader->root (aliases, anchors, depth and size refused). */
@@ -80,5 +82,11 @@ const struct config_node *config_required(struct config_loader *loader,
 bool config_is_number_literal(const char *text);
 bool config_expect_number(struct config_loader *loader, const struct config_node *node,
                           const char *path, double *value);
+
+/* The sections besides metricFilters (config_alarms.c, config_settings.c). */
+bool config_load_alarms(struct config_loader *loader, const struct config_node *list,
+                        struct alarm_list *loaded);
+bool config_load_settings(struct config_loader *loader, const struct config_node *settings,
+                          struct config_settings *out);
 
 #endif

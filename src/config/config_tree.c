@@ -53,6 +53,14 @@ const char *config_field_path(char out[FIELD_PATH_SIZE], const char *path, const
     return out;
 }
 
+/* "path[index]", cut short like config_field_path. */
+const char *config_item_path(char out[FIELD_PATH_SIZE], const char *path, size_t index)
+{
+    if (snprintf(out, FIELD_PATH_SIZE, "%s[%zu]", path, index) >= FIELD_PATH_SIZE)
+        memcpy(out + FIELD_PATH_SIZE - 4, "...", 4);
+    return out;
+}
+
 const char *config_node_kind_name(const struct config_node *node)
 {
     if (node->kind == NODE_MAPPING)
