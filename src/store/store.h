@@ -125,6 +125,12 @@ bool store_datapoints_read(struct store *store, const struct metric_identity *me
                            size_t count, struct metric_aggregate *slots,
                            struct store_error *error);
 
+/* The first bucket of `metric` (of `unit`, or any unit when NULL) at `resolution` that
+ * starts at or after `from`; `found` false when there is none. */
+bool store_datapoints_next(struct store *store, const struct metric_identity *metric,
+                           const char *unit, int resolution, int64_t from, bool *found,
+                           int64_t *start, struct store_error *error);
+
 /* The earliest and latest bucket start of any metric (false `found` when none). */
 bool store_datapoints_span(struct store *store, bool *found, int64_t *first, int64_t *last,
                            struct store_error *error);

@@ -1,0 +1,351 @@
+/* Alarms against the store: definitions with their configuration history, one evaluation
+ * written atomically with its history item, and the replay loop of `scan`. */
+#include "monitor/monitor.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+__attribute__((format(printf, 2, 3))) static bool fail(struct monitor_error *error,
+                                                       const char *format, ...)
+{
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(error->message, sizeof error->message, format, arguments);
+    va_end(arguments);
+    return false;
+}
+
+static int64_t evaluation_step_seconds(const struct alarm_definition *alarm)
+{
+    return alarm->period < 60 ? 10 : 60;
+}
+
+static int metric_resolution(const struct alarm_definition *alarm)
+{
+    return alarm->period < 60 ? METRIC_RESOLUTION_HIGH : METRIC_RESOLUTION_STANDARD;
+}
+
+/* ---- slots from the store ------------------------------------------------------------ */
+
+static void fill_slots(const struct metric_statistic *statistic,
+                       const struct metric_aggregate *aggregates, int64_t first_start, int period,
+                       size_t count, struct alarm_slot *slots)
+{
+    for (size_t i = 0; i < count; i++) {
+        struct alarm_slot *slot = &slots[i];
+        *slot = (struct alarm_slot){.start = first_start + (int64_t)i * period};
+        slot->sample_count = aggregates[i].sample_count;
+        /* a statistic that is unavailable (percentiles over negative values) is no data */
+        slot->has_data = aggregates[i].sample_count > 0 &&
+                         metric_statistic_compute(statistic, &aggregates[i], &slot->value);
+        slot->low_sample = metric_statistic_low_sample(statistic, slot->sample_count);
+    }
+}
+
+/* The alarm_slot_reader over the store's data points (context: the store). */
+static bool read_slots_from_store(void *context, const struct alarm_definition *alarm,
+                                  int64_t first_start, size_t count, struct alarm_slot *slots,
+                                  struct alarm_error *error)
+{
+    struct store *store = context;
+    struct metric_statistic statistic;
+    struct metrics_error metrics_error;
+    bool extended = alarm->statistic == NULL;
+    const char *name = extended ? alarm->extended_statistic : alarm->statistic;
+    if (!name || !metric_statistic_parse(name, extended, &statistic, &metrics_error)) {
+        /* the caller names the alarm */
+        snprintf(error->message, sizeof error->message, "statistic: %.400s",
+                 name ? metrics_error.message : "missing");
+        return false;
+    }
+    struct metric_aggregate *aggregates = calloc(count ? count : 1, sizeof *aggregates);
+    if (!aggregates) {
+        snprintf(error->message, sizeof error->message, "out of memory");
+        return false;
+    }
+    struct store_error store_error;
+    bool ok = store_datapoints_read(store, &alarm->metric, alarm->unit, metric_resolution(alarm),
+                                    first_start, alarm->period, count, aggregates, &store_error);
+    if (ok)
+        fill_slots(&statistic, aggregates, first_start, alarm->period, count, slots);
+    else
+        snprintf(error->message, sizeof error->message, "%s", store_error.message);
+    for (size_t i = 0; ok && i < count; i++)
+        metric_aggregate_free(&aggregates[i]);
+    free(aggregates);
+    return ok;
+}
+
+/* ---- definitions ---------------------------------------------------------------------- */
+
+struct stored_definition {
+    const char *name;
+    char *json; /* owned copy when found */
+    bool found;
+};
+
+static bool find_definition(void *context, const char *name, const char *definition_json,
+                            const struct store_alarm_state *state)
+{
+    (void)state;
+    struct stored_definition *wanted = context;
+    if (strcmp(name, wanted->name) != 0)
+        return true;
+    wanted->found = true;
+    wanted->json = strdup(definition_json);
+    return false;
+}
+
+/* The definition as JSON without where it came from, so moving an alarm in its file is
+ * not a configuration change. */
+static char *definition_without_origin(const struct alarm_definition *alarm)
+{
+    struct alarm_definition shallow = *alarm;
+    shallow.origin = NULL;
+    return alarm_definition_to_json(&shallow);
+}
+
+static bool write_configuration_history(struct store *store, const struct alarm_definition *alarm,
+                                        const struct monitor_settings *settings, bool created,
+                                        int64_t now_ms, struct store_error *error)
+{
+    char *arn = alarm_arn(alarm, settings->region, settings->account_id);
+    char *data = arn ? alarm_history_configuration_data(alarm, arn, created, now_ms) : NULL;
+    size_t summary_size = strlen(alarm->alarm_name) + 32;
+    char *summary = malloc(summary_size);
+    bool ok = data && summary;
+    if (ok) {
+        snprintf(summary, summary_size, "Alarm \"%s\" %s", alarm->alarm_name,
+                 created ? "created" : "updated");
+        struct store_history_item item = {.alarm_name = alarm->alarm_name,
+                                          .timestamp_ms = now_ms,
+                                          .type = "ConfigurationUpdate",
+                                          .summary = summary,
+                                          .data = data};
+        ok = store_history_add(store, &item, error);
+    } else {
+        snprintf(error->message, sizeof error->message, "out of memory");
+    }
+    free(summary);
+    free(data);
+    free(arn);
+    return ok;
+}
+
+static bool compare_with_stored(struct store *store, const struct alarm_definition *alarm,
+                                bool *changed, struct monitor_error *error)
+{
+    struct stored_definition stored = {.name = alarm->alarm_name};
+    struct store_error store_error;
+    if (!store_alarm_list(store, find_definition, &stored, &store_error))
+        return fail(error, "%s", store_error.message);
+    *changed = true;
+    if (stored.found) {
+        struct alarm_definition previous;
+        struct alarm_error alarm_error;
+        alarm_definition_init(&previous);
+        if (stored.json && alarm_definition_from_json(stored.json, &previous, &alarm_error)) {
+            char *before = definition_without_origin(&previous);
+            char *after = definition_without_origin(alarm);
+            *changed = !before || !after || strcmp(before, after) != 0;
+            free(before);
+            free(after);
+        }
+        alarm_definition_free(&previous);
+    }
+    free(stored.json);
+    return true;
+}
+
+bool monitor_put_alarm(struct store *store, const struct alarm_definition *alarm,
+                       const struct monitor_settings *settings, int64_t now_ms,
+                       struct monitor_error *error)
+{
+    bool changed = true;
+    if (!compare_with_stored(store, alarm, &changed, error))
+        return false;
+    if (!changed)
+        return true;
+    char *json = alarm_definition_to_json(alarm);
+    if (!json)
+        return fail(error, "out of memory");
+    struct store_error store_error;
+    bool created = false;
+    bool ok = store_begin(store, &store_error) &&
+              store_alarm_put(store, alarm->alarm_name, json, now_ms, &created, &store_error) &&
+              write_configuration_history(store, alarm, settings, created, now_ms, &store_error) &&
+              store_commit(store, &store_error);
+    free(json);
+    if (!ok) {
+        store_rollback(store);
+        return fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
+    }
+    return true;
+}
+
+/* ---- evaluation ----------------------------------------------------------------------- */
+
+static bool status_from_store(const struct store_alarm_state *stored, struct alarm_status *status)
+{
+    if (!alarm_state_parse(stored->state, &status->state))
+        return false;
+    status->reason = stored->reason;
+    status->reason_data = stored->reason_data;
+    status->updated_ms = stored->updated_ms;
+    status->transitioned_ms = stored->transitioned_ms;
+    return true;
+}
+
+static bool write_transition(struct store *store, const struct alarm_definition *alarm,
+                             const struct alarm_status *current,
+                             const struct alarm_evaluation *result, int64_t now_ms,
+                             struct store_error *error)
+{
+    char summary[96];
+    snprintf(summary, sizeof summary, "Alarm updated from %s to %s",
+             alarm_state_name(current->state), alarm_state_name(result->state));
+    char *data =
+        alarm_history_state_data(current, result->state, result->reason, result->reason_data);
+    if (!data) {
+        snprintf(error->message, sizeof error->message, "out of memory");
+        return false;
+    }
+    struct store_history_item item = {.alarm_name = alarm->alarm_name,
+                                      .timestamp_ms = now_ms,
+                                      .type = "StateUpdate",
+                                      .summary = summary,
+                                      .data = data};
+    bool ok = store_alarm_set_state(store, alarm->alarm_name, alarm_state_name(result->state),
+                                    result->reason, result->reason_data, now_ms, true, error) &&
+              store_history_add(store, &item, error);
+    free(data);
+    return ok;
+}
+
+static bool commit_transition(struct store *store, const struct alarm_definition *alarm,
+                              const struct alarm_status *current,
+                              const struct alarm_evaluation *result, int64_t now_ms,
+                              bool (*on_transition)(void *, const struct monitor_transition *),
+                              void *context, struct monitor_error *error)
+{
+    struct monitor_transition transition = {.alarm_name = alarm->alarm_name,
+                                            .time_ms = now_ms,
+                                            .from = current->state,
+                                            .to = result->state,
+                                            .reason = result->reason,
+                                            .reason_data = result->reason_data};
+    struct store_error store_error = {.message = "the transition's consumer failed"};
+    bool ok = store_begin(store, &store_error) &&
+              write_transition(store, alarm, current, result, now_ms, &store_error) &&
+              (!on_transition || on_transition(context, &transition)) &&
+              store_commit(store, &store_error);
+    if (!ok) {
+        store_rollback(store);
+        return fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
+    }
+    return true;
+}
+
+bool monitor_evaluate_alarm(struct store *store, const struct alarm_definition *alarm,
+                            const struct monitor_settings *settings, int64_t now_ms,
+                            bool (*on_transition)(void *, const struct monitor_transition *),
+                            void *context, struct monitor_error *error)
+{
+    struct store_alarm_state stored = {0};
+    struct store_error store_error;
+    bool found = false;
+    if (!store_alarm_get_state(store, alarm->alarm_name, &found, &stored, &store_error))
+        return fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
+    struct alarm_status current;
+    bool ok = found && status_from_store(&stored, &current);
+    if (!ok) {
+        store_alarm_state_free(&stored);
+        return fail(error, "alarm %s: %s", alarm->alarm_name,
+                    found ? "unreadable stored state" : "not defined in the store");
+    }
+    struct alarm_evaluation result = {0};
+    struct alarm_error alarm_error;
+    ok = alarm_evaluate(alarm, &current, now_ms, settings->evaluation_range, read_slots_from_store,
+                        store, &result, &alarm_error);
+    if (!ok)
+        fail(error, "alarm %s: %s", alarm->alarm_name, alarm_error.message);
+    else if (result.changed)
+        ok = commit_transition(store, alarm, &current, &result, now_ms, on_transition, context,
+                               error);
+    alarm_evaluation_free(&result);
+    store_alarm_state_free(&stored);
+    return ok;
+}
+
+/* ---- replay --------------------------------------------------------------------------- */
+
+int64_t monitor_next_evaluation(const struct alarm_definition *alarm, int64_t time_ms)
+{
+    int64_t step_ms = evaluation_step_seconds(alarm) * 1000;
+    int64_t floor_ms = time_ms / step_ms * step_ms;
+    if (floor_ms > time_ms)
+        floor_ms -= step_ms; /* negative times round down too */
+    return floor_ms == time_ms ? time_ms : floor_ms + step_ms;
+}
+
+static int64_t range_seconds(const struct alarm_definition *alarm,
+                             const struct monitor_settings *settings)
+{
+    return (int64_t)alarm_range_slots(alarm->evaluation_periods, settings->evaluation_range) *
+           alarm->period;
+}
+
+int64_t monitor_drain_ms(const struct alarm_definition *alarm,
+                         const struct monitor_settings *settings)
+{
+    return (range_seconds(alarm, settings) + evaluation_step_seconds(alarm)) * 1000;
+}
+
+/* The next evaluation instant after `now_ms` at which a data point may be in range, or
+ * INT64_MAX when no later point exists. */
+static bool next_instant_with_data(struct store *store, const struct alarm_definition *alarm,
+                                   const struct monitor_settings *settings, int64_t now_ms,
+                                   int64_t *next_ms, bool *in_range, struct monitor_error *error)
+{
+    int64_t step = evaluation_step_seconds(alarm);
+    int64_t end = monitor_next_evaluation(alarm, now_ms) / 1000;
+    if (end * 1000 > now_ms)
+        end -= step; /* the evaluation at now_ms reads slots ending at floor(now) */
+    bool found = false;
+    int64_t bucket = 0;
+    struct store_error store_error;
+    if (!store_datapoints_next(store, &alarm->metric, alarm->unit, metric_resolution(alarm),
+                               end - range_seconds(alarm, settings), &found, &bucket, &store_error))
+        return fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
+    *in_range = found && bucket < end;
+    /* a bucket starting at B is first read by the evaluation whose slots end after B */
+    *next_ms = found ? (bucket / step * step + step) * 1000 : INT64_MAX;
+    return true;
+}
+
+bool monitor_replay(struct store *store, const struct alarm_definition *alarm,
+                    const struct monitor_settings *settings, int64_t from_ms, int64_t until_ms,
+                    bool (*on_transition)(void *, const struct monitor_transition *), void *context,
+                    struct monitor_error *error)
+{
+    int64_t step_ms = evaluation_step_seconds(alarm) * 1000;
+    bool judged_without_data = false;
+    for (int64_t now = monitor_next_evaluation(alarm, from_ms); now <= until_ms;) {
+        int64_t next_with_data;
+        bool in_range;
+        if (!next_instant_with_data(store, alarm, settings, now, &next_with_data, &in_range, error))
+            return false;
+        if (in_range || !judged_without_data) {
+            if (!monitor_evaluate_alarm(store, alarm, settings, now, on_transition, context, error))
+                return false;
+        }
+        judged_without_data = !in_range;
+        if (in_range || next_with_data <= now + step_ms)
+            now += step_ms;
+        else
+            now = next_with_data;
+    }
+    return true;
+}

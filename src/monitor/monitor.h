@@ -1,0 +1,71 @@
+/* monitor: alarms run against the store. It defines alarms in the store (with their
+ * configuration history), evaluates one alarm at one instant — its slots read from the
+ * store's data points, its new state and history written in one transaction — and replays
+ * a span of time evaluation by evaluation, as `scan` does on event time. The daemon drives
+ * the same calls on the wall clock. Time is always passed in. */
+#ifndef TRAILHOUND_MONITOR_MONITOR_H
+#define TRAILHOUND_MONITOR_MONITOR_H
+
+#include "alarms/alarms.h"
+#include "store/store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct monitor_error {
+    char message[640];
+};
+
+/* What ARNs carry and how far back an evaluation reads. */
+struct monitor_settings {
+    const char *region;
+    const char *account_id;
+    int evaluation_range; /* 0: AWS's default (alarm_range_slots) */
+};
+
+/* A change of state. */
+struct monitor_transition {
+    const char *alarm_name;
+    int64_t time_ms; /* the evaluation instant */
+    enum alarm_state from, to;
+    const char *reason;
+    const char *reason_data;
+};
+
+/* Creates or updates an alarm in the store at `now_ms`: a new alarm starts in
+ * INSUFFICIENT_DATA ("Unchecked: Initial alarm creation"); an update keeps its state. A
+ * ConfigurationUpdate history item is written when the definition is new or differs from
+ * the stored one. */
+bool monitor_put_alarm(struct store *store, const struct alarm_definition *alarm,
+                       const struct monitor_settings *settings, int64_t now_ms,
+                       struct monitor_error *error);
+
+/* Evaluates `alarm` at `now_ms` against the store's data points. On a change of state the
+ * new state and a StateUpdate history item are written in one transaction and
+ * `on_transition` (may be NULL) is called inside it, so what it writes (a notification)
+ * commits with the state; it returning false rolls everything back. */
+bool monitor_evaluate_alarm(struct store *store, const struct alarm_definition *alarm,
+                            const struct monitor_settings *settings, int64_t now_ms,
+                            bool (*on_transition)(void *context,
+                                                  const struct monitor_transition *transition),
+                            void *context, struct monitor_error *error);
+
+/* The instant of the first evaluation at or after `time_ms` (evaluations fall on the
+ * minute, or on 10 s for periods under a minute). */
+int64_t monitor_next_evaluation(const struct alarm_definition *alarm, int64_t time_ms);
+
+/* Evaluates `alarm` at every evaluation instant from `from_ms` up to `until_ms`
+ * (inclusive). Stretches where no data point can be in the evaluation range are judged
+ * once and then skipped: the outcome cannot change until a point enters the range. */
+bool monitor_replay(struct store *store, const struct alarm_definition *alarm,
+                    const struct monitor_settings *settings, int64_t from_ms, int64_t until_ms,
+                    bool (*on_transition)(void *context,
+                                          const struct monitor_transition *transition),
+                    void *context, struct monitor_error *error);
+
+/* How long after its last data point `alarm` can still change state: the evaluation range
+ * (slots × period) plus one evaluation step, in milliseconds. */
+int64_t monitor_drain_ms(const struct alarm_definition *alarm,
+                         const struct monitor_settings *settings);
+
+#endif
