@@ -1,6 +1,7 @@
 /* `trailhound scan`: one pass over CloudTrail logs with the CIS pack and/or configured
  * metric filters, then a report of what matched, how often, and who caused it. */
 #include "cli/commands.h"
+#include "cli/scan_alarms.h"
 #include "cli/scan_pool.h"
 #include "cli/scan_report.h"
 #include "config/config.h"
@@ -13,10 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-
 static const char scan_help[] =
     "usage: trailhound scan [--cis] [--config FILE]... [--format text|json] [--threads N]\n"
-    "                       [--strict] PATH...\n"
+    "                       [--strict] [--db PATH] [--since TIME] [--until TIME] PATH...\n"
     "\n"
     "Read CloudTrail logs once and report, for each metric filter, how many events matched\n"
     "and who caused them (top principals, source IPs, event names, error codes, accounts,\n"
@@ -28,14 +28,27 @@ static const char scan_help[] =
     "                  files, gzip, NDJSON, JSON arrays, concatenated objects, EventBridge\n"
     "                  envelopes, CloudWatch Logs subscription payloads and exports, and\n"
     "                  `aws cloudtrail lookup-events` output.\n"
-    "  --cis           the CIS AWS Foundations v3.0.0 section-4 filters 4.1-4.15\n"
-    "  --config FILE   metric filters from a YAML file (top-level list metricFilters)\n"
+    "  --cis           the CIS AWS Foundations v3.0.0 section-4 filters 4.1-4.15 and their\n"
+    "                  alarms (Sum >= 1 over 300 s, 1 period)\n"
+    "  --config FILE   metric filters and alarms from a YAML file (top-level lists\n"
+    "                  metricFilters and alarms, in AWS's PutMetricFilter and\n"
+    "                  PutMetricAlarm fields)\n"
     "  --format F      text (default) or json\n"
     "  --threads N     evaluate events on N threads (default 1)\n"
     "  --strict        decode and validate every event; by default events that cannot\n"
     "                  match any filter (none of the texts the filters need appears in\n"
     "                  their raw bytes) are counted without being decoded, so a\n"
     "                  malformed event among them is not reported\n"
+    "  --db PATH       keep data points, alarm state and history in this SQLite file\n"
+    "                  (default: in memory, gone when the scan ends)\n"
+    "  --since TIME    start the alarm replay at TIME (2024-10-26T18:00:00Z or\n"
+    "                  2024-10-26) instead of the first data point\n"
+    "  --until TIME    end the alarm replay at TIME instead of when every alarm's\n"
+    "                  look-back has passed the last data point\n"
+    "\n"
+    "With alarms loaded, each alarm is replayed on event time: a simulated clock evaluates\n"
+    "it once a minute, as CloudWatch would have, and every change of state is reported\n"
+    "with CloudWatch's reason text.\n"
     "\n"
     "Malformed input is reported (file, line or byte offset, reason) and skipped; the scan\n"
     "goes on. Exit status: 0 when the scan completed, even with malformed input; 1 when\n"
@@ -57,7 +70,7 @@ struct malformed_list {
 };
 
 struct scan_run {
-    struct metric_filter_list filters;
+    struct config config;
     struct scan_pool *pool;
     struct malformed_list malformed;
     struct scan_totals totals;
@@ -150,6 +163,7 @@ struct scan_options {
     size_t threads;
     char **paths;
     size_t path_count;
+    struct scan_alarm_options alarms;
 };
 
 static int usage_error(const char *message, const char *argument)
@@ -194,6 +208,17 @@ static int parse_options(int argc, char **argv, struct scan_options *options)
             if (*end || threads < 1 || threads > SCAN_POOL_MAX_THREADS)
                 return usage_error("--threads must be between 1 and 64, not ", argv[i]);
             options->threads = (size_t)threads;
+        } else if (strcmp(argument, "--db") == 0 && has_value) {
+            options->alarms.db_path = argv[++i];
+        } else if ((strcmp(argument, "--since") == 0 || strcmp(argument, "--until") == 0) &&
+                   has_value) {
+            bool since = strcmp(argument, "--since") == 0;
+            if (!scan_parse_time(argv[++i],
+                                 since ? &options->alarms.since_ms : &options->alarms.until_ms))
+                return usage_error("a time must look like 2024-10-26T18:00:00Z or 2024-10-26, "
+                                   "not ",
+                                   argv[i]);
+            *(since ? &options->alarms.has_since : &options->alarms.has_until) = true;
         } else if (strcmp(argument, "--") == 0) {
             while (++i < argc)
                 options->paths[options->path_count++] = argv[i];
@@ -207,18 +232,23 @@ static int parse_options(int argc, char **argv, struct scan_options *options)
         return usage_error("nothing to look for: give --cis and/or --config FILE", NULL);
     if (options->path_count == 0)
         return usage_error("give at least one PATH (a file, a directory, or - for stdin)", NULL);
+    if (options->alarms.has_since && options->alarms.has_until &&
+        options->alarms.until_ms < options->alarms.since_ms)
+        return usage_error("--until is before --since", NULL);
     return -1;
 }
 
-static bool load_filters(const struct scan_options *options, struct metric_filter_list *filters)
+static bool load_configuration(const struct scan_options *options, struct config *config)
 {
-    if (options->cis && !metrics_cis_pack(filters)) {
+    if (!config_init(config) ||
+        (options->cis && (!metrics_cis_pack(&config->filters) ||
+                          !alarms_cis_pack(&config->filters, &config->alarms)))) {
         fprintf(stderr, "trailhound: out of memory\n");
         return false;
     }
     for (size_t i = 0; i < options->config_count; i++) {
         struct config_error error;
-        if (!config_load_file(options->configs[i], filters, &error)) {
+        if (!config_load(options->configs[i], config, &error)) {
             fprintf(stderr, "trailhound: %s\n", error.message);
             return false;
         }
@@ -226,9 +256,38 @@ static bool load_filters(const struct scan_options *options, struct metric_filte
     return true;
 }
 
+/* Alarms need data points; so does a --db that keeps them. Periods under a minute need
+ * them by the second. */
+static bool wants_datapoints(const struct scan_options *options, const struct config *config,
+                             int *resolution)
+{
+    *resolution = METRIC_RESOLUTION_STANDARD;
+    for (size_t i = 0; i < config->alarms.count; i++)
+        if (config->alarms.items[i].period < 60)
+            *resolution = METRIC_RESOLUTION_HIGH;
+    return config->alarms.count > 0 || options->alarms.db_path;
+}
+
+/* Takes the scan's data points and replays the alarms; false after saying why. */
+static bool replay_alarms(struct filter_scan *totals, const struct scan_run *run,
+                          const struct scan_options *options, struct scan_alarm_replay *replay)
+{
+    struct metric_datapoint_list points = {0};
+    char error[640];
+    bool ok = filter_scan_take_datapoints(totals, &points);
+    if (!ok)
+        snprintf(error, sizeof error, "out of memory");
+    ok = ok &&
+         scan_alarms_replay(&run->config, &points, &options->alarms, replay, error, sizeof error);
+    metric_datapoint_list_free(&points);
+    if (!ok)
+        fprintf(stderr, "trailhound: alarms: %s\n", error);
+    return ok;
+}
+
 static int finish(struct scan_run *run, const struct scan_options *options)
 {
-    const struct filter_scan *totals = scan_pool_finish(run->pool);
+    struct filter_scan *totals = scan_pool_finish(run->pool);
     run->totals.events = scan_pool_valid_events(run->pool);
     run->totals.seconds = now_seconds() - run->started;
     if (run->progress)
@@ -239,9 +298,18 @@ static int finish(struct scan_run *run, const struct scan_options *options)
                 first ? ": " : "", first ? first->reason : "no files found");
         return 1;
     }
-    struct scan_malformed *listed = calloc(run->malformed.count + 1, sizeof *listed);
-    if (!listed)
+    struct scan_alarm_replay replay = {0};
+    int resolution;
+    if (wants_datapoints(options, &run->config, &resolution) &&
+        !replay_alarms(totals, run, options, &replay)) {
+        scan_alarm_replay_free(&replay);
         return 1;
+    }
+    struct scan_malformed *listed = calloc(run->malformed.count + 1, sizeof *listed);
+    if (!listed) {
+        scan_alarm_replay_free(&replay);
+        return 1;
+    }
     for (size_t i = 0; i < run->malformed.count; i++) {
         struct malformed_report *item = &run->malformed.items[i];
         listed[i] = (struct scan_malformed){item->file, item->line, item->offset, item->reason};
@@ -251,11 +319,14 @@ static int finish(struct scan_run *run, const struct scan_options *options)
     struct scan_report report = {
         .totals = run->totals,
         .scan = totals,
-        .filters = &run->filters,
+        .filters = &run->config.filters,
         .malformed = listed,
         .malformed_listed = run->malformed.count,
+        .alarms = run->config.alarms.count ? &replay : NULL,
+        .untimed = filter_scan_untimed(totals),
     };
     bool printed = scan_report_print(stdout, options->format, &report);
+    scan_alarm_replay_free(&replay);
     free(listed);
     return printed ? 0 : 1;
 }
@@ -274,10 +345,16 @@ int scan_command(int argc, char **argv)
     status = 2;
     run->strict = options.strict;
     struct metrics_error error;
-    if (load_filters(&options, &run->filters) &&
-        (run->pool = scan_pool_create(&run->filters, !run->strict, options.threads,
-                                      on_invalid_event, run, &error)) == NULL)
+    int resolution;
+    if (load_configuration(&options, &run->config) &&
+        ((run->pool = scan_pool_create(&run->config.filters, !run->strict, options.threads,
+                                       on_invalid_event, run, &error)) == NULL ||
+         (wants_datapoints(&options, &run->config, &resolution) &&
+          !scan_pool_enable_datapoints(run->pool, resolution, &error)))) {
         fprintf(stderr, "trailhound: %s\n", error.message);
+        scan_pool_free(run->pool);
+        run->pool = NULL;
+    }
     if (run->pool) {
         struct source_options source_options = source_default_options();
         struct source_handler handler = {run, on_events, on_malformed, on_file_done};
@@ -289,7 +366,7 @@ int scan_command(int argc, char **argv)
     }
     scan_pool_free(run->pool);
     malformed_free(&run->malformed);
-    metric_filter_list_free(&run->filters);
+    config_free(&run->config);
     free(run);
     free(options.paths);
     return status;

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 struct invalid_event {
     struct source_location where;
     char reason[200];
@@ -257,7 +256,7 @@ static void stop_threads(struct scan_pool *pool)
         pool->workers[i].started = false;
 }
 
-const struct filter_scan *scan_pool_finish(struct scan_pool *pool)
+struct filter_scan *scan_pool_finish(struct scan_pool *pool)
 {
     scan_pool_drain(pool);
     stop_threads(pool);
@@ -332,4 +331,13 @@ void scan_pool_free(struct scan_pool *pool)
     pthread_mutex_destroy(&pool->lock);
     pthread_cond_destroy(&pool->changed);
     free(pool);
+}
+
+bool scan_pool_enable_datapoints(struct scan_pool *pool, int resolution,
+                                 struct metrics_error *error)
+{
+    for (size_t i = 0; i < pool->thread_count; i++)
+        if (!filter_scan_enable_datapoints(pool->workers[i].scan, resolution, error))
+            return false;
+    return true;
 }

@@ -38,8 +38,13 @@ void scan_pool_drain(struct scan_pool *pool);
 /* Valid events evaluated so far (committed). */
 uint64_t scan_pool_valid_events(const struct scan_pool *pool);
 
+/* Has every worker gather data points (filter_scan_enable_datapoints). Call before the
+ * first batch. */
+bool scan_pool_enable_datapoints(struct scan_pool *pool, int resolution,
+                                 struct metrics_error *error);
+
 /* Drains, stops the workers and returns the merged totals (owned by the pool). */
-const struct filter_scan *scan_pool_finish(struct scan_pool *pool);
+struct filter_scan *scan_pool_finish(struct scan_pool *pool);
 
 void scan_pool_free(struct scan_pool *pool);
 

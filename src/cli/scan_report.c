@@ -2,7 +2,9 @@
 #include "cli/scan_report.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Malformed reports and top values shown in the text report. */
 #define TEXT_MALFORMED_SHOWN 20
@@ -64,6 +66,46 @@ static json_t *malformed_json(const struct scan_report *report)
     return list;
 }
 
+static void format_time(int64_t milliseconds, char *out, size_t size)
+{
+    time_t seconds = (time_t)(milliseconds / 1000);
+    struct tm fields;
+    if (!gmtime_r(&seconds, &fields) || !strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &fields))
+        snprintf(out, size, "%lld ms", (long long)milliseconds);
+}
+
+static json_t *transition_json(const struct scan_alarm_transition *transition)
+{
+    char time[40];
+    format_time(transition->time_ms, time, sizeof time);
+    return json_pack("{s:s,s:s,s:s,s:s}", "time", time, "from", alarm_state_name(transition->from),
+                     "to", alarm_state_name(transition->to), "reason", transition->reason);
+}
+
+static json_t *alarm_json(const struct scan_alarm_result *result)
+{
+    const struct alarm_definition *alarm = result->alarm;
+    json_t *object = json_object();
+    json_object_set_new(object, "name", json_string(alarm->alarm_name));
+    json_object_set_new(object, "cis", alarm->cis_id ? json_string(alarm->cis_id) : json_null());
+    json_object_set_new(object, "metric", json_string(alarm->metric.metric_name));
+    json_object_set_new(object, "namespace", json_string(alarm->metric.namespace_name));
+    json_object_set_new(object, "final_state", json_string(alarm_state_name(result->final_state)));
+    json_t *transitions = json_array();
+    for (size_t i = 0; i < result->transition_count; i++)
+        json_array_append_new(transitions, transition_json(&result->transitions[i]));
+    json_object_set_new(object, "transitions", transitions);
+    return object;
+}
+
+static json_t *alarms_json(const struct scan_report *report)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; report->alarms && i < report->alarms->count; i++)
+        json_array_append_new(list, alarm_json(&report->alarms->results[i]));
+    return list;
+}
+
 static bool print_json(FILE *out, const struct scan_report *report)
 {
     const struct scan_totals *totals = &report->totals;
@@ -81,6 +123,9 @@ static bool print_json(FILE *out, const struct scan_report *report)
     for (size_t i = 0; i < filter_scan_filter_count(report->scan); i++)
         json_array_append_new(filters, filter_json(report, i));
     json_object_set_new(root, "filters", filters);
+    json_object_set_new(root, "matches_without_event_time",
+                        json_integer((json_int_t)report->untimed));
+    json_object_set_new(root, "alarms", alarms_json(report));
     int failed = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     return failed == 0 && fputc('\n', out) != EOF;
@@ -144,6 +189,48 @@ static void print_malformed(FILE *out, const struct scan_report *report)
                 (unsigned long long)(report->totals.malformed - shown), SCAN_REPORT_MAX_MALFORMED);
 }
 
+static void print_alarm_timeline(FILE *out, const struct scan_alarm_result *result)
+{
+    const struct alarm_definition *alarm = result->alarm;
+    fprintf(out, "\n%s", alarm->alarm_name);
+    if (alarm->cis_id)
+        fprintf(out, " (CIS %s)", alarm->cis_id);
+    fprintf(out, ": %zu transition%s, now %s\n", result->transition_count,
+            result->transition_count == 1 ? "" : "s", alarm_state_name(result->final_state));
+    for (size_t i = 0; i < result->transition_count; i++) {
+        const struct scan_alarm_transition *transition = &result->transitions[i];
+        char time[40];
+        format_time(transition->time_ms, time, sizeof time);
+        fprintf(out, "  %s  %s -> %s\n      %s\n", time, alarm_state_name(transition->from),
+                alarm_state_name(transition->to), transition->reason);
+    }
+}
+
+/* "When would my alarms have fired": alarms that changed state, with their timelines; the
+ * quiet ones on one line. */
+static void print_alarms(FILE *out, const struct scan_report *report)
+{
+    const struct scan_alarm_replay *replay = report->alarms;
+    if (!replay)
+        return;
+    char from[40], until[40];
+    format_time(replay->from_ms, from, sizeof from);
+    format_time(replay->until_ms, until, sizeof until);
+    if (replay->has_data)
+        fprintf(out, "\nalarms, replayed on event time from %s to %s:\n", from, until);
+    else
+        fputs("\nalarms: no data points, nothing to replay\n", out);
+    size_t quiet = 0;
+    for (size_t i = 0; i < replay->count; i++) {
+        if (replay->results[i].transition_count)
+            print_alarm_timeline(out, &replay->results[i]);
+        else
+            quiet++;
+    }
+    if (quiet)
+        fprintf(out, "\n%zu alarm%s never changed state\n", quiet, quiet == 1 ? "" : "s");
+}
+
 static bool print_text(FILE *out, const struct scan_report *report)
 {
     const struct scan_totals *totals = &report->totals;
@@ -151,6 +238,7 @@ static bool print_text(FILE *out, const struct scan_report *report)
     for (size_t i = 0; i < filter_scan_filter_count(report->scan); i++)
         if (filter_scan_matches(report->scan, i) > 0)
             print_filter_evidence(out, report, i);
+    print_alarms(out, report);
     print_malformed(out, report);
     fprintf(out, "\n%llu file%s, %llu events, ", (unsigned long long)totals->files,
             totals->files == 1 ? "" : "s", (unsigned long long)totals->events);

@@ -3,6 +3,7 @@
 #ifndef TRAILHOUND_CLI_SCAN_REPORT_H
 #define TRAILHOUND_CLI_SCAN_REPORT_H
 
+#include "cli/scan_alarms.h"
 #include "metrics/metrics.h"
 
 #include <stdbool.h>
@@ -39,6 +40,8 @@ struct scan_report {
     const struct metric_filter_list *filters;
     const struct scan_malformed *malformed;
     size_t malformed_listed;
+    const struct scan_alarm_replay *alarms; /* NULL: no alarms loaded */
+    uint64_t untimed; /* matches without a readable eventTime (no data point) */
 };
 
 /* False when writing failed. */

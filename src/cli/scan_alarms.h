@@ -1,0 +1,54 @@
+/* scan_alarms: what `trailhound scan` does with alarms once the events are read — the data
+ * points go into a store (in memory, or the --db file), the alarms are defined there, and
+ * each alarm is replayed on event time with a simulated clock, every transition kept for
+ * the report. Internal to the cli. */
+#ifndef TRAILHOUND_CLI_SCAN_ALARMS_H
+#define TRAILHOUND_CLI_SCAN_ALARMS_H
+
+#include "alarms/alarms.h"
+#include "config/config.h"
+#include "metrics/metrics.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct scan_alarm_transition {
+    int64_t time_ms; /* the evaluation instant */
+    enum alarm_state from, to;
+    char *reason;
+};
+
+struct scan_alarm_result {
+    const struct alarm_definition *alarm; /* borrowed from the configuration */
+    enum alarm_state final_state;
+    struct scan_alarm_transition *transitions;
+    size_t transition_count, transition_capacity;
+};
+
+struct scan_alarm_replay {
+    struct scan_alarm_result *results; /* one per alarm, in configuration order */
+    size_t count;
+    bool has_data;             /* false: no data point, nothing was replayed */
+    int64_t from_ms, until_ms; /* the simulated clock's span */
+    uint64_t datapoints;       /* buckets written */
+};
+
+struct scan_alarm_options {
+    const char *db_path; /* NULL: a private in-memory store */
+    bool has_since, has_until;
+    int64_t since_ms, until_ms;
+};
+
+/* Writes `points` (and the configuration's filters and alarms) to the store and replays
+ * every alarm. False with `error` on a store or evaluation failure. */
+bool scan_alarms_replay(const struct config *config, const struct metric_datapoint_list *points,
+                        const struct scan_alarm_options *options, struct scan_alarm_replay *out,
+                        char *error, size_t error_size);
+void scan_alarm_replay_free(struct scan_alarm_replay *replay);
+
+/* "2024-10-26T18:59:00Z", "2024-10-26T18:59:00.123+00:00" or "2024-10-26" (UTC) to
+ * milliseconds since the epoch. */
+bool scan_parse_time(const char *text, int64_t *milliseconds);
+
+#endif
