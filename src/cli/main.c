@@ -10,6 +10,8 @@ static const struct command {
     const char *summary;
 } commands[] = {
     {"scan", scan_command, "scan CloudTrail logs once and report what the filters matched"},
+    {"metrics", metrics_command,
+     "query stored data points (like aws cloudwatch get-metric-statistics)"},
     {"test-pattern", test_pattern_command,
      "test a filter pattern against events (like aws logs test-metric-filter)"},
 };

@@ -72,7 +72,7 @@ static bool read_slots_from_store(void *context, const struct alarm_definition *
         fill_slots(&statistic, aggregates, first_start, alarm->period, count, slots);
     else
         snprintf(error->message, sizeof error->message, "%s", store_error.message);
-    for (size_t i = 0; ok && i < count; i++)
+    for (size_t i = 0; i < count; i++) /* zeroed or filled: both free */
         metric_aggregate_free(&aggregates[i]);
     free(aggregates);
     return ok;

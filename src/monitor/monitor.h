@@ -68,4 +68,33 @@ bool monitor_replay(struct store *store, const struct alarm_definition *alarm,
 int64_t monitor_drain_ms(const struct alarm_definition *alarm,
                          const struct monitor_settings *settings);
 
+/* ---- metric statistics (GetMetricStatistics) ---- */
+
+#define MONITOR_MAX_STATISTICS 16
+/* AWS's limit on data points one GetMetricStatistics call returns. */
+#define MONITOR_MAX_DATAPOINTS 1440
+
+struct monitor_statistics_query {
+    const struct metric_identity *metric; /* dimensions sorted */
+    const char *unit;                     /* NULL: every unit */
+    int64_t start, end;                   /* seconds; [start, end) */
+    int period;                           /* seconds: 1, 5, 10, 30 or a multiple of 60 */
+    struct metric_statistic statistics[MONITOR_MAX_STATISTICS];
+    size_t statistic_count;
+};
+
+/* One period that holds data. */
+struct monitor_statistics_point {
+    int64_t timestamp; /* period start, seconds */
+    double sample_count;
+    double values[MONITOR_MAX_STATISTICS];
+    bool available[MONITOR_MAX_STATISTICS]; /* false: e.g. a percentile over negatives */
+};
+
+/* The periods of [start, end) that hold data, oldest first (malloc'ed array), and the
+ * unit to report: the query's, else the metric's only unit, else "None". */
+bool monitor_metric_statistics(struct store *store, const struct monitor_statistics_query *query,
+                               struct monitor_statistics_point **points, size_t *count,
+                               char unit[64], struct monitor_error *error);
+
 #endif
