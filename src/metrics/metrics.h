@@ -165,7 +165,9 @@ struct metric_aggregate {
 
 void metric_aggregate_init(struct metric_aggregate *aggregate);
 void metric_aggregate_free(struct metric_aggregate *aggregate);
-/* Adds `count` samples of `value`. False on out of memory (aggregate unchanged). */
+/* Adds `count` samples of `value`. False on out of memory (aggregate unchanged). A value
+ * that is NaN or infinite, or a count that is not a positive number, is ignored (CloudWatch
+ * refuses such data). */
 bool metric_aggregate_add(struct metric_aggregate *aggregate, double value, double count);
 /* Adds all of `from` into `into`. False on out of memory. */
 bool metric_aggregate_merge(struct metric_aggregate *into, const struct metric_aggregate *from);
