@@ -48,8 +48,8 @@ bool store_metric_filter_delete(struct store *store, const char *log_group, cons
 /* Calls `each` for every filter, ordered by log group then name; `each` returning false
  * stops the walk (then the function returns true). */
 bool store_metric_filter_list(struct store *store,
-                              bool (*each)(void *context, const char *log_group,
-                                           const char *name, const char *definition_json),
+                              bool (*each)(void *context, const char *log_group, const char *name,
+                                           const char *definition_json),
                               void *context, struct store_error *error);
 
 /* ---- alarms ---- */
@@ -98,8 +98,8 @@ bool store_history_add(struct store *store, const struct store_history_item *ite
                        struct store_error *error);
 
 struct store_history_query {
-    const char *alarm_name; /* NULL: all */
-    const char *type;       /* NULL: all */
+    const char *alarm_name;   /* NULL: all */
+    const char *type;         /* NULL: all */
     int64_t start_ms, end_ms; /* inclusive start, exclusive end; 0 and INT64_MAX for all */
     bool ascending;           /* default descending, as DescribeAlarmHistory */
     size_t limit;             /* 0: no limit */
@@ -113,8 +113,8 @@ bool store_history_list(struct store *store, const struct store_history_query *q
 
 /* Adds buckets, merging into those already stored (counts and sums add, min/max combine,
  * value maps merge) in one transaction. */
-bool store_datapoints_add(struct store *store, const struct metric_datapoint *points,
-                          size_t count, struct store_error *error);
+bool store_datapoints_add(struct store *store, const struct metric_datapoint *points, size_t count,
+                          struct store_error *error);
 
 /* Reads `count` consecutive slots of `period` seconds starting at `first_start`: each slot
  * is the merge of the metric's buckets of `resolution` (60 or 1) whose start lies in
@@ -122,8 +122,7 @@ bool store_datapoints_add(struct store *store, const struct metric_datapoint *po
  * initialised by the function; the caller frees them with metric_aggregate_free. */
 bool store_datapoints_read(struct store *store, const struct metric_identity *metric,
                            const char *unit, int resolution, int64_t first_start, int period,
-                           size_t count, struct metric_aggregate *slots,
-                           struct store_error *error);
+                           size_t count, struct metric_aggregate *slots, struct store_error *error);
 
 /* The first bucket of `metric` (of `unit`, or any unit when NULL) at `resolution` that
  * starts at or after `from`; `found` false when there is none. */

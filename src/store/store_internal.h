@@ -1,0 +1,91 @@
+/* store (internal): the handle and the helpers the store's files share. */
+#ifndef TRAILHOUND_STORE_STORE_INTERNAL_H
+#define TRAILHOUND_STORE_STORE_INTERNAL_H
+
+#include "store/store.h"
+
+#include <sqlite3.h>
+
+/* Every statement the store runs more than once, prepared on first use and kept. */
+enum store_statement {
+    STATEMENT_FILTER_PUT,
+    STATEMENT_FILTER_DELETE,
+    STATEMENT_FILTER_LIST,
+    STATEMENT_ALARM_INSERT,
+    STATEMENT_ALARM_UPDATE,
+    STATEMENT_ALARM_STATE_INSERT,
+    STATEMENT_ALARM_DELETE,
+    STATEMENT_ALARM_LIST,
+    STATEMENT_ALARM_GET_STATE,
+    STATEMENT_ALARM_SET_STATE,
+    STATEMENT_HISTORY_ADD,
+    STATEMENT_HISTORY_ALL_ASCENDING,
+    STATEMENT_HISTORY_ALL_DESCENDING,
+    STATEMENT_HISTORY_ALARM_ASCENDING,
+    STATEMENT_HISTORY_ALARM_DESCENDING,
+    STATEMENT_METRIC_FIND,
+    STATEMENT_METRIC_INSERT,
+    STATEMENT_METRICS_LIST,
+    STATEMENT_DATAPOINT_MERGE,
+    STATEMENT_DATAPOINT_VALUE_MERGE,
+    STATEMENT_DATAPOINTS_READ_UNIT,
+    STATEMENT_DATAPOINTS_READ_ALL_UNITS,
+    STATEMENT_DATAPOINTS_SPAN,
+    STATEMENT_SOURCE_GET,
+    STATEMENT_SOURCE_SET,
+    STATEMENT_SETTING_GET,
+    STATEMENT_SETTING_SET,
+    STATEMENT_PRUNE_DATAPOINTS,
+    STATEMENT_PRUNE_METRICS,
+    STATEMENT_PRUNE_HISTORY,
+    STATEMENT_COUNT,
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *statements[STATEMENT_COUNT];
+    int schema_version;
+    /* store_begin nesting: only the outermost level talks to SQLite. `rolled_back` marks a
+     * transaction a nested level rolled back, so the outer levels cannot commit half of it. */
+    int transaction_depth;
+    bool rolled_back;
+};
+
+/* Fills `error` (may be NULL) with "what: <SQLite's message>". Returns false. */
+bool store_fail_sqlite(struct store *store, struct store_error *error, const char *what);
+/* Fills `error` (may be NULL) with a formatted message. Returns false. */
+__attribute__((format(printf, 2, 3))) bool store_fail(struct store_error *error, const char *format,
+                                                      ...);
+
+/* The cached statement `which` (prepared from `sql` on first use), reset and with its
+ * bindings cleared; NULL with `error` filled when it cannot be prepared or is still running
+ * (a callback calling back into the walk it is called from). */
+sqlite3_stmt *store_statement(struct store *store, enum store_statement which, const char *sql,
+                              struct store_error *error);
+/* Runs a statement whose rows, if any, are not needed, and resets it. `bound` is whether
+ * binding its parameters succeeded (if not, SQLite's message says why). */
+bool store_run(struct store *store, sqlite3_stmt *statement, bool bound, const char *what,
+               struct store_error *error);
+
+/* Steps `statement`, calling `row` for each row until it returns false, then resets it.
+ * `what` names the walk for the message when SQLite fails. */
+bool store_walk(struct store *store, sqlite3_stmt *statement,
+                bool (*row)(void *context, sqlite3_stmt *statement), void *context,
+                const char *what, struct store_error *error);
+
+/* Binds text, or NULL when `text` is NULL. */
+bool store_bind_text(sqlite3_stmt *statement, int index, const char *text);
+/* A column's text, "" when it is NULL. */
+const char *store_column_text(sqlite3_stmt *statement, int column);
+
+/* Ends a write that began with store_begin: commits when `ok`, else rolls back. Returns
+ * whether it committed. */
+bool store_end(struct store *store, bool ok, struct store_error *error);
+
+/* Applies every migration the database lacks (store_schema.c). */
+bool store_schema_migrate(struct store *store, struct store_error *error);
+
+/* Milliseconds since the epoch. */
+int64_t store_now_ms(void);
+
+#endif
