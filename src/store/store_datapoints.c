@@ -435,6 +435,46 @@ bool store_datapoints_read(struct store *store, const struct metric_identity *me
 
 /* ---- what is stored ------------------------------------------------------------------ */
 
+#define NEXT_SELECT                                                                                \
+    "SELECT min(d.timestamp) FROM metrics m JOIN datapoints d ON d.metric_id = m.id "             \
+    "WHERE m.namespace = ?1 AND m.name = ?2 AND m.dimensions_json = ?3 "
+#define NEXT_RANGE "AND d.resolution = ?5 AND d.timestamp >= ?6"
+
+bool store_datapoints_next(struct store *store, const struct metric_identity *metric,
+                           const char *unit, int resolution, int64_t from, bool *found,
+                           int64_t *start, struct store_error *error)
+{
+    *found = false;
+    if (!check_read(metric, resolution, 1, error))
+        return false;
+    char *dimensions = dimensions_json(metric, error);
+    if (!dimensions)
+        return false;
+    sqlite3_stmt *statement =
+        unit ? store_statement(store, STATEMENT_DATAPOINTS_NEXT_UNIT,
+                               NEXT_SELECT "AND m.unit = ?4 " NEXT_RANGE, error)
+             : store_statement(store, STATEMENT_DATAPOINTS_NEXT_ALL_UNITS, NEXT_SELECT NEXT_RANGE,
+                               error);
+    bool ok = statement && store_bind_text(statement, 1, metric->namespace_name) &&
+              store_bind_text(statement, 2, metric->metric_name) &&
+              store_bind_text(statement, 3, dimensions) &&
+              (!unit || store_bind_text(statement, 4, unit)) &&
+              sqlite3_bind_int(statement, 5, resolution) == SQLITE_OK &&
+              sqlite3_bind_int64(statement, 6, from) == SQLITE_OK &&
+              sqlite3_step(statement) == SQLITE_ROW;
+    free(dimensions);
+    if (!statement)
+        return false;
+    if (!ok)
+        store_fail_sqlite(store, error, "cannot find the next data point");
+    else if (sqlite3_column_type(statement, 0) != SQLITE_NULL) {
+        *found = true;
+        *start = sqlite3_column_int64(statement, 0);
+    }
+    sqlite3_reset(statement);
+    return ok;
+}
+
 bool store_datapoints_span(struct store *store, bool *found, int64_t *first, int64_t *last,
                            struct store_error *error)
 {

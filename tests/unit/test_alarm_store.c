@@ -308,7 +308,8 @@ static void test_replay_equals_every_minute(void **state)
 {
     (void)state;
     static const int64_t minutes[] = {0, 1, 9, 30, 31, 32, 200, 207, 2000};
-    struct transition_log logs[2] = {{0}};
+    struct transition_log logs[2];
+    memset(logs, 0, sizeof logs);
     for (int run = 0; run < 2; run++) {
         struct store_error error;
         struct monitor_error monitor_error;
