@@ -93,7 +93,10 @@ static struct fuzz_run read_content(const unsigned char *content, size_t length,
 {
     struct fuzz_run run = {.content = content, .length = length, .digest = 1469598103934665603u};
     run.compressed = length >= 2 && content[0] == 0x1f && content[1] == 0x8b;
-    struct source_handler handler = {&run, on_events, on_malformed, on_file_done};
+    struct source_handler handler = {.context = &run,
+                                     .on_events = on_events,
+                                     .on_malformed = on_malformed,
+                                     .on_file_done = on_file_done};
     source_read_buffer(FUZZ_PATH, content, length, options, &handler);
     check(run.files_done == 1);
     check(run.summary.events == run.events);

@@ -119,6 +119,43 @@ static bool store_filters(struct store *store, const struct metric_filter_list *
     return true;
 }
 
+static bool store_counted_files(struct store *store, const struct scan_counted_files *files,
+                                char *error, size_t error_size)
+{
+    struct store_error store_error;
+    for (size_t i = 0; i < files->count; i++)
+        if (!store_source_set(store, files->items[i].key, files->items[i].size, &store_error))
+            return fail(error, error_size, "recording %s: %s", files->items[i].key,
+                        store_error.message);
+    return true;
+}
+
+void scan_counted_files_free(struct scan_counted_files *files)
+{
+    for (size_t i = 0; i < files->count; i++)
+        free(files->items[i].key);
+    free(files->items);
+    *files = (struct scan_counted_files){0};
+}
+
+/* What the scan read, all or nothing: data points, the files they came from, filters. */
+static bool store_scan(struct store *store, const struct config *config,
+                       const struct metric_datapoint_list *points,
+                       const struct scan_counted_files *files, char *error, size_t error_size)
+{
+    struct store_error store_error;
+    if (!store_begin(store, &store_error))
+        return fail(error, error_size, "%s", store_error.message);
+    bool ok = store_points(store, points, error, error_size) &&
+              store_counted_files(store, files, error, error_size) &&
+              store_filters(store, &config->filters, error, error_size);
+    if (ok && !store_commit(store, &store_error))
+        ok = fail(error, error_size, "%s", store_error.message);
+    if (!ok)
+        store_rollback(store);
+    return ok;
+}
+
 /* ---- the replay --------------------------------------------------------------------------- */
 
 static bool record_transition(void *context, const struct monitor_transition *transition)
@@ -203,7 +240,9 @@ static bool replay_all(struct store *store, const struct config *config,
     return true;
 }
 
-bool scan_alarms_replay(const struct config *config, const struct metric_datapoint_list *points,
+bool scan_alarms_replay(struct store *store, const struct config *config,
+                        const struct metric_datapoint_list *points,
+                        const struct scan_counted_files *files,
                         const struct scan_alarm_options *options, struct scan_alarm_replay *out,
                         char *error, size_t error_size)
 {
@@ -215,21 +254,14 @@ bool scan_alarms_replay(const struct config *config, const struct metric_datapoi
     for (size_t i = 0; i < out->count; i++)
         out->results[i].alarm = &config->alarms.items[i];
     int64_t first_ms = 0, last_ms = 0;
-    out->has_data = data_span(points, &first_ms, &last_ms) || options->has_since;
+    bool has_points = data_span(points, &first_ms, &last_ms);
+    out->has_data = has_points || options->has_since;
     out->from_ms = options->has_since ? options->since_ms : first_ms;
-    if (!data_span(points, &first_ms, &last_ms))
+    if (!has_points)
         last_ms = out->from_ms;
     out->datapoints = points->count;
-    struct store_error store_error;
-    struct store *store =
-        store_open(options->db_path ? options->db_path : ":memory:", &store_error);
-    if (!store)
-        return fail(error, error_size, "%s", store_error.message);
-    bool ok = store_points(store, points, error, error_size) &&
-              store_filters(store, &config->filters, error, error_size) &&
-              replay_all(store, config, options, last_ms, out, error, error_size);
-    store_close(store);
-    return ok;
+    return store_scan(store, config, points, files, error, error_size) &&
+           replay_all(store, config, options, last_ms, out, error, error_size);
 }
 
 void scan_alarm_replay_free(struct scan_alarm_replay *replay)

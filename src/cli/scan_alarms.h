@@ -8,6 +8,7 @@
 #include "alarms/alarms.h"
 #include "config/config.h"
 #include "metrics/metrics.h"
+#include "store/store.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,9 +41,26 @@ struct scan_alarm_options {
     int64_t since_ms, until_ms;
 };
 
-/* Writes `points` (and the configuration's filters and alarms) to the store and replays
- * every alarm. False with `error` on a store or evaluation failure. */
-bool scan_alarms_replay(const struct config *config, const struct metric_datapoint_list *points,
+/* A file whose events this scan counted, to be recorded with its data points so a later
+ * `scan --db` does not count it again. */
+struct scan_counted_file {
+    char *key; /* "file:" + its real path */
+    uint64_t size;
+};
+
+struct scan_counted_files {
+    struct scan_counted_file *items;
+    size_t count, capacity;
+};
+
+void scan_counted_files_free(struct scan_counted_files *files);
+
+/* Writes `points`, the counted files and the configuration's filters to `store` in one
+ * transaction, then defines and replays every alarm. False with `error` on a store or
+ * evaluation failure. */
+bool scan_alarms_replay(struct store *store, const struct config *config,
+                        const struct metric_datapoint_list *points,
+                        const struct scan_counted_files *files,
                         const struct scan_alarm_options *options, struct scan_alarm_replay *out,
                         char *error, size_t error_size);
 void scan_alarm_replay_free(struct scan_alarm_replay *replay);

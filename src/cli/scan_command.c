@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "metrics/metrics.h"
 #include "sources/source.h"
+#include "store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,10 @@ struct malformed_list {
 
 struct scan_run {
     struct config config;
+    struct store *store; /* --db: open from the start, to skip files it already counted */
+    struct scan_counted_files counted;
+    struct scan_counted_file pending; /* the file being read, until it is done */
+    uint64_t files_already_counted;
     struct scan_pool *pool;
     struct malformed_list malformed;
     struct scan_totals totals;
@@ -152,6 +157,60 @@ static void on_file_done(void *context, const struct source_file_summary *summar
     struct scan_run *run = context;
     run->totals.bytes_read += summary->bytes_read;
     run->totals.bytes_decoded += summary->bytes_decoded;
+    if (!run->pending.key)
+        return;
+    struct scan_counted_files *files = &run->counted;
+    if (files->count == files->capacity) {
+        size_t capacity = files->capacity ? files->capacity * 2 : 64;
+        struct scan_counted_file *grown = realloc(files->items, capacity * sizeof *grown);
+        if (!grown) {
+            free(run->pending.key); /* not recorded: a later scan would read it again */
+            run->pending.key = NULL;
+            return;
+        }
+        files->items = grown;
+        files->capacity = capacity;
+    }
+    files->items[files->count++] = run->pending;
+    run->pending.key = NULL;
+}
+
+/* With --db, a file the store has already counted is not read again, so a second scan of
+ * the same logs does not count their events twice. A file that changed size since is not
+ * read either, and said so: its old part is counted already. */
+static bool should_read(void *context, const struct source_file_identity *file)
+{
+    struct scan_run *run = context;
+    if (!run->store)
+        return true;
+    char *real = realpath(file->path, NULL);
+    size_t size = strlen(real ? real : file->path) + 8;
+    char *key = malloc(size);
+    if (key)
+        snprintf(key, size, "file:%s", real ? real : file->path);
+    free(real);
+    bool found = false;
+    uint64_t counted_size = 0;
+    struct store_error error;
+    if (!key || !store_source_get(run->store, key, &found, &counted_size, &error)) {
+        free(key);
+        return true;
+    }
+    if (!found) {
+        free(run->pending.key);
+        run->pending = (struct scan_counted_file){key, file->size};
+        return true;
+    }
+    free(key);
+    run->files_already_counted++;
+    if (counted_size != file->size) {
+        char reason[160];
+        snprintf(reason, sizeof reason,
+                 "not read: the store counted this file at %llu bytes and it has %llu now",
+                 (unsigned long long)counted_size, (unsigned long long)file->size);
+        on_malformed(run, &(struct source_location){file->path, 0, 0}, reason);
+    }
+    return false;
 }
 
 struct scan_options {
@@ -268,17 +327,21 @@ static bool wants_datapoints(const struct scan_options *options, const struct co
     return config->alarms.count > 0 || options->alarms.db_path;
 }
 
-/* Takes the scan's data points and replays the alarms; false after saying why. */
-static bool replay_alarms(struct filter_scan *totals, const struct scan_run *run,
+/* Takes the scan's data points and replays the alarms (in the --db store, else in a
+ * private one in memory); false after saying why. */
+static bool replay_alarms(struct filter_scan *totals, struct scan_run *run,
                           const struct scan_options *options, struct scan_alarm_replay *replay)
 {
     struct metric_datapoint_list points = {0};
-    char error[640];
-    bool ok = filter_scan_take_datapoints(totals, &points);
-    if (!ok)
-        snprintf(error, sizeof error, "out of memory");
-    ok = ok &&
-         scan_alarms_replay(&run->config, &points, &options->alarms, replay, error, sizeof error);
+    char error[640] = "out of memory";
+    struct store_error store_error;
+    struct store *memory = run->store ? NULL : store_open(":memory:", &store_error);
+    bool ok = (run->store || memory) && filter_scan_take_datapoints(totals, &points);
+    if (!run->store && !memory)
+        snprintf(error, sizeof error, "%s", store_error.message);
+    ok = ok && scan_alarms_replay(run->store ? run->store : memory, &run->config, &points,
+                                  &run->counted, &options->alarms, replay, error, sizeof error);
+    store_close(memory);
     metric_datapoint_list_free(&points);
     if (!ok)
         fprintf(stderr, "trailhound: alarms: %s\n", error);
@@ -292,7 +355,8 @@ static int finish(struct scan_run *run, const struct scan_options *options)
     run->totals.seconds = now_seconds() - run->started;
     if (run->progress)
         fputs("\r\033[K", stderr);
-    if (run->totals.files == 0) {
+    run->totals.files_already_counted = run->files_already_counted;
+    if (run->totals.files == 0 && run->files_already_counted == 0) {
         const struct malformed_report *first = run->malformed.count ? run->malformed.items : NULL;
         fprintf(stderr, "trailhound: nothing could be read: %s%s%s\n", first ? first->file : "",
                 first ? ": " : "", first ? first->reason : "no files found");
@@ -346,18 +410,27 @@ int scan_command(int argc, char **argv)
     run->strict = options.strict;
     struct metrics_error error;
     int resolution;
-    if (load_configuration(&options, &run->config) &&
-        ((run->pool = scan_pool_create(&run->config.filters, !run->strict, options.threads,
-                                       on_invalid_event, run, &error)) == NULL ||
-         (wants_datapoints(&options, &run->config, &resolution) &&
-          !scan_pool_enable_datapoints(run->pool, resolution, &error)))) {
+    struct store_error store_error;
+    if (options.alarms.db_path &&
+        !(run->store = store_open(options.alarms.db_path, &store_error))) {
+        fprintf(stderr, "trailhound: %s\n", store_error.message);
+        status = 1;
+    } else if (load_configuration(&options, &run->config) &&
+               ((run->pool = scan_pool_create(&run->config.filters, !run->strict, options.threads,
+                                              on_invalid_event, run, &error)) == NULL ||
+                (wants_datapoints(&options, &run->config, &resolution) &&
+                 !scan_pool_enable_datapoints(run->pool, resolution, &error)))) {
         fprintf(stderr, "trailhound: %s\n", error.message);
         scan_pool_free(run->pool);
         run->pool = NULL;
     }
     if (run->pool) {
         struct source_options source_options = source_default_options();
-        struct source_handler handler = {run, on_events, on_malformed, on_file_done};
+        struct source_handler handler = {.context = run,
+                                         .on_events = on_events,
+                                         .on_malformed = on_malformed,
+                                         .on_file_done = on_file_done,
+                                         .should_read = should_read};
         run->progress = isatty(STDERR_FILENO);
         run->started = run->last_progress = now_seconds();
         for (size_t i = 0; i < options.path_count; i++)
@@ -367,6 +440,9 @@ int scan_command(int argc, char **argv)
     scan_pool_free(run->pool);
     malformed_free(&run->malformed);
     config_free(&run->config);
+    store_close(run->store);
+    scan_counted_files_free(&run->counted);
+    free(run->pending.key);
     free(run);
     free(options.paths);
     return status;

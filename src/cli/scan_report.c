@@ -111,6 +111,8 @@ static bool print_json(FILE *out, const struct scan_report *report)
     const struct scan_totals *totals = &report->totals;
     json_t *root = json_object();
     json_object_set_new(root, "files", json_integer((json_int_t)totals->files));
+    json_object_set_new(root, "files_already_counted",
+                        json_integer((json_int_t)totals->files_already_counted));
     json_object_set_new(root, "events", json_integer((json_int_t)totals->events));
     json_object_set_new(root, "bytes", json_integer((json_int_t)totals->bytes_read));
     json_object_set_new(root, "bytes_decoded", json_integer((json_int_t)totals->bytes_decoded));
@@ -245,6 +247,10 @@ static bool print_text(FILE *out, const struct scan_report *report)
     print_size(out, totals->bytes_decoded);
     fprintf(out, ", %llu malformed, %.2f s (%.0f MB/s)\n", (unsigned long long)totals->malformed,
             totals->seconds, megabytes_per_second(totals));
+    if (totals->files_already_counted)
+        fprintf(out, "%llu file%s skipped: already counted in the --db store\n",
+                (unsigned long long)totals->files_already_counted,
+                totals->files_already_counted == 1 ? "" : "s");
     return !ferror(out);
 }
 

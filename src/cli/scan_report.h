@@ -19,6 +19,7 @@ enum scan_format { SCAN_FORMAT_TEXT, SCAN_FORMAT_JSON };
 
 struct scan_totals {
     uint64_t files;
+    uint64_t files_already_counted; /* --db: skipped, their events are in the store */
     uint64_t events;
     uint64_t bytes_read;
     uint64_t bytes_decoded;

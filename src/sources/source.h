@@ -62,6 +62,13 @@ struct source_file_summary {
     uint64_t malformed;     /* reports made for this file */
 };
 
+/* A regular file about to be read. */
+struct source_file_identity {
+    const char *path;
+    uint64_t device, inode, size;
+    int64_t modified_ns; /* last modification, nanoseconds since the epoch */
+};
+
 /* What the reader calls. Events arrive in batches (at most SOURCE_BATCH_EVENTS per call,
  * in file order) so a consumer can spread one batch over threads; a batch's memory is
  * valid until on_events returns. Any callback may be NULL. */
@@ -71,6 +78,9 @@ struct source_handler {
     void (*on_events)(void *context, const struct source_event *events, size_t count);
     void (*on_malformed)(void *context, const struct source_location *where, const char *reason);
     void (*on_file_done)(void *context, const struct source_file_summary *summary);
+    /* Optional: asked before a regular file is read; false skips it (not read, not counted).
+     * `scan --db` uses it not to count a file it has already stored. */
+    bool (*should_read)(void *context, const struct source_file_identity *file);
 };
 
 struct source_options {

@@ -85,9 +85,27 @@ static void report_directory(struct source_reader *reader, const char *path, con
     report(reader, &file, 0, 0, "%s%s%s", what, error_number ? ": " : "", message);
 }
 
+static bool caller_wants(const struct source_reader *reader, const char *path,
+                         const struct stat *status)
+{
+    const struct source_handler *handler = reader->handler;
+    if (!handler->should_read || !status || !S_ISREG(status->st_mode))
+        return true;
+    struct source_file_identity identity = {
+        .path = path,
+        .device = (uint64_t)status->st_dev,
+        .inode = (uint64_t)status->st_ino,
+        .size = (uint64_t)status->st_size,
+        .modified_ns = (int64_t)status->st_mtim.tv_sec * 1000000000 + status->st_mtim.tv_nsec,
+    };
+    return handler->should_read(handler->context, &identity);
+}
+
 static void read_fd(struct source_reader *reader, const char *path, int fd,
                     const struct stat *status)
 {
+    if (!caller_wants(reader, path, status))
+        return;
     struct source_file file = {.path = path};
     size_t chunk = reader->options.read_buffer_bytes < COMPRESSED_CHUNK_BYTES
                        ? reader->options.read_buffer_bytes

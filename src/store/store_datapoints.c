@@ -436,7 +436,7 @@ bool store_datapoints_read(struct store *store, const struct metric_identity *me
 /* ---- what is stored ------------------------------------------------------------------ */
 
 #define NEXT_SELECT                                                                                \
-    "SELECT min(d.timestamp) FROM metrics m JOIN datapoints d ON d.metric_id = m.id "             \
+    "SELECT min(d.timestamp) FROM metrics m JOIN datapoints d ON d.metric_id = m.id "              \
     "WHERE m.namespace = ?1 AND m.name = ?2 AND m.dimensions_json = ?3 "
 #define NEXT_RANGE "AND d.resolution = ?5 AND d.timestamp >= ?6"
 
