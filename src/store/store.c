@@ -208,7 +208,7 @@ static bool create_private_file(const char *path, struct store_error *error)
 {
     int descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (descriptor < 0)
-        return store_fail(error, "cannot create %s: %s", path, strerror(errno));
+        return store_fail(error, "cannot open or create %s: %s", path, strerror(errno));
     close(descriptor);
     return true;
 }

@@ -297,6 +297,7 @@ bool store_datapoints_add(struct store *store, const struct metric_datapoint *po
 /* The slots being filled and the bucket being rebuilt from its rows. */
 struct slot_reader {
     struct metric_aggregate *slots;
+    size_t count;
     int64_t first_start;
     int period;
     bool in_bucket;
@@ -319,8 +320,9 @@ static bool flush_bucket(struct slot_reader *reader)
     bucket->sum = reader->sum;
     bucket->minimum = reader->minimum;
     bucket->maximum = reader->maximum;
-    size_t slot = (size_t)((reader->timestamp - reader->first_start) / reader->period);
-    bool merged = metric_aggregate_merge(&reader->slots[slot], bucket);
+    /* the query's range keeps every bucket inside the slots; the check costs nothing */
+    uint64_t slot = (uint64_t)(reader->timestamp - reader->first_start) / (uint64_t)reader->period;
+    bool merged = slot >= reader->count || metric_aggregate_merge(&reader->slots[slot], bucket);
     metric_aggregate_free(bucket);
     return merged;
 }
@@ -342,16 +344,14 @@ static bool read_slot_row(void *context, sqlite3_stmt *row)
     struct slot_reader *reader = context;
     bool same_bucket = reader->in_bucket && reader->metric_id == sqlite3_column_int64(row, 0) &&
                        reader->timestamp == sqlite3_column_int64(row, 1);
-    if (!same_bucket) {
-        if (!flush_bucket(reader))
-            return !(reader->out_of_memory = true);
+    bool ok = same_bucket || flush_bucket(reader);
+    if (ok && !same_bucket)
         start_bucket(reader, row);
-    }
-    if (sqlite3_column_type(row, 6) != SQLITE_NULL &&
-        !metric_aggregate_add(&reader->bucket, sqlite3_column_double(row, 6),
-                              sqlite3_column_double(row, 7)))
-        return !(reader->out_of_memory = true);
-    return true;
+    if (ok && sqlite3_column_type(row, 6) != SQLITE_NULL)
+        ok = metric_aggregate_add(&reader->bucket, sqlite3_column_double(row, 6),
+                                  sqlite3_column_double(row, 7));
+    reader->out_of_memory = !ok;
+    return ok;
 }
 
 /* The end of the last slot, clamped where it would overflow. */
@@ -379,7 +379,7 @@ static bool bind_read(sqlite3_stmt *statement, const struct metric_identity *met
 
 static bool read_slots(struct store *store, const struct metric_identity *metric, const char *unit,
                        const char *dimensions, int resolution, struct slot_reader *reader,
-                       size_t count, struct store_error *error)
+                       struct store_error *error)
 {
     sqlite3_stmt *statement =
         unit ? store_statement(store, STATEMENT_DATAPOINTS_READ_UNIT,
@@ -388,7 +388,7 @@ static bool read_slots(struct store *store, const struct metric_identity *metric
                                READ_SELECT READ_RANGE READ_ORDER, error);
     if (!statement)
         return false;
-    int64_t end = slots_end(reader->first_start, reader->period, count);
+    int64_t end = slots_end(reader->first_start, reader->period, reader->count);
     if (!bind_read(statement, metric, unit, dimensions, resolution, reader->first_start, end))
         return store_fail_sqlite(store, error, "cannot read data points");
     bool ok = store_walk(store, statement, read_slot_row, reader, "cannot read data points", error);
@@ -424,8 +424,9 @@ bool store_datapoints_read(struct store *store, const struct metric_identity *me
     char *dimensions = dimensions_json(metric, error);
     if (!dimensions)
         return false;
-    struct slot_reader reader = {.slots = slots, .first_start = first_start, .period = period};
-    bool ok = read_slots(store, metric, unit, dimensions, resolution, &reader, count, error);
+    struct slot_reader reader = {
+        .slots = slots, .count = count, .first_start = first_start, .period = period};
+    bool ok = read_slots(store, metric, unit, dimensions, resolution, &reader, error);
     free(dimensions);
     /* on failure the slots are left empty, not half filled */
     for (size_t i = 0; !ok && i < count; i++)

@@ -277,6 +277,14 @@ static void default_path_follows_the_environment(void **state)
     assert_string_equal(path, "/home/user/.local/state/trailhound/trailhound.db");
     free(path);
 
+    /* without $HOME, the password database's home directory */
+    unsetenv("HOME");
+    path = store_default_path();
+    assert_non_null(path);
+    assert_true(path[0] == '/');
+    assert_non_null(strstr(path, "/.local/state/trailhound/trailhound.db"));
+    free(path);
+
     if (saved_db)
         setenv("TRAILHOUND_DB", saved_db, 1);
     if (saved_state)
