@@ -72,8 +72,10 @@ check "stored state" "OK|Threshold Crossed: 1 out of the last 1 datapoints [1.0 
 "$TRAILHOUND" metrics --db "$db" --namespace Security --metric-name DeniedCount \
     --start-time 2024-03-01T10:00:00Z --end-time 2024-03-01T11:05:00Z --period 60 \
     --statistics Sum SampleCount >"$tmp/minutes.json"
-check "metrics per minute" '{"Label":"DeniedCount","Datapoints":[{"Timestamp":"2024-03-01T10:00:00+00:00","Sum":2.0,"SampleCount":2.0,"Unit":"Count"},{"Timestamp":"2024-03-01T10:02:00+00:00","Sum":1.0,"SampleCount":1.0,"Unit":"Count"},{"Timestamp":"2024-03-01T11:00:00+00:00","Sum":1.0,"SampleCount":1.0,"Unit":"Count"}]}' \
+check "metrics per minute" '{"Label":"DeniedCount","Datapoints":[{"Timestamp":"2024-03-01T10:00:00+00:00","Sum":2,"SampleCount":2,"Unit":"Count"},{"Timestamp":"2024-03-01T10:02:00+00:00","Sum":1,"SampleCount":1,"Unit":"Count"},{"Timestamp":"2024-03-01T11:00:00+00:00","Sum":1,"SampleCount":1,"Unit":"Count"}]}' \
     "$(jq -c . "$tmp/minutes.json")"
+# numbers as the AWS CLI prints them (jq would print 2.0 as 2)
+check "metrics numbers" '            "Sum": 2.0,' "$(grep -m1 '"Sum"' "$tmp/minutes.json")"
 "$TRAILHOUND" metrics --db "$db" --namespace Security --metric-name DeniedCount \
     --start-time 2024-03-01T10:00:00Z --end-time 2024-03-01T11:05:00Z --period 300 \
     --statistics Sum Maximum --extended-statistics p50 --format json >"$tmp/five.json"
