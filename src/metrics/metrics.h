@@ -165,7 +165,9 @@ struct metric_aggregate {
 
 void metric_aggregate_init(struct metric_aggregate *aggregate);
 void metric_aggregate_free(struct metric_aggregate *aggregate);
-/* Adds `count` samples of `value`. False on out of memory (aggregate unchanged). */
+/* Adds `count` samples of `value`. False on out of memory (aggregate unchanged). A value
+ * that is NaN or infinite, or a count that is not a positive number, is ignored (CloudWatch
+ * refuses such data). */
 bool metric_aggregate_add(struct metric_aggregate *aggregate, double value, double count);
 /* Adds all of `from` into `into`. False on out of memory. */
 bool metric_aggregate_merge(struct metric_aggregate *into, const struct metric_aggregate *from);
@@ -257,9 +259,14 @@ bool filter_scan_take_datapoints(struct filter_scan *scan, struct metric_datapoi
 uint64_t filter_scan_untimed(const struct filter_scan *scan);
 
 /* Definitions as JSON text in PutMetricFilter's shape ({"filterName":…,
- * "metricTransformations":[{…}]}), for the store. The text is malloc'ed; NULL on out of
- * memory. */
+ * "metricTransformations":[{…}]}), for the store, plus "trailhoundCisId" and
+ * "trailhoundOrigin" when set; the alarm defaults are not kept. The text is malloc'ed; NULL
+ * on out of memory, or when a required field is NULL, a string is not valid UTF-8 or the
+ * defaultValue is not finite. */
 char *metric_filter_to_json(const struct metric_filter_definition *definition);
+/* Fills `definition` (owned by the caller afterwards) from such text. Unknown or duplicate
+ * keys, wrong types, other than one metricTransformations entry, more than 3 dimensions, or
+ * dimensions with a defaultValue are refused with `error` filled, `definition` left empty. */
 bool metric_filter_from_json(const char *text, struct metric_filter_definition *definition,
                              struct metrics_error *error);
 
