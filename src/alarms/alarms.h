@@ -53,12 +53,12 @@ struct alarm_definition {
     bool actions_enabled;    /* default true */
     struct alarm_action_list ok_actions, alarm_actions, insufficient_data_actions;
     struct metric_identity metric; /* Namespace, MetricName, Dimensions (sorted) */
-    char *statistic;          /* "Sum", … or NULL when extended_statistic is set */
-    char *extended_statistic; /* "p99", "tm90", "TM(10%:90%)", … or NULL */
-    char *unit;               /* NULL: the alarm sees every unit */
-    int period;               /* seconds: 10, 20, 30 or a multiple of 60 */
-    int evaluation_periods;   /* N */
-    int datapoints_to_alarm;  /* M; 0 when not given (then M = N and reasons use form A) */
+    char *statistic;               /* "Sum", … or NULL when extended_statistic is set */
+    char *extended_statistic;      /* "p99", "tm90", "TM(10%:90%)", … or NULL */
+    char *unit;                    /* NULL: the alarm sees every unit */
+    int period;                    /* seconds: 10, 20, 30 or a multiple of 60 */
+    int evaluation_periods;        /* N */
+    int datapoints_to_alarm;       /* M; 0 when not given (then M = N and reasons use form A) */
     double threshold;
     enum alarm_comparison comparison;
     enum alarm_treat_missing treat_missing;
@@ -83,6 +83,10 @@ bool alarm_definition_validate(const struct alarm_definition *alarm, struct alar
 /* Enum names as AWS spells them ("GreaterThanOrEqualToThreshold", "notBreaching"). */
 const char *alarm_comparison_name(enum alarm_comparison comparison);
 bool alarm_comparison_parse(const char *name, enum alarm_comparison *comparison);
+/* True for AWS's anomaly-band operators (LessThanLowerOrGreaterThanUpperThreshold,
+ * LessThanLowerThreshold, GreaterThanUpperThreshold), which alarm_comparison_parse refuses:
+ * callers word their error as "not supported" rather than "invalid". */
+bool alarm_comparison_is_anomaly(const char *name);
 const char *alarm_treat_missing_name(enum alarm_treat_missing treat_missing);
 bool alarm_treat_missing_parse(const char *name, enum alarm_treat_missing *treat_missing);
 
@@ -175,6 +179,12 @@ char *alarm_arn(const struct alarm_definition *alarm, const char *region, const 
  * are `Alarm "NAME" created|updated` and `Alarm updated from OLD to NEW`. */
 char *alarm_history_configuration_data(const struct alarm_definition *alarm, const char *arn,
                                        bool created, int64_t now_ms);
+/* The same with the alarm's state as it stands (stateValue, stateUpdatedTimestamp from
+ * `status`); without a status a created alarm shows INSUFFICIENT_DATA at `now_ms` and an
+ * updated one no state. */
+char *alarm_history_configuration_data_with_state(const struct alarm_definition *alarm,
+                                                  const char *arn, bool created, int64_t now_ms,
+                                                  const struct alarm_status *status);
 char *alarm_history_state_data(const struct alarm_status *old_status, enum alarm_state new_state,
                                const char *new_reason, const char *new_reason_data);
 
