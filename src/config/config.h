@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 struct config_error {
-    char message[512]; /* "FILE:LINE: FIELD: what is wrong" */
+    char message[1024]; /* "FILE:LINE: FIELD: what is wrong" */
 };
 
 /* Reads `path` and appends its metric filters to `filters`. Returns false with `error`

@@ -18,7 +18,7 @@
 bool config_fail(struct config_loader *loader, size_t line, const char *field, const char *format,
                  ...)
 {
-    char what[400];
+    char what[768];
     va_list arguments;
     va_start(arguments, format);
     vsnprintf(what, sizeof what, format, arguments);
@@ -290,7 +290,7 @@ static bool fail_unknown_key(struct config_loader *loader, const struct config_n
         if (key->length == strlen(known[i]) && strcasecmp(key->text, known[i]) == 0)
             return config_fail(loader, key->line, path, "unknown field '%s'; did you mean '%s'?",
                                text, known[i]);
-    char list[256] = "";
+    char list[512] = "";
     for (size_t i = 0; i < known_count; i++)
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", known[i]);
     return config_fail(loader, key->line, path, "unknown field '%s' (expected one of: %s)", text,

@@ -83,11 +83,8 @@ struct invalid_alarm {
     const char *message; /* the whole "NAME:LINE: FIELD: ..." prefix, or a substring */
 };
 
-#define ALARM_HEAD                                                                                 \
-    "alarms:\n"                                                                                    \
-    "  - AlarmName: a\n"                                                                           \
-    "    MetricName: m\n"                                                                          \
-    "    Namespace: n\n"
+#define ALARM_ITEM "  - AlarmName: a\n    MetricName: m\n    Namespace: n\n"
+#define ALARM_HEAD "alarms:\n" ALARM_ITEM
 
 static const struct invalid_alarm invalid_alarms[] = {
     {ALARM_HEAD "    Statistic: Sum\n    Period: 45\n    EvaluationPeriods: 1\n"
@@ -141,7 +138,7 @@ static const struct invalid_alarm invalid_alarms[] = {
                 "      - Name: x\n        Value: 2\n",
      "inline.yaml:13: alarms[0].Dimensions[1]: dimension 'x' is given twice"},
     {ALARM_HEAD "    Statistic: Sum\n    Period: 60\n    EvaluationPeriods: 1\n"
-                "    Threshold: 1\n    ComparisonOperator: GreaterThanThreshold\n" ALARM_HEAD
+                "    Threshold: 1\n    ComparisonOperator: GreaterThanThreshold\n" ALARM_ITEM
                 "    Statistic: Sum\n    Period: 60\n    EvaluationPeriods: 1\n"
                 "    Threshold: 1\n    ComparisonOperator: GreaterThanThreshold\n",
      "alarms[1].AlarmName: duplicate AlarmName 'a'"},

@@ -138,7 +138,10 @@ static void collector_free(struct collector *collector)
 
 static struct source_handler handler_for(struct collector *collector)
 {
-    return (struct source_handler){collector, collect_events, collect_report, collect_file};
+    return (struct source_handler){.context = collector,
+                                   .on_events = collect_events,
+                                   .on_malformed = collect_report,
+                                   .on_file_done = collect_file};
 }
 
 static uint64_t read_path(struct collector *collector, const char *path,
