@@ -161,8 +161,10 @@ def evaluate(alarm, slots, starts, current, now_ms):
         listed = [i for i in chosen if slots[i] is not None and alarm.breaches(slots[i])]
     else:
         listed = [i for i in chosen if slots[i] is not None and not alarm.breaches(slots[i])]
-    if alarm.m_given is None:  # form (A) lists every judged real point
-        listed = [i for i in chosen if slots[i] is not None]
+    # Both forms list only the judged real points that agree with the new state: a captured
+    # DescribeAlarms entry (Route 53 health check, 2018-12-08, classic form, Minimum < 1.0,
+    # recentDatapoints [0.0, 0.0, 1.0]) reads "1 datapoint [1.0 (08/12/18 19:55:00)] was not
+    # less than the threshold (1.0)." (docs/alarm-decisions.md)
     reason = crossed_text(alarm, slots, starts, listed, state, len(filled))
     return state, reason, reason_data(alarm, slots, starts, chosen, now_ms)
 
