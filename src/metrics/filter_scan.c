@@ -1,6 +1,12 @@
 /* Scanning events with a set of metric filters: each event is read once for the union of
  * the selectors every filter, metric value and evidence field needs; each filter then sees
- * its own selectors through an index map (events/event.h contract). */
+ * its own selectors through an index map (events/event.h contract).
+ *
+ * With data points on, the union also holds $.eventTime and the dimension references, and
+ * each match files one sample in a hash table keyed by (filter, bucket, dimension values);
+ * with them off, the per-event path is the same as without them but for one test. */
+#include "metrics/datapoint_table.h"
+#include "metrics/event_time.h"
 #include "metrics/metrics.h"
 #include "metrics/prefilter.h"
 #include "metrics/top_values.h"
@@ -53,10 +59,30 @@ struct compiled_filter {
     struct top_values *top[EVIDENCE_FIELD_COUNT];
 };
 
+/* Where a dimension's value is read: a JSON selector or a space-delimited field. */
+struct dimension_source {
+    enum value_source source;  /* VALUE_SELECTOR or VALUE_FIELD */
+    size_t selector;           /* VALUE_SELECTOR: union index */
+    struct pattern *reference; /* VALUE_SELECTOR: owns the selector's steps */
+    const char *field;         /* VALUE_FIELD: "$user", the definition's text */
+};
+
+struct scan_datapoints {
+    int resolution;
+    struct pattern *time_reference; /* $.eventTime */
+    size_t time_selector;
+    struct dimension_source (*dimensions)[METRIC_FILTER_MAX_DIMENSIONS]; /* per filter */
+    struct datapoint_table table;
+    uint64_t untimed, undimensioned;
+    bool samples_lost; /* memory ran out while filing a sample */
+};
+
 struct filter_scan {
     struct compiled_filter *filters;
     size_t filter_count;
-    struct selector *selectors; /* the union; steps belong to the patterns below */
+    struct metric_filter_list definitions; /* copies: the metric each filter publishes */
+    struct scan_datapoints *datapoints;    /* NULL: data points off */
+    struct selector *selectors;            /* the union; steps belong to the patterns below */
     size_t selector_count, selector_capacity;
     struct pattern *references[EVIDENCE_SELECTOR_COUNT];
     size_t evidence_selector[EVIDENCE_SELECTOR_COUNT];
@@ -231,6 +257,8 @@ struct filter_scan *filter_scan_create(const struct metric_filter_list *filters,
     for (size_t i = 0; ready && i < filters->count; i++) {
         ready = compile_filter(scan, &scan->filters[i], &filters->items[i], error);
         scan->filter_count = i + 1;
+        if (ready && !metric_filter_list_append(&scan->definitions, &filters->items[i]))
+            ready = fail(error, "out of memory%s%s", "", "");
     }
     ready = ready && (!pre_test || build_prefilter(scan, error));
     if (!ready) {
@@ -240,10 +268,25 @@ struct filter_scan *filter_scan_create(const struct metric_filter_list *filters,
     return scan;
 }
 
+static void datapoints_free(struct scan_datapoints *datapoints, size_t filter_count)
+{
+    if (!datapoints)
+        return;
+    pattern_free(datapoints->time_reference);
+    for (size_t i = 0; datapoints->dimensions && i < filter_count; i++)
+        for (size_t d = 0; d < METRIC_FILTER_MAX_DIMENSIONS; d++)
+            pattern_free(datapoints->dimensions[i][d].reference);
+    free(datapoints->dimensions);
+    datapoint_table_free(&datapoints->table);
+    free(datapoints);
+}
+
 void filter_scan_free(struct filter_scan *scan)
 {
     if (!scan)
         return;
+    datapoints_free(scan->datapoints, scan->filter_count);
+    metric_filter_list_free(&scan->definitions);
     for (size_t i = 0; i < scan->filter_count; i++) {
         struct compiled_filter *filter = &scan->filters[i];
         pattern_free(filter->pattern);
@@ -348,6 +391,133 @@ static void record_match(struct filter_scan *scan, struct compiled_filter *filte
             top_values_add(filter->top[field], evidence->text[field], evidence->length[field], 1);
 }
 
+/* Does the filter match? It sees its own selectors through its index map. */
+static bool evaluate_filter(struct filter_scan *scan, struct compiled_filter *filter,
+                            const struct event *event)
+{
+    for (size_t s = 0; s < filter->selector_count; s++)
+        filter->view[s] = event->selections[filter->selector_map[s]];
+    struct event view = *event;
+    view.selections = filter->view;
+    view.selection_count = filter->selector_count;
+    return pattern_evaluate(filter->pattern, &view, scan->match);
+}
+
+/* ---- data points while scanning ---- */
+
+/* The event's bucket, read once per event and only when some filter needs it. */
+struct event_clock {
+    bool read, timed;
+    int64_t bucket;
+};
+
+static bool event_bucket(const struct filter_scan *scan, const struct event *event,
+                         struct event_clock *clock)
+{
+    if (!clock->read) {
+        const struct scan_datapoints *datapoints = scan->datapoints;
+        const struct event_selection *selection = &event->selections[datapoints->time_selector];
+        int64_t seconds;
+        clock->read = true;
+        clock->timed =
+            selection->count > 0 && selection->values[0].kind == EVENT_VALUE_STRING &&
+            event_time_parse(selection->values[0].text, selection->values[0].length, &seconds);
+        if (clock->timed)
+            clock->bucket = event_time_bucket(seconds, datapoints->resolution);
+    }
+    return clock->timed;
+}
+
+/* A dimension's value in this event: the first string or number the selector found, or the
+ * space-delimited field the last match extracted. Empty counts as missing (CloudWatch
+ * dimension values have at least one character). */
+static bool dimension_value(const struct filter_scan *scan, const struct dimension_source *source,
+                            const struct event *event, const char **text, size_t *length)
+{
+    bool found = false;
+    if (source->source == VALUE_SELECTOR) {
+        found = first_text(event, source->selector, text, length);
+    } else {
+        for (size_t i = 0; !found && i < pattern_match_field_count(scan->match); i++) {
+            const struct pattern_field *field = pattern_match_field(scan->match, i);
+            if (strcmp(field->name, source->field) == 0) {
+                *text = field->value;
+                *length = field->value_length;
+                found = true;
+            }
+        }
+    }
+    return found && *length > 0;
+}
+
+static void file_sample(struct scan_datapoints *datapoints, const struct datapoint_key *key,
+                        double value)
+{
+    struct metric_aggregate *aggregate = datapoint_table_find_or_add(&datapoints->table, key);
+    if (!aggregate || !metric_aggregate_add(aggregate, value, 1))
+        datapoints->samples_lost = true;
+}
+
+/* A match publishes its metric value, when it is a number (alarms.md §2.8), at the event's
+ * bucket with the filter's dimensions. Our choice where AWS says nothing: a match whose
+ * eventTime cannot be read, or that lacks a dimension's field, publishes nothing and is
+ * counted (filter_scan_untimed, filter_scan_undimensioned). */
+static void datapoints_add_match(struct filter_scan *scan, size_t filter_index,
+                                 const struct event *event, struct event_clock *clock)
+{
+    struct scan_datapoints *datapoints = scan->datapoints;
+    double value;
+    if (!metric_value(scan, &scan->filters[filter_index], event, &value))
+        return;
+    if (!event_bucket(scan, event, clock)) {
+        datapoints->untimed++;
+        return;
+    }
+    const struct metric_transformation *transformation =
+        &scan->definitions.items[filter_index].transformation;
+    struct datapoint_key key = {.filter = filter_index,
+                                .bucket = clock->bucket,
+                                .value_count = transformation->dimension_count};
+    for (size_t d = 0; d < key.value_count; d++) {
+        if (!dimension_value(scan, &datapoints->dimensions[filter_index][d], event, &key.values[d],
+                             &key.lengths[d])) {
+            datapoints->undimensioned++;
+            return;
+        }
+    }
+    file_sample(datapoints, &key, value);
+}
+
+/* A filter with a defaultValue publishes it once for every timed event it does not match
+ * (alarms.md §2.2); such a filter has no dimensions. */
+static void datapoints_add_default(struct filter_scan *scan, size_t filter_index,
+                                   const struct event *event, struct event_clock *clock)
+{
+    const struct metric_transformation *transformation =
+        &scan->definitions.items[filter_index].transformation;
+    if (!transformation->has_default_value || !event_bucket(scan, event, clock))
+        return;
+    struct datapoint_key key = {.filter = filter_index, .bucket = clock->bucket};
+    file_sample(scan->datapoints, &key, transformation->default_value);
+}
+
+static void evaluate_with_datapoints(struct filter_scan *scan, const struct event *event)
+{
+    struct evidence evidence;
+    bool have_evidence = false;
+    struct event_clock clock = {0};
+    for (size_t i = 0; i < scan->filter_count; i++) {
+        struct compiled_filter *filter = &scan->filters[i];
+        if (evaluate_filter(scan, filter, event)) {
+            record_match(scan, filter, event, &evidence, &have_evidence);
+            /* before the next filter's evaluation replaces the extracted fields */
+            datapoints_add_match(scan, i, event, &clock);
+        } else {
+            datapoints_add_default(scan, i, event, &clock);
+        }
+    }
+}
+
 bool filter_scan_event(struct filter_scan *scan, const char *message, size_t length,
                        struct event_json_error *error)
 {
@@ -362,23 +532,37 @@ bool filter_scan_event(struct filter_scan *scan, const char *message, size_t len
     if (!event_extract_json(scan->extractor, message, length, scan->selectors, scan->selector_count,
                             &event, error))
         return false;
+    if (scan->datapoints) {
+        evaluate_with_datapoints(scan, &event);
+        return true;
+    }
     struct evidence evidence;
     bool have_evidence = false;
-    for (size_t i = 0; i < scan->filter_count; i++) {
-        struct compiled_filter *filter = &scan->filters[i];
-        for (size_t s = 0; s < filter->selector_count; s++)
-            filter->view[s] = event.selections[filter->selector_map[s]];
-        struct event view = event;
-        view.selections = filter->view;
-        view.selection_count = filter->selector_count;
-        if (pattern_evaluate(filter->pattern, &view, scan->match))
-            record_match(scan, filter, &event, &evidence, &have_evidence);
-    }
+    for (size_t i = 0; i < scan->filter_count; i++)
+        if (evaluate_filter(scan, &scan->filters[i], &event))
+            record_match(scan, &scan->filters[i], &event, &evidence, &have_evidence);
     return true;
+}
+
+/* Both scans gather data points at the same resolution, or neither does. */
+static bool datapoints_merge(struct filter_scan *into, const struct filter_scan *from)
+{
+    struct scan_datapoints *target = into->datapoints;
+    const struct scan_datapoints *source = from->datapoints;
+    if (!source)
+        return true;
+    if (!target || target->resolution != source->resolution)
+        return false;
+    target->untimed += source->untimed;
+    target->undimensioned += source->undimensioned;
+    target->samples_lost = target->samples_lost || source->samples_lost;
+    return datapoint_table_merge(&target->table, &source->table);
 }
 
 bool filter_scan_merge(struct filter_scan *into, const struct filter_scan *from)
 {
+    if (!datapoints_merge(into, from))
+        return false;
     into->unvalidated += from->unvalidated;
     for (size_t i = 0; i < into->filter_count && i < from->filter_count; i++) {
         into->filters[i].matches += from->filters[i].matches;
@@ -414,4 +598,250 @@ size_t filter_scan_top(const struct filter_scan *scan, size_t filter, enum evide
                        struct top_value *out, size_t max)
 {
     return top_values_list(scan->filters[filter].top[field], out, max);
+}
+
+/* ---- enabling and taking data points ---- */
+
+static bool is_selector_reference(const char *reference)
+{
+    return strncmp(reference, "$.", 2) == 0 || strncmp(reference, "$[", 2) == 0;
+}
+
+static bool compile_dimension(struct filter_scan *scan, struct dimension_source *source,
+                              const char *filter_name, const struct metric_dimension *dimension,
+                              struct metrics_error *error)
+{
+    const char *reference = dimension->reference ? dimension->reference : "";
+    if (!is_selector_reference(reference)) {
+        source->source = VALUE_FIELD;
+        source->field = reference;
+        if (reference[0] == '$' && reference[1] != '\0')
+            return true;
+        snprintf(error->message, sizeof error->message,
+                 "filter %s: dimension %s: \"%s\" is not a field reference ($.field or $field)",
+                 filter_name, dimension->name ? dimension->name : "", reference);
+        return false;
+    }
+    struct pattern_error pattern_error;
+    source->source = VALUE_SELECTOR;
+    source->reference = pattern_compile_reference(reference, &pattern_error);
+    if (!source->reference) {
+        snprintf(error->message, sizeof error->message, "filter %s: dimension %s: %s", filter_name,
+                 dimension->name ? dimension->name : "", pattern_error.message);
+        return false;
+    }
+    return reference_selector(scan, source->reference, &source->selector) ||
+           fail(error, "out of memory%s%s", "", "");
+}
+
+static bool compile_filter_dimensions(struct filter_scan *scan, size_t filter_index,
+                                      struct metrics_error *error)
+{
+    const struct metric_filter_definition *definition = &scan->definitions.items[filter_index];
+    const struct metric_transformation *transformation = &definition->transformation;
+    if (transformation->has_default_value && transformation->dimension_count > 0)
+        return fail(error, "filter %s: a metric with dimensions cannot have a defaultValue%s",
+                    definition->filter_name, "");
+    for (size_t d = 0; d < transformation->dimension_count; d++)
+        if (!compile_dimension(scan, &scan->datapoints->dimensions[filter_index][d],
+                               definition->filter_name, &transformation->dimensions[d], error))
+            return false;
+    return true;
+}
+
+static bool compile_datapoints(struct filter_scan *scan, struct metrics_error *error)
+{
+    struct scan_datapoints *datapoints = scan->datapoints;
+    struct pattern_error pattern_error;
+    datapoints->time_reference = pattern_compile_reference("$.eventTime", &pattern_error);
+    datapoints->dimensions =
+        calloc(scan->filter_count ? scan->filter_count : 1, sizeof *datapoints->dimensions);
+    if (!datapoints->time_reference || !datapoints->dimensions ||
+        !reference_selector(scan, datapoints->time_reference, &datapoints->time_selector))
+        return fail(error, "out of memory%s%s", "", "");
+    for (size_t i = 0; i < scan->filter_count; i++)
+        if (!compile_filter_dimensions(scan, i, error))
+            return false;
+    return true;
+}
+
+static bool any_default_value(const struct filter_scan *scan)
+{
+    for (size_t i = 0; i < scan->definitions.count; i++)
+        if (scan->definitions.items[i].transformation.has_default_value)
+            return true;
+    return false;
+}
+
+bool filter_scan_enable_datapoints(struct filter_scan *scan, int resolution,
+                                   struct metrics_error *error)
+{
+    if (resolution != METRIC_RESOLUTION_STANDARD && resolution != METRIC_RESOLUTION_HIGH) {
+        snprintf(error->message, sizeof error->message,
+                 "data point resolution must be 60 or 1 seconds, not %d", resolution);
+        return false;
+    }
+    if (scan->datapoints)
+        return fail(error, "data points are already enabled%s%s", "", "");
+    scan->datapoints = calloc(1, sizeof *scan->datapoints);
+    if (!scan->datapoints)
+        return fail(error, "out of memory%s%s", "", "");
+    scan->datapoints->resolution = resolution;
+    datapoint_table_init(&scan->datapoints->table);
+    /* selectors added for data points point into patterns freed on failure: drop them too */
+    size_t selector_count = scan->selector_count;
+    if (!compile_datapoints(scan, error)) {
+        datapoints_free(scan->datapoints, scan->filter_count);
+        scan->datapoints = NULL;
+        scan->selector_count = selector_count;
+        return false;
+    }
+    if (any_default_value(scan)) {
+        /* a defaultValue sample needs every event decoded, even those no filter can match */
+        prefilter_free(scan->prefilter);
+        scan->prefilter = NULL;
+    }
+    return true;
+}
+
+static bool copy_bytes(char **target, const char *bytes, size_t length)
+{
+    *target = malloc(length + 1);
+    if (!*target)
+        return false;
+    memcpy(*target, bytes, length);
+    (*target)[length] = '\0';
+    return true;
+}
+
+/* The identity and unit an entry publishes to, its aggregate still empty. A dimension value
+ * holding a NUL byte is cut there (identities are C strings); such values then share one
+ * metric. */
+static bool datapoint_describe(const struct filter_scan *scan, const struct datapoint_entry *entry,
+                               struct metric_datapoint *out)
+{
+    const struct metric_transformation *transformation =
+        &scan->definitions.items[entry->key.filter].transformation;
+    *out = (struct metric_datapoint){.resolution = scan->datapoints->resolution,
+                                     .timestamp = entry->key.bucket};
+    struct metric_identity *identity = &out->identity;
+    identity->namespace_name = strdup(transformation->metric_namespace);
+    identity->metric_name = strdup(transformation->metric_name);
+    out->unit = strdup(transformation->unit ? transformation->unit : "None");
+    bool built = identity->namespace_name && identity->metric_name && out->unit;
+    if (built && entry->key.value_count > 0) {
+        identity->dimensions = calloc(entry->key.value_count, sizeof *identity->dimensions);
+        built = identity->dimensions != NULL;
+    }
+    for (size_t d = 0; built && d < entry->key.value_count; d++) {
+        identity->dimension_count = d + 1;
+        identity->dimensions[d].name = strdup(transformation->dimensions[d].name);
+        built =
+            identity->dimensions[d].name &&
+            copy_bytes(&identity->dimensions[d].value, entry->key.values[d], entry->key.lengths[d]);
+    }
+    metric_identity_sort(identity);
+    return built;
+}
+
+static int datapoint_order(const void *a, const void *b)
+{
+    const struct metric_datapoint *left = a, *right = b;
+    int order = metric_identity_compare(&left->identity, &right->identity);
+    if (order == 0)
+        order = strcmp(left->unit, right->unit);
+    if (order == 0 && left->timestamp != right->timestamp)
+        order = left->timestamp < right->timestamp ? -1 : 1;
+    return order;
+}
+
+/* Sorts the points from `first` on and merges those of one metric, unit and bucket (two
+ * filters may publish to the same metric). False when a merge ran out of memory; the
+ * points are then kept apart. */
+static bool datapoints_sort_and_merge(struct metric_datapoint_list *list, size_t first)
+{
+    if (list->count - first < 2)
+        return true; /* nothing to order, and items may still be NULL */
+    qsort(list->items + first, list->count - first, sizeof *list->items, datapoint_order);
+    bool merged = true;
+    size_t kept = first;
+    for (size_t i = first; i < list->count; i++) {
+        struct metric_datapoint *previous = kept > first ? &list->items[kept - 1] : NULL;
+        bool same = previous && datapoint_order(previous, &list->items[i]) == 0;
+        if (same && metric_aggregate_merge(&previous->aggregate, &list->items[i].aggregate)) {
+            metric_datapoint_free(&list->items[i]);
+            continue;
+        }
+        if (same)
+            merged = false;
+        list->items[kept++] = list->items[i];
+    }
+    list->count = kept;
+    return merged;
+}
+
+static bool list_reserve(struct metric_datapoint_list *list, size_t more)
+{
+    if (list->capacity - list->count >= more)
+        return true;
+    size_t capacity = list->count + more;
+    if (capacity < list->count || capacity > SIZE_MAX / sizeof *list->items)
+        return false;
+    struct metric_datapoint *items = realloc(list->items, capacity * sizeof *items);
+    if (!items)
+        return false;
+    list->items = items;
+    list->capacity = capacity;
+    return true;
+}
+
+/* Describes every entry first, so running out of memory leaves the table as it was. */
+static bool describe_all(const struct filter_scan *scan, struct metric_datapoint_list *out)
+{
+    const struct datapoint_table *table = &scan->datapoints->table;
+    size_t first = out->count;
+    for (size_t i = 0; i < table->capacity; i++) {
+        if (!table->entries[i].used)
+            continue;
+        struct metric_datapoint *point = &out->items[out->count++];
+        if (!datapoint_describe(scan, &table->entries[i], point)) {
+            while (out->count > first)
+                metric_datapoint_free(&out->items[--out->count]);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool filter_scan_take_datapoints(struct filter_scan *scan, struct metric_datapoint_list *out)
+{
+    struct scan_datapoints *datapoints = scan->datapoints;
+    if (!datapoints)
+        return true;
+    struct datapoint_table *table = &datapoints->table;
+    size_t first = out->count;
+    if (!list_reserve(out, table->count) || !describe_all(scan, out))
+        return false;
+    /* the same order as describe_all: move each aggregate into its point */
+    size_t next = first;
+    for (size_t i = 0; i < table->capacity; i++) {
+        if (table->entries[i].used) {
+            out->items[next++].aggregate = table->entries[i].aggregate;
+            metric_aggregate_init(&table->entries[i].aggregate);
+        }
+    }
+    datapoint_table_free(table);
+    bool complete = !datapoints->samples_lost;
+    datapoints->samples_lost = false;
+    return datapoints_sort_and_merge(out, first) && complete;
+}
+
+uint64_t filter_scan_untimed(const struct filter_scan *scan)
+{
+    return scan->datapoints ? scan->datapoints->untimed : 0;
+}
+
+uint64_t filter_scan_undimensioned(const struct filter_scan *scan)
+{
+    return scan->datapoints ? scan->datapoints->undimensioned : 0;
 }

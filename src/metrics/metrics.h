@@ -117,7 +117,9 @@ void filter_scan_free(struct filter_scan *scan);
 bool filter_scan_event(struct filter_scan *scan, const char *message, size_t length,
                        struct event_json_error *error);
 
-/* Adds the totals of `from` (built from the same filter list) into `into`. */
+/* Adds the totals of `from` (built from the same filter list) into `into`, data points
+ * included. False on out of memory, or when `from` gathers data points and `into` does not
+ * or at another resolution. */
 bool filter_scan_merge(struct filter_scan *into, const struct filter_scan *from);
 
 size_t filter_scan_filter_count(const struct filter_scan *scan);
@@ -253,10 +255,15 @@ bool metric_statistic_low_sample(const struct metric_statistic *statistic, doubl
 bool filter_scan_enable_datapoints(struct filter_scan *scan, int resolution,
                                    struct metrics_error *error);
 /* Moves the data points gathered so far (merged per metric, unit and bucket) to `out`,
- * appending; the scan starts over empty. False on out of memory. */
+ * appending them sorted by identity, unit and timestamp; the scan starts over empty. False
+ * on out of memory: now (nothing is moved) or while scanning (samples were lost; what was
+ * gathered is moved). Nothing to do when data points are off. */
 bool filter_scan_take_datapoints(struct filter_scan *scan, struct metric_datapoint_list *out);
 /* Matches that published no data point because their eventTime was missing or unreadable. */
 uint64_t filter_scan_untimed(const struct filter_scan *scan);
+/* Matches that published no data point because a dimension's field was missing or empty in
+ * the event (our choice; AWS does not say). */
+uint64_t filter_scan_undimensioned(const struct filter_scan *scan);
 
 /* Definitions as JSON text in PutMetricFilter's shape ({"filterName":…,
  * "metricTransformations":[{…}]}), for the store, plus "trailhoundCisId" and

@@ -1,0 +1,137 @@
+/* Open addressing with linear probing, grown at half load; keys hashed with FNV-1a. */
+#include "metrics/datapoint_table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FNV_OFFSET 14695981039346656037ULL
+#define FNV_PRIME 1099511628211ULL
+
+static uint64_t hash_bytes(uint64_t hash, const void *bytes, size_t length)
+{
+    const unsigned char *byte = bytes;
+    for (size_t i = 0; i < length; i++)
+        hash = (hash ^ byte[i]) * FNV_PRIME;
+    return hash;
+}
+
+static uint64_t key_hash(const struct datapoint_key *key)
+{
+    uint64_t hash = hash_bytes(FNV_OFFSET, &key->filter, sizeof key->filter);
+    hash = hash_bytes(hash, &key->bucket, sizeof key->bucket);
+    for (size_t i = 0; i < key->value_count; i++) {
+        /* the length first, so ("ab", "c") and ("a", "bc") differ */
+        hash = hash_bytes(hash, &key->lengths[i], sizeof key->lengths[i]);
+        hash = hash_bytes(hash, key->values[i], key->lengths[i]);
+    }
+    return hash;
+}
+
+static bool key_equal(const struct datapoint_key *a, const struct datapoint_key *b)
+{
+    if (a->filter != b->filter || a->bucket != b->bucket || a->value_count != b->value_count)
+        return false;
+    for (size_t i = 0; i < a->value_count; i++)
+        if (a->lengths[i] != b->lengths[i] || memcmp(a->values[i], b->values[i], a->lengths[i]))
+            return false;
+    return true;
+}
+
+void datapoint_table_init(struct datapoint_table *table)
+{
+    *table = (struct datapoint_table){0};
+}
+
+void datapoint_table_free(struct datapoint_table *table)
+{
+    for (size_t i = 0; i < table->capacity; i++) {
+        if (table->entries[i].used) {
+            free(table->entries[i].key_text);
+            metric_aggregate_free(&table->entries[i].aggregate);
+        }
+    }
+    free(table->entries);
+    datapoint_table_init(table);
+}
+
+/* The entry holding `key`, or the free entry where it belongs. */
+static struct datapoint_entry *probe(const struct datapoint_table *table,
+                                     const struct datapoint_key *key, uint64_t hash)
+{
+    size_t mask = table->capacity - 1;
+    for (size_t at = hash & mask;; at = (at + 1) & mask) {
+        struct datapoint_entry *entry = &table->entries[at];
+        if (!entry->used || (entry->hash == hash && key_equal(&entry->key, key)))
+            return entry;
+    }
+}
+
+static bool grow(struct datapoint_table *table)
+{
+    size_t capacity = table->capacity ? table->capacity * 2 : 64;
+    if (capacity > SIZE_MAX / sizeof(struct datapoint_entry))
+        return false;
+    struct datapoint_entry *entries = calloc(capacity, sizeof *entries);
+    if (!entries)
+        return false;
+    struct datapoint_table grown = {entries, capacity, table->count};
+    for (size_t i = 0; i < table->capacity; i++)
+        if (table->entries[i].used)
+            *probe(&grown, &table->entries[i].key, table->entries[i].hash) = table->entries[i];
+    free(table->entries);
+    *table = grown;
+    return true;
+}
+
+/* Copies the key's values into one owned block the entry's key points into. */
+static bool key_copy(struct datapoint_entry *entry, const struct datapoint_key *key)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < key->value_count; i++)
+        total += key->lengths[i];
+    entry->key = *key;
+    entry->key_text = malloc(total ? total : 1);
+    if (!entry->key_text)
+        return false;
+    size_t offset = 0;
+    for (size_t i = 0; i < key->value_count; i++) {
+        memcpy(entry->key_text + offset, key->values[i], key->lengths[i]);
+        entry->key.values[i] = entry->key_text + offset;
+        offset += key->lengths[i];
+    }
+    return true;
+}
+
+struct metric_aggregate *datapoint_table_find_or_add(struct datapoint_table *table,
+                                                     const struct datapoint_key *key)
+{
+    uint64_t hash = key_hash(key);
+    if (table->capacity > 0) {
+        struct datapoint_entry *entry = probe(table, key, hash);
+        if (entry->used)
+            return &entry->aggregate;
+    }
+    if ((table->count + 1) * 2 > table->capacity && !grow(table))
+        return NULL;
+    struct datapoint_entry *entry = probe(table, key, hash);
+    if (!key_copy(entry, key))
+        return NULL;
+    entry->used = true;
+    entry->hash = hash;
+    metric_aggregate_init(&entry->aggregate);
+    table->count++;
+    return &entry->aggregate;
+}
+
+bool datapoint_table_merge(struct datapoint_table *into, const struct datapoint_table *from)
+{
+    for (size_t i = 0; i < from->capacity; i++) {
+        const struct datapoint_entry *entry = &from->entries[i];
+        if (!entry->used)
+            continue;
+        struct metric_aggregate *aggregate = datapoint_table_find_or_add(into, &entry->key);
+        if (!aggregate || !metric_aggregate_merge(aggregate, &entry->aggregate))
+            return false;
+    }
+    return true;
+}

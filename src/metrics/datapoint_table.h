@@ -1,0 +1,47 @@
+/* datapoint_table: the scan's data points while it runs, one aggregate per (filter, bucket,
+ * dimension values), in an open-addressing hash table so that adding a sample costs one
+ * hash and one probe whatever the number of buckets. Internal to the metrics stage. */
+#ifndef TRAILHOUND_METRICS_DATAPOINT_TABLE_H
+#define TRAILHOUND_METRICS_DATAPOINT_TABLE_H
+
+#include "metrics/metrics.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a sample is filed under. Dimension values are bytes (they may hold NUL). */
+struct datapoint_key {
+    size_t filter;
+    int64_t bucket;
+    size_t value_count;
+    const char *values[METRIC_FILTER_MAX_DIMENSIONS];
+    size_t lengths[METRIC_FILTER_MAX_DIMENSIONS];
+};
+
+struct datapoint_entry {
+    bool used;
+    uint64_t hash;
+    struct datapoint_key key; /* values point into `key_text`, which the entry owns */
+    char *key_text;
+    struct metric_aggregate aggregate;
+};
+
+struct datapoint_table {
+    struct datapoint_entry *entries; /* capacity entries, a power of two */
+    size_t capacity, count;
+};
+
+void datapoint_table_init(struct datapoint_table *table);
+/* Frees every entry, its key and its aggregate. */
+void datapoint_table_free(struct datapoint_table *table);
+
+/* The aggregate filed under `key`, created empty when new (the key is copied). NULL when
+ * memory runs out. */
+struct metric_aggregate *datapoint_table_find_or_add(struct datapoint_table *table,
+                                                     const struct datapoint_key *key);
+
+/* Adds every aggregate of `from` into `into`. False when memory runs out. */
+bool datapoint_table_merge(struct datapoint_table *into, const struct datapoint_table *from);
+
+#endif
