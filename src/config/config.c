@@ -441,21 +441,29 @@ static bool load_document(struct config_loader *loader, struct config *loaded)
            (!settings || config_load_settings(loader, settings, &loaded->settings));
 }
 
-/* Names defined by earlier files may not be defined again. */
+static bool from_cis_pack(const char *origin)
+{
+    return origin && strcmp(origin, "cis") == 0;
+}
+
+/* Names defined by earlier files may not be defined again. A file may repeat a name of
+ * the built-in CIS pack: its filter is scanned beside the pack's (as before alarms
+ * existed), and its alarm replaces the pack's, as a later PutMetricAlarm would. */
 static bool check_not_defined(struct config_loader *loader, const struct config *config,
                               const struct config *loaded)
 {
     for (size_t i = 0; i < loaded->filters.count; i++)
         for (size_t j = 0; j < config->filters.count; j++)
             if (strcmp(loaded->filters.items[i].filter_name,
-                       config->filters.items[j].filter_name) == 0)
+                       config->filters.items[j].filter_name) == 0 &&
+                !from_cis_pack(config->filters.items[j].origin))
                 return config_fail(
                     loader, 1, "metricFilters", "filterName '%s' (%s) is already defined at %s",
                     loaded->filters.items[i].filter_name, loaded->filters.items[i].origin,
                     config->filters.items[j].origin);
     for (size_t i = 0; i < loaded->alarms.count; i++) {
         long found = alarm_list_find(&config->alarms, loaded->alarms.items[i].alarm_name);
-        if (found >= 0)
+        if (found >= 0 && !from_cis_pack(config->alarms.items[found].origin))
             return config_fail(loader, 1, "alarms", "AlarmName '%s' (%s) is already defined at %s",
                                loaded->alarms.items[i].alarm_name, loaded->alarms.items[i].origin,
                                config->alarms.items[found].origin);
@@ -482,6 +490,26 @@ static void replace_count(int *into, int from)
 }
 
 /* Adds all of `loaded` or, when memory runs out, nothing. */
+/* Drops the CIS pack's alarms that the file's alarms replace (same name). */
+static void drop_replaced_alarms(struct alarm_list *alarms, size_t first_loaded)
+{
+    for (size_t i = 0; i < first_loaded;) {
+        bool replaced = false;
+        for (size_t j = first_loaded; j < alarms->count && !replaced; j++)
+            replaced = from_cis_pack(alarms->items[i].origin) &&
+                       strcmp(alarms->items[i].alarm_name, alarms->items[j].alarm_name) == 0;
+        if (!replaced) {
+            i++;
+            continue;
+        }
+        alarm_definition_free(&alarms->items[i]);
+        memmove(&alarms->items[i], &alarms->items[i + 1],
+                (alarms->count - i - 1) * sizeof alarms->items[0]);
+        alarms->count--;
+        first_loaded--;
+    }
+}
+
 static bool add_loaded(struct config_loader *loader, struct config *config,
                        const struct config *loaded)
 {
@@ -511,6 +539,7 @@ static bool add_loaded(struct config_loader *loader, struct config *config,
         free(config->settings.region);
         config->settings.region = settings.region;
     }
+    drop_replaced_alarms(&config->alarms, alarms_before);
     replace_count(&config->settings.alarm_evaluation_range,
                   loaded->settings.alarm_evaluation_range);
     replace_count(&config->settings.datapoint_retention_days,
