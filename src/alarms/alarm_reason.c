@@ -67,6 +67,27 @@ static size_t agreeing_points(const struct alarm_range *range,
     return count;
 }
 
+/* What follows the threshold: the fill clause and form (B)'s minimum. */
+static void append_threshold_suffix(struct alarm_text *text, const struct alarm_definition *alarm,
+                                    const struct alarm_judgement *judgement, bool to_alarm)
+{
+    /* [inf] §8.2 (G): a premature alarm counts its missing slots nowhere; [inf] form (A)
+     * carries the fill clause the same way form (B) does */
+    if (judgement->filled > 0 && judgement->form == ALARM_JUDGEMENT_THRESHOLD)
+        alarm_text_appendf(text, " and %zu missing datapoint%s %s treated as [%s]",
+                           judgement->filled, plural(judgement->filled),
+                           was_were(judgement->filled), fill_label(alarm));
+    if (alarm->datapoints_to_alarm > 0) {
+        /* "OK -> ALARM" even from INSUFFICIENT_DATA [obs]; [inf] likewise "ALARM -> OK" */
+        size_t minimum =
+            (size_t)(to_alarm ? alarm->datapoints_to_alarm
+                              : alarm->evaluation_periods - alarm->datapoints_to_alarm + 1);
+        alarm_text_appendf(text, " (minimum %zu datapoint%s for %s transition)", minimum,
+                           plural(minimum), to_alarm ? "OK -> ALARM" : "ALARM -> OK");
+    }
+    alarm_text_append(text, ".", 1);
+}
+
 /* Forms (A), (B) and (G). The list holds only the real points that agree with the new
  * state: AWS's classic form too (an N = 3 alarm going OK listed the one point that was
  * "not less than" the threshold, its two breaching points left out). */
@@ -76,8 +97,7 @@ static void append_threshold_crossed(struct alarm_text *text, const struct alarm
 {
     bool to_alarm = judgement->state == ALARM_STATE_ALARM;
     size_t agreeing = agreeing_points(range, judgement, to_alarm);
-    bool m_of_n = alarm->datapoints_to_alarm > 0;
-    if (m_of_n)
+    if (alarm->datapoints_to_alarm > 0)
         alarm_text_appendf(text, "Threshold Crossed: %zu out of the last %d datapoints ", agreeing,
                            alarm->evaluation_periods);
     else
@@ -87,21 +107,7 @@ static void append_threshold_crossed(struct alarm_text *text, const struct alarm
                        operator_words(alarm->comparison));
     alarm_text_append_number(text, alarm->threshold);
     alarm_text_append(text, ")", 1);
-    /* [inf] §8.2 (G): a premature alarm counts its missing slots nowhere; [inf] form (A)
-     * carries the fill clause the same way form (B) does */
-    if (judgement->filled > 0 && judgement->form == ALARM_JUDGEMENT_THRESHOLD)
-        alarm_text_appendf(text, " and %zu missing datapoint%s %s treated as [%s]",
-                           judgement->filled, plural(judgement->filled),
-                           was_were(judgement->filled), fill_label(alarm));
-    if (m_of_n) {
-        /* "OK -> ALARM" even from INSUFFICIENT_DATA [obs]; [inf] likewise "ALARM -> OK" */
-        size_t minimum =
-            (size_t)(to_alarm ? alarm->datapoints_to_alarm
-                              : alarm->evaluation_periods - alarm->datapoints_to_alarm + 1);
-        alarm_text_appendf(text, " (minimum %zu datapoint%s for %s transition)", minimum,
-                           plural(minimum), to_alarm ? "OK -> ALARM" : "ALARM -> OK");
-    }
-    alarm_text_append(text, ".", 1);
+    append_threshold_suffix(text, alarm, judgement, to_alarm);
 }
 
 /* Forms (C) and (D): nothing in the whole range. */

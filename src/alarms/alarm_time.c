@@ -36,7 +36,9 @@ void alarm_format_iso_time(int64_t milliseconds, char *out, size_t size)
     if (size == 0)
         return;
     int64_t seconds = alarm_floor_div(milliseconds, 1000);
-    int millis = (int)(milliseconds - seconds * 1000);
+    int millis = (int)(milliseconds % 1000); /* seconds * 1000 may not fit */
+    if (millis < 0)
+        millis += 1000;
     if (seconds < FIRST_SECOND) {
         seconds = FIRST_SECOND;
         millis = 0;

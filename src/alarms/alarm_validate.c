@@ -122,18 +122,6 @@ static bool check_dimensions(const struct metric_identity *metric, struct alarm_
     return true;
 }
 
-static bool check_simple_statistic(const char *name, struct alarm_error *error)
-{
-    static const char *const names[] = {"SampleCount", "Average", "Sum", "Minimum", "Maximum"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(name, names[i]) == 0)
-            return true;
-    return fail(error,
-                "Statistic: must be one of SampleCount, Average, Sum, Minimum, Maximum "
-                "(got \"%s\")",
-                name);
-}
-
 /* [inf] §1.4: PutMetricAlarm documents the parenthesised TC/TM/TS/WM forms only as
  * (X%:X%) with X between 10 and 90 inclusive; we hold them to exactly that. */
 static bool check_alarm_bounds(const struct metric_statistic *statistic, struct alarm_error *error)
@@ -160,12 +148,13 @@ static bool check_statistic(const struct alarm_definition *alarm, struct alarm_e
         return fail(error, "Statistic, ExtendedStatistic: give one of them, not both");
     if (!alarm->statistic && !alarm->extended_statistic)
         return fail(error, "Statistic: required (or ExtendedStatistic)");
-    if (alarm->statistic)
-        return check_simple_statistic(alarm->statistic, error);
+    bool extended = alarm->extended_statistic != NULL;
     struct metric_statistic statistic;
     struct metrics_error parse_error = {{0}};
-    if (!metric_statistic_parse(alarm->extended_statistic, true, &statistic, &parse_error))
-        return fail(error, "ExtendedStatistic: %s", parse_error.message);
+    if (!metric_statistic_parse(extended ? alarm->extended_statistic : alarm->statistic, extended,
+                                &statistic, &parse_error))
+        return fail(error, "%s: %s", extended ? "ExtendedStatistic" : "Statistic",
+                    parse_error.message);
     return check_alarm_bounds(&statistic, error);
 }
 

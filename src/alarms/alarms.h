@@ -93,6 +93,10 @@ bool alarm_treat_missing_parse(const char *name, enum alarm_treat_missing *treat
 /* The definition as PutMetricAlarm's JSON request body (AlarmName, MetricName, Namespace,
  * Dimensions [{Name, Value}], …) and back, for the store and the API. malloc'ed text. */
 char *alarm_definition_to_json(const struct alarm_definition *alarm);
+/* from_json fills `alarm` from scratch (what it held is not freed), sorts the dimensions,
+ * refuses unknown keys, wrong types and the parameters of alarms we do not evaluate
+ * (Metrics, ThresholdMetricId, EvaluationWindow; Tags are accepted and not kept), then
+ * validates. On failure `alarm` is left empty. */
 bool alarm_definition_from_json(const char *text, struct alarm_definition *alarm,
                                 struct alarm_error *error);
 
@@ -128,8 +132,10 @@ struct alarm_slot {
 };
 
 /* Fills `count` slots, oldest first, the first starting at `first_start`, each `period`
- * seconds long, with the alarm's statistic (and unit filter). False with `error` on a
- * failure of the reader (the store); the evaluation then fails without a change. */
+ * seconds long, with the alarm's statistic (and unit filter). Each slot's `start` is set
+ * before the call and must be left as it is (the evaluator checks it, and that values are
+ * finite). False with `error` on a failure of the reader (the store); the evaluation then
+ * fails without a change. */
 typedef bool (*alarm_slot_reader)(void *context, const struct alarm_definition *alarm,
                                   int64_t first_start, size_t count, struct alarm_slot *slots,
                                   struct alarm_error *error);
@@ -158,7 +164,9 @@ void alarm_evaluation_free(struct alarm_evaluation *evaluation);
 
 /* Evaluates `alarm` at `now_ms` (milliseconds since the epoch; the slots end at the minute
  * — or for periods under 60 s the 10 seconds — at or before it, §5.1) given its current
- * status. `range_setting` is passed to alarm_range_slots. */
+ * status. `range_setting` is passed to alarm_range_slots; a range it enlarges stops at
+ * metric retention (15 days of slots, 3 hours for periods under 60 s). The reader is
+ * called once, for the whole range. */
 bool alarm_evaluate(const struct alarm_definition *alarm, const struct alarm_status *current,
                     int64_t now_ms, int range_setting, alarm_slot_reader reader, void *context,
                     struct alarm_evaluation *result, struct alarm_error *error);

@@ -1,7 +1,7 @@
 /* The texts AWS writes for alarms (alarms.md §7, §8): Java-formatted numbers, the two time
  * formats, every StateReason example of §8.2 and the StateReasonData of §8.3 reproduced
  * byte for byte from slot values, the ARN and the history data. */
-#include "../support/alarm_fake_reader.h"
+#include "../support/alarm_fixtures.h"
 #include "alarms/alarms.h"
 
 #include <math.h>
@@ -160,42 +160,6 @@ static void times_outside_years_1_to_9999_are_clamped(void **state)
 }
 
 /* ---- StateReason and StateReasonData through alarm_evaluate ---- */
-
-static int64_t utc(int year, int month, int day, int hour, int minute, int second)
-{
-    struct tm fields = {.tm_year = year - 1900,
-                        .tm_mon = month - 1,
-                        .tm_mday = day,
-                        .tm_hour = hour,
-                        .tm_min = minute,
-                        .tm_sec = second};
-    return (int64_t)timegm(&fields);
-}
-
-struct alarm_spec {
-    const char *statistic;
-    const char *unit;
-    int period, periods, minimum;
-    double threshold;
-    enum alarm_comparison comparison;
-    enum alarm_treat_missing treat_missing;
-};
-
-static void alarm_build(struct alarm_definition *alarm, const struct alarm_spec *spec)
-{
-    alarm_definition_init(alarm);
-    alarm->alarm_name = strdup("test-alarm");
-    alarm->metric.namespace_name = strdup("CISBenchmark");
-    alarm->metric.metric_name = strdup("UnauthorizedAPICalls");
-    alarm->statistic = strdup(spec->statistic);
-    alarm->unit = spec->unit ? strdup(spec->unit) : NULL;
-    alarm->period = spec->period;
-    alarm->evaluation_periods = spec->periods;
-    alarm->datapoints_to_alarm = spec->minimum;
-    alarm->threshold = spec->threshold;
-    alarm->comparison = spec->comparison;
-    alarm->treat_missing = spec->treat_missing;
-}
 
 /* Evaluates `spec` over `fake` at `now_ms` from `from`; checks the new state and texts. */
 static void assert_texts(const struct alarm_spec *spec, struct fake_reader *fake, int64_t now_ms,

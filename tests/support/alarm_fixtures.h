@@ -1,16 +1,22 @@
-/* A slot reader for alarm tests that needs no store: a list of samples (a timestamp in
- * seconds and a value each), aggregated per slot the way the store's reader aggregates its
- * one-minute buckets — a slot [start, start + period) holds every sample whose timestamp
- * falls inside it; no sample means missing. The statistic is the alarm's (SampleCount,
- * Sum, Average, Minimum, Maximum; percentile alarms read Maximum here). A test builds the
- * samples, evaluates, and checks what the reader was asked for. */
-#ifndef TRAILHOUND_TESTS_SUPPORT_ALARM_FAKE_READER_H
-#define TRAILHOUND_TESTS_SUPPORT_ALARM_FAKE_READER_H
+/* Alarm test fixtures.
+ *
+ * A slot reader that needs no store: a list of samples (a timestamp in seconds and a value
+ * each), aggregated per slot the way the store's reader aggregates its one-minute buckets —
+ * a slot [start, start + period) holds every sample whose timestamp falls inside it; no
+ * sample means missing. The statistic is the alarm's (SampleCount, Sum, Average, Minimum,
+ * Maximum; percentile alarms read Maximum here). A test builds the samples, evaluates, and
+ * checks what the reader was asked for.
+ *
+ * And a builder for alarm definitions from a few numbers, and UTC instants. */
+#ifndef TRAILHOUND_TESTS_SUPPORT_ALARM_FIXTURES_H
+#define TRAILHOUND_TESTS_SUPPORT_ALARM_FIXTURES_H
 
 #include "alarms/alarms.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define FAKE_MAX_SAMPLES 256
 
@@ -85,6 +91,45 @@ static inline bool fake_read(void *context, const struct alarm_definition *alarm
         }
     }
     return true;
+}
+
+/* Seconds since the epoch of a UTC date and time. */
+static inline int64_t utc(int year, int month, int day, int hour, int minute, int second)
+{
+    struct tm fields = {.tm_year = year - 1900,
+                        .tm_mon = month - 1,
+                        .tm_mday = day,
+                        .tm_hour = hour,
+                        .tm_min = minute,
+                        .tm_sec = second};
+    return (int64_t)timegm(&fields);
+}
+
+/* The numbers of an alarm on CISBenchmark/UnauthorizedAPICalls. */
+struct alarm_spec {
+    const char *statistic;
+    const char *unit;
+    int period, periods, minimum;
+    double threshold;
+    enum alarm_comparison comparison;
+    enum alarm_treat_missing treat_missing;
+};
+
+/* A definition the caller frees with alarm_definition_free. */
+static inline void alarm_build(struct alarm_definition *alarm, const struct alarm_spec *spec)
+{
+    alarm_definition_init(alarm);
+    alarm->alarm_name = strdup("test-alarm");
+    alarm->metric.namespace_name = strdup("CISBenchmark");
+    alarm->metric.metric_name = strdup("UnauthorizedAPICalls");
+    alarm->statistic = strdup(spec->statistic);
+    alarm->unit = spec->unit ? strdup(spec->unit) : NULL;
+    alarm->period = spec->period;
+    alarm->evaluation_periods = spec->periods;
+    alarm->datapoints_to_alarm = spec->minimum;
+    alarm->threshold = spec->threshold;
+    alarm->comparison = spec->comparison;
+    alarm->treat_missing = spec->treat_missing;
 }
 
 #endif
