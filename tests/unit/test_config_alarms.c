@@ -215,6 +215,39 @@ static void cis_pack_alarms_follow_the_remediation(void **state)
     config_free(&config);
 }
 
+/* scan --cis --config FILE: the file may repeat a name of the pack; its alarm replaces the
+ * pack's (as a later PutMetricAlarm of the same name would), its filter is scanned beside. */
+static void a_file_may_replace_a_cis_alarm(void **state)
+{
+    (void)state;
+    static const char yaml[] = "alarms:\n"
+                               "  - AlarmName: unauthorized_api_calls_alarm\n"
+                               "    MetricName: unauthorized_api_calls_metric\n"
+                               "    Namespace: CISBenchmark\n"
+                               "    Statistic: Sum\n"
+                               "    Period: 300\n"
+                               "    EvaluationPeriods: 1\n"
+                               "    Threshold: 5\n"
+                               "    ComparisonOperator: GreaterThanOrEqualToThreshold\n"
+                               "    TreatMissingData: notBreaching\n";
+    struct config config;
+    assert_true(config_init(&config));
+    assert_true(metrics_cis_pack(&config.filters));
+    assert_true(alarms_cis_pack(&config.filters, &config.alarms));
+    struct config_error error;
+    if (!config_load_text("mine.yaml", yaml, sizeof yaml - 1, &config, &error))
+        fail_msg("%s", error.message);
+    assert_int_equal(config.alarms.count, 15);
+    long found = alarm_list_find(&config.alarms, "unauthorized_api_calls_alarm");
+    assert_int_equal(found, 14); /* the file's, last */
+    assert_true(config.alarms.items[found].threshold == 5.0);
+    assert_string_equal(config.alarms.items[found].origin, "mine.yaml:2");
+    /* but two files may not define the same alarm */
+    assert_false(config_load_text("again.yaml", yaml, sizeof yaml - 1, &config, &error));
+    assert_non_null(strstr(error.message, "is already defined at mine.yaml:2"));
+    config_free(&config);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +256,7 @@ int main(void)
         cmocka_unit_test(invalid_alarms_name_line_and_field),
         cmocka_unit_test(a_name_defined_in_two_files_is_an_error),
         cmocka_unit_test(cis_pack_alarms_follow_the_remediation),
+        cmocka_unit_test(a_file_may_replace_a_cis_alarm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
