@@ -1,8 +1,13 @@
 /* The texts AWS writes for alarms (alarms.md §7, §8): Java-formatted numbers, the two time
  * formats, every StateReason example of §8.2 and the StateReasonData of §8.3 reproduced
- * byte for byte from slot values, the ARN and the history data. */
+ * byte for byte from slot values, the ARN and the history data. Every reason example runs
+ * twice: through the pure evaluator with a fake reader, and end to end — its samples
+ * written through the SQLite store, the alarm evaluated there by monitor_evaluate_alarm at
+ * the example's instant, the stored state and texts compared. */
 #include "../support/alarm_fixtures.h"
 #include "alarms/alarms.h"
+#include "monitor/monitor.h"
+#include "store/store.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -161,7 +166,51 @@ static void times_outside_years_1_to_9999_are_clamped(void **state)
 
 /* ---- StateReason and StateReasonData through alarm_evaluate ---- */
 
-/* Evaluates `spec` over `fake` at `now_ms` from `from`; checks the new state and texts. */
+/* The same evaluation end to end: the samples written through the SQLite store as data
+ * points at their timestamps, the alarm defined there in state `from`, evaluated by
+ * monitor_evaluate_alarm at `now_ms`, and the stored state and texts compared. */
+static void assert_texts_through_store(const struct alarm_definition *alarm,
+                                       const struct fake_reader *fake, int64_t now_ms,
+                                       enum alarm_state from, enum alarm_state to,
+                                       const char *reason, const char *reason_data)
+{
+    static const struct monitor_settings settings = {.region = "us-east-1",
+                                                     .account_id = "123456789012"};
+    struct store_error error;
+    struct monitor_error monitor_error;
+    struct store *store = store_open(":memory:", &error);
+    assert_non_null(store);
+    if (!monitor_put_alarm(store, alarm, &settings, 0, &monitor_error))
+        fail_msg("%s", monitor_error.message);
+    assert_true(store_alarm_set_state(store, alarm->alarm_name, alarm_state_name(from), "before",
+                                      NULL, 0, true, &error));
+    for (size_t i = 0; i < fake->sample_count; i++) {
+        struct metric_datapoint point = {.identity = alarm->metric,
+                                         .unit = alarm->unit ? alarm->unit : "None",
+                                         .resolution = alarm->period < 60 ? 1 : 60};
+        point.timestamp = fake->samples[i].time - fake->samples[i].time % point.resolution;
+        metric_aggregate_init(&point.aggregate);
+        assert_true(metric_aggregate_add(&point.aggregate, fake->samples[i].value, 1));
+        assert_true(store_datapoints_add(store, &point, 1, &error));
+        metric_aggregate_free(&point.aggregate);
+    }
+    if (!monitor_evaluate_alarm(store, alarm, &settings, now_ms, NULL, NULL, &monitor_error))
+        fail_msg("%s", monitor_error.message);
+    struct store_alarm_state stored = {0};
+    bool found = false;
+    assert_true(store_alarm_get_state(store, alarm->alarm_name, &found, &stored, &error));
+    assert_true(found);
+    assert_string_equal(stored.state, alarm_state_name(to));
+    /* the store keeps the texts of transitions only (no change, nothing written) */
+    assert_string_equal(stored.reason, from != to ? reason : "before");
+    if (from != to && reason_data)
+        assert_string_equal(stored.reason_data, reason_data);
+    store_alarm_state_free(&stored);
+    store_close(store);
+}
+
+/* Evaluates `spec` over `fake` at `now_ms` from `from`; checks the new state and texts,
+ * through the pure evaluator and again end to end through the store. */
 static void assert_texts(const struct alarm_spec *spec, struct fake_reader *fake, int64_t now_ms,
                          enum alarm_state from, enum alarm_state to, const char *reason,
                          const char *reason_data)
@@ -179,6 +228,7 @@ static void assert_texts(const struct alarm_spec *spec, struct fake_reader *fake
     if (reason_data)
         assert_string_equal(result.reason_data, reason_data);
     alarm_evaluation_free(&result);
+    assert_texts_through_store(&alarm, fake, now_ms, from, to, reason, reason_data);
     alarm_definition_free(&alarm);
 }
 
