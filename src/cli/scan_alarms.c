@@ -240,6 +240,24 @@ static bool replay_all(struct store *store, const struct config *config,
     return true;
 }
 
+/* Retention in a --db store, measured back from its latest data point (event time: a
+ * replay of last year's logs must not prune what it just wrote by the wall clock). */
+static bool apply_retention(struct store *store, const struct config_settings *settings,
+                            char *error, size_t error_size)
+{
+    struct store_error store_error;
+    bool found = false;
+    int64_t first = 0, last = 0;
+    if (!store_datapoints_span(store, &found, &first, &last, &store_error))
+        return fail(error, error_size, "%s", store_error.message);
+    if (!found)
+        return true;
+    int64_t datapoints_before = last - (int64_t)settings->datapoint_retention_days * 86400;
+    int64_t history_before_ms = (last - (int64_t)settings->history_retention_days * 86400) * 1000;
+    return store_prune(store, datapoints_before, history_before_ms, &store_error) ||
+           fail(error, error_size, "pruning: %s", store_error.message);
+}
+
 bool scan_alarms_replay(struct store *store, const struct config *config,
                         const struct metric_datapoint_list *points,
                         const struct scan_counted_files *files,
@@ -261,7 +279,8 @@ bool scan_alarms_replay(struct store *store, const struct config *config,
         last_ms = out->from_ms;
     out->datapoints = points->count;
     return store_scan(store, config, points, files, error, error_size) &&
-           replay_all(store, config, options, last_ms, out, error, error_size);
+           replay_all(store, config, options, last_ms, out, error, error_size) &&
+           (!options->db_path || apply_retention(store, &config->settings, error, error_size));
 }
 
 void scan_alarm_replay_free(struct scan_alarm_replay *replay)

@@ -421,7 +421,7 @@ static bool load_document(struct config_loader *loader, struct config *loaded)
     const struct config_node *root = &loader->root;
     if (!loader->has_root || (root->kind == NODE_SCALAR && root->is_null))
         return config_fail(loader, 1, "metricFilters",
-                           "no metricFilters, alarms or topics (the file is empty)");
+                           "no metricFilters, alarms, topics or settings (the file is empty)");
     if (root->kind != NODE_MAPPING)
         return config_fail(loader, root->line, "metricFilters",
                            "the top level must be a mapping holding metricFilters, alarms, "
@@ -433,9 +433,9 @@ static bool load_document(struct config_loader *loader, struct config *loaded)
     const struct config_node *filters = config_mapping_get(root, "metricFilters");
     const struct config_node *alarms = config_mapping_get(root, "alarms");
     const struct config_node *settings = config_mapping_get(root, "settings");
-    if (!filters && !alarms && !config_mapping_get(root, "topics"))
+    if (!filters && !alarms && !settings && !config_mapping_get(root, "topics"))
         return config_fail(loader, root->line, "metricFilters",
-                           "no metricFilters, alarms or topics in the file");
+                           "no metricFilters, alarms, topics or settings in the file");
     return (!filters || load_metric_filters(loader, filters, &loaded->filters)) &&
            (!alarms || config_load_alarms(loader, alarms, &loaded->alarms)) &&
            (!settings || config_load_settings(loader, settings, &loaded->settings));

@@ -96,6 +96,17 @@ check "bad period is a usage error" "2" "$?"
 check "missing store" "1" "$?"
 check "missing store message" "trailhound: metrics: no store at $tmp/none.db (scan --db $tmp/none.db writes one)" "$(cat "$tmp/err")"
 
+# --- retention, counted back from the latest data point (event time, not the wall clock) ---
+printf '%s\n' '{"eventTime":"2024-02-27T08:00:00Z","eventName":"GetObject","errorCode":"AccessDenied","sourceIPAddress":"203.0.113.7"}' >"$tmp/old.jsonl"
+printf 'settings:\n  dataPointRetentionDays: 1\n  alarmHistoryRetentionDays: 1\n' >"$tmp/retention.yaml"
+"$TRAILHOUND" scan --config "$DATA/denied-burst.yaml" --config "$tmp/retention.yaml" --db "$tmp/r.db" \
+    --format json "$tmp/old.jsonl" "$DATA/denied-events.jsonl" >"$tmp/r.json" 2>"$tmp/err"
+check "the replay still reports the old day's transition" "3 2024-02-27T08:00:00Z" \
+    "$(jq -r '.alarms[0].transitions | "\(length) \(.[0].time)"' "$tmp/r.json")"
+check "old data points pruned, recent kept" "1709287200" "$(sqlite3 "$tmp/r.db" "SELECT min(timestamp) FROM datapoints")"
+check "old history pruned" "0" \
+    "$(sqlite3 "$tmp/r.db" "SELECT count(*) FROM alarm_history WHERE timestamp_ms < 1709200000000")"
+
 if [ $failures -ne 0 ]; then
     echo "$failures failure(s)"
     exit 1

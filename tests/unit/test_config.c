@@ -108,7 +108,7 @@ struct invalid_case {
 static const struct invalid_case invalid_cases[] = {
     /* the file as a whole */
     {"invalid_empty_file.yaml", "1: metricFilters:", "no metricFilters"},
-    {"invalid_no_metric_filters.yaml", "1: metricFilters:", "no metricFilters"},
+    {"invalid_no_metric_filters.yaml", "2: metricFilters:", "no metricFilters"},
     {"invalid_top_level_list.yaml", "1: metricFilters:", "top level must be a mapping"},
     {"invalid_metric_filters_not_list.yaml", "2: metricFilters:", "expected a list"},
     {"invalid_unknown_top_level.yaml",
