@@ -180,12 +180,61 @@ bool metric_aggregate_merge(struct metric_aggregate *into, const struct metric_a
 
 /* A bucket of one metric: its identity, unit ("None" when the filter names none), its
  * resolution (60 or 1) and its start (seconds since the epoch, a multiple of resolution). */
+/* Who did what, from where, how often: the matching events behind a bucket (or a window
+ * of buckets), kept so an alarm's notification can say who caused it. Top lists are
+ * bounded (Space-Saving style merge keeps the heaviest); samples are trimmed events. */
+#define METRIC_EVIDENCE_TOP 16
+#define METRIC_EVIDENCE_SAMPLES 5
+
+enum metric_evidence_field {
+    METRIC_EVIDENCE_PRINCIPAL, /* userIdentity.arn, else principalId, else invokedBy */
+    METRIC_EVIDENCE_SOURCE_IP,
+    METRIC_EVIDENCE_EVENT_NAME,
+    METRIC_EVIDENCE_ERROR_CODE,
+    METRIC_EVIDENCE_ACCOUNT, /* recipientAccountId, else userIdentity.accountId */
+    METRIC_EVIDENCE_REGION,
+    METRIC_EVIDENCE_DENIAL, /* metric_denial_kind of AccessDenied* events' errorMessage */
+    METRIC_EVIDENCE_FIELD_COUNT,
+};
+
+struct metric_evidence_value {
+    char *value;
+    uint64_t count;
+};
+
+struct metric_evidence {
+    uint64_t events;                     /* matches */
+    int64_t first_seen_ms, last_seen_ms; /* eventTime of the earliest and latest */
+    struct metric_evidence_value top[METRIC_EVIDENCE_FIELD_COUNT][METRIC_EVIDENCE_TOP];
+    size_t top_count[METRIC_EVIDENCE_FIELD_COUNT]; /* sorted by count, descending */
+    char *samples[METRIC_EVIDENCE_SAMPLES];         /* trimmed events (JSON objects), earliest first */
+    size_t sample_count;
+};
+
+void metric_evidence_init(struct metric_evidence *evidence);
+void metric_evidence_free(struct metric_evidence *evidence);
+bool metric_evidence_merge(struct metric_evidence *into, const struct metric_evidence *from);
+/* "principals", "sourceIPs", "eventNames", "errorCodes", "accounts", "regions", "denials" */
+const char *metric_evidence_field_key(enum metric_evidence_field field);
+/* {"events":…,"firstSeen":"…Z","lastSeen":"…Z","principals":[{"value","count"}],…,
+ * "samples":[{…}]} and back (for the store and the Trailhound key of alarm messages). */
+char *metric_evidence_to_json(const struct metric_evidence *evidence);
+bool metric_evidence_from_json(const char *text, struct metric_evidence *evidence,
+                               struct metrics_error *error);
+/* The kind of denial an AccessDenied errorMessage states, e.g. "explicit deny in a service
+ * control policy", "explicit deny in a permissions boundary", "explicit deny in an
+ * identity-based policy", "explicit deny in a resource-based policy", "no identity-based
+ * policy allows the action", "no resource-based policy allows the action", "explicit deny in
+ * a session policy"; NULL when it says none of these. */
+const char *metric_denial_kind(const char *error_message, size_t length);
+
 struct metric_datapoint {
     struct metric_identity identity;
     char *unit;
     int resolution;
     int64_t timestamp;
     struct metric_aggregate aggregate;
+    struct metric_evidence *evidence; /* owned; NULL when not gathered */
 };
 
 struct metric_datapoint_list {
@@ -254,6 +303,12 @@ bool metric_statistic_low_sample(const struct metric_statistic *statistic, doubl
  * the pre-test off. */
 bool filter_scan_enable_datapoints(struct filter_scan *scan, int resolution,
                                    struct metrics_error *error);
+/* Also gathers, per bucket, the evidence of the matches (metric_evidence: top principals,
+ * source IPs, event names, error codes, accounts, regions, denial kinds, first and last
+ * seen, up to 5 trimmed sample events). Call after filter_scan_enable_datapoints; reads
+ * the evidence selectors and errorMessage for matches only. */
+bool filter_scan_enable_evidence(struct filter_scan *scan, struct metrics_error *error);
+
 /* Moves the data points gathered so far (merged per metric, unit and bucket) to `out`,
  * appending them sorted by identity, unit and timestamp; the scan starts over empty. False
  * on out of memory: now (nothing is moved) or while scanning (samples were lost; what was

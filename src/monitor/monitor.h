@@ -30,6 +30,9 @@ struct monitor_transition {
     enum alarm_state from, to;
     const char *reason;
     const char *reason_data;
+    /* the matches behind the evaluated range (its buckets' evidence merged); NULL when the
+     * store holds none */
+    const struct metric_evidence *evidence;
 };
 
 /* Creates or updates an alarm in the store at `now_ms`: a new alarm starts in

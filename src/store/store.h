@@ -22,7 +22,7 @@ struct store_error {
 
 /* The schema version this build writes; older databases are migrated on open, newer ones
  * are refused. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 4
 
 /* Opens (creating when absent, with its parent directory) and migrates. */
 struct store *store_open(const char *path, struct store_error *error);
@@ -139,6 +139,60 @@ bool store_metrics_list(struct store *store,
                         bool (*each)(void *context, const struct metric_identity *metric,
                                      const char *unit),
                         void *context, struct store_error *error);
+
+/* ---- evidence per bucket (schema 3) ---- */
+
+/* Merges each point's evidence (points without evidence are skipped) into what its bucket
+ * already holds. Called after store_datapoints_add for the same points (the bucket must
+ * exist), usually in the same transaction. */
+bool store_evidence_add(struct store *store, const struct metric_datapoint *points, size_t count,
+                        struct store_error *error);
+/* The merged evidence of the metric's buckets of `resolution` starting in [from, to);
+ * `unit` NULL means every unit. `evidence` is initialised by the function. */
+bool store_evidence_read(struct store *store, const struct metric_identity *metric,
+                         const char *unit, int resolution, int64_t from, int64_t to,
+                         struct metric_evidence *evidence, struct store_error *error);
+
+/* ---- the notification outbox (schema 4) ---- */
+
+struct store_outbox_message {
+    int64_t id;             /* set by store_outbox_add */
+    const char *message_id; /* UUID: the receivers' idempotency key */
+    const char *alarm_name; /* NULL for messages that are not about an alarm */
+    const char *topic_arn, *subscription_arn;
+    const char *protocol;        /* "email", "http", … */
+    const char *endpoint;        /* as configured: a secret reference stays a reference */
+    const char *subject;         /* NULL when none */
+    const char *body;            /* what is sent, rendered at enqueue time */
+    const char *attributes_json; /* protocol extras (message type, raw delivery, …) */
+    const char *policy;          /* retry policy text (notify_retry_policy_parse) */
+    const char *state;           /* "pending", "delivered", "failed" */
+    int attempts;
+    int64_t created_ms, first_attempt_ms, next_attempt_ms; /* first_attempt_ms 0: none yet */
+    const char *last_error;                                 /* NULL when none */
+};
+
+/* Adds a pending message (state and attempts are ignored); joins the caller's transaction
+ * so it commits with the state change that caused it. */
+bool store_outbox_add(struct store *store, struct store_outbox_message *message,
+                      struct store_error *error);
+/* Pending messages due at `now_ms`, oldest first, at most `limit` — only the oldest pending
+ * message of each (subscription, alarm), so a resolve never overtakes its trigger. */
+bool store_outbox_due(struct store *store, int64_t now_ms, size_t limit,
+                      bool (*each)(void *context, const struct store_outbox_message *message),
+                      void *context, struct store_error *error);
+/* Records an attempt: the new state ("pending" with next_attempt_ms, "delivered" or
+ * "failed"), the attempt count and the last error. */
+bool store_outbox_record(struct store *store, int64_t id, const char *state, int attempts,
+                         int64_t first_attempt_ms, int64_t next_attempt_ms,
+                         const char *last_error, struct store_error *error);
+/* Messages in `state` (NULL: all), newest first, at most `limit` (0: all). */
+bool store_outbox_list(struct store *store, const char *state, size_t limit,
+                       bool (*each)(void *context, const struct store_outbox_message *message),
+                       void *context, struct store_error *error);
+/* The earliest next_attempt_ms of a pending message (false `found` when none). */
+bool store_outbox_next_due(struct store *store, bool *found, int64_t *next_ms,
+                           struct store_error *error);
 
 /* ---- sources, settings, retention ---- */
 

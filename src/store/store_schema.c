@@ -85,7 +85,47 @@ static const char schema_version_2[] =
     ");\n"
     "CREATE INDEX datapoints_by_time ON datapoints (timestamp);\n";
 
-const char *const store_migrations[STORE_SCHEMA_VERSION] = {schema_version_1, schema_version_2};
+/* Version 3: the evidence behind each bucket (who did what, from where), merged like the
+ * bucket, so an alarm's notification can say who caused it. */
+static const char schema_version_3[] =
+    "CREATE TABLE bucket_evidence (\n"
+    "    metric_id INTEGER NOT NULL,\n"
+    "    resolution INTEGER NOT NULL,\n"
+    "    timestamp INTEGER NOT NULL,\n"
+    "    evidence_json TEXT NOT NULL CHECK (json_valid(evidence_json)),\n"
+    "    PRIMARY KEY (metric_id, resolution, timestamp),\n"
+    "    FOREIGN KEY (metric_id, resolution, timestamp)\n"
+    "        REFERENCES datapoints (metric_id, resolution, timestamp) ON DELETE CASCADE\n"
+    ") WITHOUT ROWID;\n";
+
+/* Version 4: the notification outbox. A message is written in the transaction of the state
+ * change that causes it and stays until delivered or parked as failed; its message_id is
+ * the receivers' idempotency key. Deliveries for one (subscription, alarm) go in id order. */
+static const char schema_version_4[] =
+    "CREATE TABLE outbox (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    message_id TEXT NOT NULL UNIQUE,\n"
+    "    alarm_name TEXT,\n"
+    "    topic_arn TEXT NOT NULL,\n"
+    "    subscription_arn TEXT NOT NULL,\n"
+    "    protocol TEXT NOT NULL,\n"
+    "    endpoint TEXT NOT NULL,\n"
+    "    subject TEXT,\n"
+    "    body TEXT NOT NULL,\n"
+    "    attributes_json TEXT NOT NULL CHECK (json_valid(attributes_json)),\n"
+    "    policy TEXT NOT NULL,\n"
+    "    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),\n"
+    "    attempts INTEGER NOT NULL DEFAULT 0,\n"
+    "    created_ms INTEGER NOT NULL,\n"
+    "    first_attempt_ms INTEGER,\n"
+    "    next_attempt_ms INTEGER NOT NULL,\n"
+    "    last_error TEXT\n"
+    ");\n"
+    "CREATE INDEX outbox_due ON outbox (state, next_attempt_ms);\n"
+    "CREATE INDEX outbox_order ON outbox (subscription_arn, alarm_name, state, id);\n";
+
+const char *const store_migrations[STORE_SCHEMA_VERSION] = {schema_version_1, schema_version_2,
+                                                            schema_version_3, schema_version_4};
 
 static bool read_user_version(struct store *store, int *version, struct store_error *error)
 {

@@ -1,0 +1,193 @@
+/* notify: what leaves trailhound when an alarm changes state (../shared/spec/notifications.md).
+ *
+ * Three layers, each usable alone:
+ *  - messages: the CloudWatch alarm message exactly as AWS writes it (plus a last key,
+ *    `Trailhound`, with the evidence behind the change), its subject, the e-mail text SNS
+ *    renders, SNS's HTTP envelopes with SignatureVersion 1/2 signatures, Slack and
+ *    PagerDuty payloads — pure functions of their inputs;
+ *  - delivery: one attempt over the real protocol (SMTP, HTTP/S, Slack webhook, PagerDuty
+ *    Events v2, exec, SNS Publish with SigV4) classified as delivered, retryable or
+ *    permanent, and the retry schedules (SNS's default HTTP policy, trailhound's 24-hour
+ *    exponential backoff with jitter);
+ *  - topics and subscriptions (SNS's model) and secret references (`env:NAME`,
+ *    `file:PATH`), redacted wherever they are shown.
+ * The durable outbox that ties them to alarm transitions lives in the monitor and store. */
+#ifndef TRAILHOUND_NOTIFY_NOTIFY_H
+#define TRAILHOUND_NOTIFY_NOTIFY_H
+
+#include "alarms/alarms.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct notify_error {
+    char message[512];
+};
+
+/* ---- messages ---- */
+
+/* One alarm state change, everything a message needs. Borrowed pointers. */
+struct notify_alarm_change {
+    const struct alarm_definition *alarm;
+    const char *account_id;
+    const char *region; /* "us-east-1" */
+    enum alarm_state old_state, new_state;
+    const char *reason;      /* NewStateReason */
+    const char *reason_data; /* NULL allowed */
+    int64_t change_ms;       /* StateChangeTime */
+    int64_t configuration_updated_ms;
+    /* the matches of the evaluated window (metrics/metrics.h); NULL: no Trailhound key */
+    const struct metric_evidence *evidence;
+};
+
+/* "US East (N. Virginia)" as CloudWatch spells it (§2.5); the code itself when unknown. */
+const char *notify_region_long_name(const char *region);
+
+/* The CloudWatch → SNS message, §2.2: single-line JSON, AWS's key order, then
+ * "Trailhound" when evidence is given. malloc'ed; NULL on out of memory. */
+char *notify_alarm_message(const struct notify_alarm_change *change);
+/* §2.1: `ALARM: "name" in US East (N. Virginia)`, under 100 characters. */
+char *notify_alarm_subject(const struct notify_alarm_change *change);
+/* §3: the e-mail body SNS renders (CRLF line ends), then the evidence for a person. */
+char *notify_alarm_email(const struct notify_alarm_change *change, const char *subscription_arn,
+                         const char *endpoint, const char *unsubscribe_url);
+/* §6: a Slack incoming-webhook payload (text + attachment blocks, evidence included). */
+char *notify_slack_payload(const struct notify_alarm_change *change);
+/* §7: a PagerDuty Events v2 event: trigger on ALARM, resolve on OK and on
+ * ALARM -> INSUFFICIENT_DATA (`resolve_on_insufficient`); NULL with *skip true when the
+ * change sends nothing. */
+char *notify_pagerduty_event(const struct notify_alarm_change *change, const char *routing_key,
+                             bool resolve_on_insufficient, bool *skip);
+
+/* ---- SNS envelopes and signatures (§4) ---- */
+
+/* An RSA key pair and a self-signed certificate, PEM text, made on first use and kept in
+ * the store by the caller. */
+struct notify_signing_key {
+    char *private_key_pem;
+    char *certificate_pem;
+};
+
+bool notify_signing_key_create(struct notify_signing_key *key, struct notify_error *error);
+void notify_signing_key_free(struct notify_signing_key *key);
+
+enum notify_envelope_type {
+    NOTIFY_ENVELOPE_NOTIFICATION,
+    NOTIFY_ENVELOPE_SUBSCRIPTION_CONFIRMATION,
+    NOTIFY_ENVELOPE_UNSUBSCRIBE_CONFIRMATION,
+};
+
+struct notify_envelope {
+    enum notify_envelope_type type;
+    const char *message_id; /* UUID */
+    const char *topic_arn;
+    const char *subject; /* Notification only; NULL: omitted */
+    const char *message;
+    const char *token;         /* confirmations */
+    const char *subscribe_url; /* confirmations */
+    const char *unsubscribe_url; /* Notification */
+    const char *signing_cert_url;
+    int64_t timestamp_ms;
+    int signature_version; /* 1 (SHA1withRSA) or 2 (SHA256withRSA) */
+};
+
+/* The JSON document SNS POSTs (§4.2–4.4), signed with `key`. malloc'ed. */
+char *notify_envelope_json(const struct notify_envelope *envelope,
+                           const struct notify_signing_key *key, struct notify_error *error);
+/* Checks an envelope's signature against a PEM certificate, as a subscriber does. */
+bool notify_envelope_verify(const char *json, const char *certificate_pem,
+                            struct notify_error *error);
+/* A random version-4 UUID and a random confirmation token (hex), into `out`. */
+void notify_uuid(char out[37]);
+void notify_token(char out[129]);
+
+/* ---- subscriptions and secrets ---- */
+
+enum notify_protocol {
+    NOTIFY_EMAIL,
+    NOTIFY_EMAIL_JSON,
+    NOTIFY_HTTP,
+    NOTIFY_HTTPS,
+    NOTIFY_SLACK,
+    NOTIFY_PAGERDUTY,
+    NOTIFY_EXEC,
+    NOTIFY_SNS,
+};
+
+/* "email", "email-json", "http", "https", "slack", "pagerduty", "exec", "sns". */
+const char *notify_protocol_name(enum notify_protocol protocol);
+bool notify_protocol_parse(const char *name, enum notify_protocol *protocol);
+
+/* A secret given inline or by reference: "env:NAME" reads the environment, "file:PATH" a
+ * file that only its owner may read (mode 0600 or stricter; trailing newline dropped).
+ * Returns the malloc'ed value, or NULL with `error` (which never contains the secret). */
+char *notify_secret_resolve(const char *reference, struct notify_error *error);
+/* What may be shown of an endpoint in logs, history and listings: references as written,
+ * inline webhook URLs and routing keys cut to their host or first characters plus "…". */
+char *notify_redact(enum notify_protocol protocol, const char *endpoint);
+
+/* ---- delivery: one attempt ---- */
+
+struct notify_smtp_settings {
+    const char *url;      /* smtp://host:port or smtps://host:port */
+    const char *from;     /* the sender address */
+    const char *username; /* NULL: no AUTH */
+    const char *password; /* resolved secret */
+    bool starttls;        /* require STARTTLS on smtp:// */
+};
+
+/* One delivery attempt. Strings borrowed; the endpoint already resolved. */
+struct notify_delivery {
+    enum notify_protocol protocol;
+    const char *endpoint; /* address, URL, routing key, command line, or topic ARN */
+    const char *subject;  /* e-mail subject */
+    const char *body;     /* what to send: mail text, JSON document, stdin for exec */
+    /* http/https: the x-amz-sns-* headers */
+    const char *message_type, *message_id, *topic_arn, *subscription_arn;
+    bool raw_delivery;
+    const struct notify_smtp_settings *smtp;
+    const char *pagerduty_url; /* default https://events.pagerduty.com/v2/enqueue */
+    const char *sns_endpoint;  /* NULL: https://sns.REGION.amazonaws.com */
+    const char *sns_region;
+    long timeout_seconds;      /* 15 as SNS */
+};
+
+enum notify_outcome {
+    NOTIFY_DELIVERED,
+    NOTIFY_RETRY,     /* 5xx, timeouts, connection errors, 429 */
+    NOTIFY_PERMANENT, /* e.g. 400 from PagerDuty, a refused recipient */
+};
+
+struct notify_result {
+    enum notify_outcome outcome;
+    long status;              /* HTTP status or SMTP reply code, 0 when none */
+    int64_t retry_after_ms;   /* from Retry-After, 0 when none */
+    char detail[512];         /* what happened, for history and logs; no secrets */
+};
+
+void notify_deliver(const struct notify_delivery *delivery, struct notify_result *result);
+
+/* ---- retry schedules (§4.6) ---- */
+
+struct notify_retry_policy {
+    int min_delay_target, max_delay_target; /* seconds */
+    int num_retries, num_no_delay_retries, num_min_delay_retries, num_max_delay_retries;
+    enum { NOTIFY_BACKOFF_LINEAR, NOTIFY_BACKOFF_ARITHMETIC, NOTIFY_BACKOFF_GEOMETRIC,
+           NOTIFY_BACKOFF_EXPONENTIAL } backoff;
+    int64_t give_up_after_ms; /* 0: when the retries are spent */
+    bool jitter;
+};
+
+/* "sns-default" (3 retries 20 s apart), "trailhound-default" (exponential 1 s … 10 min,
+ * jitter, keep trying for 24 h), or an SNS delivery-policy JSON ({"healthyRetryPolicy":…}). */
+bool notify_retry_policy_parse(const char *text, struct notify_retry_policy *policy,
+                               struct notify_error *error);
+/* When to try again after `attempts` failed attempts (the first attempt is number 1),
+ * counted from `first_attempt_ms`; false when the policy gives up. `random` is a value in
+ * [0, 1) for the jitter (injected so tests are deterministic). */
+bool notify_retry_next(const struct notify_retry_policy *policy, int attempts,
+                       int64_t first_attempt_ms, int64_t last_attempt_ms, double random,
+                       int64_t *next_ms);
+
+#endif
