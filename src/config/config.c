@@ -415,8 +415,6 @@ static bool load_metric_filters(struct config_loader *loader, const struct confi
 /* What one file defines. `loaded` starts empty; its settings borrow the tree's text. */
 static bool load_document(struct config_loader *loader, struct config *loaded)
 {
-    /* topics are reserved for the version that delivers notifications: accepted and
-     * ignored today so files written for it still load. */
     static const char *const known[] = {"metricFilters", "alarms", "topics", "settings"};
     const struct config_node *root = &loader->root;
     if (!loader->has_root || (root->kind == NODE_SCALAR && root->is_null))
@@ -433,11 +431,13 @@ static bool load_document(struct config_loader *loader, struct config *loaded)
     const struct config_node *filters = config_mapping_get(root, "metricFilters");
     const struct config_node *alarms = config_mapping_get(root, "alarms");
     const struct config_node *settings = config_mapping_get(root, "settings");
-    if (!filters && !alarms && !settings && !config_mapping_get(root, "topics"))
+    const struct config_node *topics = config_mapping_get(root, "topics");
+    if (!filters && !alarms && !settings && !topics)
         return config_fail(loader, root->line, "metricFilters",
                            "no metricFilters, alarms, topics or settings in the file");
     return (!filters || load_metric_filters(loader, filters, &loaded->filters)) &&
            (!alarms || config_load_alarms(loader, alarms, &loaded->alarms)) &&
+           (!topics || config_load_topics(loader, topics, &loaded->topics)) &&
            (!settings || config_load_settings(loader, settings, &loaded->settings));
 }
 
@@ -467,6 +467,14 @@ static bool check_not_defined(struct config_loader *loader, const struct config 
             return config_fail(loader, 1, "alarms", "AlarmName '%s' (%s) is already defined at %s",
                                loaded->alarms.items[i].alarm_name, loaded->alarms.items[i].origin,
                                config->alarms.items[found].origin);
+    }
+    for (size_t i = 0; i < loaded->topics.count; i++) {
+        const struct notify_topic *earlier =
+            notify_topic_find(&config->topics, loaded->topics.items[i].name);
+        if (earlier)
+            return config_fail(loader, 1, "topics", "topic '%s' (%s) is already defined at %s",
+                               loaded->topics.items[i].name, loaded->topics.items[i].origin,
+                               earlier->origin);
     }
     return true;
 }
@@ -510,42 +518,77 @@ static void drop_replaced_alarms(struct alarm_list *alarms, size_t first_loaded)
     }
 }
 
+/* The text settings, by position, so copying and freeing them is one loop. */
+static char **settings_text(struct config_settings *settings, size_t index)
+{
+    char **fields[] = {&settings->account_id,      &settings->region,
+                       &settings->smtp_url,        &settings->smtp_from,
+                       &settings->smtp_username,   &settings->smtp_password,
+                       &settings->public_base_url, &settings->fallback_topic,
+                       &settings->pagerduty_url,   &settings->sns_endpoint};
+    return index < sizeof fields / sizeof fields[0] ? fields[index] : NULL;
+}
+
+static void settings_text_free(struct config_settings *settings)
+{
+    for (size_t i = 0; settings_text(settings, i); i++) {
+        free(*settings_text(settings, i));
+        *settings_text(settings, i) = NULL;
+    }
+}
+
+/* Copies of the text settings `loaded` names (NULL where it names none). */
+static bool settings_text_copy(struct config_settings *copy, const struct config_settings *loaded)
+{
+    struct config_settings *source = (struct config_settings *)loaded;
+    for (size_t i = 0; settings_text(copy, i); i++)
+        if (!replace_text(settings_text(copy, i), *settings_text(source, i)))
+            return false;
+    return true;
+}
+
+static void settings_apply(struct config_settings *into, struct config_settings *copy,
+                           const struct config_settings *loaded)
+{
+    for (size_t i = 0; settings_text(into, i); i++)
+        if (*settings_text(copy, i)) {
+            free(*settings_text(into, i));
+            *settings_text(into, i) = *settings_text(copy, i);
+            *settings_text(copy, i) = NULL;
+        }
+    if (loaded->smtp_starttls)
+        into->smtp_starttls = true;
+    replace_count(&into->alarm_evaluation_range, loaded->alarm_evaluation_range);
+    replace_count(&into->datapoint_retention_days, loaded->datapoint_retention_days);
+    replace_count(&into->history_retention_days, loaded->history_retention_days);
+}
+
+/* Adds all of `loaded` or, when memory runs out, nothing. */
 static bool add_loaded(struct config_loader *loader, struct config *config,
                        const struct config *loaded)
 {
-    size_t filters_before = config->filters.count, alarms_before = config->alarms.count;
+    size_t filters_before = config->filters.count, alarms_before = config->alarms.count,
+           topics_before = config->topics.count;
     bool ok = true;
     for (size_t i = 0; ok && i < loaded->filters.count; i++)
         ok = metric_filter_list_append(&config->filters, &loaded->filters.items[i]);
     for (size_t i = 0; ok && i < loaded->alarms.count; i++)
         ok = alarm_list_append(&config->alarms, &loaded->alarms.items[i]);
-    struct config_settings settings = {0};
-    ok = ok && replace_text(&settings.account_id, loaded->settings.account_id) &&
-         replace_text(&settings.region, loaded->settings.region);
+    for (size_t i = 0; ok && i < loaded->topics.count; i++)
+        ok = notify_topic_list_append(&config->topics, &loaded->topics.items[i]);
+    struct config_settings copy = {0};
+    ok = ok && settings_text_copy(&copy, &loaded->settings);
     if (!ok) {
-        free(settings.account_id);
-        free(settings.region);
+        settings_text_free(&copy);
         while (config->filters.count > filters_before)
             metric_filter_definition_free(&config->filters.items[--config->filters.count]);
         while (config->alarms.count > alarms_before)
             alarm_definition_free(&config->alarms.items[--config->alarms.count]);
+        notify_topic_list_truncate(&config->topics, topics_before);
         return config_fail(loader, 1, NULL, "out of memory");
     }
-    if (settings.account_id) {
-        free(config->settings.account_id);
-        config->settings.account_id = settings.account_id;
-    }
-    if (settings.region) {
-        free(config->settings.region);
-        config->settings.region = settings.region;
-    }
+    settings_apply(&config->settings, &copy, &loaded->settings);
     drop_replaced_alarms(&config->alarms, alarms_before);
-    replace_count(&config->settings.alarm_evaluation_range,
-                  loaded->settings.alarm_evaluation_range);
-    replace_count(&config->settings.datapoint_retention_days,
-                  loaded->settings.datapoint_retention_days);
-    replace_count(&config->settings.history_retention_days,
-                  loaded->settings.history_retention_days);
     return true;
 }
 
@@ -567,8 +610,8 @@ void config_free(struct config *config)
 {
     metric_filter_list_free(&config->filters);
     alarm_list_free(&config->alarms);
-    free(config->settings.account_id);
-    free(config->settings.region);
+    notify_topic_list_free(&config->topics);
+    settings_text_free(&config->settings);
     *config = (struct config){0};
 }
 
@@ -584,6 +627,7 @@ bool config_load_text(const char *name, const char *text, size_t length, struct 
               check_not_defined(&loader, config, &loaded) && add_loaded(&loader, config, &loaded);
     metric_filter_list_free(&loaded.filters);
     alarm_list_free(&loaded.alarms);
+    notify_topic_list_free(&loaded.topics);
     if (loader.has_root)
         config_node_free(&loader.root);
     return ok;
@@ -663,4 +707,80 @@ bool config_load(const char *path, struct config *config, struct config_error *e
     bool ok = config_load_text(path, text, length, config, error);
     free(text);
     return ok;
+}
+
+/* ---- after every file -------------------------------------------------------------------- */
+
+static char *topic_arn(const struct config_settings *settings, const char *name)
+{
+    size_t size = strlen(settings->region) + strlen(settings->account_id) + strlen(name) + 16;
+    char *arn = malloc(size);
+    if (arn)
+        snprintf(arn, size, "arn:aws:sns:%s:%s:%s", settings->region, settings->account_id, name);
+    return arn;
+}
+
+static bool name_topics(struct config *config)
+{
+    for (size_t i = 0; i < config->topics.count; i++) {
+        struct notify_topic *topic = &config->topics.items[i];
+        free(topic->arn);
+        if (!(topic->arn = topic_arn(&config->settings, topic->name)))
+            return false;
+        for (size_t s = 0; s < topic->subscription_count; s++) {
+            struct notify_subscription *subscription = &topic->subscriptions[s];
+            free(subscription->arn);
+            subscription->arn =
+                notify_subscription_arn(topic->arn, subscription->protocol, subscription->endpoint);
+            if (!subscription->arn)
+                return false;
+        }
+    }
+    return true;
+}
+
+/* Appends "alarm NAME: ACTION names no configured topic" lines for `actions`. */
+static void note_unknown_actions(const struct config *config, const struct alarm_definition *alarm,
+                                 const struct alarm_action_list *actions, char **warnings,
+                                 size_t *length)
+{
+    for (size_t i = 0; i < actions->count; i++) {
+        if (notify_topic_find(&config->topics, actions->items[i]))
+            continue;
+        char line[1400];
+        int written = snprintf(line, sizeof line,
+                               "alarm %s: action %s names no topic of the configuration; "
+                               "its notifications will fail\n",
+                               alarm->alarm_name, actions->items[i]);
+        size_t add = written > 0 ? strlen(line) : 0;
+        char *grown = realloc(*warnings, *length + add + 1);
+        if (!grown)
+            return;
+        memcpy(grown + *length, line, add + 1);
+        *warnings = grown;
+        *length += add;
+    }
+}
+
+bool config_finish(struct config *config, char **warnings, struct config_error *error)
+{
+    *warnings = NULL;
+    if (!name_topics(config)) {
+        snprintf(error->message, sizeof error->message, "out of memory");
+        return false;
+    }
+    const char *fallback = config->settings.fallback_topic;
+    if (fallback && !notify_topic_find(&config->topics, fallback)) {
+        snprintf(error->message, sizeof error->message,
+                 "settings.fallbackTopic: '%.200s' is not a topic of the configuration", fallback);
+        return false;
+    }
+    size_t length = 0;
+    for (size_t i = 0; i < config->alarms.count; i++) {
+        const struct alarm_definition *alarm = &config->alarms.items[i];
+        note_unknown_actions(config, alarm, &alarm->ok_actions, warnings, &length);
+        note_unknown_actions(config, alarm, &alarm->alarm_actions, warnings, &length);
+        note_unknown_actions(config, alarm, &alarm->insufficient_data_actions, warnings, &length);
+    }
+    return true;
 }

@@ -7,6 +7,7 @@
 
 #include "alarms/alarms.h"
 #include "metrics/metrics.h"
+#include "notify/notify.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,12 +34,23 @@ struct config_settings {
     int alarm_evaluation_range;
     int datapoint_retention_days; /* dataPointRetentionDays: default 455 (AWS's longest) */
     int history_retention_days;   /* alarmHistoryRetentionDays: default 14 (AWS's) */
+    /* smtp: {url, from, username, password, starttls} for email subscriptions; the
+     * password may be a secret reference (env:NAME, file:PATH) */
+    char *smtp_url, *smtp_from, *smtp_username, *smtp_password;
+    bool smtp_starttls;
+    /* publicBaseUrl: where subscribers reach trailhound (SubscribeURL, UnsubscribeURL,
+     * SigningCertURL); default http://127.0.0.1:4566 */
+    char *public_base_url;
+    char *fallback_topic; /* fallbackTopic: gets an alert when a delivery fails for good */
+    char *pagerduty_url;  /* pagerDutyUrl: default https://events.pagerduty.com/v2/enqueue */
+    char *sns_endpoint;   /* snsEndpoint: default https://sns.REGION.amazonaws.com */
 };
 
 /* A whole configuration: what one or more files define. */
 struct config {
     struct metric_filter_list filters;
     struct alarm_list alarms;
+    struct notify_topic_list topics;
     struct config_settings settings;
 };
 
@@ -52,5 +64,11 @@ void config_free(struct config *config);
 bool config_load(const char *path, struct config *config, struct config_error *error);
 bool config_load_text(const char *name, const char *text, size_t length, struct config *config,
                       struct config_error *error);
+
+/* Once every file is read: gives topics and subscriptions their ARNs (from the account and
+ * region), and checks that fallbackTopic names a topic. Alarm actions that name no
+ * configured topic are listed in `warnings` (one per line, malloc'ed, NULL when none): AWS
+ * does not check them either, but a typo there means no alert. */
+bool config_finish(struct config *config, char **warnings, struct config_error *error);
 
 #endif

@@ -86,6 +86,8 @@ bool config_expect_number(struct config_loader *loader, const struct config_node
 /* The sections besides metricFilters (config_alarms.c, config_settings.c). */
 bool config_load_alarms(struct config_loader *loader, const struct config_node *list,
                         struct alarm_list *loaded);
+bool config_load_topics(struct config_loader *loader, const struct config_node *list,
+                        struct notify_topic_list *loaded);
 bool config_load_settings(struct config_loader *loader, const struct config_node *settings,
                           struct config_settings *out);
 

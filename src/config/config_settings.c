@@ -56,13 +56,70 @@ static bool load_count(struct config_loader *loader, const struct config_node *s
     return true;
 }
 
+static bool load_text(struct config_loader *loader, const struct config_node *mapping,
+                      const char *path, const char *key, const char *prefixes, char **out)
+{
+    const struct config_node *node = config_mapping_get_optional(mapping, key);
+    if (!node)
+        return true;
+    char field[FIELD_PATH_SIZE];
+    config_field_path(field, path, key);
+    if (!config_expect_name(loader, node, field, 2048, "\r\n"))
+        return false;
+    bool prefixed = !prefixes;
+    for (const char *p = prefixes; p && *p && !prefixed; p += strlen(p) + 1)
+        prefixed = strncmp(node->text, p, strlen(p)) == 0;
+    if (!prefixed) {
+        char list[64] = "";
+        for (const char *p = prefixes; *p; p += strlen(p) + 1)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", *list ? " or " : "",
+                     p);
+        return config_fail(loader, node->line, field, "must start with %s", list);
+    }
+    *out = node->text;
+    return true;
+}
+
+static bool load_smtp(struct config_loader *loader, const struct config_node *settings,
+                      struct config_settings *out)
+{
+    static const char *const known[] = {"url", "from", "username", "password", "starttls"};
+    const struct config_node *smtp = config_mapping_get_optional(settings, "smtp");
+    if (!smtp)
+        return true;
+    if (smtp->kind != NODE_MAPPING)
+        return config_fail(loader, smtp->line, "settings.smtp", "expected a mapping, found %s",
+                           config_node_kind_name(smtp));
+    if (!config_mapping_check_keys(loader, smtp, "settings.smtp", known, 5))
+        return false;
+    const struct config_node *starttls = config_mapping_get_optional(smtp, "starttls");
+    if (starttls && (!config_expect_text(loader, starttls, "settings.smtp.starttls") ||
+                     (strcmp(starttls->text, "true") != 0 && strcmp(starttls->text, "false") != 0)))
+        return config_fail(loader, starttls->line, "settings.smtp.starttls",
+                           "must be true or false");
+    if (starttls)
+        out->smtp_starttls = strcmp(starttls->text, "true") == 0;
+    return load_text(loader, smtp, "settings.smtp", "url", "smtp://\0smtps://\0", &out->smtp_url) &&
+           load_text(loader, smtp, "settings.smtp", "from", NULL, &out->smtp_from) &&
+           load_text(loader, smtp, "settings.smtp", "username", NULL, &out->smtp_username) &&
+           load_text(loader, smtp, "settings.smtp", "password", NULL, &out->smtp_password);
+}
+
 /* Fills only what the file names; the caller keeps the rest. Text is borrowed from the
  * tree. */
 bool config_load_settings(struct config_loader *loader, const struct config_node *settings,
                           struct config_settings *out)
 {
-    static const char *const known[] = {"accountId", "region", "alarmEvaluationRange",
-                                        "dataPointRetentionDays", "alarmHistoryRetentionDays"};
+    static const char *const known[] = {"accountId",
+                                        "region",
+                                        "alarmEvaluationRange",
+                                        "dataPointRetentionDays",
+                                        "alarmHistoryRetentionDays",
+                                        "smtp",
+                                        "publicBaseUrl",
+                                        "fallbackTopic",
+                                        "pagerDutyUrl",
+                                        "snsEndpoint"};
     if (settings->kind != NODE_MAPPING)
         return config_fail(loader, settings->line, "settings", "expected a mapping, found %s",
                            config_node_kind_name(settings));
@@ -74,5 +131,13 @@ bool config_load_settings(struct config_loader *loader, const struct config_node
            load_count(loader, settings, "dataPointRetentionDays", 1, 36500,
                       &out->datapoint_retention_days) &&
            load_count(loader, settings, "alarmHistoryRetentionDays", 1, 36500,
-                      &out->history_retention_days);
+                      &out->history_retention_days) &&
+           load_smtp(loader, settings, out) &&
+           load_text(loader, settings, "settings", "publicBaseUrl", "http://\0https://\0",
+                     &out->public_base_url) &&
+           load_text(loader, settings, "settings", "fallbackTopic", NULL, &out->fallback_topic) &&
+           load_text(loader, settings, "settings", "pagerDutyUrl", "http://\0https://\0",
+                     &out->pagerduty_url) &&
+           load_text(loader, settings, "settings", "snsEndpoint", "http://\0https://\0",
+                     &out->sns_endpoint);
 }

@@ -84,8 +84,8 @@ struct notify_envelope {
     const char *topic_arn;
     const char *subject; /* Notification only; NULL: omitted */
     const char *message;
-    const char *token;         /* confirmations */
-    const char *subscribe_url; /* confirmations */
+    const char *token;           /* confirmations */
+    const char *subscribe_url;   /* confirmations */
     const char *unsubscribe_url; /* Notification */
     const char *signing_cert_url;
     int64_t timestamp_ms;
@@ -127,6 +127,47 @@ char *notify_secret_resolve(const char *reference, struct notify_error *error);
  * inline webhook URLs and routing keys cut to their host or first characters plus "…". */
 char *notify_redact(enum notify_protocol protocol, const char *endpoint);
 
+/* ---- topics (SNS's model; defined in the configuration file, later through the API) ---- */
+
+struct notify_subscription {
+    enum notify_protocol protocol;
+    char *endpoint;            /* as written: a secret reference stays a reference */
+    char *arn;                 /* TOPIC_ARN:UUID, stable for a configured (protocol, endpoint) */
+    bool confirmed;            /* configured subscriptions count as confirmed */
+    bool raw_message_delivery; /* http/https: POST the bare message */
+    bool resolve_on_insufficient_data; /* pagerduty: ALARM -> INSUFFICIENT_DATA resolves */
+    char *delivery_policy;             /* NULL: the topic's */
+    char *origin;                      /* "file.yaml:12" */
+};
+
+struct notify_topic {
+    char *name;
+    char *arn;             /* arn:aws:sns:REGION:ACCOUNT:NAME */
+    char *display_name;    /* NULL when none */
+    char *delivery_policy; /* NULL: trailhound-default */
+    struct notify_subscription *subscriptions;
+    size_t subscription_count;
+    char *origin;
+};
+
+struct notify_topic_list {
+    struct notify_topic *items;
+    size_t count, capacity;
+};
+
+void notify_topic_list_free(struct notify_topic_list *list);
+/* Frees the topics from position `count` on. */
+void notify_topic_list_truncate(struct notify_topic_list *list, size_t count);
+/* Appends a deep copy; false on out of memory. */
+bool notify_topic_list_append(struct notify_topic_list *list, const struct notify_topic *topic);
+/* A configured subscription's ARN: TOPIC_ARN:UUID, the UUID derived from (protocol,
+ * endpoint as written) so it is the same on every run. malloc'ed. */
+char *notify_subscription_arn(const char *topic_arn, enum notify_protocol protocol,
+                              const char *endpoint);
+/* The topic with this ARN or name, or NULL. */
+const struct notify_topic *notify_topic_find(const struct notify_topic_list *list,
+                                             const char *arn_or_name);
+
 /* ---- delivery: one attempt ---- */
 
 struct notify_smtp_settings {
@@ -150,7 +191,7 @@ struct notify_delivery {
     const char *pagerduty_url; /* default https://events.pagerduty.com/v2/enqueue */
     const char *sns_endpoint;  /* NULL: https://sns.REGION.amazonaws.com */
     const char *sns_region;
-    long timeout_seconds;      /* 15 as SNS */
+    long timeout_seconds; /* 15 as SNS */
 };
 
 enum notify_outcome {
@@ -161,9 +202,9 @@ enum notify_outcome {
 
 struct notify_result {
     enum notify_outcome outcome;
-    long status;              /* HTTP status or SMTP reply code, 0 when none */
-    int64_t retry_after_ms;   /* from Retry-After, 0 when none */
-    char detail[512];         /* what happened, for history and logs; no secrets */
+    long status;            /* HTTP status or SMTP reply code, 0 when none */
+    int64_t retry_after_ms; /* from Retry-After, 0 when none */
+    char detail[512];       /* what happened, for history and logs; no secrets */
 };
 
 void notify_deliver(const struct notify_delivery *delivery, struct notify_result *result);
@@ -173,8 +214,12 @@ void notify_deliver(const struct notify_delivery *delivery, struct notify_result
 struct notify_retry_policy {
     int min_delay_target, max_delay_target; /* seconds */
     int num_retries, num_no_delay_retries, num_min_delay_retries, num_max_delay_retries;
-    enum { NOTIFY_BACKOFF_LINEAR, NOTIFY_BACKOFF_ARITHMETIC, NOTIFY_BACKOFF_GEOMETRIC,
-           NOTIFY_BACKOFF_EXPONENTIAL } backoff;
+    enum {
+        NOTIFY_BACKOFF_LINEAR,
+        NOTIFY_BACKOFF_ARITHMETIC,
+        NOTIFY_BACKOFF_GEOMETRIC,
+        NOTIFY_BACKOFF_EXPONENTIAL
+    } backoff;
     int64_t give_up_after_ms; /* 0: when the retries are spent */
     bool jitter;
 };

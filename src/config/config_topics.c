@@ -1,0 +1,217 @@
+/* The configuration file's `topics`: SNS topics with their subscriptions, spelled as SNS
+ * spells them (Name, DisplayName, DeliveryPolicy, Subscriptions of Protocol and Endpoint).
+ * Subscriptions declared here count as confirmed. Endpoints may be secret references
+ * (env:NAME, file:PATH); they are kept as written and resolved only when a message is sent.
+ * ARNs are made once every file is read (config_finish), from the account and region. */
+#include "config/config_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* SNS's topic names: 1-256 of letters, digits, '-' and '_'. */
+static bool check_topic_name(struct config_loader *loader, const struct config_node *node,
+                             const char *path)
+{
+    char field[FIELD_PATH_SIZE];
+    config_field_path(field, path, "Name");
+    if (!config_expect_name(loader, node, field, 256, ""))
+        return false;
+    size_t clean = strspn(node->text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "0123456789-_");
+    if (clean < node->length)
+        return config_fail(loader, node->line, field,
+                           "may hold only letters, digits, '-' and '_' (found '%c')",
+                           node->text[clean] < 0x20 ? '?' : node->text[clean]);
+    return true;
+}
+
+static bool load_flag(struct config_loader *loader, const struct config_node *mapping,
+                      const char *path, const char *key, bool *out)
+{
+    const struct config_node *node = config_mapping_get_optional(mapping, key);
+    if (!node)
+        return true;
+    char field[FIELD_PATH_SIZE];
+    config_field_path(field, path, key);
+    if (!config_expect_text(loader, node, field))
+        return false;
+    if (strcmp(node->text, "true") != 0 && strcmp(node->text, "false") != 0)
+        return config_fail(loader, node->line, field, "must be true or false");
+    *out = strcmp(node->text, "true") == 0;
+    return true;
+}
+
+/* DeliveryPolicy: a policy name, or SNS's delivery-policy JSON as a string. */
+static bool load_policy(struct config_loader *loader, const struct config_node *mapping,
+                        const char *path, char **out)
+{
+    const struct config_node *node = config_mapping_get_optional(mapping, "DeliveryPolicy");
+    if (!node)
+        return true;
+    char field[FIELD_PATH_SIZE];
+    config_field_path(field, path, "DeliveryPolicy");
+    if (!config_expect_text(loader, node, field))
+        return false;
+    struct notify_retry_policy policy;
+    struct notify_error error;
+    if (!notify_retry_policy_parse(node->text, &policy, &error))
+        return config_fail(loader, node->line, field, "%s", error.message);
+    *out = node->text;
+    return true;
+}
+
+static bool check_endpoint(struct config_loader *loader, const struct config_node *node,
+                           const char *field, enum notify_protocol protocol)
+{
+    const char *text = node->text;
+    bool reference = strncmp(text, "env:", 4) == 0 || strncmp(text, "file:", 5) == 0;
+    bool ok = true;
+    const char *expected = "";
+    switch (protocol) {
+    case NOTIFY_EMAIL:
+    case NOTIFY_EMAIL_JSON:
+        ok = strchr(text, '@') && !strpbrk(text, " \t\r\n<>");
+        expected = "an e-mail address";
+        break;
+    case NOTIFY_HTTP:
+        ok = reference || strncmp(text, "http://", 7) == 0;
+        expected = "an http:// URL";
+        break;
+    case NOTIFY_HTTPS:
+    case NOTIFY_SLACK:
+        ok =
+            reference || strncmp(text, "https://", 8) == 0 || strncmp(text, "http://127.", 11) == 0;
+        expected = "an https:// URL (or env:NAME / file:PATH)";
+        break;
+    case NOTIFY_SNS:
+        ok = strncmp(text, "arn:aws", 7) == 0 && strstr(text, ":sns:");
+        expected = "an SNS topic ARN";
+        break;
+    case NOTIFY_PAGERDUTY:
+    case NOTIFY_EXEC:
+        break;
+    }
+    return ok || config_fail(loader, node->line, field, "must be %s", expected);
+}
+
+static bool load_subscription(struct config_loader *loader, const struct config_node *node,
+                              const char *path, struct notify_subscription *out)
+{
+    static const char *const known[] = {"Protocol", "Endpoint", "RawMessageDelivery",
+                                        "ResolveOnInsufficientData", "DeliveryPolicy"};
+    if (node->kind != NODE_MAPPING)
+        return config_fail(loader, node->line, path,
+                           "expected a mapping with Protocol and Endpoint, found %s",
+                           config_node_kind_name(node));
+    if (!config_mapping_check_keys(loader, node, path, known, sizeof known / sizeof known[0]))
+        return false;
+    const struct config_node *protocol = config_required(loader, node, path, "Protocol");
+    const struct config_node *endpoint = config_required(loader, node, path, "Endpoint");
+    char field[FIELD_PATH_SIZE];
+    if (!protocol || !endpoint ||
+        !config_expect_text(loader, protocol, config_field_path(field, path, "Protocol")))
+        return false;
+    if (!notify_protocol_parse(protocol->text, &out->protocol))
+        return config_fail(loader, protocol->line, field,
+                           "'%s' is not one of email, email-json, http, https, slack, "
+                           "pagerduty, exec, sns",
+                           config_quoted((char[64]){0}, protocol->text, protocol->length));
+    config_field_path(field, path, "Endpoint");
+    if (!config_expect_name(loader, endpoint, field, 2048, "") ||
+        !check_endpoint(loader, endpoint, field, out->protocol))
+        return false;
+    out->endpoint = endpoint->text;
+    out->confirmed = true;
+    out->resolve_on_insufficient_data = true;
+    out->origin = NULL;
+    return load_flag(loader, node, path, "RawMessageDelivery", &out->raw_message_delivery) &&
+           load_flag(loader, node, path, "ResolveOnInsufficientData",
+                     &out->resolve_on_insufficient_data) &&
+           load_policy(loader, node, path, &out->delivery_policy);
+}
+
+static bool load_subscriptions(struct config_loader *loader, const struct config_node *topic,
+                               const char *path, struct notify_topic *out)
+{
+    const struct config_node *list = config_mapping_get_optional(topic, "Subscriptions");
+    if (!list)
+        return true;
+    char field[FIELD_PATH_SIZE];
+    config_field_path(field, path, "Subscriptions");
+    if (list->kind != NODE_SEQUENCE)
+        return config_fail(loader, list->line, field, "expected a list, found %s",
+                           config_node_kind_name(list));
+    out->subscriptions = calloc(list->count ? list->count : 1, sizeof *out->subscriptions);
+    if (!out->subscriptions)
+        return config_fail(loader, list->line, field, "out of memory");
+    for (size_t i = 0; i < list->count; i++) {
+        char item[FIELD_PATH_SIZE];
+        config_item_path(item, field, i);
+        if (!load_subscription(loader, &list->children[i], item, &out->subscriptions[i]))
+            return false;
+        out->subscription_count = i + 1;
+    }
+    return true;
+}
+
+static bool load_topic_fields(struct config_loader *loader, const struct config_node *node,
+                              const char *path, struct notify_topic *out)
+{
+    static const char *const known[] = {"Name", "DisplayName", "DeliveryPolicy", "Subscriptions"};
+    if (node->kind != NODE_MAPPING)
+        return config_fail(loader, node->line, path,
+                           "expected a mapping with Name and Subscriptions, found %s",
+                           config_node_kind_name(node));
+    if (!config_mapping_check_keys(loader, node, path, known, sizeof known / sizeof known[0]))
+        return false;
+    const struct config_node *name = config_required(loader, node, path, "Name");
+    if (!name || !check_topic_name(loader, name, path))
+        return false;
+    out->name = name->text;
+    const struct config_node *display = config_mapping_get_optional(node, "DisplayName");
+    char field[FIELD_PATH_SIZE];
+    if (display && !config_expect_name(loader, display,
+                                       config_field_path(field, path, "DisplayName"), 100, ""))
+        return false;
+    out->display_name = display ? display->text : NULL;
+    return load_policy(loader, node, path, &out->delivery_policy) &&
+           load_subscriptions(loader, node, path, out);
+}
+
+static bool load_topic(struct config_loader *loader, const struct config_node *node, size_t index,
+                       struct notify_topic_list *loaded)
+{
+    char path[64];
+    snprintf(path, sizeof path, "topics[%zu]", index);
+    struct notify_topic topic = {0};
+    bool ok = load_topic_fields(loader, node, path, &topic);
+    if (ok && notify_topic_find(loaded, topic.name)) {
+        char field[FIELD_PATH_SIZE];
+        ok = config_fail(loader, config_mapping_get(node, "Name")->line,
+                         config_field_path(field, path, "Name"), "duplicate topic Name '%s'",
+                         topic.name);
+    }
+    char origin[FIELD_PATH_SIZE + 32];
+    snprintf(origin, sizeof origin, "%s:%zu", loader->name, node->line);
+    topic.origin = origin;
+    /* the topic borrows the tree's strings; the list keeps deep copies */
+    ok = ok && (notify_topic_list_append(loaded, &topic) ||
+                config_fail(loader, node->line, path, "out of memory"));
+    free(topic.subscriptions);
+    return ok;
+}
+
+bool config_load_topics(struct config_loader *loader, const struct config_node *list,
+                        struct notify_topic_list *loaded)
+{
+    if (list->kind == NODE_MAPPING && list->count == 0)
+        return true; /* `topics: {}` as older files reserved it */
+    if (list->kind != NODE_SEQUENCE)
+        return config_fail(loader, list->line, "topics", "expected a list, found %s",
+                           config_node_kind_name(list));
+    for (size_t i = 0; i < list->count; i++)
+        if (!load_topic(loader, &list->children[i], i, loaded))
+            return false;
+    return true;
+}

@@ -1,0 +1,138 @@
+/* Topics and subscriptions: lists, lookups, and stable ARNs for configured subscriptions. */
+#include "notify/notify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void subscription_free(struct notify_subscription *subscription)
+{
+    free(subscription->endpoint);
+    free(subscription->arn);
+    free(subscription->delivery_policy);
+    free(subscription->origin);
+}
+
+static void topic_free(struct notify_topic *topic)
+{
+    for (size_t i = 0; i < topic->subscription_count; i++)
+        subscription_free(&topic->subscriptions[i]);
+    free(topic->subscriptions);
+    free(topic->name);
+    free(topic->arn);
+    free(topic->display_name);
+    free(topic->delivery_policy);
+    free(topic->origin);
+}
+
+void notify_topic_list_free(struct notify_topic_list *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        topic_free(&list->items[i]);
+    free(list->items);
+    *list = (struct notify_topic_list){0};
+}
+
+void notify_topic_list_truncate(struct notify_topic_list *list, size_t count)
+{
+    while (list->count > count)
+        topic_free(&list->items[--list->count]);
+}
+
+/* strdup that keeps NULL; *ok turns false when memory runs out. */
+static char *copy_text(const char *text, bool *ok)
+{
+    if (!text)
+        return NULL;
+    char *copy = strdup(text);
+    *ok = *ok && copy;
+    return copy;
+}
+
+static bool subscription_copy(struct notify_subscription *into,
+                              const struct notify_subscription *from)
+{
+    bool ok = true;
+    *into = *from;
+    into->endpoint = copy_text(from->endpoint, &ok);
+    into->arn = copy_text(from->arn, &ok);
+    into->delivery_policy = copy_text(from->delivery_policy, &ok);
+    into->origin = copy_text(from->origin, &ok);
+    if (!ok)
+        subscription_free(into);
+    return ok;
+}
+
+static bool topic_copy(struct notify_topic *into, const struct notify_topic *from)
+{
+    bool ok = true;
+    *into = (struct notify_topic){0};
+    into->name = copy_text(from->name, &ok);
+    into->arn = copy_text(from->arn, &ok);
+    into->display_name = copy_text(from->display_name, &ok);
+    into->delivery_policy = copy_text(from->delivery_policy, &ok);
+    into->origin = copy_text(from->origin, &ok);
+    size_t count = from->subscription_count;
+    into->subscriptions = calloc(count ? count : 1, sizeof *into->subscriptions);
+    ok = ok && into->subscriptions;
+    for (size_t i = 0; ok && i < count; i++) {
+        ok = subscription_copy(&into->subscriptions[i], &from->subscriptions[i]);
+        into->subscription_count = ok ? i + 1 : i;
+    }
+    if (!ok)
+        topic_free(into);
+    return ok;
+}
+
+bool notify_topic_list_append(struct notify_topic_list *list, const struct notify_topic *topic)
+{
+    if (list->count == list->capacity) {
+        size_t capacity = list->capacity ? list->capacity * 2 : 8;
+        struct notify_topic *grown = realloc(list->items, capacity * sizeof *grown);
+        if (!grown)
+            return false;
+        list->items = grown;
+        list->capacity = capacity;
+    }
+    if (!topic_copy(&list->items[list->count], topic))
+        return false;
+    list->count++;
+    return true;
+}
+
+const struct notify_topic *notify_topic_find(const struct notify_topic_list *list,
+                                             const char *arn_or_name)
+{
+    for (size_t i = 0; arn_or_name && i < list->count; i++)
+        if (strcmp(list->items[i].arn, arn_or_name) == 0 ||
+            strcmp(list->items[i].name, arn_or_name) == 0)
+            return &list->items[i];
+    return NULL;
+}
+
+/* FNV-1a, 64 bits, from a chosen basis: two bases give 128 bits for a UUID-shaped name. It
+ * names a subscription; it protects nothing, so a cryptographic hash is not needed. */
+static uint64_t fnv1a(uint64_t hash, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        hash = (hash ^ *p) * 0x100000001b3ULL;
+    return (hash ^ 0xff) * 0x100000001b3ULL; /* separates "a"+"bc" from "ab"+"c" */
+}
+
+char *notify_subscription_arn(const char *topic_arn, enum notify_protocol protocol,
+                              const char *endpoint)
+{
+    uint64_t high = 0xcbf29ce484222325ULL, low = 0x84222325cbf29ce4ULL;
+    const char *parts[] = {topic_arn, notify_protocol_name(protocol), endpoint};
+    for (size_t i = 0; i < 3; i++) {
+        high = fnv1a(high, parts[i] ? parts[i] : "");
+        low = fnv1a(low, parts[i] ? parts[i] : "");
+    }
+    size_t size = strlen(topic_arn) + 38;
+    char *arn = malloc(size);
+    if (arn)
+        snprintf(arn, size, "%s:%08x-%04x-%04x-%04x-%012llx", topic_arn, (unsigned)(high >> 32),
+                 (unsigned)(high >> 16) & 0xffff, (unsigned)high & 0xffff,
+                 (unsigned)(low >> 48) & 0xffff, (unsigned long long)(low & 0xffffffffffffULL));
+    return arn;
+}
