@@ -7,6 +7,7 @@
 #define TRAILHOUND_MONITOR_MONITOR_H
 
 #include "alarms/alarms.h"
+#include "notify/notify.h"
 #include "store/store.h"
 
 #include <stdbool.h>
@@ -70,6 +71,30 @@ bool monitor_replay(struct store *store, const struct alarm_definition *alarm,
  * (slots × period) plus one evaluation step, in milliseconds. */
 int64_t monitor_drain_ms(const struct alarm_definition *alarm,
                          const struct monitor_settings *settings);
+
+/* ---- notifications: alarm actions into the outbox ---- */
+
+struct monitor_notify_settings {
+    const struct notify_topic_list *topics;
+    const char *region, *account_id;
+    const char *public_base_url; /* for UnsubscribeURL and SigningCertURL */
+    const struct notify_signing_key *signing_key;
+};
+
+/* For a transition of `alarm` (ActionsEnabled), writes one outbox message per confirmed
+ * subscription of each topic the new state's action list names, rendered for its protocol
+ * (e-mail text, SNS envelope, Slack, PagerDuty, …), in the caller's transaction — call it
+ * from monitor_evaluate_alarm's transition hook so the messages commit with the state. A
+ * named topic that does not exist gets a failed Action history item, as AWS records. */
+bool monitor_enqueue_notifications(struct store *store, const struct alarm_definition *alarm,
+                                   const struct monitor_transition *transition,
+                                   const struct monitor_notify_settings *settings,
+                                   int64_t configuration_updated_ms, struct monitor_error *error);
+
+/* The SNS signing key pair and certificate, kept in the store's settings and created on
+ * first use. */
+bool monitor_signing_key(struct store *store, struct notify_signing_key *key,
+                         struct monitor_error *error);
 
 /* ---- metric statistics (GetMetricStatistics) ---- */
 

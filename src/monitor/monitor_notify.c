@@ -1,0 +1,279 @@
+/* Alarm actions into the outbox: for each topic the new state's actions name, one message
+ * per confirmed subscription, rendered for its protocol at the moment of the transition and
+ * written in the transition's transaction (notifications.md §1). Secrets are not resolved
+ * here: the outbox keeps endpoints as written. */
+#include "monitor/monitor.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+__attribute__((format(printf, 2, 3))) static bool fail(struct monitor_error *error,
+                                                       const char *format, ...)
+{
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(error->message, sizeof error->message, format, arguments);
+    va_end(arguments);
+    return false;
+}
+
+static const struct alarm_action_list *actions_for(const struct alarm_definition *alarm,
+                                                   enum alarm_state state)
+{
+    if (state == ALARM_STATE_ALARM)
+        return &alarm->alarm_actions;
+    if (state == ALARM_STATE_OK)
+        return &alarm->ok_actions;
+    return &alarm->insufficient_data_actions;
+}
+
+/* What one subscription receives. All owned. */
+struct rendered {
+    char *subject;
+    char *body;
+    const char *message_type;
+};
+
+static void rendered_free(struct rendered *rendered)
+{
+    free(rendered->subject);
+    free(rendered->body);
+}
+
+static char *url_with(const char *base, const char *format, const char *value)
+{
+    char *escaped = NULL;
+    size_t size = strlen(base) + strlen(format) + strlen(value) * 3 + 8;
+    char *url = malloc(size);
+    if (!url)
+        return NULL;
+    int length = snprintf(url, size, "%s", base);
+    while (length > 0 && url[length - 1] == '/')
+        url[--length] = '\0';
+    escaped = malloc(strlen(value) * 3 + 1);
+    if (!escaped) {
+        free(url);
+        return NULL;
+    }
+    char *out = escaped;
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        out +=
+            strchr("-_.~", *p) || (*p >= '0' && *p <= '9') || ((*p | 32) >= 'a' && (*p | 32) <= 'z')
+                ? sprintf(out, "%c", *p)
+                : sprintf(out, "%%%02X", *p);
+    snprintf(url + length, size - (size_t)length, format, escaped);
+    free(escaped);
+    return url;
+}
+
+/* The SNS Notification envelope (§4.3) around the alarm message, signed. */
+static char *signed_envelope(const struct monitor_notify_settings *settings,
+                             const struct notify_topic *topic,
+                             const struct notify_subscription *subscription, const char *subject,
+                             const char *message, const char *message_id, int64_t now_ms)
+{
+    char *unsubscribe = url_with(settings->public_base_url,
+                                 "/?Action=Unsubscribe&SubscriptionArn=%s", subscription->arn);
+    char *certificate =
+        url_with(settings->public_base_url, "/%s", "SimpleNotificationService-trailhound.pem");
+    struct notify_envelope envelope = {.type = NOTIFY_ENVELOPE_NOTIFICATION,
+                                       .message_id = message_id,
+                                       .topic_arn = topic->arn,
+                                       .subject = subject,
+                                       .message = message,
+                                       .unsubscribe_url = unsubscribe,
+                                       .signing_cert_url = certificate,
+                                       .timestamp_ms = now_ms,
+                                       .signature_version = 2};
+    struct notify_error error;
+    char *json = unsubscribe && certificate
+                     ? notify_envelope_json(&envelope, settings->signing_key, &error)
+                     : NULL;
+    free(unsubscribe);
+    free(certificate);
+    return json;
+}
+
+static bool render(const struct monitor_notify_settings *settings, const struct notify_topic *topic,
+                   const struct notify_subscription *subscription,
+                   const struct notify_alarm_change *change, const char *message_id, int64_t now_ms,
+                   struct rendered *out, bool *skip)
+{
+    *out = (struct rendered){.message_type = "Notification"};
+    *skip = false;
+    out->subject = notify_alarm_subject(change);
+    char *message = notify_alarm_message(change);
+    bool ok = out->subject && message;
+    switch (subscription->protocol) {
+    case NOTIFY_EMAIL: {
+        char *unsubscribe = url_with(settings->public_base_url,
+                                     "/?Action=Unsubscribe&SubscriptionArn=%s", subscription->arn);
+        out->body = unsubscribe ? notify_alarm_email(change, subscription->arn,
+                                                     subscription->endpoint, unsubscribe)
+                                : NULL;
+        free(unsubscribe);
+        break;
+    }
+    case NOTIFY_EMAIL_JSON:
+    case NOTIFY_HTTP:
+    case NOTIFY_HTTPS:
+        out->body =
+            subscription->raw_message_delivery && subscription->protocol != NOTIFY_EMAIL_JSON
+                ? strdup(message)
+                : signed_envelope(settings, topic, subscription, out->subject, message, message_id,
+                                  now_ms);
+        break;
+    case NOTIFY_SLACK:
+        out->body = notify_slack_payload(change);
+        break;
+    case NOTIFY_PAGERDUTY:
+        /* the routing key is a secret: the worker puts it in when it sends */
+        out->body =
+            notify_pagerduty_event(change, "", subscription->resolve_on_insufficient_data, skip);
+        break;
+    case NOTIFY_EXEC:
+    case NOTIFY_SNS:
+        out->body = strdup(message);
+        break;
+    }
+    free(message);
+    return *skip || (ok && out->body);
+}
+
+static char *attributes_json(const char *message_type, const struct notify_topic *topic,
+                             const struct notify_subscription *subscription)
+{
+    json_t *object =
+        json_pack("{s:s,s:s,s:s,s:b}", "messageType", message_type, "topicArn", topic->arn,
+                  "subscriptionArn", subscription->arn, "raw", subscription->raw_message_delivery);
+    char *text = object ? json_dumps(object, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(object);
+    return text;
+}
+
+static bool enqueue_one(struct store *store, const struct monitor_notify_settings *settings,
+                        const struct notify_topic *topic,
+                        const struct notify_subscription *subscription,
+                        const struct notify_alarm_change *change, int64_t now_ms,
+                        struct monitor_error *error)
+{
+    char message_id[37];
+    notify_uuid(message_id);
+    struct rendered rendered;
+    bool skip;
+    if (!render(settings, topic, subscription, change, message_id, now_ms, &rendered, &skip)) {
+        rendered_free(&rendered);
+        return fail(error, "cannot render the notification for %s", subscription->arn);
+    }
+    char *attributes = skip ? NULL : attributes_json(rendered.message_type, topic, subscription);
+    const char *policy = subscription->delivery_policy ? subscription->delivery_policy
+                         : topic->delivery_policy      ? topic->delivery_policy
+                                                       : "trailhound-default";
+    struct store_outbox_message message = {
+        .message_id = message_id,
+        .alarm_name = change->alarm->alarm_name,
+        .topic_arn = topic->arn,
+        .subscription_arn = subscription->arn,
+        .protocol = notify_protocol_name(subscription->protocol),
+        .endpoint = subscription->endpoint,
+        .subject = rendered.subject,
+        .body = rendered.body,
+        .attributes_json = attributes,
+        .policy = policy,
+        .created_ms = now_ms,
+        .next_attempt_ms = now_ms,
+    };
+    struct store_error store_error = {.message = "out of memory"};
+    bool ok = skip || (attributes && store_outbox_add(store, &message, &store_error));
+    free(attributes);
+    rendered_free(&rendered);
+    return ok || fail(error, "outbox: %s", store_error.message);
+}
+
+static bool record_missing_topic(struct store *store, const struct alarm_definition *alarm,
+                                 const char *arn, int64_t now_ms, struct monitor_error *error)
+{
+    char summary[1400];
+    snprintf(summary, sizeof summary,
+             "Failed to execute action %s. Reason: no topic of the configuration has this ARN",
+             arn);
+    json_t *data = json_pack("{s:s,s:s,s:s}", "actionState", "Failed", "notificationResource", arn,
+                             "error", "no topic of the configuration has this ARN");
+    char *text = data ? json_dumps(data, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(data);
+    struct store_history_item item = {.alarm_name = alarm->alarm_name,
+                                      .timestamp_ms = now_ms,
+                                      .type = "Action",
+                                      .summary = summary,
+                                      .data = text ? text : "{}"};
+    struct store_error store_error;
+    bool ok = store_history_add(store, &item, &store_error);
+    free(text);
+    return ok || fail(error, "%s", store_error.message);
+}
+
+bool monitor_enqueue_notifications(struct store *store, const struct alarm_definition *alarm,
+                                   const struct monitor_transition *transition,
+                                   const struct monitor_notify_settings *settings,
+                                   int64_t configuration_updated_ms, struct monitor_error *error)
+{
+    if (!alarm->actions_enabled)
+        return true; /* state and history change; no action runs (alarms.md §6) */
+    struct notify_alarm_change change = {.alarm = alarm,
+                                         .account_id = settings->account_id,
+                                         .region = settings->region,
+                                         .old_state = transition->from,
+                                         .new_state = transition->to,
+                                         .reason = transition->reason,
+                                         .reason_data = transition->reason_data,
+                                         .change_ms = transition->time_ms,
+                                         .configuration_updated_ms = configuration_updated_ms,
+                                         .evidence = transition->evidence};
+    const struct alarm_action_list *actions = actions_for(alarm, transition->to);
+    for (size_t i = 0; i < actions->count; i++) {
+        const struct notify_topic *topic = notify_topic_find(settings->topics, actions->items[i]);
+        if (!topic) {
+            if (!record_missing_topic(store, alarm, actions->items[i], transition->time_ms, error))
+                return false;
+            continue;
+        }
+        for (size_t s = 0; s < topic->subscription_count; s++)
+            if (topic->subscriptions[s].confirmed &&
+                !enqueue_one(store, settings, topic, &topic->subscriptions[s], &change,
+                             transition->time_ms, error))
+                return false;
+    }
+    return true;
+}
+
+bool monitor_signing_key(struct store *store, struct notify_signing_key *key,
+                         struct monitor_error *error)
+{
+    struct store_error store_error;
+    *key = (struct notify_signing_key){0};
+    if (!store_setting_get(store, "sns.signing_key", &key->private_key_pem, &store_error) ||
+        !store_setting_get(store, "sns.signing_certificate", &key->certificate_pem, &store_error)) {
+        notify_signing_key_free(key);
+        return fail(error, "%s", store_error.message);
+    }
+    if (key->private_key_pem && key->certificate_pem)
+        return true;
+    notify_signing_key_free(key);
+    struct notify_error notify_error;
+    if (!notify_signing_key_create(key, &notify_error))
+        return fail(error, "signing key: %s", notify_error.message);
+    bool ok =
+        store_begin(store, &store_error) &&
+        store_setting_set(store, "sns.signing_key", key->private_key_pem, &store_error) &&
+        store_setting_set(store, "sns.signing_certificate", key->certificate_pem, &store_error) &&
+        store_commit(store, &store_error);
+    if (!ok) {
+        store_rollback(store);
+        notify_signing_key_free(key);
+        return fail(error, "%s", store_error.message);
+    }
+    return true;
+}
