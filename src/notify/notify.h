@@ -49,7 +49,9 @@ const char *notify_region_long_name(const char *region);
 char *notify_alarm_message(const struct notify_alarm_change *change);
 /* §2.1: `ALARM: "name" in US East (N. Virginia)`, under 100 characters. */
 char *notify_alarm_subject(const struct notify_alarm_change *change);
-/* §3: the e-mail body SNS renders (CRLF line ends), then the evidence for a person. */
+/* §3: the e-mail body SNS renders (CRLF line ends), then the evidence for a person. The
+ * footer links to `unsubscribe_url` (NULL: SNS's https://sns.REGION.amazonaws.com/
+ * unsubscribe.html) followed by ?SubscriptionArn=…&Endpoint=… as SNS writes it. */
 char *notify_alarm_email(const struct notify_alarm_change *change, const char *subscription_arn,
                          const char *endpoint, const char *unsubscribe_url);
 /* §6: a Slack incoming-webhook payload (text + attachment blocks, evidence included). */
@@ -92,6 +94,14 @@ struct notify_envelope {
     int signature_version; /* 1 (SHA1withRSA) or 2 (SHA256withRSA) */
 };
 
+/* The Message of a SubscriptionConfirmation (§4.2) and of an UnsubscribeConfirmation
+ * (§4.4), as SNS words them. malloc'ed; NULL on out of memory. */
+char *notify_subscription_confirmation_message(const char *topic_arn);
+char *notify_unsubscribe_confirmation_message(const char *subscription_arn);
+/* The string to sign of §4.5: the type's signed fields in byte order of their names, each
+ * `Name\nValue\n`, values unescaped. malloc'ed; NULL with `error` when a field is missing. */
+char *notify_envelope_string_to_sign(const struct notify_envelope *envelope,
+                                     struct notify_error *error);
 /* The JSON document SNS POSTs (§4.2–4.4), signed with `key`. malloc'ed. */
 char *notify_envelope_json(const struct notify_envelope *envelope,
                            const struct notify_signing_key *key, struct notify_error *error);

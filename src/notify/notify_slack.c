@@ -1,0 +1,312 @@
+/* A Slack incoming-webhook payload for an alarm change (notifications.md §6).
+ *
+ * `text` is the SNS subject (Slack's notification and fallback text); one attachment
+ * carries the state's colour bar and the blocks of §6's mapping: a header, the reason, the
+ * State / Account / Region / Metric / Condition fields and a context line. With evidence,
+ * two blocks go before the context line: a section whose fields are the match count, the
+ * first and last times and each non-empty top list ("*Principals*\nalice (2)\nbob (1)",
+ * five values at most), and a section with the samples in a code block.
+ *
+ * Every user-derived text is mrkdwn-escaped (& < > as &amp; &lt; &gt;) and then held to
+ * Block Kit's limits: 150 characters for a header, 2000 for a field, 3000 for a section
+ * text; a cut text ends with "…" and never splits a character or an entity. */
+#include "notify/notify_message_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HEADER_LIMIT 150
+#define FIELD_LIMIT 2000
+#define SECTION_LIMIT 3000
+#define LIST_VALUES 5
+#define ELLIPSIS "\xE2\x80\xA6" /* … */
+#define CODE_FENCE "```"
+
+struct slack_state_style {
+    const char *color;
+    const char *emoji;
+};
+
+static struct slack_state_style state_style(enum alarm_state state)
+{
+    switch (state) {
+    case ALARM_STATE_ALARM:
+        return (struct slack_state_style){"#D00000", "\xF0\x9F\x94\xB4"}; /* 🔴 */
+    case ALARM_STATE_OK:
+        return (struct slack_state_style){"#2EB67D", "\xF0\x9F\x9F\xA2"}; /* 🟢 */
+    default:
+        return (struct slack_state_style){"#9E9E9E", "\xE2\x9A\xAA"}; /* ⚪ */
+    }
+}
+
+static const char *or_empty(const char *string)
+{
+    return string ? string : "";
+}
+
+/* ---- mrkdwn texts ---- */
+
+static void append_escaped(struct notify_text *text, const char *value)
+{
+    const char *run = value;
+    for (const char *at = value; *at; at++) {
+        const char *entity = *at == '&' ? "&amp;" : *at == '<' ? "&lt;" : *at == '>' ? "&gt;" : 0;
+        if (!entity)
+            continue;
+        notify_text_append(text, run, (size_t)(at - run));
+        notify_text_append_string(text, entity);
+        run = at + 1;
+    }
+    notify_text_append_string(text, run);
+}
+
+/* The offset of the last '&' among the first `length` bytes, or `length` when none. */
+static size_t last_ampersand(const char *text, size_t length)
+{
+    for (size_t at = length; at > 0; at--)
+        if (text[at - 1] == '&')
+            return at - 1;
+    return length;
+}
+
+/* Cuts a mrkdwn text to `limit` characters, ending it with "…" when cut; there must be
+ * room for the ellipsis' bytes after the text. Every '&' in our texts starts an entity
+ * (user text is escaped), so a cut after an '&' with no ';' behind it would split one: it
+ * moves back before the '&'. */
+static void cut_mrkdwn(char *text, size_t limit)
+{
+    if (notify_utf8_characters(text, strlen(text)) <= limit)
+        return;
+    size_t keep = notify_utf8_prefix(text, limit - 1);
+    size_t ampersand = last_ampersand(text, keep);
+    if (ampersand < keep && !memchr(text + ampersand, ';', keep - ampersand))
+        keep = ampersand;
+    memcpy(text + keep, ELLIPSIS, sizeof ELLIPSIS);
+}
+
+/* The text `builder` holds, cut to `limit` characters; malloc'ed, NULL when memory ran
+ * out. The builder is emptied. */
+static char *finish_mrkdwn(struct notify_text *builder, size_t limit)
+{
+    notify_text_append_string(builder, ELLIPSIS); /* makes room for the cut's ellipsis */
+    char *text = notify_text_finish(builder);
+    if (!text)
+        return NULL;
+    text[strlen(text) - strlen(ELLIPSIS)] = '\0';
+    cut_mrkdwn(text, limit);
+    return text;
+}
+
+/* {"type":"mrkdwn","text":…} with what `builder` holds, cut to `limit`. */
+static void append_mrkdwn_object(struct notify_text *json, struct notify_text *builder,
+                                 size_t limit)
+{
+    char *value = finish_mrkdwn(builder, limit);
+    if (!value) {
+        json->failed = true;
+        return;
+    }
+    notify_text_append_string(json, "{\"type\":\"mrkdwn\",\"text\":");
+    notify_text_append_json_string(json, value);
+    notify_text_append(json, "}", 1);
+    free(value);
+}
+
+/* ---- blocks ---- */
+
+static void append_header(struct notify_text *json, const struct notify_alarm_change *change)
+{
+    struct notify_text header = {0};
+    notify_text_appendf(&header, "%s %s: %s", state_style(change->new_state).emoji,
+                        alarm_state_name(change->new_state), or_empty(change->alarm->alarm_name));
+    char *value = notify_text_finish(&header);
+    if (!value) {
+        json->failed = true;
+        return;
+    }
+    if (notify_utf8_characters(value, strlen(value)) > HEADER_LIMIT)
+        strcpy(value + notify_utf8_prefix(value, HEADER_LIMIT - 1), ELLIPSIS);
+    notify_text_append_string(json, "{\"type\":\"header\",\"text\":{\"type\":\"plain_text\","
+                                    "\"text\":");
+    notify_text_append_json_string(json, value);
+    notify_text_append_string(json, "}}");
+    free(value);
+}
+
+static void append_reason(struct notify_text *json, const struct notify_alarm_change *change)
+{
+    struct notify_text reason = {0};
+    append_escaped(&reason, or_empty(change->reason));
+    notify_text_append_string(json, ",{\"type\":\"section\",\"text\":");
+    append_mrkdwn_object(json, &reason, SECTION_LIMIT);
+    notify_text_append(json, "}", 1);
+}
+
+static const char *comparison_symbol(enum alarm_comparison comparison)
+{
+    switch (comparison) {
+    case ALARM_GREATER_THAN_OR_EQUAL_TO_THRESHOLD:
+        return "\xE2\x89\xA5"; /* ≥ */
+    case ALARM_GREATER_THAN_THRESHOLD:
+        return "&gt;";
+    case ALARM_LESS_THAN_THRESHOLD:
+        return "&lt;";
+    default:
+        return "\xE2\x89\xA4"; /* ≤ */
+    }
+}
+
+/* One field: a bold title, a line break, then what `builder` holds. */
+static void append_field(struct notify_text *json, const char *title, struct notify_text *builder,
+                         bool first)
+{
+    struct notify_text field = {0};
+    notify_text_appendf(&field, "*%s*\n", title);
+    notify_text_append(&field, builder->data ? builder->data : "", builder->length);
+    field.failed = field.failed || builder->failed;
+    notify_text_discard(builder);
+    if (!first)
+        notify_text_append(json, ",", 1);
+    append_mrkdwn_object(json, &field, FIELD_LIMIT);
+}
+
+static void append_alarm_fields(struct notify_text *json, const struct notify_alarm_change *change)
+{
+    const struct alarm_definition *alarm = change->alarm;
+    struct notify_text value = {0};
+    notify_text_append_string(json, ",{\"type\":\"section\",\"fields\":[");
+    notify_text_appendf(&value, "%s \xE2\x86\x92 %s", alarm_state_name(change->old_state),
+                        alarm_state_name(change->new_state)); /* → */
+    append_field(json, "State", &value, true);
+    append_escaped(&value, or_empty(change->account_id));
+    notify_text_append_string(&value, " \xC2\xB7 "); /* · */
+    append_escaped(&value, or_empty(change->region));
+    append_field(json, "Account / Region", &value, false);
+    append_escaped(&value, or_empty(alarm->metric.namespace_name));
+    notify_text_append_string(&value, " / ");
+    append_escaped(&value, or_empty(alarm->metric.metric_name));
+    append_field(json, "Metric", &value, false);
+    append_escaped(&value, notify_alarm_statistic(alarm));
+    notify_text_appendf(&value, " %s ", comparison_symbol(alarm->comparison));
+    notify_text_append_number(&value, alarm->threshold);
+    notify_text_appendf(&value, " for %d of %d \xC3\x97 %d s", notify_datapoints_to_alarm(alarm),
+                        alarm->evaluation_periods, alarm->period); /* × */
+    append_field(json, "Condition", &value, false);
+    notify_text_append_string(json, "]}");
+}
+
+/* ---- evidence ---- */
+
+static const char *const list_titles[METRIC_EVIDENCE_FIELD_COUNT] = {
+    "Principals", "Source IPs", "Event names", "Error codes", "Accounts", "Regions", "Denial kinds",
+};
+
+static void append_evidence_list(struct notify_text *json, const struct metric_evidence *evidence,
+                                 enum metric_evidence_field field)
+{
+    size_t count = evidence->top_count[field];
+    if (count == 0)
+        return;
+    struct notify_text value = {0};
+    for (size_t i = 0; i < count && i < LIST_VALUES && i < METRIC_EVIDENCE_TOP; i++) {
+        if (i)
+            notify_text_append(&value, "\n", 1);
+        append_escaped(&value, or_empty(evidence->top[field][i].value));
+        notify_text_appendf(&value, " (%llu)", (unsigned long long)evidence->top[field][i].count);
+    }
+    if (count > LIST_VALUES)
+        notify_text_appendf(&value, "\n%zu more", count - LIST_VALUES);
+    append_field(json, list_titles[field], &value, false);
+}
+
+static void append_evidence_fields(struct notify_text *json, const struct metric_evidence *evidence)
+{
+    struct notify_text value = {0};
+    notify_text_append_string(json, ",{\"type\":\"section\",\"fields\":[");
+    notify_text_appendf(&value, "%llu", (unsigned long long)evidence->events);
+    append_field(json, "Matching events", &value, true);
+    if (evidence->events > 0) {
+        char first[32], last[32];
+        notify_format_second_time(evidence->first_seen_ms, first);
+        notify_format_second_time(evidence->last_seen_ms, last);
+        notify_text_appendf(&value, "%s \xE2\x80\x93 %s", first, last); /* – */
+        append_field(json, "First / last seen", &value, false);
+    }
+    for (int field = 0; field < METRIC_EVIDENCE_FIELD_COUNT; field++)
+        append_evidence_list(json, evidence, (enum metric_evidence_field)field);
+    notify_text_append_string(json, "]}");
+}
+
+/* "*Sample events (2 of 3)*" and a code block of one compact JSON line per sample, held to
+ * the section limit with the block's closing fence kept. */
+static void append_evidence_samples(struct notify_text *json,
+                                    const struct metric_evidence *evidence)
+{
+    size_t count = evidence->sample_count;
+    if (count > METRIC_EVIDENCE_SAMPLES)
+        count = METRIC_EVIDENCE_SAMPLES;
+    if (count == 0)
+        return;
+    struct notify_text section = {0}, body = {0};
+    notify_text_appendf(&section, "*Sample events (%zu of %llu)*\n" CODE_FENCE, count,
+                        (unsigned long long)evidence->events);
+    for (size_t i = 0; i < count; i++) {
+        char *line = notify_sample_line(or_empty(evidence->samples[i]));
+        body.failed = body.failed || !line;
+        append_escaped(&body, i ? "\n" : "");
+        append_escaped(&body, line ? line : "");
+        free(line);
+    }
+    size_t frame = notify_utf8_characters(section.data ? section.data : "", section.length) +
+                   strlen(CODE_FENCE);
+    char *cut = finish_mrkdwn(&body, SECTION_LIMIT - frame);
+    section.failed = section.failed || !cut;
+    notify_text_append_string(&section, cut ? cut : "");
+    notify_text_append_string(&section, CODE_FENCE);
+    free(cut);
+    notify_text_append_string(json, ",{\"type\":\"section\",\"text\":");
+    append_mrkdwn_object(json, &section, SIZE_MAX);
+    notify_text_append(json, "}", 1);
+}
+
+static void append_context(struct notify_text *json, const struct notify_alarm_change *change)
+{
+    char time[32];
+    notify_format_second_time(change->change_ms, time);
+    struct notify_text value = {0};
+    notify_text_append_string(&value, time);
+    if (change->alarm->cis_id) {
+        notify_text_append_string(&value, " \xC2\xB7 CIS AWS "); /* · */
+        append_escaped(&value, change->alarm->cis_id);
+    }
+    notify_text_append_string(json, ",{\"type\":\"context\",\"elements\":[");
+    append_mrkdwn_object(json, &value, SECTION_LIMIT);
+    notify_text_append_string(json, "]}");
+}
+
+char *notify_slack_payload(const struct notify_alarm_change *change)
+{
+    char *subject = notify_alarm_subject(change);
+    if (!subject)
+        return NULL;
+    struct notify_text json = {0}, text = {0};
+    append_escaped(&text, subject);
+    free(subject);
+    char *fallback = finish_mrkdwn(&text, SIZE_MAX);
+    json.failed = !fallback;
+    notify_text_append_string(&json, "{\"text\":");
+    notify_text_append_json_string(&json, fallback ? fallback : "");
+    free(fallback);
+    notify_text_appendf(&json, ",\"attachments\":[{\"color\":\"%s\",\"blocks\":[",
+                        state_style(change->new_state).color);
+    append_header(&json, change);
+    append_reason(&json, change);
+    append_alarm_fields(&json, change);
+    if (change->evidence) {
+        append_evidence_fields(&json, change->evidence);
+        append_evidence_samples(&json, change->evidence);
+    }
+    append_context(&json, change);
+    notify_text_append_string(&json, "]}]}");
+    return notify_text_finish(&json);
+}
