@@ -162,8 +162,7 @@ static void format_duration(int64_t milliseconds, char *text, size_t size)
         snprintf(text, size, "%lld h %lld min", hours, minutes);
 }
 
-static void give_up(const struct store_outbox_message *message, const char *detail, int64_t now_ms,
-                    struct outcome *outcome)
+static void give_up(const char *detail, int64_t now_ms, struct outcome *outcome)
 {
     char duration[32];
     format_duration(now_ms - outcome->first_attempt_ms, duration, sizeof duration);
@@ -171,7 +170,6 @@ static void give_up(const struct store_outbox_message *message, const char *deta
     snprintf(outcome->last_error, sizeof outcome->last_error,
              "gave up after %d attempt%s over %s: %s", outcome->attempts,
              outcome->attempts == 1 ? "" : "s", duration, detail);
-    (void)message;
 }
 
 static void schedule_retry(const struct monitor_delivery_settings *settings,
@@ -190,11 +188,12 @@ static void schedule_retry(const struct monitor_delivery_settings *settings,
     int64_t next_ms = 0;
     if (!notify_retry_next(&policy, outcome->attempts, outcome->first_attempt_ms, now_ms,
                            draw_random(settings, message, outcome->attempts), &next_ms)) {
-        give_up(message, detail, now_ms, outcome);
+        give_up(detail, now_ms, outcome);
         return;
     }
-    if (result->retry_after_ms > 0 && now_ms + result->retry_after_ms > next_ms)
-        next_ms = now_ms + result->retry_after_ms;
+    if (result->retry_after_ms > next_ms - now_ms) /* saturating: a server's value */
+        next_ms = result->retry_after_ms > INT64_MAX - now_ms ? INT64_MAX
+                                                              : now_ms + result->retry_after_ms;
     outcome->state = "pending";
     outcome->next_attempt_ms = next_ms;
     snprintf(outcome->last_error, sizeof outcome->last_error, "%s", detail);
