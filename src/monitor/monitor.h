@@ -11,6 +11,7 @@
 #include "store/store.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct monitor_error {
@@ -124,5 +125,80 @@ struct monitor_statistics_point {
 bool monitor_metric_statistics(struct store *store, const struct monitor_statistics_query *query,
                                struct monitor_statistics_point **points, size_t *count,
                                char unit[64], struct monitor_error *error);
+
+/* ---- the notification outbox worker ---- */
+
+/* An outbox message's attributes_json is a JSON object; every key is optional and unknown
+ * keys are ignored:
+ *   "messageType"      x-amz-sns-message-type, default "Notification"
+ *   "topicArn"         x-amz-sns-topic-arn, default the message's topic_arn
+ *   "subscriptionArn"  x-amz-sns-subscription-arn, default the message's subscription_arn
+ *   "raw"              true: raw message delivery (notifications.md §4.7), default false
+ * A value of the wrong type fails the message at once: retrying cannot mend it. */
+
+struct monitor_delivery_settings {
+    /* e-mail protocols: the SMTP server (NULL url: none configured). The password is a
+     * secret like an endpoint: inline, env:NAME or file:PATH, resolved at each attempt. */
+    const char *smtp_url, *smtp_from, *smtp_username, *smtp_password;
+    bool smtp_starttls;
+    const char *pagerduty_url; /* NULL: https://events.pagerduty.com/v2/enqueue */
+    const char *sns_endpoint;  /* NULL: https://sns.REGION.amazonaws.com */
+    const char *sns_region;
+    long timeout_seconds; /* 0: 15, as SNS */
+
+    /* One attempt; NULL: notify_deliver. Tests inject outcomes here. */
+    void (*deliver)(void *context, const struct notify_delivery *delivery,
+                    struct notify_result *result);
+    void *deliver_context;
+    /* A value in [0, 1) for the retry policy's jitter; NULL: one derived from the message id
+     * and attempt number (stable, and different for each message). */
+    double (*random)(void *context);
+    void *random_context;
+
+    /* A message parked as failed is itself an alert. When fallback_topic_arn is set and
+     * the failed message was not for that topic, enqueue_failure is called inside the
+     * transaction that marks it failed (`failed` shows it so: state "failed", its attempts
+     * and last_error) and writes, with store_outbox_add, one message per subscription of the
+     * fallback topic, rendered as the caller likes. It returning false keeps no alert: the
+     * message is still parked and monitor_deliver_due fails with the callback's error. */
+    const char *fallback_topic_arn;
+    bool (*enqueue_failure)(void *context, struct store *store,
+                            const struct store_outbox_message *failed, int64_t now_ms,
+                            struct store_error *error);
+    void *enqueue_context;
+};
+
+struct monitor_delivery_report {
+    size_t delivered; /* attempts that delivered */
+    size_t retried;   /* attempts that failed and were scheduled again */
+    size_t failed;    /* messages parked as failed (permanent error or policy spent) */
+    size_t alerts;    /* failed messages handed to enqueue_failure */
+    /* the first failure of the call: "message <id> to <subscription arn>: <reason>"; "" */
+    char first_failure[640];
+};
+
+/* Delivers the outbox's due messages (store_outbox_due at `now_ms`), at most `limit`
+ * attempts in all (0: until nothing is due), in rounds, so the next message of a
+ * (subscription, alarm) line is tried in the same call once the one before it is settled.
+ * Per message: the endpoint's secret is resolved for this attempt only (never stored
+ * resolved), the attempt is made, and its outcome recorded in one transaction:
+ *  - delivered: state "delivered";
+ *  - retryable: the message's retry policy (notify_retry_next, counted from its first
+ *    attempt; a Retry-After later than that wins) schedules it again, or when the policy
+ *    is spent parks it "failed" with "gave up after N attempts over D: <last error>";
+ *  - permanent: "failed" at once.
+ * A message about an alarm that ends delivered or failed gets an Action history item
+ * (alarms.md §7): summary "Successfully executed action <topic arn>" or "Failed to execute
+ * action <topic arn>. Reason: <reason>", data {"actionState":"Succeeded"|"Failed",
+ * "stateUpdateTimestamp":<created_ms, the transition's instant>,"notificationResource":
+ * "<topic arn>","subscriptionArn":…,"messageId":…,"publishedMessage":"<body, at most 1024
+ * bytes>"} (publishedMessage left out for pagerduty, whose body may carry the routing key).
+ * Failures to deliver are counted in `report` (reset first), not errors: false means the
+ * store failed, or the settings are inconsistent. A message whose outcome could not be
+ * recorded is tried again later: receivers are idempotent on its message id. `now_ms` is
+ * the time of every attempt of the call, so keep `limit` small. */
+bool monitor_deliver_due(struct store *store, const struct monitor_delivery_settings *settings,
+                         int64_t now_ms, size_t limit, struct monitor_delivery_report *report,
+                         struct monitor_error *error);
 
 #endif

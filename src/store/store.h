@@ -169,28 +169,37 @@ struct store_outbox_message {
     const char *state;           /* "pending", "delivered", "failed" */
     int attempts;
     int64_t created_ms, first_attempt_ms, next_attempt_ms; /* first_attempt_ms 0: none yet */
-    const char *last_error;                                 /* NULL when none */
+    const char *last_error;                                /* NULL when none */
 };
 
-/* Adds a pending message (state and attempts are ignored); joins the caller's transaction
- * so it commits with the state change that caused it. */
+/* Adds a pending message (state, attempts, first_attempt_ms and last_error are ignored;
+ * next_attempt_ms is when it is first due, usually created_ms) and sets its id. Joins the
+ * caller's transaction (store_begin), so it commits with the state change that caused it and
+ * goes if that is rolled back. */
 bool store_outbox_add(struct store *store, struct store_outbox_message *message,
                       struct store_error *error);
-/* Pending messages due at `now_ms`, oldest first, at most `limit` — only the oldest pending
- * message of each (subscription, alarm), so a resolve never overtakes its trigger. */
+/* Pending messages due at `now_ms` (next_attempt_ms <= now_ms), oldest (lowest id) first,
+ * at most `limit` (0: all) — only the oldest pending message of each (subscription_arn,
+ * alarm_name; NULL alarm names form one line too), so a resolve never overtakes its trigger:
+ * the next message of a line becomes due once the one before it is delivered or failed.
+ * The strings `each` sees belong to SQLite and live until it returns; it returning false
+ * stops the walk. Deliver after the walk, not inside it: the walk holds a read transaction. */
 bool store_outbox_due(struct store *store, int64_t now_ms, size_t limit,
                       bool (*each)(void *context, const struct store_outbox_message *message),
                       void *context, struct store_error *error);
 /* Records an attempt: the new state ("pending" with next_attempt_ms, "delivered" or
- * "failed"), the attempt count and the last error. */
+ * "failed"), the attempt count and the last error (NULL: none). first_attempt_ms 0 stores
+ * "none". Joins the caller's transaction; fails when no message has this id. */
 bool store_outbox_record(struct store *store, int64_t id, const char *state, int attempts,
-                         int64_t first_attempt_ms, int64_t next_attempt_ms,
-                         const char *last_error, struct store_error *error);
-/* Messages in `state` (NULL: all), newest first, at most `limit` (0: all). */
+                         int64_t first_attempt_ms, int64_t next_attempt_ms, const char *last_error,
+                         struct store_error *error);
+/* Messages in `state` (NULL: all), newest (highest id) first, at most `limit` (0: all).
+ * Strings as in store_outbox_due. */
 bool store_outbox_list(struct store *store, const char *state, size_t limit,
                        bool (*each)(void *context, const struct store_outbox_message *message),
                        void *context, struct store_error *error);
-/* The earliest next_attempt_ms of a pending message (false `found` when none). */
+/* The earliest next_attempt_ms of a message store_outbox_due would hand out (the head of
+ * its line), so a daemon sleeping until then wakes to work; false `found` when none. */
 bool store_outbox_next_due(struct store *store, bool *found, int64_t *next_ms,
                            struct store_error *error);
 

@@ -237,7 +237,7 @@ static void memory_store_works(void **state)
 {
     (void)state;
     struct store *store = open_store(":memory:");
-    assert_int_equal(store_schema_version(store), 2);
+    assert_int_equal(store_schema_version(store), STORE_SCHEMA_VERSION);
     struct store_error error;
     assert_true(store_setting_set(store, "account", "123456789012", &error));
     char *value = NULL;
@@ -302,11 +302,15 @@ static void newer_schema_is_refused(void **state)
 {
     struct fixture *fixture = *state;
     store_close(open_store(fixture->database));
-    execute_sql(fixture->database, "PRAGMA user_version = 3");
+    char pragma[64], expected[128];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION + 1);
+    execute_sql(fixture->database, pragma);
     struct store_error error;
     assert_null(store_open(fixture->database, &error));
-    assert_non_null(strstr(error.message, "database schema version 3 is newer than this "
-                                          "trailhound (2)"));
+    snprintf(expected, sizeof expected,
+             "database schema version %d is newer than this trailhound (%d)",
+             STORE_SCHEMA_VERSION + 1, STORE_SCHEMA_VERSION);
+    assert_non_null(strstr(error.message, expected));
     assert_non_null(strstr(error.message, fixture->database));
 }
 
@@ -986,7 +990,7 @@ static void reopen_keeps_everything(void **state)
     store_close(store);
 
     store = open_store(fixture->database);
-    assert_int_equal(store_schema_version(store), 2);
+    assert_int_equal(store_schema_version(store), STORE_SCHEMA_VERSION);
     struct rows rows = list_filters(store);
     assert_int_equal(rows.count, 1);
     assert_string_equal(rows.text[0], "g|f|{\"filterName\":\"f\"}");
@@ -1067,6 +1071,48 @@ static void fixture_holds_migration_one(void **state)
     free(sql);
 }
 
+/* Every table, index and trigger of a database as one text (name order), and its version. */
+static char *schema_text(const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *statement = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    const char *sql = "SELECT (SELECT user_version FROM pragma_user_version) || char(10) || "
+                      "group_concat(type || ' ' || name || ': ' || coalesce(sql, ''), char(10)) "
+                      "FROM (SELECT * FROM sqlite_schema ORDER BY name)";
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &statement, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(statement), SQLITE_ROW);
+    char *text = strdup((const char *)sqlite3_column_text(statement, 0));
+    assert_non_null(text);
+    sqlite3_finalize(statement);
+    sqlite3_close(db);
+    return text;
+}
+
+/* Migrating the version-1 file runs every later script: the result is exactly the schema
+ * a new database gets, so no migration can be forgotten or differ from a fresh install. */
+static void migrated_schema_equals_a_new_one(void **state)
+{
+    struct fixture *fixture = *state;
+    char path[160];
+    snprintf(path, sizeof path, "%s/v1.sqlite", fixture->directory);
+    copy_file(TESTS_DATA_DIR "/store/schema-v1.sqlite", path);
+    store_close(open_store(path));
+    store_close(open_store(fixture->database));
+    char *migrated = schema_text(path), *fresh = schema_text(fixture->database);
+    assert_string_equal(migrated, fresh);
+    char version_line[16];
+    snprintf(version_line, sizeof version_line, "%d\n", STORE_SCHEMA_VERSION);
+    assert_memory_equal(migrated, version_line, strlen(version_line));
+    for (size_t i = 0; i < STORE_SCHEMA_VERSION; i++)
+        assert_non_null(store_migrations[i]);
+    assert_non_null(strstr(fresh, "table bucket_evidence: CREATE TABLE bucket_evidence"));
+    assert_non_null(strstr(fresh, "table outbox: CREATE TABLE outbox"));
+    assert_non_null(strstr(fresh, "index outbox_due: CREATE INDEX outbox_due"));
+    free(migrated);
+    free(fresh);
+}
+
 static void version_one_database_is_migrated(void **state)
 {
     struct fixture *fixture = *state;
@@ -1074,7 +1120,7 @@ static void version_one_database_is_migrated(void **state)
     snprintf(path, sizeof path, "%s/v1.sqlite", fixture->directory);
     copy_file(TESTS_DATA_DIR "/store/schema-v1.sqlite", path);
     struct store *store = open_store(path);
-    assert_int_equal(store_schema_version(store), 2);
+    assert_int_equal(store_schema_version(store), STORE_SCHEMA_VERSION);
 
     struct rows rows = list_filters(store);
     assert_int_equal(rows.count, 2);
@@ -1143,6 +1189,9 @@ static void version_one_database_is_migrated(void **state)
     assert_true(store_setting_set(store, "account", "123456789012", &error));
     assert_true(store_source_set(store, "2049:77", 1024, &error));
     store_close(store);
+    /* versions 3 and 4 start empty */
+    assert_int_equal(count_rows(path, "bucket_evidence"), 0);
+    assert_int_equal(count_rows(path, "outbox"), 0);
 
     store = open_store(path);
     uint64_t offset;
@@ -1179,6 +1228,7 @@ int main(void)
         TEST(reopen_keeps_everything),
         TEST(fixture_holds_migration_one),
         TEST(version_one_database_is_migrated),
+        TEST(migrated_schema_equals_a_new_one),
     };
 #undef TEST
     return cmocka_run_group_tests(tests, NULL, NULL);
