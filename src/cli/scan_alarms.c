@@ -76,13 +76,21 @@ bool scan_parse_time(const char *text, int64_t *milliseconds)
 
 /* ---- into the store --------------------------------------------------------------------- */
 
+/* Buckets and the evidence behind them, in the caller's transaction. */
+static bool store_buckets(struct store *store, const struct metric_datapoint *points, size_t count,
+                          struct store_error *error)
+{
+    return store_datapoints_add(store, points, count, error) &&
+           store_evidence_add(store, points, count, error);
+}
+
 /* High-resolution buckets are stored as they are and rolled up into 1-minute buckets, which
  * alarms with periods of a minute or more read. */
 static bool store_points(struct store *store, const struct metric_datapoint_list *points,
                          char *error, size_t error_size)
 {
     struct store_error store_error;
-    if (!store_datapoints_add(store, points->items, points->count, &store_error))
+    if (!store_buckets(store, points->items, points->count, &store_error))
         return fail(error, error_size, "storing data points: %s", store_error.message);
     struct metric_datapoint *minutes = calloc(points->count + 1, sizeof *minutes);
     if (!minutes)
@@ -96,7 +104,7 @@ static bool store_points(struct store *store, const struct metric_datapoint_list
         minutes[count].timestamp -= ((minutes[count].timestamp % 60) + 60) % 60;
         count++;
     }
-    bool ok = count == 0 || store_datapoints_add(store, minutes, count, &store_error);
+    bool ok = count == 0 || store_buckets(store, minutes, count, &store_error);
     free(minutes);
     return ok || fail(error, error_size, "storing data points: %s", store_error.message);
 }
@@ -158,6 +166,23 @@ static bool store_scan(struct store *store, const struct config *config,
 
 /* ---- the replay --------------------------------------------------------------------------- */
 
+/* A copy of the evidence of a transition into ALARM, the one the report shows it for. */
+static bool copy_alarm_evidence(const struct monitor_transition *transition,
+                                struct metric_evidence **copy)
+{
+    *copy = NULL;
+    if (transition->to != ALARM_STATE_ALARM || !transition->evidence)
+        return true;
+    if (!(*copy = malloc(sizeof **copy)))
+        return false;
+    metric_evidence_init(*copy);
+    if (metric_evidence_merge(*copy, transition->evidence))
+        return true;
+    free(*copy);
+    *copy = NULL;
+    return false;
+}
+
 static bool record_transition(void *context, const struct monitor_transition *transition)
 {
     struct scan_alarm_result *result = context;
@@ -171,13 +196,19 @@ static bool record_transition(void *context, const struct monitor_transition *tr
         result->transition_capacity = capacity;
     }
     char *reason = strdup(transition->reason ? transition->reason : "");
+    struct metric_evidence *evidence = NULL;
+    if (reason && !copy_alarm_evidence(transition, &evidence)) {
+        free(reason);
+        reason = NULL;
+    }
     if (!reason)
         return false;
     result->transitions[result->transition_count++] =
         (struct scan_alarm_transition){.time_ms = transition->time_ms,
                                        .from = transition->from,
                                        .to = transition->to,
-                                       .reason = reason};
+                                       .reason = reason,
+                                       .evidence = evidence};
     return true;
 }
 
@@ -286,8 +317,12 @@ bool scan_alarms_replay(struct store *store, const struct config *config,
 void scan_alarm_replay_free(struct scan_alarm_replay *replay)
 {
     for (size_t i = 0; i < replay->count; i++) {
-        for (size_t t = 0; t < replay->results[i].transition_count; t++)
-            free(replay->results[i].transitions[t].reason);
+        for (size_t t = 0; t < replay->results[i].transition_count; t++) {
+            struct scan_alarm_transition *transition = &replay->results[i].transitions[t];
+            free(transition->reason);
+            metric_evidence_free(transition->evidence);
+            free(transition->evidence);
+        }
         free(replay->results[i].transitions);
     }
     free(replay->results);

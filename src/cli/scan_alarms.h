@@ -18,6 +18,8 @@ struct scan_alarm_transition {
     int64_t time_ms; /* the evaluation instant */
     enum alarm_state from, to;
     char *reason;
+    /* owned; the matches behind a transition into ALARM, NULL for others or when none */
+    struct metric_evidence *evidence;
 };
 
 struct scan_alarm_result {
@@ -55,9 +57,9 @@ struct scan_counted_files {
 
 void scan_counted_files_free(struct scan_counted_files *files);
 
-/* Writes `points`, the counted files and the configuration's filters to `store` in one
- * transaction, then defines and replays every alarm. False with `error` on a store or
- * evaluation failure. */
+/* Writes `points` (with their evidence), the counted files and the configuration's filters
+ * to `store` in one transaction, then defines and replays every alarm. False with `error` on a
+ * store or evaluation failure. */
 bool scan_alarms_replay(struct store *store, const struct config *config,
                         const struct metric_datapoint_list *points,
                         const struct scan_counted_files *files,

@@ -327,6 +327,18 @@ static bool wants_datapoints(const struct scan_options *options, const struct co
     return config->alarms.count > 0 || options->alarms.db_path;
 }
 
+/* Data points when alarms or a --db need them, and with alarms the evidence behind each
+ * bucket, which their transitions carry. */
+static bool enable_gathering(struct scan_run *run, const struct scan_options *options,
+                             struct metrics_error *error)
+{
+    int resolution;
+    if (!wants_datapoints(options, &run->config, &resolution))
+        return true;
+    return scan_pool_enable_datapoints(run->pool, resolution, error) &&
+           (run->config.alarms.count == 0 || scan_pool_enable_evidence(run->pool, error));
+}
+
 /* Takes the scan's data points and replays the alarms (in the --db store, else in a
  * private one in memory); false after saying why. */
 static bool replay_alarms(struct filter_scan *totals, struct scan_run *run,
@@ -409,7 +421,6 @@ int scan_command(int argc, char **argv)
     status = 2;
     run->strict = options.strict;
     struct metrics_error error;
-    int resolution;
     struct store_error store_error;
     if (options.alarms.db_path &&
         !(run->store = store_open(options.alarms.db_path, &store_error))) {
@@ -418,8 +429,7 @@ int scan_command(int argc, char **argv)
     } else if (load_configuration(&options, &run->config) &&
                ((run->pool = scan_pool_create(&run->config.filters, !run->strict, options.threads,
                                               on_invalid_event, run, &error)) == NULL ||
-                (wants_datapoints(&options, &run->config, &resolution) &&
-                 !scan_pool_enable_datapoints(run->pool, resolution, &error)))) {
+                !enable_gathering(run, &options, &error))) {
         fprintf(stderr, "trailhound: %s\n", error.message);
         scan_pool_free(run->pool);
         run->pool = NULL;

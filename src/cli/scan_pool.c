@@ -341,3 +341,11 @@ bool scan_pool_enable_datapoints(struct scan_pool *pool, int resolution,
             return false;
     return true;
 }
+
+bool scan_pool_enable_evidence(struct scan_pool *pool, struct metrics_error *error)
+{
+    for (size_t i = 0; i < pool->thread_count; i++)
+        if (!filter_scan_enable_evidence(pool->workers[i].scan, error))
+            return false;
+    return true;
+}

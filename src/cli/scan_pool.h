@@ -43,6 +43,10 @@ uint64_t scan_pool_valid_events(const struct scan_pool *pool);
 bool scan_pool_enable_datapoints(struct scan_pool *pool, int resolution,
                                  struct metrics_error *error);
 
+/* Has every worker gather evidence per data point (filter_scan_enable_evidence). Call after
+ * scan_pool_enable_datapoints, before the first batch. */
+bool scan_pool_enable_evidence(struct scan_pool *pool, struct metrics_error *error);
+
 /* Drains, stops the workers and returns the merged totals (owned by the pool). */
 struct filter_scan *scan_pool_finish(struct scan_pool *pool);
 

@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -74,12 +75,25 @@ static void format_time(int64_t milliseconds, char *out, size_t size)
         snprintf(out, size, "%lld ms", (long long)milliseconds);
 }
 
+/* The evidence as metric_evidence_to_json writes it (the alarm message's Trailhound key). */
+static json_t *evidence_json(const struct metric_evidence *evidence)
+{
+    char *text = metric_evidence_to_json(evidence);
+    json_t *object = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    return object;
+}
+
 static json_t *transition_json(const struct scan_alarm_transition *transition)
 {
     char time[40];
     format_time(transition->time_ms, time, sizeof time);
-    return json_pack("{s:s,s:s,s:s,s:s}", "time", time, "from", alarm_state_name(transition->from),
-                     "to", alarm_state_name(transition->to), "reason", transition->reason);
+    json_t *object =
+        json_pack("{s:s,s:s,s:s,s:s}", "time", time, "from", alarm_state_name(transition->from),
+                  "to", alarm_state_name(transition->to), "reason", transition->reason);
+    if (object && transition->evidence)
+        json_object_set_new(object, "evidence", evidence_json(transition->evidence));
+    return object;
 }
 
 static json_t *alarm_json(const struct scan_alarm_result *result)
@@ -191,6 +205,46 @@ static void print_malformed(FILE *out, const struct scan_report *report)
                 (unsigned long long)(report->totals.malformed - shown), SCAN_REPORT_MAX_MALFORMED);
 }
 
+/* Values of the evidence line: their first few, control characters shown as '?' (they come
+ * from the logs and must not drive the terminal). */
+#define EVIDENCE_LINE_VALUES 3
+
+static void print_clean(FILE *out, const char *value)
+{
+    for (const unsigned char *byte = (const unsigned char *)value; *byte; byte++)
+        fputc(*byte < 0x20 || *byte == 0x7f ? '?' : *byte, out);
+}
+
+static void print_values(FILE *out, const char *lead, const struct metric_evidence *evidence,
+                         enum metric_evidence_field field)
+{
+    size_t count = evidence->top_count[field];
+    if (count == 0)
+        return;
+    fputs(lead, out);
+    for (size_t i = 0; i < count && i < EVIDENCE_LINE_VALUES; i++) {
+        fputs(i ? ", " : "", out);
+        print_clean(out, evidence->top[field][i].value);
+        fprintf(out, " (%llu)", (unsigned long long)evidence->top[field][i].count);
+    }
+    if (count > EVIDENCE_LINE_VALUES)
+        fputs(", ...", out);
+}
+
+/* One line under a transition into ALARM: "2 events by P (1), P (1); from IP (2): Name (2);
+ * errors: Code (2); denied: kind (1)". */
+static void print_evidence_line(FILE *out, const struct metric_evidence *evidence)
+{
+    fprintf(out, "      %llu event%s", (unsigned long long)evidence->events,
+            evidence->events == 1 ? "" : "s");
+    print_values(out, " by ", evidence, METRIC_EVIDENCE_PRINCIPAL);
+    print_values(out, "; from ", evidence, METRIC_EVIDENCE_SOURCE_IP);
+    print_values(out, ": ", evidence, METRIC_EVIDENCE_EVENT_NAME);
+    print_values(out, "; errors: ", evidence, METRIC_EVIDENCE_ERROR_CODE);
+    print_values(out, "; denied: ", evidence, METRIC_EVIDENCE_DENIAL);
+    fputc('\n', out);
+}
+
 static void print_alarm_timeline(FILE *out, const struct scan_alarm_result *result)
 {
     const struct alarm_definition *alarm = result->alarm;
@@ -205,6 +259,8 @@ static void print_alarm_timeline(FILE *out, const struct scan_alarm_result *resu
         format_time(transition->time_ms, time, sizeof time);
         fprintf(out, "  %s  %s -> %s\n      %s\n", time, alarm_state_name(transition->from),
                 alarm_state_name(transition->to), transition->reason);
+        if (transition->evidence)
+            print_evidence_line(out, transition->evidence);
     }
 }
 

@@ -48,6 +48,7 @@ void datapoint_table_free(struct datapoint_table *table)
         if (table->entries[i].used) {
             free(table->entries[i].key_text);
             metric_aggregate_free(&table->entries[i].aggregate);
+            evidence_tally_free(table->entries[i].evidence);
         }
     }
     free(table->entries);
@@ -102,14 +103,14 @@ static bool key_copy(struct datapoint_entry *entry, const struct datapoint_key *
     return true;
 }
 
-struct metric_aggregate *datapoint_table_find_or_add(struct datapoint_table *table,
-                                                     const struct datapoint_key *key)
+struct datapoint_entry *datapoint_table_entry(struct datapoint_table *table,
+                                              const struct datapoint_key *key)
 {
     uint64_t hash = key_hash(key);
     if (table->capacity > 0) {
         struct datapoint_entry *entry = probe(table, key, hash);
         if (entry->used)
-            return &entry->aggregate;
+            return entry;
     }
     if ((table->count + 1) * 2 > table->capacity && !grow(table))
         return NULL;
@@ -118,9 +119,19 @@ struct metric_aggregate *datapoint_table_find_or_add(struct datapoint_table *tab
         return NULL;
     entry->used = true;
     entry->hash = hash;
+    entry->evidence = NULL;
     metric_aggregate_init(&entry->aggregate);
     table->count++;
-    return &entry->aggregate;
+    return entry;
+}
+
+static bool merge_evidence(struct datapoint_entry *into, const struct datapoint_entry *from)
+{
+    if (!from->evidence)
+        return true;
+    if (!into->evidence && !(into->evidence = evidence_tally_create()))
+        return false;
+    return evidence_tally_merge(into->evidence, from->evidence);
 }
 
 bool datapoint_table_merge(struct datapoint_table *into, const struct datapoint_table *from)
@@ -129,8 +140,9 @@ bool datapoint_table_merge(struct datapoint_table *into, const struct datapoint_
         const struct datapoint_entry *entry = &from->entries[i];
         if (!entry->used)
             continue;
-        struct metric_aggregate *aggregate = datapoint_table_find_or_add(into, &entry->key);
-        if (!aggregate || !metric_aggregate_merge(aggregate, &entry->aggregate))
+        struct datapoint_entry *target = datapoint_table_entry(into, &entry->key);
+        if (!target || !metric_aggregate_merge(&target->aggregate, &entry->aggregate) ||
+            !merge_evidence(target, entry))
             return false;
     }
     return true;

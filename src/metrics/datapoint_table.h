@@ -4,6 +4,7 @@
 #ifndef TRAILHOUND_METRICS_DATAPOINT_TABLE_H
 #define TRAILHOUND_METRICS_DATAPOINT_TABLE_H
 
+#include "metrics/evidence_internal.h"
 #include "metrics/metrics.h"
 
 #include <stdbool.h>
@@ -25,6 +26,7 @@ struct datapoint_entry {
     struct datapoint_key key; /* values point into `key_text`, which the entry owns */
     char *key_text;
     struct metric_aggregate aggregate;
+    struct evidence_tally *evidence; /* owned; NULL until a match with evidence on */
 };
 
 struct datapoint_table {
@@ -33,15 +35,15 @@ struct datapoint_table {
 };
 
 void datapoint_table_init(struct datapoint_table *table);
-/* Frees every entry, its key and its aggregate. */
+/* Frees every entry, its key, its aggregate and its evidence. */
 void datapoint_table_free(struct datapoint_table *table);
 
-/* The aggregate filed under `key`, created empty when new (the key is copied). NULL when
- * memory runs out. */
-struct metric_aggregate *datapoint_table_find_or_add(struct datapoint_table *table,
-                                                     const struct datapoint_key *key);
+/* The entry filed under `key`, created with an empty aggregate when new. NULL when memory
+ * runs out. */
+struct datapoint_entry *datapoint_table_entry(struct datapoint_table *table,
+                                              const struct datapoint_key *key);
 
-/* Adds every aggregate of `from` into `into`. False when memory runs out. */
+/* Adds every aggregate (and evidence) of `from` into `into`. False when memory runs out. */
 bool datapoint_table_merge(struct datapoint_table *into, const struct datapoint_table *from);
 
 #endif

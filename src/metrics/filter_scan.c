@@ -4,9 +4,12 @@
  *
  * With data points on, the union also holds $.eventTime and the dimension references, and
  * each match files one sample in a hash table keyed by (filter, bucket, dimension values);
- * with them off, the per-event path is the same as without them but for one test. */
+ * with them off, the per-event path is the same as without them but for one test. With
+ * evidence on too, the union holds the sample fields (errorMessage, eventSource,
+ * userIdentity.type) and each filed sample also counts in its bucket's evidence tally. */
 #include "metrics/datapoint_table.h"
 #include "metrics/event_time.h"
+#include "metrics/evidence_internal.h"
 #include "metrics/metrics.h"
 #include "metrics/prefilter.h"
 #include "metrics/top_values.h"
@@ -74,7 +77,14 @@ struct scan_datapoints {
     struct dimension_source (*dimensions)[METRIC_FILTER_MAX_DIMENSIONS]; /* per filter */
     struct datapoint_table table;
     uint64_t untimed, undimensioned;
-    bool samples_lost; /* memory ran out while filing a sample */
+    bool samples_lost; /* memory ran out while filing a sample or its evidence */
+};
+
+/* Evidence per bucket (filter_scan_enable_evidence). */
+struct scan_evidence {
+    struct pattern *references[SAMPLE_FIELD_COUNT]; /* own the selectors' steps */
+    size_t selectors[SAMPLE_FIELD_COUNT];           /* union indexes */
+    struct evidence_text sample;                    /* the sample being written */
 };
 
 struct filter_scan {
@@ -82,6 +92,7 @@ struct filter_scan {
     size_t filter_count;
     struct metric_filter_list definitions; /* copies: the metric each filter publishes */
     struct scan_datapoints *datapoints;    /* NULL: data points off */
+    struct scan_evidence *evidence;        /* NULL: evidence off */
     struct selector *selectors;            /* the union; steps belong to the patterns below */
     size_t selector_count, selector_capacity;
     struct pattern *references[EVIDENCE_SELECTOR_COUNT];
@@ -281,10 +292,21 @@ static void datapoints_free(struct scan_datapoints *datapoints, size_t filter_co
     free(datapoints);
 }
 
+static void evidence_free(struct scan_evidence *evidence)
+{
+    if (!evidence)
+        return;
+    for (size_t i = 0; i < SAMPLE_FIELD_COUNT; i++)
+        pattern_free(evidence->references[i]);
+    evidence_text_free(&evidence->sample);
+    free(evidence);
+}
+
 void filter_scan_free(struct filter_scan *scan)
 {
     if (!scan)
         return;
+    evidence_free(scan->evidence);
     datapoints_free(scan->datapoints, scan->filter_count);
     metric_filter_list_free(&scan->definitions);
     for (size_t i = 0; i < scan->filter_count; i++) {
@@ -408,7 +430,7 @@ static bool evaluate_filter(struct filter_scan *scan, struct compiled_filter *fi
 /* The event's bucket, read once per event and only when some filter needs it. */
 struct event_clock {
     bool read, timed;
-    int64_t bucket;
+    int64_t time_ms, bucket;
 };
 
 static bool event_bucket(const struct filter_scan *scan, const struct event *event,
@@ -417,13 +439,15 @@ static bool event_bucket(const struct filter_scan *scan, const struct event *eve
     if (!clock->read) {
         const struct scan_datapoints *datapoints = scan->datapoints;
         const struct event_selection *selection = &event->selections[datapoints->time_selector];
-        int64_t seconds;
         clock->read = true;
-        clock->timed =
-            selection->count > 0 && selection->values[0].kind == EVENT_VALUE_STRING &&
-            event_time_parse(selection->values[0].text, selection->values[0].length, &seconds);
-        if (clock->timed)
+        clock->timed = selection->count > 0 && selection->values[0].kind == EVENT_VALUE_STRING &&
+                       event_time_parse_ms(selection->values[0].text, selection->values[0].length,
+                                           &clock->time_ms);
+        if (clock->timed) {
+            /* floor: the fraction of a second never moves an event to another bucket */
+            int64_t seconds = clock->time_ms / 1000 - (clock->time_ms % 1000 < 0);
             clock->bucket = event_time_bucket(seconds, datapoints->resolution);
+        }
     }
     return clock->timed;
 }
@@ -450,28 +474,34 @@ static bool dimension_value(const struct filter_scan *scan, const struct dimensi
     return found && *length > 0;
 }
 
-static void file_sample(struct scan_datapoints *datapoints, const struct datapoint_key *key,
-                        double value)
+/* The entry the sample went to; NULL when memory ran out. */
+static struct datapoint_entry *file_sample(struct scan_datapoints *datapoints,
+                                           const struct datapoint_key *key, double value)
 {
-    struct metric_aggregate *aggregate = datapoint_table_find_or_add(&datapoints->table, key);
-    if (!aggregate || !metric_aggregate_add(aggregate, value, 1))
+    struct datapoint_entry *entry = datapoint_table_entry(&datapoints->table, key);
+    if (!entry || !metric_aggregate_add(&entry->aggregate, value, 1)) {
         datapoints->samples_lost = true;
+        return NULL;
+    }
+    return entry;
 }
 
 /* A match publishes its metric value, when it is a number (alarms.md §2.8), at the event's
  * bucket with the filter's dimensions. Our choice where AWS says nothing: a match whose
  * eventTime cannot be read, or that lacks a dimension's field, publishes nothing and is
- * counted (filter_scan_untimed, filter_scan_undimensioned). */
-static void datapoints_add_match(struct filter_scan *scan, size_t filter_index,
-                                 const struct event *event, struct event_clock *clock)
+ * counted (filter_scan_untimed, filter_scan_undimensioned). Returns the entry the sample
+ * went to, NULL when none. */
+static struct datapoint_entry *datapoints_add_match(struct filter_scan *scan, size_t filter_index,
+                                                    const struct event *event,
+                                                    struct event_clock *clock)
 {
     struct scan_datapoints *datapoints = scan->datapoints;
     double value;
     if (!metric_value(scan, &scan->filters[filter_index], event, &value))
-        return;
+        return NULL;
     if (!event_bucket(scan, event, clock)) {
         datapoints->untimed++;
-        return;
+        return NULL;
     }
     const struct metric_transformation *transformation =
         &scan->definitions.items[filter_index].transformation;
@@ -482,10 +512,10 @@ static void datapoints_add_match(struct filter_scan *scan, size_t filter_index,
         if (!dimension_value(scan, &datapoints->dimensions[filter_index][d], event, &key.values[d],
                              &key.lengths[d])) {
             datapoints->undimensioned++;
-            return;
+            return NULL;
         }
     }
-    file_sample(datapoints, &key, value);
+    return file_sample(datapoints, &key, value);
 }
 
 /* A filter with a defaultValue publishes it once for every timed event it does not match
@@ -501,17 +531,104 @@ static void datapoints_add_default(struct filter_scan *scan, size_t filter_index
     file_sample(scan->datapoints, &key, transformation->default_value);
 }
 
+/* ---- evidence per bucket while scanning ---- */
+
+/* What one event gives the evidence of the buckets it is filed in, worked out at its first
+ * filed match and reused by the others. */
+struct event_evidence {
+    bool ready, sample_ready, sample_written;
+    struct evidence_match match;
+};
+
+/* An errorMessage says what denied an AccessDenied* call. */
+static void read_denial(const struct filter_scan *scan, const struct event *event,
+                        struct evidence_match *match)
+{
+    static const char prefix[] = "AccessDenied";
+    const char *code = match->values[METRIC_EVIDENCE_ERROR_CODE], *message;
+    size_t message_length;
+    if (!code || match->lengths[METRIC_EVIDENCE_ERROR_CODE] < sizeof prefix - 1 ||
+        memcmp(code, prefix, sizeof prefix - 1) != 0 ||
+        !first_text(event, scan->evidence->selectors[SAMPLE_ERROR_MESSAGE], &message,
+                    &message_length))
+        return;
+    const char *kind = metric_denial_kind(message, message_length);
+    if (kind) {
+        match->values[METRIC_EVIDENCE_DENIAL] = kind;
+        match->lengths[METRIC_EVIDENCE_DENIAL] = strlen(kind);
+    }
+}
+
+/* The six fields record_match read, plus the denial and the time. */
+static void prepare_match(const struct filter_scan *scan, const struct event *event,
+                          const struct event_clock *clock, const struct evidence *fields,
+                          struct evidence_match *match)
+{
+    *match = (struct evidence_match){.time_ms = clock->time_ms};
+    for (size_t field = 0; field < EVIDENCE_FIELD_COUNT; field++) {
+        /* enum evidence_field and enum metric_evidence_field share their first six */
+        match->values[field] = fields->found[field] ? fields->text[field] : NULL;
+        match->lengths[field] = fields->found[field] ? fields->length[field] : 0;
+    }
+    read_denial(scan, event, match);
+}
+
+static bool write_sample(struct filter_scan *scan, const struct event *event)
+{
+    struct evidence_sample sample;
+    for (size_t field = 0; field < SAMPLE_FIELD_COUNT; field++) {
+        if (!first_text(event, scan->evidence->selectors[field], &sample.values[field],
+                        &sample.lengths[field])) {
+            sample.values[field] = NULL;
+            sample.lengths[field] = 0;
+        }
+    }
+    return evidence_sample_write(&sample, &scan->evidence->sample);
+}
+
+/* Counts a filed match in its bucket's evidence, with a sample while the bucket wants one.
+ * Running out of memory loses evidence, reported as lost samples. */
+static void file_evidence(struct filter_scan *scan, struct datapoint_entry *entry,
+                          const struct event *event, const struct event_clock *clock,
+                          const struct evidence *fields, struct event_evidence *cache)
+{
+    if (!entry->evidence && !(entry->evidence = evidence_tally_create())) {
+        scan->datapoints->samples_lost = true;
+        return;
+    }
+    if (!cache->ready) {
+        prepare_match(scan, event, clock, fields, &cache->match);
+        cache->ready = true;
+    }
+    bool filed = evidence_tally_add(entry->evidence, &cache->match);
+    if (evidence_tally_wants_sample(entry->evidence, clock->time_ms)) {
+        if (!cache->sample_ready) {
+            cache->sample_written = write_sample(scan, event);
+            cache->sample_ready = true;
+        }
+        const struct evidence_text *sample = &scan->evidence->sample;
+        filed = filed && cache->sample_written &&
+                evidence_tally_add_sample(entry->evidence, clock->time_ms, sample->text,
+                                          sample->length);
+    }
+    if (!filed)
+        scan->datapoints->samples_lost = true;
+}
+
 static void evaluate_with_datapoints(struct filter_scan *scan, const struct event *event)
 {
     struct evidence evidence;
     bool have_evidence = false;
     struct event_clock clock = {0};
+    struct event_evidence event_evidence = {0};
     for (size_t i = 0; i < scan->filter_count; i++) {
         struct compiled_filter *filter = &scan->filters[i];
         if (evaluate_filter(scan, filter, event)) {
             record_match(scan, filter, event, &evidence, &have_evidence);
             /* before the next filter's evaluation replaces the extracted fields */
-            datapoints_add_match(scan, i, event, &clock);
+            struct datapoint_entry *entry = datapoints_add_match(scan, i, event, &clock);
+            if (entry && scan->evidence)
+                file_evidence(scan, entry, event, &clock, &evidence, &event_evidence);
         } else {
             datapoints_add_default(scan, i, event, &clock);
         }
@@ -704,6 +821,39 @@ bool filter_scan_enable_datapoints(struct filter_scan *scan, int resolution,
     return true;
 }
 
+static bool compile_evidence_selectors(struct filter_scan *scan, struct metrics_error *error)
+{
+    struct scan_evidence *evidence = scan->evidence;
+    for (size_t i = 0; i < SAMPLE_FIELD_COUNT; i++) {
+        struct pattern_error pattern_error;
+        evidence->references[i] =
+            pattern_compile_reference(evidence_sample_references[i], &pattern_error);
+        if (!evidence->references[i] ||
+            !reference_selector(scan, evidence->references[i], &evidence->selectors[i]))
+            return fail(error, "cannot compile %s%s", evidence_sample_references[i], "");
+    }
+    return true;
+}
+
+bool filter_scan_enable_evidence(struct filter_scan *scan, struct metrics_error *error)
+{
+    if (!scan->datapoints)
+        return fail(error, "evidence is kept per data point: enable data points first%s%s", "", "");
+    if (scan->evidence)
+        return fail(error, "evidence is already enabled%s%s", "", "");
+    if (!(scan->evidence = calloc(1, sizeof *scan->evidence)))
+        return fail(error, "out of memory%s%s", "", "");
+    /* selectors added here point into patterns freed on failure: drop them too */
+    size_t selector_count = scan->selector_count;
+    if (!compile_evidence_selectors(scan, error)) {
+        evidence_free(scan->evidence);
+        scan->evidence = NULL;
+        scan->selector_count = selector_count;
+        return false;
+    }
+    return true;
+}
+
 static bool copy_bytes(char **target, const char *bytes, size_t length)
 {
     *target = malloc(length + 1);
@@ -714,10 +864,25 @@ static bool copy_bytes(char **target, const char *bytes, size_t length)
     return true;
 }
 
-/* The identity and unit an entry publishes to, its aggregate still empty. A dimension value
- * holding a NUL byte is cut there (identities are C strings); such values then share one
- * metric. */
-static bool datapoint_describe(const struct filter_scan *scan, const struct datapoint_entry *entry,
+/* The entry's evidence, reported (the tally is sorted on the way). */
+static bool describe_evidence(struct datapoint_entry *entry, struct metric_datapoint *out)
+{
+    if (!entry->evidence)
+        return true;
+    if (!(out->evidence = malloc(sizeof *out->evidence)))
+        return false;
+    metric_evidence_init(out->evidence);
+    if (evidence_tally_export(entry->evidence, out->evidence))
+        return true;
+    free(out->evidence);
+    out->evidence = NULL;
+    return false;
+}
+
+/* The identity and unit an entry publishes to, its aggregate still empty, its evidence
+ * reported. A dimension value holding a NUL byte is cut there (identities are C strings);
+ * such values then share one metric. */
+static bool datapoint_describe(const struct filter_scan *scan, struct datapoint_entry *entry,
                                struct metric_datapoint *out)
 {
     const struct metric_transformation *transformation =
@@ -741,7 +906,7 @@ static bool datapoint_describe(const struct filter_scan *scan, const struct data
             copy_bytes(&identity->dimensions[d].value, entry->key.values[d], entry->key.lengths[d]);
     }
     metric_identity_sort(identity);
-    return built;
+    return built && describe_evidence(entry, out);
 }
 
 static int datapoint_order(const void *a, const void *b)
@@ -753,6 +918,19 @@ static int datapoint_order(const void *a, const void *b)
     if (order == 0 && left->timestamp != right->timestamp)
         order = left->timestamp < right->timestamp ? -1 : 1;
     return order;
+}
+
+/* Merges the evidence of two points of one bucket into `into`'s. */
+static bool merge_point_evidence(struct metric_datapoint *into, struct metric_datapoint *from)
+{
+    if (!from->evidence)
+        return true;
+    if (!into->evidence) {
+        into->evidence = from->evidence;
+        from->evidence = NULL;
+        return true;
+    }
+    return metric_evidence_merge(into->evidence, from->evidence);
 }
 
 /* Sorts the points from `first` on and merges those of one metric, unit and bucket (two
@@ -769,6 +947,8 @@ static bool datapoints_sort_and_merge(struct metric_datapoint_list *list, size_t
         struct metric_datapoint *previous = kept > first ? &list->items[kept - 1] : NULL;
         bool same = previous && datapoint_order(previous, &list->items[i]) == 0;
         if (same && metric_aggregate_merge(&previous->aggregate, &list->items[i].aggregate)) {
+            if (!merge_point_evidence(previous, &list->items[i]))
+                merged = false; /* this point's evidence is lost, its samples are not */
             metric_datapoint_free(&list->items[i]);
             continue;
         }
@@ -798,7 +978,7 @@ static bool list_reserve(struct metric_datapoint_list *list, size_t more)
 /* Describes every entry first, so running out of memory leaves the table as it was. */
 static bool describe_all(const struct filter_scan *scan, struct metric_datapoint_list *out)
 {
-    const struct datapoint_table *table = &scan->datapoints->table;
+    struct datapoint_table *table = &scan->datapoints->table;
     size_t first = out->count;
     for (size_t i = 0; i < table->capacity; i++) {
         if (!table->entries[i].used)

@@ -219,6 +219,8 @@ void metric_datapoint_free(struct metric_datapoint *datapoint)
     metric_identity_free(&datapoint->identity);
     free(datapoint->unit);
     metric_aggregate_free(&datapoint->aggregate);
+    metric_evidence_free(datapoint->evidence);
+    free(datapoint->evidence);
     *datapoint = (struct metric_datapoint){0};
 }
 

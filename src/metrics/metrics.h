@@ -185,6 +185,12 @@ bool metric_aggregate_merge(struct metric_aggregate *into, const struct metric_a
  * bounded (Space-Saving style merge keeps the heaviest); samples are trimmed events. */
 #define METRIC_EVIDENCE_TOP 16
 #define METRIC_EVIDENCE_SAMPLES 5
+/* Longest value kept (bytes; longer ones are cut at a character boundary, and every value
+ * at its first NUL byte); a sample's errorMessage keeps at most 200 characters. */
+#define METRIC_EVIDENCE_VALUE_MAX 1024
+#define METRIC_EVIDENCE_MESSAGE_CHARACTERS 200
+/* Longest sample (bytes of compact JSON) metric_evidence_from_json accepts. */
+#define METRIC_EVIDENCE_SAMPLE_MAX 65536
 
 enum metric_evidence_field {
     METRIC_EVIDENCE_PRINCIPAL, /* userIdentity.arn, else principalId, else invokedBy */
@@ -204,28 +210,44 @@ struct metric_evidence_value {
 
 struct metric_evidence {
     uint64_t events;                     /* matches */
-    int64_t first_seen_ms, last_seen_ms; /* eventTime of the earliest and latest */
+    int64_t first_seen_ms, last_seen_ms; /* eventTime of the earliest and latest (INT64_MAX
+                                          * and INT64_MIN while unknown) */
     struct metric_evidence_value top[METRIC_EVIDENCE_FIELD_COUNT][METRIC_EVIDENCE_TOP];
     size_t top_count[METRIC_EVIDENCE_FIELD_COUNT]; /* sorted by count, descending */
-    char *samples[METRIC_EVIDENCE_SAMPLES];         /* trimmed events (JSON objects), earliest first */
+    char *samples[METRIC_EVIDENCE_SAMPLES]; /* trimmed events (JSON objects), earliest first */
     size_t sample_count;
 };
 
 void metric_evidence_init(struct metric_evidence *evidence);
 void metric_evidence_free(struct metric_evidence *evidence);
+/* Adds `from` into `into`: events add, first/last seen take the min/max, equal values of a
+ * top list add their counts and the METRIC_EVIDENCE_TOP heaviest stay (ties: value bytes
+ * ascending), the METRIC_EVIDENCE_SAMPLES earliest samples by eventTime stay (ties: text
+ * bytes). Merging into an initialised evidence copies. False on out of memory, `into`
+ * unchanged. */
 bool metric_evidence_merge(struct metric_evidence *into, const struct metric_evidence *from);
 /* "principals", "sourceIPs", "eventNames", "errorCodes", "accounts", "regions", "denials" */
 const char *metric_evidence_field_key(enum metric_evidence_field field);
 /* {"events":…,"firstSeen":"…Z","lastSeen":"…Z","principals":[{"value","count"}],…,
  * "samples":[{…}]} and back (for the store and the Trailhound key of alarm messages). */
 char *metric_evidence_to_json(const struct metric_evidence *evidence);
+/* Every key is required; unknown or duplicate keys, wrong types, lists longer than
+ * METRIC_EVIDENCE_TOP (or holding a value twice), more than METRIC_EVIDENCE_SAMPLES samples,
+ * values over METRIC_EVIDENCE_VALUE_MAX bytes and unreadable times are refused with `error`
+ * filled and `evidence` left initialised. Lists and samples are put in their order. */
 bool metric_evidence_from_json(const char *text, struct metric_evidence *evidence,
                                struct metrics_error *error);
-/* The kind of denial an AccessDenied errorMessage states, e.g. "explicit deny in a service
+/* The kind of denial an AccessDenied errorMessage states (IAM's "with an explicit deny in a
+ * TYPE policy" / "because no TYPE policy allows the ACTION action", any case), one of these
+ * stable strings: "explicit deny in a service control policy", "explicit deny in a resource
  * control policy", "explicit deny in a permissions boundary", "explicit deny in an
- * identity-based policy", "explicit deny in a resource-based policy", "no identity-based
- * policy allows the action", "no resource-based policy allows the action", "explicit deny in
- * a session policy"; NULL when it says none of these. */
+ * identity-based policy", "explicit deny in a resource-based policy", "explicit deny in a
+ * session policy", "explicit deny in a VPC endpoint policy", "explicit deny" (no type
+ * named), and "no service control policy allows the action", "no resource control policy
+ * allows the action", "no permissions boundary allows the action", "no identity-based policy
+ * allows the action", "no resource-based policy allows the action", "no session policy
+ * allows the action", "no VPC endpoint policy allows the action"; NULL when it says none of
+ * these. */
 const char *metric_denial_kind(const char *error_message, size_t length);
 
 struct metric_datapoint {

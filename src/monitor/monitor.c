@@ -44,12 +44,23 @@ static void fill_slots(const struct metric_statistic *statistic,
     }
 }
 
-/* The alarm_slot_reader over the store's data points (context: the store). */
+/* The slot reader's context: the store, and the span an evaluation read, whose evidence a
+ * transition carries. */
+struct store_slot_reader {
+    struct store *store;
+    bool read;
+    int64_t first_start;
+    size_t count;
+};
+
+/* The alarm_slot_reader over the store's data points (context: a store_slot_reader). */
 static bool read_slots_from_store(void *context, const struct alarm_definition *alarm,
                                   int64_t first_start, size_t count, struct alarm_slot *slots,
                                   struct alarm_error *error)
 {
-    struct store *store = context;
+    struct store_slot_reader *reader = context;
+    struct store *store = reader->store;
+    *reader = (struct store_slot_reader){store, true, first_start, count};
     struct metric_statistic statistic;
     struct metrics_error metrics_error;
     bool extended = alarm->statistic == NULL;
@@ -224,23 +235,47 @@ static bool write_transition(struct store *store, const struct alarm_definition 
     return ok;
 }
 
+/* The evidence of the buckets the evaluation read: from its first slot's start to its last
+ * slot's end. False when there is none — or when it cannot be read: evidence explains a
+ * transition, and a damaged or missing record must not stop the alarm from changing state. */
+static bool read_range_evidence(struct store *store, const struct alarm_definition *alarm,
+                                const struct store_slot_reader *reader,
+                                struct metric_evidence *evidence)
+{
+    metric_evidence_init(evidence);
+    int64_t length, end;
+    if (!reader->read || reader->count > INT64_MAX ||
+        __builtin_mul_overflow((int64_t)reader->count, (int64_t)alarm->period, &length) ||
+        __builtin_add_overflow(reader->first_start, length, &end))
+        return false;
+    struct store_error store_error;
+    return store_evidence_read(store, &alarm->metric, alarm->unit, metric_resolution(alarm),
+                               reader->first_start, end, evidence, &store_error) &&
+           evidence->events > 0;
+}
+
 static bool commit_transition(struct store *store, const struct alarm_definition *alarm,
                               const struct alarm_status *current,
                               const struct alarm_evaluation *result, int64_t now_ms,
+                              const struct store_slot_reader *reader,
                               bool (*on_transition)(void *, const struct monitor_transition *),
                               void *context, struct monitor_error *error)
 {
+    struct metric_evidence evidence;
+    bool has_evidence = read_range_evidence(store, alarm, reader, &evidence);
     struct monitor_transition transition = {.alarm_name = alarm->alarm_name,
                                             .time_ms = now_ms,
                                             .from = current->state,
                                             .to = result->state,
                                             .reason = result->reason,
-                                            .reason_data = result->reason_data};
+                                            .reason_data = result->reason_data,
+                                            .evidence = has_evidence ? &evidence : NULL};
     struct store_error store_error = {.message = "the transition's consumer failed"};
     bool ok = store_begin(store, &store_error) &&
               write_transition(store, alarm, current, result, now_ms, &store_error) &&
               (!on_transition || on_transition(context, &transition)) &&
               store_commit(store, &store_error);
+    metric_evidence_free(&evidence);
     if (!ok) {
         store_rollback(store);
         return fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
@@ -267,13 +302,14 @@ bool monitor_evaluate_alarm(struct store *store, const struct alarm_definition *
     }
     struct alarm_evaluation result = {0};
     struct alarm_error alarm_error;
+    struct store_slot_reader reader = {.store = store};
     ok = alarm_evaluate(alarm, &current, now_ms, settings->evaluation_range, read_slots_from_store,
-                        store, &result, &alarm_error);
+                        &reader, &result, &alarm_error);
     if (!ok)
         fail(error, "alarm %s: %s", alarm->alarm_name, alarm_error.message);
     else if (result.changed)
-        ok = commit_transition(store, alarm, &current, &result, now_ms, on_transition, context,
-                               error);
+        ok = commit_transition(store, alarm, &current, &result, now_ms, &reader, on_transition,
+                               context, error);
     alarm_evaluation_free(&result);
     store_alarm_state_free(&stored);
     return ok;

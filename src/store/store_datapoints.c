@@ -70,8 +70,7 @@ static bool write_dimensions(const struct metric_identity *identity,
     return true;
 }
 
-/* The canonical text of the dimension set (malloc'ed), or NULL with `error` filled. */
-static char *dimensions_json(const struct metric_identity *identity, struct store_error *error)
+char *store_dimensions_json(const struct metric_identity *identity, struct store_error *error)
 {
     size_t size = 3; /* braces and the terminator */
     for (size_t i = 0; i < identity->dimension_count; i++) {
@@ -168,7 +167,7 @@ static bool resolve_metric(struct store *store, const struct metric_datapoint *p
                            struct metric_row *row, struct store_error *error)
 {
     const char *unit = point->unit ? point->unit : DEFAULT_UNIT;
-    char *dimensions = dimensions_json(&point->identity, error);
+    char *dimensions = store_dimensions_json(&point->identity, error);
     if (!dimensions)
         return false;
     if (is_same_metric(row, &point->identity, unit, dimensions)) {
@@ -421,7 +420,7 @@ bool store_datapoints_read(struct store *store, const struct metric_identity *me
         return false;
     if (count == 0)
         return true;
-    char *dimensions = dimensions_json(metric, error);
+    char *dimensions = store_dimensions_json(metric, error);
     if (!dimensions)
         return false;
     struct slot_reader reader = {
@@ -448,7 +447,7 @@ bool store_datapoints_next(struct store *store, const struct metric_identity *me
     *found = false;
     if (!check_read(metric, resolution, 1, error))
         return false;
-    char *dimensions = dimensions_json(metric, error);
+    char *dimensions = store_dimensions_json(metric, error);
     if (!dimensions)
         return false;
     sqlite3_stmt *statement =

@@ -45,6 +45,10 @@ enum store_statement {
     STATEMENT_PRUNE_DATAPOINTS,
     STATEMENT_PRUNE_METRICS,
     STATEMENT_PRUNE_HISTORY,
+    STATEMENT_EVIDENCE_GET,
+    STATEMENT_EVIDENCE_PUT,
+    STATEMENT_EVIDENCE_READ_UNIT,
+    STATEMENT_EVIDENCE_READ_ALL_UNITS,
     STATEMENT_COUNT,
 };
 
@@ -88,6 +92,11 @@ const char *store_column_text(sqlite3_stmt *statement, int column);
 /* Ends a write that began with store_begin: commits when `ok`, else rolls back. Returns
  * whether it committed. */
 bool store_end(struct store *store, bool ok, struct store_error *error);
+
+/* A dimension set as canonical JSON text, the metrics table's dimensions_json: an object
+ * with keys sorted by byte value (malloc'ed). NULL with `error` filled when a dimension has
+ * no name or value, a name is there twice, or memory runs out. */
+char *store_dimensions_json(const struct metric_identity *identity, struct store_error *error);
 
 /* Applies every migration the database lacks (store_schema.c). */
 bool store_schema_migrate(struct store *store, struct store_error *error);

@@ -10,6 +10,11 @@
 #   10:02  slots 09:59, 10:00, 10:01: still judges 10:00              stays ALARM (§5.9)
 #   10:03  newest real slot 10:02 = 1.0 < 2                           ALARM -> OK
 #   11:01  11:00 = 1.0 < 2                                            stays OK
+#
+# The 10:01 transition into ALARM carries the evidence of its range [09:58, 10:01): only the
+# 10:00 bucket matches (09:59:30 has no errorCode), alice at 10:00:10 (Client.Unauthorized-
+# Operation) and bob at 10:00:50 (AccessDenied, whose message names no policy type, so no
+# denial kind). Ties sort by bytes: alice before bob, 198.51.100.9 before 203.0.113.7.
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
 DATA="$REPO_DIR/tests/data/alarms"
@@ -39,7 +44,22 @@ run_scan() { # run_scan OUT ARGS...
 # --- the replay, in memory ---
 run_scan "$tmp/scan.json" --format json
 expected='[{"time":"2024-03-01T10:00:00Z","from":"INSUFFICIENT_DATA","to":"OK","reason":"Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as [NonBreaching]."},{"time":"2024-03-01T10:01:00Z","from":"OK","to":"ALARM","reason":"Threshold Crossed: 1 out of the last 1 datapoints [2.0 (01/03/24 10:00:00)] was greater than or equal to the threshold (2.0) (minimum 1 datapoint for OK -> ALARM transition)."},{"time":"2024-03-01T10:03:00Z","from":"ALARM","to":"OK","reason":"Threshold Crossed: 1 out of the last 1 datapoints [1.0 (01/03/24 10:02:00)] was not greater than or equal to the threshold (2.0) (minimum 1 datapoint for ALARM -> OK transition)."}]'
-check "transitions" "$expected" "$(jq -c '.alarms[0].transitions' "$tmp/scan.json")"
+check "transitions" "$expected" "$(jq -c '.alarms[0].transitions | map(del(.evidence))' "$tmp/scan.json")"
+check "evidence only into ALARM" "[false,true,false]" \
+    "$(jq -c '[.alarms[0].transitions[] | has("evidence")]' "$tmp/scan.json")"
+sample() { # sample TIME USER IP CODE
+    printf '{"eventTime":"2024-03-01T10:00:%sZ","eventName":"DescribeInstances","eventSource":"ec2.amazonaws.com","errorCode":"%s","errorMessage":"You are not authorized to perform this operation.","sourceIPAddress":"%s","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/%s"},"awsRegion":"us-east-1","recipientAccountId":"111122223333"}' "$1" "$4" "$3" "$2"
+}
+evidence='{"events":2,"firstSeen":"2024-03-01T10:00:10Z","lastSeen":"2024-03-01T10:00:50Z",'
+evidence+='"principals":[{"value":"arn:aws:iam::111122223333:user/alice","count":1},{"value":"arn:aws:iam::111122223333:user/bob","count":1}],'
+evidence+='"sourceIPs":[{"value":"198.51.100.9","count":1},{"value":"203.0.113.7","count":1}],'
+evidence+='"eventNames":[{"value":"DescribeInstances","count":2}],'
+evidence+='"errorCodes":[{"value":"AccessDenied","count":1},{"value":"Client.UnauthorizedOperation","count":1}],'
+evidence+='"accounts":[{"value":"111122223333","count":2}],"regions":[{"value":"us-east-1","count":2}],"denials":[],'
+evidence+="\"samples\":[$(sample 10 alice 203.0.113.7 Client.UnauthorizedOperation),$(sample 50 bob 198.51.100.9 AccessDenied)]}"
+check "evidence of the 10:01 transition" "$evidence" "$(jq -c '.alarms[0].transitions[1].evidence' "$tmp/scan.json")"
+run_scan "$tmp/threads.json" --format json --threads 3
+check "evidence with 3 threads" "$evidence" "$(jq -c '.alarms[0].transitions[1].evidence' "$tmp/threads.json")"
 check "alarm fields" '{"name":"denied-burst","cis":null,"metric":"DeniedCount","final_state":"OK"}' \
     "$(jq -c '.alarms[0] | {name, cis, metric, final_state}' "$tmp/scan.json")"
 check "matches" 4 "$(jq '.filters[0].matches' "$tmp/scan.json")"
@@ -48,6 +68,18 @@ run_scan "$tmp/scan.txt"
 check "text timeline" "denied-burst: 3 transitions, now OK" "$(grep '^denied-burst' "$tmp/scan.txt")"
 check "text transition" "  2024-03-01T10:01:00Z  OK -> ALARM" \
     "$(grep -F '2024-03-01T10:01:00Z' "$tmp/scan.txt")"
+check "text evidence" "      2 events by arn:aws:iam::111122223333:user/alice (1), arn:aws:iam::111122223333:user/bob (1); from 198.51.100.9 (1), 203.0.113.7 (1): DescribeInstances (2); errors: AccessDenied (1), Client.UnauthorizedOperation (1)" \
+    "$(grep -A2 -F '2024-03-01T10:01:00Z' "$tmp/scan.txt" | tail -1)"
+check "one evidence line: only the transition into ALARM has one" 1 "$(grep -c ' events by ' "$tmp/scan.txt")"
+
+# denials: bob's two AccessDenied calls whose message says no identity-based policy allows them
+denied='User: arn:aws:iam::111122223333:user/bob is not authorized to perform: ec2:GetPasswordData on resource: arn:aws:ec2:us-east-1:111122223333:instance/i-0abc because no identity-based policy allows the ec2:GetPasswordData action'
+for second in 05 09; do
+    printf '{"eventTime":"2024-03-01T12:00:%sZ","eventName":"GetPasswordData","errorCode":"AccessDenied","errorMessage":"%s","sourceIPAddress":"198.51.100.9","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/bob"}}\n' "$second" "$denied"
+done >"$tmp/denied.jsonl"
+"$TRAILHOUND" scan --config "$DATA/denied-burst.yaml" "$tmp/denied.jsonl" >"$tmp/denied.txt" 2>"$tmp/err"
+check "text evidence with denials" "      2 events by arn:aws:iam::111122223333:user/bob (2); from 198.51.100.9 (2): GetPasswordData (2); errors: AccessDenied (2); denied: no identity-based policy allows the action (2)" \
+    "$(grep ' events by ' "$tmp/denied.txt")"
 
 # --until cuts the replay: at 10:02 the alarm is still in ALARM
 run_scan "$tmp/until.json" --format json --until 2024-03-01T10:02:00Z
@@ -56,7 +88,10 @@ check "--until" "ALARM 2" "$(jq -r '.alarms[0] | "\(.final_state) \(.transitions
 # --- a store kept on disk ---
 db="$tmp/state/trailhound.db"
 run_scan "$tmp/db1.json" --format json --db "$db"
-check "--db replay equals the in-memory one" "$expected" "$(jq -c '.alarms[0].transitions' "$tmp/db1.json")"
+check "--db replay equals the in-memory one" "$expected" "$(jq -c '.alarms[0].transitions | map(del(.evidence))' "$tmp/db1.json")"
+check "--db evidence" "$evidence" "$(jq -c '.alarms[0].transitions[1].evidence' "$tmp/db1.json")"
+check "evidence stored per bucket (10:00, 10:02, 11:00)" "1709287200 2, 1709287320 1, 1709290800 1" \
+    "$(sqlite3 "$db" "SELECT group_concat(timestamp || ' ' || json_extract(evidence_json, '\$.events'), ', ') FROM (SELECT * FROM bucket_evidence ORDER BY timestamp)")"
 check "history items" "1 3" "$(sqlite3 "$db" "SELECT count(*) FILTER (WHERE type = 'ConfigurationUpdate'), count(*) FILTER (WHERE type = 'StateUpdate') FROM alarm_history" | tr '|' ' ')"
 
 # the same scan again: the file is already counted, the state and history are kept
