@@ -104,7 +104,7 @@ const struct notify_topic *notify_topic_find(const struct notify_topic_list *lis
                                              const char *arn_or_name)
 {
     for (size_t i = 0; arn_or_name && i < list->count; i++)
-        if (strcmp(list->items[i].arn, arn_or_name) == 0 ||
+        if ((list->items[i].arn && strcmp(list->items[i].arn, arn_or_name) == 0) ||
             strcmp(list->items[i].name, arn_or_name) == 0)
             return &list->items[i];
     return NULL;
