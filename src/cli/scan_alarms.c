@@ -183,9 +183,33 @@ static bool copy_alarm_evidence(const struct monitor_transition *transition,
     return false;
 }
 
+/* What the transition hook needs: the result to append to and, with --notify, what to
+ * queue the alarm's actions with (in the transition's transaction). */
+struct transition_sink {
+    struct scan_alarm_result *result;
+    struct store *store;
+    const struct monitor_notify_settings *notify; /* NULL: no --notify */
+    int64_t configuration_updated_ms;
+    struct monitor_error *error;
+};
+
+static bool append_transition(struct scan_alarm_result *result,
+                              const struct monitor_transition *transition);
+
 static bool record_transition(void *context, const struct monitor_transition *transition)
 {
-    struct scan_alarm_result *result = context;
+    struct transition_sink *sink = context;
+    if (!append_transition(sink->result, transition))
+        return false;
+    if (!sink->notify)
+        return true;
+    return monitor_enqueue_notifications(sink->store, sink->result->alarm, transition, sink->notify,
+                                         sink->configuration_updated_ms, sink->error);
+}
+
+static bool append_transition(struct scan_alarm_result *result,
+                              const struct monitor_transition *transition)
+{
     if (result->transition_count == result->transition_capacity) {
         size_t capacity = result->transition_capacity ? result->transition_capacity * 2 : 8;
         struct scan_alarm_transition *grown =
@@ -246,7 +270,8 @@ static bool data_span(const struct metric_datapoint_list *points, int64_t *first
 
 static bool replay_all(struct store *store, const struct config *config,
                        const struct scan_alarm_options *options, int64_t last_data_ms,
-                       struct scan_alarm_replay *out, char *error, size_t error_size)
+                       const struct monitor_notify_settings *notify, struct scan_alarm_replay *out,
+                       char *error, size_t error_size)
 {
     struct monitor_settings settings = {.region = config->settings.region,
                                         .account_id = config->settings.account_id,
@@ -261,14 +286,117 @@ static bool replay_all(struct store *store, const struct config *config,
                             : last_data_ms + monitor_drain_ms(result->alarm, &settings);
         if (until > out->until_ms)
             out->until_ms = until;
+        struct transition_sink sink = {.result = result,
+                                       .store = store,
+                                       .notify = notify,
+                                       .configuration_updated_ms = out->from_ms,
+                                       .error = &monitor_error};
         if (!monitor_put_alarm(store, result->alarm, &settings, out->from_ms, &monitor_error) ||
             (out->has_data && !monitor_replay(store, result->alarm, &settings, out->from_ms, until,
-                                              record_transition, result, &monitor_error)))
+                                              record_transition, &sink, &monitor_error)))
             return fail(error, error_size, "%s", monitor_error.message);
         if (!read_final_state(store, result, error, error_size))
             return false;
     }
     return true;
+}
+
+/* ---- --notify: delivering the outbox ------------------------------------------------------- */
+
+static bool count_message(void *context, const struct store_outbox_message *message)
+{
+    (void)message;
+    (*(size_t *)context)++;
+    return true;
+}
+
+static size_t count_outbox(struct store *store, const char *state)
+{
+    size_t count = 0;
+    struct store_error error;
+    store_outbox_list(store, state, 0, count_message, &count, &error);
+    return count;
+}
+
+static int64_t wall_clock_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+struct failure_context {
+    const struct notify_topic *fallback;
+    const struct monitor_notify_settings *notify;
+};
+
+static bool enqueue_failure(void *context, struct store *store,
+                            const struct store_outbox_message *failed, int64_t now_ms,
+                            struct store_error *error)
+{
+    struct failure_context *failure = context;
+    return monitor_enqueue_failure_alert(store, failed, failure->fallback, failure->notify, now_ms,
+                                         error);
+}
+
+/* Delivers what is due, waiting for retries up to the deadline; what is still pending then
+ * stays in a --db store for the next run and is reported. */
+static bool deliver_outbox(struct store *store, const struct monitor_delivery_settings *delivery,
+                           int wait_seconds, struct scan_notifications *report, char *error,
+                           size_t error_size)
+{
+    int64_t deadline = wall_clock_ms() + (int64_t)wait_seconds * 1000;
+    for (;;) {
+        struct monitor_delivery_report round;
+        struct monitor_error monitor_error;
+        if (!monitor_deliver_due(store, delivery, wall_clock_ms(), 0, &round, &monitor_error))
+            return fail(error, error_size, "delivering: %s", monitor_error.message);
+        report->delivered += round.delivered;
+        report->retried += round.retried;
+        report->failed += round.failed;
+        report->alerts += round.alerts;
+        if (!report->first_failure[0] && round.first_failure[0])
+            snprintf(report->first_failure, sizeof report->first_failure, "%s",
+                     round.first_failure);
+        bool found = false;
+        int64_t next = 0;
+        struct store_error store_error;
+        if (!store_outbox_next_due(store, &found, &next, &store_error))
+            return fail(error, error_size, "%s", store_error.message);
+        if (!found || next > deadline)
+            break;
+        int64_t pause = next - wall_clock_ms();
+        if (pause > 0)
+            nanosleep(&(struct timespec){pause / 1000, (pause % 1000) * 1000000}, NULL);
+    }
+    report->pending = count_outbox(store, "pending");
+    return true;
+}
+
+static bool send_notifications(struct store *store, const struct config *config,
+                               const struct scan_alarm_options *options,
+                               const struct monitor_notify_settings *notify,
+                               struct scan_notifications *report, char *error, size_t error_size)
+{
+    const struct config_settings *settings = &config->settings;
+    const struct notify_topic *fallback =
+        notify_topic_find(&config->topics, settings->fallback_topic);
+    struct failure_context failure = {.fallback = fallback, .notify = notify};
+    struct monitor_delivery_settings delivery = {
+        .smtp_url = options->smtp_url ? options->smtp_url : settings->smtp_url,
+        .smtp_from = settings->smtp_from ? settings->smtp_from : "trailhound@localhost",
+        .smtp_username = settings->smtp_username,
+        .smtp_password = settings->smtp_password,
+        .smtp_starttls = settings->smtp_starttls,
+        .pagerduty_url = settings->pagerduty_url,
+        .sns_endpoint = settings->sns_endpoint,
+        .sns_region = settings->region,
+        .fallback_topic_arn = fallback ? fallback->arn : NULL,
+        .enqueue_failure = fallback ? enqueue_failure : NULL,
+        .enqueue_context = &failure,
+    };
+    return deliver_outbox(store, &delivery, options->notify_wait_seconds, report, error,
+                          error_size);
 }
 
 /* Retention in a --db store, measured back from its latest data point (event time: a
@@ -309,8 +437,30 @@ bool scan_alarms_replay(struct store *store, const struct config *config,
     if (!has_points)
         last_ms = out->from_ms;
     out->datapoints = points->count;
-    return store_scan(store, config, points, files, error, error_size) &&
-           replay_all(store, config, options, last_ms, out, error, error_size) &&
+    struct notify_signing_key key = {0};
+    struct monitor_notify_settings notify = {
+        .topics = &config->topics,
+        .region = config->settings.region,
+        .account_id = config->settings.account_id,
+        .public_base_url = config->settings.public_base_url ? config->settings.public_base_url
+                                                            : "http://127.0.0.1:4566",
+        .signing_key = &key,
+    };
+    struct monitor_error monitor_error;
+    out->notifications.enabled = options->notify;
+    if (options->notify && !monitor_signing_key(store, &key, &monitor_error))
+        return fail(error, error_size, "%s", monitor_error.message);
+    size_t outbox_before = options->notify ? count_outbox(store, NULL) : 0;
+    bool ok = store_scan(store, config, points, files, error, error_size) &&
+              replay_all(store, config, options, last_ms, options->notify ? &notify : NULL, out,
+                         error, error_size);
+    if (ok && options->notify) {
+        out->notifications.queued = count_outbox(store, NULL) - outbox_before;
+        ok = send_notifications(store, config, options, &notify, &out->notifications, error,
+                                error_size);
+    }
+    notify_signing_key_free(&key);
+    return ok &&
            (!options->db_path || apply_retention(store, &config->settings, error, error_size));
 }
 

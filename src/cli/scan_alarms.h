@@ -29,9 +29,17 @@ struct scan_alarm_result {
     size_t transition_count, transition_capacity;
 };
 
+/* What `--notify` did: messages queued by the replay's transitions, and how delivery went. */
+struct scan_notifications {
+    bool enabled;
+    size_t queued, delivered, retried, failed, alerts, pending;
+    char first_failure[640];
+};
+
 struct scan_alarm_replay {
     struct scan_alarm_result *results; /* one per alarm, in configuration order */
     size_t count;
+    struct scan_notifications notifications;
     bool has_data;             /* false: no data point, nothing was replayed */
     int64_t from_ms, until_ms; /* the simulated clock's span */
     uint64_t datapoints;       /* buckets written */
@@ -41,6 +49,9 @@ struct scan_alarm_options {
     const char *db_path; /* NULL: a private in-memory store */
     bool has_since, has_until;
     int64_t since_ms, until_ms;
+    bool notify;             /* run the alarms' actions: send to their topics' subscriptions */
+    const char *smtp_url;    /* --smtp: replaces settings.smtp.url */
+    int notify_wait_seconds; /* how long to keep retrying before reporting what is pending */
 };
 
 /* A file whose events this scan counted, to be recorded with its data points so a later

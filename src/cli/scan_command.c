@@ -17,7 +17,8 @@
 
 static const char scan_help[] =
     "usage: trailhound scan [--cis] [--config FILE]... [--format text|json] [--threads N]\n"
-    "                       [--strict] [--db PATH] [--since TIME] [--until TIME] PATH...\n"
+    "                       [--strict] [--db PATH] [--since TIME] [--until TIME]\n"
+    "                       [--notify [--smtp URL] [--notify-wait SECONDS]] PATH...\n"
     "\n"
     "Read CloudTrail logs once and report, for each metric filter, how many events matched\n"
     "and who caused them (top principals, source IPs, event names, error codes, accounts,\n"
@@ -46,6 +47,14 @@ static const char scan_help[] =
     "                  2024-10-26) instead of the first data point\n"
     "  --until TIME    end the alarm replay at TIME instead of when every alarm's\n"
     "                  look-back has passed the last data point\n"
+    "  --notify        run the alarms' actions: every transition of the replay is sent to\n"
+    "                  the subscriptions of the topics its actions name (config `topics`),\n"
+    "                  over SMTP, HTTP/S (signed SNS messages), Slack, PagerDuty, exec or\n"
+    "                  SNS; failed deliveries are retried per their delivery policy\n"
+    "  --smtp URL      the SMTP server for e-mail (smtp://127.0.0.1:2525), instead of\n"
+    "                  settings.smtp.url\n"
+    "  --notify-wait S keep retrying failed deliveries for up to S seconds (default 60);\n"
+    "                  with --db what is still pending is sent by the next run\n"
     "\n"
     "With alarms loaded, each alarm is replayed on event time: a simulated clock evaluates\n"
     "it once a minute, as CloudWatch would have, and every change of state is reported\n"
@@ -53,7 +62,8 @@ static const char scan_help[] =
     "\n"
     "Malformed input is reported (file, line or byte offset, reason) and skipped; the scan\n"
     "goes on. Exit status: 0 when the scan completed, even with malformed input; 1 when\n"
-    "nothing could be read; 2 on a usage or configuration error.\n";
+    "nothing could be read; 2 on a usage or configuration error; 4 when --notify could not\n"
+    "deliver every notification (failed, or still pending after --notify-wait).\n";
 
 struct malformed_report {
     char *file;
@@ -267,6 +277,20 @@ static int parse_options(int argc, char **argv, struct scan_options *options)
             if (*end || threads < 1 || threads > SCAN_POOL_MAX_THREADS)
                 return usage_error("--threads must be between 1 and 64, not ", argv[i]);
             options->threads = (size_t)threads;
+        } else if (strcmp(argument, "--notify") == 0) {
+            options->alarms.notify = true;
+        } else if (strcmp(argument, "--smtp") == 0 && has_value) {
+            options->alarms.smtp_url = argv[++i];
+            if (strncmp(options->alarms.smtp_url, "smtp://", 7) != 0 &&
+                strncmp(options->alarms.smtp_url, "smtps://", 8) != 0)
+                return usage_error("--smtp must be an smtp:// or smtps:// URL, not ",
+                                   options->alarms.smtp_url);
+        } else if (strcmp(argument, "--notify-wait") == 0 && has_value) {
+            char *end;
+            long seconds = strtol(argv[++i], &end, 10);
+            if (*end || seconds < 0 || seconds > 86400)
+                return usage_error("--notify-wait must be 0 to 86400 seconds, not ", argv[i]);
+            options->alarms.notify_wait_seconds = (int)seconds;
         } else if (strcmp(argument, "--db") == 0 && has_value) {
             options->alarms.db_path = argv[++i];
         } else if ((strcmp(argument, "--since") == 0 || strcmp(argument, "--until") == 0) &&
@@ -312,6 +336,15 @@ static bool load_configuration(const struct scan_options *options, struct config
             return false;
         }
     }
+    char *warnings = NULL;
+    struct config_error error;
+    if (!config_finish(config, &warnings, &error)) {
+        fprintf(stderr, "trailhound: %s\n", error.message);
+        return false;
+    }
+    if (warnings && options->alarms.notify)
+        fprintf(stderr, "trailhound: warning: %s", warnings);
+    free(warnings);
     return true;
 }
 
@@ -402,14 +435,17 @@ static int finish(struct scan_run *run, const struct scan_options *options)
         .untimed = filter_scan_untimed(totals),
     };
     bool printed = scan_report_print(stdout, options->format, &report);
+    const struct scan_notifications *sent = &replay.notifications;
+    bool undelivered = sent->enabled && (sent->failed > 0 || sent->pending > 0);
     scan_alarm_replay_free(&replay);
     free(listed);
-    return printed ? 0 : 1;
+    return !printed ? 1 : undelivered ? 4 : 0;
 }
 
 int scan_command(int argc, char **argv)
 {
-    struct scan_options options = {.format = SCAN_FORMAT_TEXT, .threads = 1};
+    struct scan_options options = {
+        .format = SCAN_FORMAT_TEXT, .threads = 1, .alarms = {.notify_wait_seconds = 60}};
     int status = parse_options(argc, argv, &options);
     if (status >= 0) {
         free(options.paths);

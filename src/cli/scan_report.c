@@ -142,6 +142,16 @@ static bool print_json(FILE *out, const struct scan_report *report)
     json_object_set_new(root, "matches_without_event_time",
                         json_integer((json_int_t)report->untimed));
     json_object_set_new(root, "alarms", alarms_json(report));
+    if (report->alarms && report->alarms->notifications.enabled) {
+        const struct scan_notifications *sent = &report->alarms->notifications;
+        json_object_set_new(
+            root, "notifications",
+            json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "queued", (json_int_t)sent->queued,
+                      "delivered", (json_int_t)sent->delivered, "retried",
+                      (json_int_t)sent->retried, "failed", (json_int_t)sent->failed,
+                      "failure_alerts", (json_int_t)sent->alerts, "pending",
+                      (json_int_t)sent->pending, "first_failure", sent->first_failure));
+    }
     int failed = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     return failed == 0 && fputc('\n', out) != EOF;
@@ -287,6 +297,13 @@ static void print_alarms(FILE *out, const struct scan_report *report)
     }
     if (quiet)
         fprintf(out, "\n%zu alarm%s never changed state\n", quiet, quiet == 1 ? "" : "s");
+    const struct scan_notifications *sent = &replay->notifications;
+    if (sent->enabled) {
+        fprintf(out, "\nnotifications: %zu queued, %zu delivered, %zu failed, %zu pending\n",
+                sent->queued, sent->delivered, sent->failed, sent->pending);
+        if (sent->first_failure[0])
+            fprintf(out, "  first failure: %s\n", sent->first_failure);
+    }
 }
 
 static bool print_text(FILE *out, const struct scan_report *report)

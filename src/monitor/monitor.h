@@ -92,6 +92,15 @@ bool monitor_enqueue_notifications(struct store *store, const struct alarm_defin
                                    const struct monitor_notify_settings *settings,
                                    int64_t configuration_updated_ms, struct monitor_error *error);
 
+/* A delivery that failed for good is itself an alert: writes one message per subscription
+ * of `fallback` saying which message, to which subscription (endpoint redacted), after how
+ * many attempts, and why — in the caller's transaction (monitor_deliver_due's
+ * enqueue_failure calls it). */
+bool monitor_enqueue_failure_alert(struct store *store, const struct store_outbox_message *failed,
+                                   const struct notify_topic *fallback,
+                                   const struct monitor_notify_settings *settings, int64_t now_ms,
+                                   struct store_error *error);
+
 /* The SNS signing key pair and certificate, kept in the store's settings and created on
  * first use. */
 bool monitor_signing_key(struct store *store, struct notify_signing_key *key,

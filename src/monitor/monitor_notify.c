@@ -249,6 +249,102 @@ bool monitor_enqueue_notifications(struct store *store, const struct alarm_defin
     return true;
 }
 
+/* ---- failed deliveries ------------------------------------------------------------------ */
+
+static char *failure_text(const struct store_outbox_message *failed)
+{
+    enum notify_protocol protocol = NOTIFY_EXEC;
+    notify_protocol_parse(failed->protocol, &protocol);
+    char *shown = notify_redact(protocol, failed->endpoint);
+    size_t size = 1024 + strlen(failed->subscription_arn) + (shown ? strlen(shown) : 0) +
+                  (failed->last_error ? strlen(failed->last_error) : 0);
+    char *text = malloc(size);
+    if (text)
+        snprintf(text, size,
+                 "trailhound could not deliver a notification%s%s: message %s to %s (%s %s) "
+                 "failed after %d attempt%s: %s",
+                 failed->alarm_name ? " for alarm " : "",
+                 failed->alarm_name ? failed->alarm_name : "", failed->message_id,
+                 failed->subscription_arn, failed->protocol, shown ? shown : "…", failed->attempts,
+                 failed->attempts == 1 ? "" : "s",
+                 failed->last_error ? failed->last_error : "unknown error");
+    free(shown);
+    return text;
+}
+
+/* The alert for one fallback subscription, in its protocol's shape. */
+static char *failure_body(const struct monitor_notify_settings *settings,
+                          const struct notify_topic *topic,
+                          const struct notify_subscription *subscription, const char *subject,
+                          const char *text, const char *message_id, int64_t now_ms)
+{
+    json_t *object = NULL;
+    switch (subscription->protocol) {
+    case NOTIFY_SLACK:
+        object = json_pack("{s:s}", "text", text);
+        break;
+    case NOTIFY_PAGERDUTY:
+        object = json_pack("{s:s,s:s,s:s+,s:{s:s%,s:s,s:s}}", "routing_key", "", "event_action",
+                           "trigger", "dedup_key", "trailhound-delivery-", message_id, "payload",
+                           "summary", text, strlen(text) > 1024 ? (size_t)1024 : strlen(text),
+                           "source", "trailhound", "severity", "error");
+        break;
+    case NOTIFY_HTTP:
+    case NOTIFY_HTTPS:
+    case NOTIFY_EMAIL_JSON:
+        return signed_envelope(settings, topic, subscription, subject, text, message_id, now_ms);
+    case NOTIFY_EMAIL:
+    case NOTIFY_EXEC:
+    case NOTIFY_SNS:
+        return strdup(text);
+    }
+    char *body = object ? json_dumps(object, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(object);
+    return body;
+}
+
+bool monitor_enqueue_failure_alert(struct store *store, const struct store_outbox_message *failed,
+                                   const struct notify_topic *fallback,
+                                   const struct monitor_notify_settings *settings, int64_t now_ms,
+                                   struct store_error *error)
+{
+    char *text = failure_text(failed);
+    const char *subject = "trailhound: a notification could not be delivered";
+    bool ok = text != NULL;
+    for (size_t i = 0; ok && i < fallback->subscription_count; i++) {
+        const struct notify_subscription *subscription = &fallback->subscriptions[i];
+        char message_id[37];
+        notify_uuid(message_id);
+        char *body =
+            failure_body(settings, fallback, subscription, subject, text, message_id, now_ms);
+        char *attributes = attributes_json("Notification", fallback, subscription);
+        struct store_outbox_message message = {
+            .message_id = message_id,
+            .topic_arn = fallback->arn,
+            .subscription_arn = subscription->arn,
+            .protocol = notify_protocol_name(subscription->protocol),
+            .endpoint = subscription->endpoint,
+            .subject = subject,
+            .body = body,
+            .attributes_json = attributes,
+            .policy = subscription->delivery_policy ? subscription->delivery_policy
+                      : fallback->delivery_policy   ? fallback->delivery_policy
+                                                    : "trailhound-default",
+            .created_ms = now_ms,
+            .next_attempt_ms = now_ms,
+        };
+        ok = body && attributes && store_outbox_add(store, &message, error);
+        if (!body || !attributes)
+            snprintf(error->message, sizeof error->message, "out of memory");
+        free(body);
+        free(attributes);
+    }
+    if (!text)
+        snprintf(error->message, sizeof error->message, "out of memory");
+    free(text);
+    return ok;
+}
+
 bool monitor_signing_key(struct store *store, struct notify_signing_key *key,
                          struct monitor_error *error)
 {

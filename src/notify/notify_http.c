@@ -3,6 +3,7 @@
  * not followed (SNS counts a 3xx as delivered), and only http/https URLs are accepted. */
 #include "notify/notify_transport.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,6 +263,22 @@ static enum notify_outcome classify_pagerduty(long status)
     return status == 429 || (status >= 500 && status <= 599) ? NOTIFY_RETRY : NOTIFY_PERMANENT;
 }
 
+/* Outbox bodies are rendered without the routing key (a secret must not be stored): it is
+ * put in here, from the endpoint resolved for this attempt. A body that already names a key
+ * keeps it. */
+static char *with_routing_key(const char *body, const char *routing_key)
+{
+    json_t *event = json_loads(body ? body : "", 0, NULL);
+    json_t *current = json_object_get(event, "routing_key");
+    char *text = NULL;
+    if (json_is_object(event) &&
+        (!current || (json_is_string(current) && json_string_length(current) == 0)))
+        if (json_object_set_new(event, "routing_key", json_string(routing_key)) == 0)
+            text = json_dumps(event, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(event);
+    return text;
+}
+
 void notify_deliver_pagerduty(const struct notify_delivery *delivery, struct notify_result *result)
 {
     const char *url = delivery->pagerduty_url ? delivery->pagerduty_url : PAGERDUTY_DEFAULT_URL;
@@ -272,6 +289,11 @@ void notify_deliver_pagerduty(const struct notify_delivery *delivery, struct not
     bool ok = true;
     struct curl_slist *headers = json_headers(&ok);
     /* The routing key travels in the body; the endpoint is the key itself. */
-    post_with_headers(delivery, url, headers, ok, false, classify_pagerduty, true,
-                      delivery->endpoint, result);
+    char *keyed = with_routing_key(delivery->body, delivery->endpoint ? delivery->endpoint : "");
+    struct notify_delivery sent = *delivery;
+    if (keyed)
+        sent.body = keyed;
+    post_with_headers(&sent, url, headers, ok, false, classify_pagerduty, true, delivery->endpoint,
+                      result);
+    free(keyed);
 }

@@ -235,3 +235,9 @@ size_t notify_utf16_prefix(const char *string, size_t max)
 {
     return character_prefix(string, max, true);
 }
+
+void notify_text_fail(struct notify_text *text)
+{
+    free(text->data);
+    *text = (struct notify_text){.failed = true};
+}

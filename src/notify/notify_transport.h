@@ -34,24 +34,8 @@ void notify_result_append_excerpt(struct notify_result *result, const char *text
  * they would blank out ordinary words. */
 void notify_result_scrub(struct notify_result *result, const char *secret);
 
-/* ---- growing text ---- */
-
-/* A malloc'ed text that grows; after an allocation failure `failed` stays set and appends
- * do nothing, so builders check once at the end. */
-struct notify_text {
-    char *data;
-    size_t length, capacity;
-    bool failed;
-};
-
-void notify_text_append(struct notify_text *text, const char *data, size_t length);
-void notify_text_append_string(struct notify_text *text, const char *string);
-void notify_text_appendf(struct notify_text *text, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Marks the text failed (out of memory) and frees it. */
-void notify_text_fail(struct notify_text *text);
-/* The text (ownership passes to the caller), or NULL after a failure. */
-char *notify_text_finish(struct notify_text *text);
+/* ---- growing text: notify/notify_text.h ---- */
+#include "notify/notify_text.h"
 
 /* ---- e-mail ---- */
 
