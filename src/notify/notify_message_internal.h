@@ -35,6 +35,13 @@ void notify_text_append_json_string(struct notify_text *text, const char *string
 void notify_text_append_json_string_or_null(struct notify_text *text, const char *string);
 /* `"key":` (compact JSON). */
 void notify_text_append_json_key(struct notify_text *text, const char *key);
+/* "…", which ends every text we cut. */
+#define NOTIFY_ELLIPSIS "\xE2\x80\xA6"
+/* Keeps the first `keep` bytes and appends "…" (nothing when `keep` is not shorter). */
+void notify_text_cut(struct notify_text *text, size_t keep);
+/* Holds the text to `limit` characters (code points, limit >= 1): a longer one is cut to
+ * limit - 1 at a character boundary and ends with "…". */
+void notify_text_limit(struct notify_text *text, size_t limit);
 /* The finished NUL-terminated text (the caller owns it), or NULL when memory ran out. */
 char *notify_text_finish(struct notify_text *text);
 void notify_text_discard(struct notify_text *text);
