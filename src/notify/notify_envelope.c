@@ -155,8 +155,10 @@ char *notify_envelope_string_to_sign(const struct notify_envelope *envelope,
                                      struct notify_error *error)
 {
     const struct envelope_type *type = envelope_type_of(envelope->type);
-    if (!type)
-        return fail(error, "Type: unknown envelope type %d", (int)envelope->type), NULL;
+    if (!type) {
+        fail(error, "Type: unknown envelope type %d", (int)envelope->type);
+        return NULL;
+    }
     char timestamp[32], version[16];
     struct field_values values;
     values_of(envelope, type, timestamp, version, &values);
@@ -197,8 +199,10 @@ char *notify_envelope_json(const struct notify_envelope *envelope,
                            const struct notify_signing_key *key, struct notify_error *error)
 {
     const struct envelope_type *type = envelope_type_of(envelope->type);
-    if (!type)
-        return fail(error, "Type: unknown envelope type %d", (int)envelope->type), NULL;
+    if (!type) {
+        fail(error, "Type: unknown envelope type %d", (int)envelope->type);
+        return NULL;
+    }
     char timestamp[32], version[16];
     struct field_values values;
     values_of(envelope, type, timestamp, version, &values);
@@ -258,12 +262,15 @@ static bool read_member(json_t *root, enum envelope_field field, struct field_va
 static const struct envelope_type *read_type(json_t *root, struct notify_error *error)
 {
     const char *name = json_string_value(json_object_get(root, "Type"));
-    if (!name)
-        return fail(error, "Type: missing or not a string"), NULL;
+    if (!name) {
+        fail(error, "Type: missing or not a string");
+        return NULL;
+    }
     for (size_t i = 0; i < TYPE_COUNT; i++)
         if (strcmp(envelope_types[i].name, name) == 0)
             return &envelope_types[i];
-    return fail(error, "Type: unknown type"), NULL;
+    fail(error, "Type: unknown type");
+    return NULL;
 }
 
 /* SignatureVersion "1" or "2" as a number; 0 when it is neither. */

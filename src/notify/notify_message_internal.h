@@ -13,6 +13,14 @@
 
 #include "notify/notify_text.h"
 
+/* "…", which ends every text we cut. */
+#define NOTIFY_ELLIPSIS "\xE2\x80\xA6"
+/* Keeps the first `keep` bytes and appends "…" (nothing when `keep` is not shorter). */
+void notify_text_cut(struct notify_text *text, size_t keep);
+/* Holds the text to `limit` characters (code points, limit >= 1): a longer one is cut to
+ * limit - 1 at a character boundary and ends with "…". */
+void notify_text_limit(struct notify_text *text, size_t limit);
+
 /* ---- UTF-8 ---- */
 
 /* Characters in `length` bytes of UTF-8: code points, or UTF-16 code units (Java's

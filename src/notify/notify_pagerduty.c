@@ -15,7 +15,6 @@
 
 #define DEDUP_KEY_LIMIT 255
 #define SUMMARY_LIMIT 1024
-#define ELLIPSIS "\xE2\x80\xA6" /* … */
 
 static const char *or_empty(const char *string)
 {
@@ -65,16 +64,13 @@ static void append_summary(struct notify_text *text, const struct notify_alarm_c
     summary.failed = !subject;
     notify_text_appendf(&summary, "%s \xE2\x80\x94 %s", or_empty(subject),
                         or_empty(change->reason)); /* — */
-    notify_text_append_string(&summary, ELLIPSIS); /* room for the cut's ellipsis */
     free(subject);
+    notify_text_limit(&summary, SUMMARY_LIMIT);
     char *value = notify_text_finish(&summary);
     if (!value) {
         text->failed = true;
         return;
     }
-    value[strlen(value) - strlen(ELLIPSIS)] = '\0';
-    if (notify_utf8_characters(value, strlen(value)) > SUMMARY_LIMIT)
-        memcpy(value + notify_utf8_prefix(value, SUMMARY_LIMIT - 1), ELLIPSIS, sizeof ELLIPSIS);
     notify_text_append_json_string(text, value);
     free(value);
 }

@@ -232,32 +232,43 @@ static char *base64_encode(const unsigned char *bytes, size_t length)
     return text;
 }
 
+/* The raw signature of `data` (malloc'ed into *signature), or false. */
+static bool sign_bytes(EVP_PKEY *key, const EVP_MD *digest, const char *data, size_t length,
+                       unsigned char **signature, size_t *signature_length)
+{
+    EVP_MD_CTX *context = EVP_MD_CTX_new();
+    const unsigned char *bytes = (const unsigned char *)data;
+    *signature = NULL;
+    bool signed_ = context && EVP_DigestSignInit(context, NULL, digest, NULL, key) == 1 &&
+                   EVP_DigestSign(context, NULL, signature_length, bytes, length) == 1 &&
+                   (*signature = malloc(*signature_length)) &&
+                   EVP_DigestSign(context, *signature, signature_length, bytes, length) == 1;
+    EVP_MD_CTX_free(context);
+    return signed_;
+}
+
 char *notify_sign_base64(const char *private_key_pem, int version, const char *data, size_t length,
                          struct notify_error *error)
 {
     const EVP_MD *digest = signature_digest(version);
-    if (!digest)
-        return fail(error, "SignatureVersion %d: must be 1 or 2", version), NULL;
+    if (!digest) {
+        fail(error, "SignatureVersion %d: must be 1 or 2", version);
+        return NULL;
+    }
     EVP_PKEY *key = private_key_pem ? read_private_key(private_key_pem) : NULL;
     if (!key || !EVP_PKEY_is_a(key, "RSA")) {
         EVP_PKEY_free(key);
-        return fail(error, "the signing key is not an RSA private key in PEM"), NULL;
+        fail(error, "the signing key is not an RSA private key in PEM");
+        return NULL;
     }
-    EVP_MD_CTX *context = EVP_MD_CTX_new();
-    unsigned char *signature = NULL;
+    unsigned char *signature;
     size_t signature_length = 0;
-    bool signed_ = context && EVP_DigestSignInit(context, NULL, digest, NULL, key) == 1 &&
-                   EVP_DigestSign(context, NULL, &signature_length, (const unsigned char *)data,
-                                  length) == 1 &&
-                   (signature = malloc(signature_length)) &&
-                   EVP_DigestSign(context, signature, &signature_length,
-                                  (const unsigned char *)data, length) == 1;
+    bool signed_ = sign_bytes(key, digest, data, length, &signature, &signature_length);
     char *text = signed_ ? base64_encode(signature, signature_length) : NULL;
     free(signature);
-    EVP_MD_CTX_free(context);
     EVP_PKEY_free(key);
     if (!text)
-        return fail(error, "cannot sign the message"), NULL;
+        fail(error, "cannot sign the message");
     return text;
 }
 

@@ -19,7 +19,6 @@
 #define FIELD_LIMIT 2000
 #define SECTION_LIMIT 3000
 #define LIST_VALUES 5
-#define ELLIPSIS "\xE2\x80\xA6" /* … */
 #define CODE_FENCE "```"
 
 struct slack_state_style {
@@ -69,32 +68,21 @@ static size_t last_ampersand(const char *text, size_t length)
     return length;
 }
 
-/* Cuts a mrkdwn text to `limit` characters, ending it with "…" when cut; there must be
- * room for the ellipsis' bytes after the text. Every '&' in our texts starts an entity
- * (user text is escaped), so a cut after an '&' with no ';' behind it would split one: it
- * moves back before the '&'. */
-static void cut_mrkdwn(char *text, size_t limit)
-{
-    if (notify_utf8_characters(text, strlen(text)) <= limit)
-        return;
-    size_t keep = notify_utf8_prefix(text, limit - 1);
-    size_t ampersand = last_ampersand(text, keep);
-    if (ampersand < keep && !memchr(text + ampersand, ';', keep - ampersand))
-        keep = ampersand;
-    memcpy(text + keep, ELLIPSIS, sizeof ELLIPSIS);
-}
-
-/* The text `builder` holds, cut to `limit` characters; malloc'ed, NULL when memory ran
- * out. The builder is emptied. */
+/* The text `builder` holds, cut to `limit` characters with "…"; malloc'ed, NULL when
+ * memory ran out. The builder is emptied. Every '&' in our texts starts an entity (user
+ * text is escaped), so a cut after an '&' with no ';' behind it would split one: it moves
+ * back before the '&'. */
 static char *finish_mrkdwn(struct notify_text *builder, size_t limit)
 {
-    notify_text_append_string(builder, ELLIPSIS); /* makes room for the cut's ellipsis */
-    char *text = notify_text_finish(builder);
-    if (!text)
-        return NULL;
-    text[strlen(text) - strlen(ELLIPSIS)] = '\0';
-    cut_mrkdwn(text, limit);
-    return text;
+    const char *text = builder->data;
+    if (!builder->failed && text && notify_utf8_characters(text, builder->length) > limit) {
+        size_t keep = notify_utf8_prefix(text, limit - 1);
+        size_t ampersand = last_ampersand(text, keep);
+        if (ampersand < keep && !memchr(text + ampersand, ';', keep - ampersand))
+            keep = ampersand;
+        notify_text_cut(builder, keep);
+    }
+    return notify_text_finish(builder);
 }
 
 /* {"type":"mrkdwn","text":…} with what `builder` holds, cut to `limit`. */
@@ -119,13 +107,12 @@ static void append_header(struct notify_text *json, const struct notify_alarm_ch
     struct notify_text header = {0};
     notify_text_appendf(&header, "%s %s: %s", state_style(change->new_state).emoji,
                         alarm_state_name(change->new_state), or_empty(change->alarm->alarm_name));
+    notify_text_limit(&header, HEADER_LIMIT);
     char *value = notify_text_finish(&header);
     if (!value) {
         json->failed = true;
         return;
     }
-    if (notify_utf8_characters(value, strlen(value)) > HEADER_LIMIT)
-        strcpy(value + notify_utf8_prefix(value, HEADER_LIMIT - 1), ELLIPSIS);
     notify_text_append_string(json, "{\"type\":\"header\",\"text\":{\"type\":\"plain_text\","
                                     "\"text\":");
     notify_text_append_json_string(json, value);

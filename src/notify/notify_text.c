@@ -149,6 +149,22 @@ void notify_text_append_json_key(struct notify_text *text, const char *key)
     notify_text_append(text, ":", 1);
 }
 
+void notify_text_cut(struct notify_text *text, size_t keep)
+{
+    if (text->failed || keep >= text->length)
+        return;
+    text->length = keep;
+    notify_text_append_string(text, NOTIFY_ELLIPSIS);
+}
+
+void notify_text_limit(struct notify_text *text, size_t limit)
+{
+    if (text->failed || !text->data || limit == 0)
+        return;
+    if (notify_utf8_characters(text->data, text->length) > limit)
+        notify_text_cut(text, notify_utf8_prefix(text->data, limit - 1));
+}
+
 char *notify_text_finish(struct notify_text *text)
 {
     if (!text->failed && !text->data)

@@ -682,6 +682,33 @@ static void slack_escapes_and_limits_user_text(void **state)
     alarm_definition_free(&alarm);
 }
 
+static void slack_headers_keep_150_characters(void **state)
+{
+    (void)state;
+    struct alarm_definition alarm;
+    load_alarm(&alarm, cis_alarm_json);
+    struct notify_alarm_change change = example_change(&alarm);
+    /* "🔴 ALARM: " is 9 characters: a 141-character name fits exactly, 142 does not */
+    for (size_t length = 141; length <= 142; length++) {
+        free(alarm.alarm_name);
+        alarm.alarm_name = malloc(length + 1);
+        memset(alarm.alarm_name, 'h', length);
+        alarm.alarm_name[length] = '\0';
+        char *text = notify_slack_payload(&change);
+        json_t *payload = json_loads(text, 0, NULL);
+        const char *header = json_string_value(
+            json_object_get(json_object_get(slack_block(payload, 0), "text"), "text"));
+        assert_int_equal(utf8_characters(header), 150);
+        if (length == 141)
+            assert_null(strstr(header, "…"));
+        else
+            assert_string_equal(header + strlen(header) - strlen("h…"), "h…");
+        json_decref(payload);
+        free(text);
+    }
+    alarm_definition_free(&alarm);
+}
+
 static void slack_shows_the_evidence(void **state)
 {
     (void)state;
@@ -880,6 +907,7 @@ int main(void)
         cmocka_unit_test(slack_payload_is_the_example),
         cmocka_unit_test(slack_colours_follow_the_state),
         cmocka_unit_test(slack_escapes_and_limits_user_text),
+        cmocka_unit_test(slack_headers_keep_150_characters),
         cmocka_unit_test(slack_shows_the_evidence),
         cmocka_unit_test(slack_samples_keep_their_code_fence),
         cmocka_unit_test(pagerduty_trigger_is_the_example),
