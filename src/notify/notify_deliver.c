@@ -98,6 +98,26 @@ void notify_result_scrub(struct notify_result *result, const char *secret)
     }
 }
 
+void notify_result_scrub_url(struct notify_result *result, const char *url)
+{
+    const char *authority = strstr(url, "://");
+    if (!authority)
+        return;
+    authority += 3;
+    size_t authority_length = strcspn(authority, "/?#");
+    const char *at = memchr(authority, '@', authority_length);
+    char user_information[512];
+    if (at && (size_t)(at - authority) < sizeof user_information) {
+        memcpy(user_information, authority, (size_t)(at - authority));
+        user_information[at - authority] = '\0';
+        notify_result_scrub(result, user_information);
+        const char *colon = strchr(user_information, ':');
+        if (colon)
+            notify_result_scrub(result, colon + 1);
+    }
+    notify_result_scrub(result, authority + authority_length);
+}
+
 void notify_deliver(const struct notify_delivery *delivery, struct notify_result *result)
 {
     *result = (struct notify_result){.outcome = NOTIFY_PERMANENT};

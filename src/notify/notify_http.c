@@ -88,25 +88,6 @@ static void describe_answer(struct notify_result *result, enum notify_outcome ou
         result->retry_after_ms = response->retry_after_ms;
 }
 
-/* A URL's secrets: the whole of it, its user information and its path (a webhook's key). */
-static void scrub_url(struct notify_result *result, const char *url)
-{
-    notify_result_scrub(result, url);
-    const char *authority = strstr(url, "://");
-    if (!authority)
-        return;
-    authority += 3;
-    size_t authority_length = strcspn(authority, "/?#");
-    char part[512];
-    const char *at = memchr(authority, '@', authority_length);
-    if (at && (size_t)(at - authority) < sizeof part) {
-        memcpy(part, authority, (size_t)(at - authority));
-        part[at - authority] = '\0';
-        notify_result_scrub(result, part);
-    }
-    notify_result_scrub(result, authority + authority_length);
-}
-
 /* Posts and classifies; `classify` maps an HTTP status to an outcome. */
 static void post_and_classify(struct notify_http_request *request, const char *secret,
                               enum notify_outcome (*classify)(long status), bool body_on_failure,
@@ -114,19 +95,19 @@ static void post_and_classify(struct notify_http_request *request, const char *s
 {
     struct notify_http_response response;
     if (notify_http_post(request, &response, result)) {
-        if (response.code != CURLE_OK && response.status == 0) {
-            notify_result_transfer_failed(result, request, &response);
-        } else if (response.code == CURLE_OPERATION_TIMEDOUT) {
+        if (response.code == CURLE_OPERATION_TIMEDOUT) {
             notify_result_set(result, NOTIFY_RETRY, response.status,
                               "%s: no complete answer within %ld s", request->shown_url,
                               request->timeout_seconds);
+        } else if (response.code != CURLE_OK && response.status == 0) {
+            notify_result_transfer_failed(result, request, &response);
         } else {
             enum notify_outcome outcome = classify(response.status);
             describe_answer(result, outcome, request, &response,
                             body_on_failure && outcome != NOTIFY_DELIVERED);
         }
     }
-    scrub_url(result, request->url);
+    notify_result_scrub_url(result, request->url);
     notify_result_scrub(result, secret);
 }
 

@@ -359,7 +359,7 @@ bool notify_retry_policy_parse(const char *text, struct notify_retry_policy *pol
         trailhound_default(policy);
         return true;
     }
-    if (text[0] == '{')
+    if (text[0] == '{' || text[0] == '[')
         return parse_json_policy(text, policy, error);
     set_error(error,
               "unknown retry policy \"%.64s\": expected sns-default, trailhound-default or an "

@@ -263,7 +263,8 @@ char *notify_smtp_message(const struct notify_delivery *delivery, int64_t now_se
 struct smtp_upload {
     const char *data;
     size_t length, offset;
-    char last_reply[256]; /* the server's last reply line, for the detail */
+    char reply[256]; /* the server's telling reply, for the detail */
+    bool refusal_kept;
 };
 
 static size_t read_message(char *buffer, size_t size, size_t count, void *context)
@@ -276,18 +277,22 @@ static size_t read_message(char *buffer, size_t size, size_t count, void *contex
     return chunk;
 }
 
-/* Keeps the server's last reply line (never our own lines, which carry AUTH data). */
+/* Keeps the server's first refusal (4xx/5xx), else its last reply before QUIT's "221".
+ * Only the server's lines are seen: ours carry the AUTH data. */
 static int keep_reply(CURL *curl, curl_infotype type, char *data, size_t size, void *context)
 {
     (void)curl;
     struct smtp_upload *upload = context;
-    if (type != CURLINFO_HEADER_IN)
+    if (type != CURLINFO_HEADER_IN || upload->refusal_kept || size < 3)
+        return 0;
+    if (strncmp(data, "221", 3) == 0)
         return 0;
     while (size > 0 && (data[size - 1] == '\n' || data[size - 1] == '\r'))
         size--;
-    size_t kept = size < sizeof upload->last_reply - 1 ? size : sizeof upload->last_reply - 1;
-    memcpy(upload->last_reply, data, kept);
-    upload->last_reply[kept] = '\0';
+    size_t kept = size < sizeof upload->reply - 1 ? size : sizeof upload->reply - 1;
+    memcpy(upload->reply, data, kept);
+    upload->reply[kept] = '\0';
+    upload->refusal_kept = data[0] == '4' || data[0] == '5';
     return 0;
 }
 
@@ -342,9 +347,9 @@ static void describe_smtp(struct notify_result *result, CURLcode code, long repl
         notify_result_append_excerpt(result, ": ", 2);
         notify_result_append_excerpt(result, reason, strlen(reason));
     }
-    if (upload->last_reply[0]) {
+    if (upload->reply[0]) {
         notify_result_append_excerpt(result, "; server: ", 10);
-        notify_result_append_excerpt(result, upload->last_reply, strlen(upload->last_reply));
+        notify_result_append_excerpt(result, upload->reply, strlen(upload->reply));
     }
 }
 
@@ -371,7 +376,7 @@ static void send_message(const struct notify_delivery *delivery, const char *mes
     curl_slist_free_all(recipients);
     free(shown);
     notify_result_scrub(result, delivery->smtp->password);
-    notify_result_scrub(result, delivery->smtp->url);
+    notify_result_scrub_url(result, delivery->smtp->url);
 }
 
 /* A Message-ID part for deliveries that carry no message id. */

@@ -33,6 +33,8 @@ void notify_result_append_excerpt(struct notify_result *result, const char *text
  * do not write ourselves (a server's answer, a library's error). Short secrets are skipped:
  * they would blank out ordinary words. */
 void notify_result_scrub(struct notify_result *result, const char *secret);
+/* Scrubs what a URL may hide: its user information, its password, its path and query. */
+void notify_result_scrub_url(struct notify_result *result, const char *url);
 
 /* ---- growing text: notify/notify_text.h ---- */
 #include "notify/notify_text.h"
