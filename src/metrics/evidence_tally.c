@@ -216,6 +216,8 @@ static int compare_reported(const void *left, const void *right)
 /* The list's heaviest values, sorted in place (the order of a tally list does not matter). */
 static bool export_list(struct tally_list *list, struct metric_evidence *out, size_t field)
 {
+    if (list->count == 0)
+        return true; /* items may be NULL, which qsort must not see */
     qsort(list->items, list->count, sizeof *list->items, compare_reported);
     for (uint32_t i = 0; i < list->count && i < METRIC_EVIDENCE_TOP; i++) {
         char *copy = strdup(list->items[i].value);
