@@ -161,7 +161,8 @@ static bool enqueue_one(struct store *store, const struct monitor_notify_setting
                         struct monitor_error *error)
 {
     char message_id[37];
-    notify_uuid(message_id);
+    if (!notify_uuid(message_id))
+        return fail(error, "no source of random bytes for a message id");
     struct rendered rendered;
     bool skip;
     if (!render(settings, topic, subscription, change, message_id, now_ms, &rendered, &skip)) {
@@ -314,7 +315,12 @@ bool monitor_enqueue_failure_alert(struct store *store, const struct store_outbo
     for (size_t i = 0; ok && i < fallback->subscription_count; i++) {
         const struct notify_subscription *subscription = &fallback->subscriptions[i];
         char message_id[37];
-        notify_uuid(message_id);
+        if (!notify_uuid(message_id)) {
+            snprintf(error->message, sizeof error->message,
+                     "no source of random bytes for a message id");
+            ok = false;
+            break;
+        }
         char *body =
             failure_body(settings, fallback, subscription, subject, text, message_id, now_ms);
         char *attributes = attributes_json("Notification", fallback, subscription);

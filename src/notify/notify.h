@@ -108,9 +108,10 @@ char *notify_envelope_json(const struct notify_envelope *envelope,
 /* Checks an envelope's signature against a PEM certificate, as a subscriber does. */
 bool notify_envelope_verify(const char *json, const char *certificate_pem,
                             struct notify_error *error);
-/* A random version-4 UUID and a random confirmation token (hex), into `out`. */
-void notify_uuid(char out[37]);
-void notify_token(char out[129]);
+/* A random version-4 UUID and a random confirmation token (hex), into `out`; false when
+ * no source of random bytes answers (nothing guessable is made instead). */
+bool notify_uuid(char out[37]);
+bool notify_token(char out[129]);
 
 /* ---- subscriptions and secrets ---- */
 

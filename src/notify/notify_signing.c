@@ -6,6 +6,7 @@
 #include "notify/notify_message_internal.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
@@ -54,28 +55,30 @@ static const EVP_MD *signature_digest(int version)
 
 /* ---- random values ---- */
 
-/* Random bytes from OpenSSL's generator, else the kernel's; a process that can get
- * neither must not make guessable ids or tokens, so it stops. */
-static void random_bytes(unsigned char *out, size_t length)
+/* Random bytes from OpenSSL's generator, else the kernel's; false when neither gives any:
+ * the caller must then not make an id or token (a guessable one is worse than none). */
+static bool random_bytes(unsigned char *out, size_t length)
 {
     if (length <= INT32_MAX && RAND_bytes(out, (int)length) == 1)
-        return;
+        return true;
     ERR_clear_error();
     size_t filled = 0;
     while (filled < length) {
         ssize_t got = getrandom(out + filled, length - filled, 0);
-        if (got <= 0) {
-            fputs("trailhound: no source of random bytes\n", stderr);
-            abort();
-        }
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return false;
         filled += (size_t)got;
     }
+    return true;
 }
 
-void notify_uuid(char out[37])
+bool notify_uuid(char out[37])
 {
     unsigned char bytes[16];
-    random_bytes(bytes, sizeof bytes);
+    if (!random_bytes(bytes, sizeof bytes))
+        return false;
     bytes[6] = (unsigned char)((bytes[6] & 0x0F) | 0x40); /* version 4 */
     bytes[8] = (unsigned char)((bytes[8] & 0x3F) | 0x80); /* RFC 4122 variant */
     size_t at = 0;
@@ -85,16 +88,19 @@ void notify_uuid(char out[37])
         at += (size_t)snprintf(out + at, 37 - at, "%02x", bytes[i]);
     }
     out[36] = '\0';
+    return true;
 }
 
-void notify_token(char out[129])
+bool notify_token(char out[129])
 {
     unsigned char bytes[64];
-    random_bytes(bytes, sizeof bytes);
+    if (!random_bytes(bytes, sizeof bytes))
+        return false;
     for (size_t i = 0; i < sizeof bytes; i++)
         snprintf(out + 2 * i, 3, "%02x", bytes[i]);
     out[128] = '\0';
     OPENSSL_cleanse(bytes, sizeof bytes);
+    return true;
 }
 
 /* ---- the signing key ---- */

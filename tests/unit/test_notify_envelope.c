@@ -459,8 +459,8 @@ static void uuids_and_tokens_are_random_hex(void **state)
 {
     (void)state;
     char first[37], second[37];
-    notify_uuid(first);
-    notify_uuid(second);
+    assert_true(notify_uuid(first));
+    assert_true(notify_uuid(second));
     assert_string_not_equal(first, second);
     assert_int_equal(strlen(first), 36);
     for (size_t i = 0; i < 36; i++) {
@@ -472,8 +472,8 @@ static void uuids_and_tokens_are_random_hex(void **state)
     assert_int_equal(first[14], '4');           /* version 4 */
     assert_non_null(strchr("89ab", first[19])); /* RFC 4122 variant */
     char token[129], other[129];
-    notify_token(token);
-    notify_token(other);
+    assert_true(notify_token(token));
+    assert_true(notify_token(other));
     assert_string_not_equal(token, other);
     assert_int_equal(strlen(token), 128);
     for (size_t i = 0; i < 128; i++)
