@@ -19,6 +19,7 @@ packages=(
   libcmocka-dev                           # unit tests
   jq                                      # tests and benchmark peer
   python3                                 # test oracle and benchmark peer
+  python3-aiosmtpd openssl                # delivery tests: a real SMTP server, its STARTTLS certificate
   time                                    # peak RSS in the benchmark
   libdeflate-tools                        # libdeflate-gunzip, the gzip benchmark peer
 )

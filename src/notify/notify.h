@@ -166,6 +166,9 @@ struct notify_result {
     char detail[512];         /* what happened, for history and logs; no secrets */
 };
 
+/* Uses libcurl: the program calls curl_global_init(CURL_GLOBAL_DEFAULT) once at start
+ * (before any thread delivers) and curl_global_cleanup() at exit; each attempt has its own
+ * handle. exec runs `/bin/sh -c ENDPOINT` (see notify_exec.c). */
 void notify_deliver(const struct notify_delivery *delivery, struct notify_result *result);
 
 /* ---- retry schedules (§4.6) ---- */
@@ -173,8 +176,10 @@ void notify_deliver(const struct notify_delivery *delivery, struct notify_result
 struct notify_retry_policy {
     int min_delay_target, max_delay_target; /* seconds */
     int num_retries, num_no_delay_retries, num_min_delay_retries, num_max_delay_retries;
+    /* SNS's backoffFunction values, plus DOUBLING: min, 2·min, 4·min, … capped at max
+     * (trailhound-default; not an SNS value) */
     enum { NOTIFY_BACKOFF_LINEAR, NOTIFY_BACKOFF_ARITHMETIC, NOTIFY_BACKOFF_GEOMETRIC,
-           NOTIFY_BACKOFF_EXPONENTIAL } backoff;
+           NOTIFY_BACKOFF_EXPONENTIAL, NOTIFY_BACKOFF_DOUBLING } backoff;
     int64_t give_up_after_ms; /* 0: when the retries are spent */
     bool jitter;
 };

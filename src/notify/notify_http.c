@@ -1,0 +1,258 @@
+/* HTTP deliveries: SNS's HTTP/S protocol (§4.1, §4.6), Slack incoming webhooks (§6) and
+ * PagerDuty Events v2 (§7), over one POST helper that SNS Publish uses too. Redirects are
+ * not followed (SNS counts a 3xx as delivered), and only http/https URLs are accepted. */
+#include "notify/notify_transport.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGERDUTY_DEFAULT_URL "https://events.pagerduty.com/v2/enqueue"
+
+static size_t keep_body_start(char *data, size_t size, size_t count, void *context)
+{
+    struct notify_http_response *response = context;
+    size_t length = size * count;
+    size_t room = sizeof response->body - 1 - response->body_length;
+    size_t kept = length < room ? length : room;
+    memcpy(response->body + response->body_length, data, kept);
+    response->body_length += kept;
+    response->body[response->body_length] = '\0';
+    return length; /* the rest is read and dropped */
+}
+
+static bool set_post_options(CURL *curl, const struct notify_http_request *request,
+                             struct notify_http_response *response)
+{
+    bool ok = curl_easy_setopt(curl, CURLOPT_URL, request->url) == CURLE_OK &&
+              curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+              curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+              curl_easy_setopt(curl, CURLOPT_TIMEOUT, request->timeout_seconds) == CURLE_OK &&
+              curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                               (curl_off_t)request->body_length) == CURLE_OK &&
+              curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request->body) == CURLE_OK &&
+              curl_easy_setopt(curl, CURLOPT_HTTPHEADER, request->headers) == CURLE_OK &&
+              curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_body_start) == CURLE_OK &&
+              curl_easy_setopt(curl, CURLOPT_WRITEDATA, response) == CURLE_OK &&
+              curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, response->error) == CURLE_OK;
+    if (ok && request->url_credentials)
+        ok = curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_ANY) == CURLE_OK;
+    if (ok && request->sigv4)
+        ok = curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, request->sigv4) == CURLE_OK &&
+             curl_easy_setopt(curl, CURLOPT_USERPWD, request->user_password) == CURLE_OK;
+    return ok;
+}
+
+bool notify_http_post(const struct notify_http_request *request,
+                      struct notify_http_response *response, struct notify_result *result)
+{
+    *response = (struct notify_http_response){.code = CURLE_OK};
+    CURL *curl = curl_easy_init();
+    if (!curl || !set_post_options(curl, request, response)) {
+        curl_easy_cleanup(curl);
+        notify_result_set(result, NOTIFY_RETRY, 0, "cannot set up an HTTP request to %s",
+                          request->shown_url);
+        return false;
+    }
+    response->code = curl_easy_perform(curl);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response->status);
+    curl_off_t retry_after = 0;
+    if (curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
+        response->retry_after_ms = (int64_t)retry_after * 1000;
+    curl_easy_cleanup(curl);
+    return true;
+}
+
+void notify_result_transfer_failed(struct notify_result *result,
+                                   const struct notify_http_request *request,
+                                   const struct notify_http_response *response)
+{
+    const char *reason = response->error[0] ? response->error : curl_easy_strerror(response->code);
+    notify_result_set(result, NOTIFY_RETRY, 0, "%s: ", request->shown_url);
+    notify_result_append_excerpt(result, reason, strlen(reason));
+}
+
+/* "HTTP 404 from https://hooks.slack.com/…: channel_not_found" */
+static void describe_answer(struct notify_result *result, enum notify_outcome outcome,
+                            const struct notify_http_request *request,
+                            const struct notify_http_response *response, bool with_body)
+{
+    notify_result_set(result, outcome, response->status, "HTTP %ld from %s", response->status,
+                      request->shown_url);
+    if (with_body && response->body_length > 0) {
+        notify_result_append_excerpt(result, ": ", 2);
+        notify_result_append_excerpt(result, response->body, response->body_length);
+    }
+    if (outcome == NOTIFY_RETRY)
+        result->retry_after_ms = response->retry_after_ms;
+}
+
+/* Posts and classifies; `classify` maps an HTTP status to an outcome. */
+static void post_and_classify(struct notify_http_request *request, const char *secret,
+                              enum notify_outcome (*classify)(long status), bool body_on_failure,
+                              struct notify_result *result)
+{
+    struct notify_http_response response;
+    if (notify_http_post(request, &response, result)) {
+        if (response.code == CURLE_OPERATION_TIMEDOUT) {
+            notify_result_set(result, NOTIFY_RETRY, response.status,
+                              "%s: no complete answer within %ld s", request->shown_url,
+                              request->timeout_seconds);
+        } else if (response.code != CURLE_OK && response.status == 0) {
+            notify_result_transfer_failed(result, request, &response);
+        } else {
+            enum notify_outcome outcome = classify(response.status);
+            describe_answer(result, outcome, request, &response,
+                            body_on_failure && outcome != NOTIFY_DELIVERED);
+        }
+    }
+    notify_result_scrub_url(result, request->url);
+    notify_result_scrub(result, secret);
+}
+
+static bool url_has_scheme(const char *url, const char *scheme)
+{
+    size_t length = strlen(scheme);
+    return strncmp(url, scheme, length) == 0 && strncmp(url + length, "://", 3) == 0;
+}
+
+/* ---- SNS's HTTP/S protocol ---- */
+
+/* §4.6: any status in 200–499 counts as delivered; 5xx and anything else is retried. */
+static enum notify_outcome classify_sns_http(long status)
+{
+    return status >= 200 && status <= 499 ? NOTIFY_DELIVERED : NOTIFY_RETRY;
+}
+
+static struct curl_slist *append_header(struct curl_slist *list, bool *ok, const char *name,
+                                        const char *value)
+{
+    if (!*ok || !value)
+        return list;
+    char line[1024];
+    int length = snprintf(line, sizeof line, "%s: %s", name, value);
+    if (length < 0 || (size_t)length >= sizeof line || strpbrk(value, "\r\n")) {
+        *ok = false;
+        return list;
+    }
+    struct curl_slist *longer = curl_slist_append(list, line);
+    if (!longer)
+        *ok = false;
+    return longer ? longer : list;
+}
+
+/* §4.1's headers; the subscription ARN is left out of a confirmation (still pending). */
+static struct curl_slist *sns_headers(const struct notify_delivery *delivery, bool *ok)
+{
+    struct curl_slist *list = NULL;
+    const char *type = delivery->message_type ? delivery->message_type : "Notification";
+    list = append_header(list, ok, "Content-Type", "text/plain; charset=UTF-8");
+    list = append_header(list, ok, "User-Agent", "Amazon Simple Notification Service Agent");
+    list = append_header(list, ok, "x-amz-sns-message-type", type);
+    list = append_header(list, ok, "x-amz-sns-message-id", delivery->message_id);
+    list = append_header(list, ok, "x-amz-sns-topic-arn", delivery->topic_arn);
+    if (strcmp(type, "SubscriptionConfirmation") != 0)
+        list = append_header(list, ok, "x-amz-sns-subscription-arn", delivery->subscription_arn);
+    if (delivery->raw_delivery)
+        list = append_header(list, ok, "x-amz-sns-rawdelivery", "true");
+    return list;
+}
+
+static void post_with_headers(const struct notify_delivery *delivery, const char *url,
+                              struct curl_slist *headers, bool headers_ok, bool url_credentials,
+                              enum notify_outcome (*classify)(long status), bool body_on_failure,
+                              const char *secret, struct notify_result *result)
+{
+    char *shown = notify_redact(NOTIFY_HTTPS, url);
+    const char *body = delivery->body ? delivery->body : "";
+    struct notify_http_request request = {
+        .url = url,
+        .shown_url = shown ? shown : "…",
+        .body = body,
+        .body_length = strlen(body),
+        .headers = headers,
+        .timeout_seconds = notify_timeout_seconds(delivery),
+        .url_credentials = url_credentials,
+    };
+    if (headers_ok)
+        post_and_classify(&request, secret, classify, body_on_failure, result);
+    else
+        notify_result_set(result, NOTIFY_PERMANENT, 0,
+                          "cannot build the request headers for %s (a value has a line break "
+                          "or is too long, or out of memory)",
+                          request.shown_url);
+    free(shown);
+    curl_slist_free_all(headers);
+}
+
+void notify_deliver_http(const struct notify_delivery *delivery, struct notify_result *result)
+{
+    const char *scheme = delivery->protocol == NOTIFY_HTTPS ? "https" : "http";
+    if (!url_has_scheme(delivery->endpoint, scheme)) {
+        notify_result_set(result, NOTIFY_PERMANENT, 0, "a %s subscription needs a %s:// URL",
+                          scheme, scheme);
+        return;
+    }
+    bool ok = true;
+    struct curl_slist *headers = sns_headers(delivery, &ok);
+    post_with_headers(delivery, delivery->endpoint, headers, ok, true, classify_sns_http, false,
+                      NULL, result);
+}
+
+/* ---- JSON webhooks: Slack and PagerDuty ---- */
+
+static struct curl_slist *json_headers(bool *ok)
+{
+    struct curl_slist *list = NULL;
+    list = append_header(list, ok, "Content-Type", "application/json");
+    list = append_header(list, ok, "User-Agent", "trailhound");
+    return list;
+}
+
+static bool is_web_url(const char *url)
+{
+    return url_has_scheme(url, "https") || url_has_scheme(url, "http");
+}
+
+/* §6: only 200 is success; 429 and 5xx are retried; anything else is the webhook refusing
+ * the message (its reason is the body) and retrying would not change it. */
+static enum notify_outcome classify_slack(long status)
+{
+    if (status == 200)
+        return NOTIFY_DELIVERED;
+    return status == 429 || (status >= 500 && status <= 599) ? NOTIFY_RETRY : NOTIFY_PERMANENT;
+}
+
+void notify_deliver_slack(const struct notify_delivery *delivery, struct notify_result *result)
+{
+    if (!is_web_url(delivery->endpoint)) {
+        notify_result_set(result, NOTIFY_PERMANENT, 0, "a slack endpoint is a webhook URL");
+        return;
+    }
+    bool ok = true;
+    struct curl_slist *headers = json_headers(&ok);
+    post_with_headers(delivery, delivery->endpoint, headers, ok, false, classify_slack, true, NULL,
+                      result);
+}
+
+/* §7: 202 (and any 2xx) accepted; 429 and 5xx retried; 400 and other answers final. */
+static enum notify_outcome classify_pagerduty(long status)
+{
+    if (status >= 200 && status <= 299)
+        return NOTIFY_DELIVERED;
+    return status == 429 || (status >= 500 && status <= 599) ? NOTIFY_RETRY : NOTIFY_PERMANENT;
+}
+
+void notify_deliver_pagerduty(const struct notify_delivery *delivery, struct notify_result *result)
+{
+    const char *url = delivery->pagerduty_url ? delivery->pagerduty_url : PAGERDUTY_DEFAULT_URL;
+    if (!is_web_url(url)) {
+        notify_result_set(result, NOTIFY_PERMANENT, 0, "the PagerDuty URL must be http(s)");
+        return;
+    }
+    bool ok = true;
+    struct curl_slist *headers = json_headers(&ok);
+    /* The routing key travels in the body; the endpoint is the key itself. */
+    post_with_headers(delivery, url, headers, ok, false, classify_pagerduty, true,
+                      delivery->endpoint, result);
+}

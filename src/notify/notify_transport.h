@@ -1,0 +1,118 @@
+/* Internal to notify's delivery: one attempt per transport, the HTTP POST they share, the
+ * result helpers, and the AWS credentials SNS Publish signs with.
+ *
+ * libcurl's global initialisation is not done here: the program's entry point (main, a
+ * test's setup) calls curl_global_init(CURL_GLOBAL_DEFAULT) once before any delivery and
+ * curl_global_cleanup() at the end. Every attempt then uses its own easy handle. */
+#ifndef TRAILHOUND_NOTIFY_TRANSPORT_H
+#define TRAILHOUND_NOTIFY_TRANSPORT_H
+
+#include "notify/notify.h"
+
+#include <curl/curl.h>
+
+enum { NOTIFY_DEFAULT_TIMEOUT_SECONDS = 15 };
+
+long notify_timeout_seconds(const struct notify_delivery *delivery);
+
+void notify_deliver_smtp(const struct notify_delivery *delivery, struct notify_result *result);
+void notify_deliver_http(const struct notify_delivery *delivery, struct notify_result *result);
+void notify_deliver_slack(const struct notify_delivery *delivery, struct notify_result *result);
+void notify_deliver_pagerduty(const struct notify_delivery *delivery, struct notify_result *result);
+void notify_deliver_exec(const struct notify_delivery *delivery, struct notify_result *result);
+void notify_deliver_sns(const struct notify_delivery *delivery, struct notify_result *result);
+
+/* ---- results ---- */
+
+void notify_result_set(struct notify_result *result, enum notify_outcome outcome, long status,
+                       const char *format, ...) __attribute__((format(printf, 4, 5)));
+/* Appends `text` (any bytes) to the detail as printable UTF-8: control characters become
+ * spaces, invalid bytes '?', and a character cut by the end is dropped. */
+void notify_result_append_excerpt(struct notify_result *result, const char *text, size_t length);
+/* Replaces every occurrence of `secret` in the detail by "…" — a last guard for texts we
+ * do not write ourselves (a server's answer, a library's error). Short secrets are skipped:
+ * they would blank out ordinary words. */
+void notify_result_scrub(struct notify_result *result, const char *secret);
+/* Scrubs what a URL may hide: its user information, its password, its path and query. */
+void notify_result_scrub_url(struct notify_result *result, const char *url);
+
+/* ---- growing text ---- */
+
+/* A malloc'ed text that grows; after an allocation failure `failed` stays set and appends
+ * do nothing, so builders check once at the end. */
+struct notify_text {
+    char *data;
+    size_t length, capacity;
+    bool failed;
+};
+
+void notify_text_append(struct notify_text *text, const char *data, size_t length);
+void notify_text_append_string(struct notify_text *text, const char *string);
+void notify_text_appendf(struct notify_text *text, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Marks the text failed (out of memory) and frees it. */
+void notify_text_fail(struct notify_text *text);
+/* The text (ownership passes to the caller), or NULL after a failure. */
+char *notify_text_finish(struct notify_text *text);
+
+/* ---- e-mail ---- */
+
+/* The RFC 5322 message for an e-mail delivery: headers (Subject RFC 2047-encoded when it
+ * is not plain ASCII), CRLF line ends, 7bit or quoted-printable body. `now` is the Date;
+ * `unique` makes the Message-ID when the delivery has no message_id. NULL: out of memory. */
+char *notify_smtp_message(const struct notify_delivery *delivery, int64_t now_seconds,
+                          const char *unique);
+
+/* ---- HTTP POST ---- */
+
+struct notify_http_request {
+    const char *url;
+    const char *shown_url; /* redacted, for the detail */
+    const char *body;
+    size_t body_length;
+    struct curl_slist *headers;
+    long timeout_seconds;
+    const char *sigv4;         /* CURLOPT_AWS_SIGV4, NULL: unsigned */
+    const char *user_password; /* "KEY:SECRET" for SigV4 */
+    bool url_credentials;      /* Basic/Digest from the URL (CURLAUTH_ANY) */
+};
+
+struct notify_http_response {
+    CURLcode code;
+    long status;
+    int64_t retry_after_ms;
+    char body[1024]; /* the first bytes of the answer, NUL-terminated */
+    size_t body_length;
+    char error[CURL_ERROR_SIZE];
+};
+
+/* One POST with its own easy handle; false when libcurl could not even be set up (the
+ * result is then filled as a retry). A transfer error is a response with `code` set. */
+bool notify_http_post(const struct notify_http_request *request,
+                      struct notify_http_response *response, struct notify_result *result);
+/* Fills the result for a transfer that got no HTTP answer: always a retry. */
+void notify_result_transfer_failed(struct notify_result *result,
+                                   const struct notify_http_request *request,
+                                   const struct notify_http_response *response);
+
+/* ---- AWS credentials (SNS Publish) ---- */
+
+struct notify_aws_credentials {
+    char *access_key_id;
+    char *secret_access_key;
+    char *session_token; /* NULL when none */
+};
+
+/* Reads `profile` from the text of an AWS shared credentials file (INI: `[profile]`
+ * sections, `key = value`, `#`/`;` comments, keys case-insensitive). False with an error
+ * naming the line or the missing key; the error never quotes a value. */
+bool notify_aws_credentials_parse(const char *text, size_t length, const char *profile,
+                                  struct notify_aws_credentials *credentials,
+                                  struct notify_error *error);
+/* AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, else the profile
+ * AWS_PROFILE (or "default") of AWS_SHARED_CREDENTIALS_FILE (or ~/.aws/credentials). */
+bool notify_aws_credentials_load(struct notify_aws_credentials *credentials,
+                                 struct notify_error *error);
+void notify_aws_credentials_free(struct notify_aws_credentials *credentials);
+
+#endif
