@@ -291,6 +291,12 @@ static void retryable_failure_follows_the_sns_default_schedule(void **state)
     assert_string_equal(report.first_failure,
                         "message m-1 to " SUB_A ": gave up after 4 attempts over 60 s: HTTP 503 "
                         "Service Unavailable");
+    struct rows rows = action_history(fixture->store);
+    assert_int_equal(rows.count, 1);
+    assert_non_null(strstr(rows.text[0],
+                           "root-usage|1795687911290|Action|Failed to execute action " TOPIC
+                           ". Reason: gave up after 4 attempts over 60 s: HTTP 503 "
+                           "Service Unavailable|{\"actionState\":\"Failed\","));
     report = deliver_at(fixture, INT64_MAX, 0);
     assert_report(&report, 0, 0, 0);
 }
