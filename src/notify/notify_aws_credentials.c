@@ -90,7 +90,9 @@ static bool parse_section(struct ini_state *state, struct ini_line line, struct 
 static bool parse_entry(struct ini_state *state, struct ini_line line,
                         struct notify_aws_credentials *credentials, struct notify_error *error)
 {
-    size_t key_length = strcspn(line.text, "=:");
+    size_t key_length = 0; /* up to the first delimiter; the text is not NUL-terminated */
+    while (key_length < line.length && line.text[key_length] != '=' && line.text[key_length] != ':')
+        key_length++;
     if (key_length >= line.length) {
         set_error(error, "line %zu: expected 'key = value'", state->line_number);
         return false;

@@ -117,11 +117,17 @@ static void describe_publish(struct notify_result *result,
     }
     xml_element(response->body, "Code", first, sizeof first);
     xml_element(response->body, "Message", second, sizeof second);
-    notify_result_set(result, outcome, response->status, "HTTP %ld from %s: ", response->status,
+    notify_result_set(result, outcome, response->status, "HTTP %ld from %s", response->status,
                       request->shown_url);
-    notify_result_append_excerpt(result, first, strlen(first));
-    notify_result_append_excerpt(result, ": ", 2);
-    notify_result_append_excerpt(result, second, strlen(second));
+    if (first[0]) { /* AWS's error: its code and message */
+        notify_result_append_excerpt(result, ": ", 2);
+        notify_result_append_excerpt(result, first, strlen(first));
+        notify_result_append_excerpt(result, ": ", 2);
+        notify_result_append_excerpt(result, second, strlen(second));
+    } else if (response->body_length > 0) { /* something else answered: what it said */
+        notify_result_append_excerpt(result, ": ", 2);
+        notify_result_append_excerpt(result, response->body, response->body_length);
+    }
     if (outcome == NOTIFY_RETRY)
         result->retry_after_ms = response->retry_after_ms;
 }

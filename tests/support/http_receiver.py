@@ -6,7 +6,7 @@ its path says. Never reaches beyond 127.0.0.1.
 
 It listens on a free port of 127.0.0.1 and writes the port to --port-file once ready.
 Each request becomes one JSON line in --log: method, path, headers ([name, value] pairs in
-the order received), body (UTF-8 text), whether it was answered with an authentication
+the order received), body (UTF-8 text), a form body decoded (form), whether it was answered with an authentication
 challenge, and, when an AWS4-HMAC-SHA256 Authorization header comes with --aws-secret, the
 verdict of our own SigV4 check (the signature recomputed with hmac/hashlib).
 
@@ -117,6 +117,9 @@ class Handler(BaseHTTPRequestHandler):
             "body": body.decode("utf-8", "backslashreplace"),
             "challenged": False,
         }
+        if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+            record["form"] = dict(urllib.parse.parse_qsl(body.decode("utf-8"),
+                                                         keep_blank_values=True))
         if self.server.aws_secret and self.headers.get("Authorization", "").startswith("AWS4"):
             try:
                 valid, reason = sigv4_verdict(self.command, self.path, self.headers, body,
