@@ -218,8 +218,9 @@ bool store_setting_get(struct store *store, const char *name, char **value,
 bool store_setting_set(struct store *store, const char *name, const char *value,
                        struct store_error *error);
 
-/* Deletes buckets that start before `datapoints_before` (seconds) and history items older
- * than `history_before_ms`. */
+/* Deletes buckets that start before `datapoints_before` (seconds), and history items and
+ * delivered or failed outbox messages older than `history_before_ms` (pending messages stay
+ * whatever their age: they are not delivered yet). */
 bool store_prune(struct store *store, int64_t datapoints_before, int64_t history_before_ms,
                  struct store_error *error);
 

@@ -107,6 +107,9 @@ bool store_prune(struct store *store, int64_t datapoints_before, int64_t history
                    0, "cannot prune metrics", error) &&
         prune_step(store, STATEMENT_PRUNE_HISTORY,
                    "DELETE FROM alarm_history WHERE timestamp_ms < ?1", history_before_ms,
-                   "cannot prune the alarm history", error);
+                   "cannot prune the alarm history", error) &&
+        prune_step(store, STATEMENT_PRUNE_OUTBOX,
+                   "DELETE FROM outbox WHERE state != 'pending' AND created_ms < ?1",
+                   history_before_ms, "cannot prune delivered notifications", error);
     return store_end(store, ok, error);
 }

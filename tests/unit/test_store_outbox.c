@@ -410,6 +410,25 @@ static void reopen_resumes_pending_messages(void **state)
         strstr(rows.text[0], "|pending|2|1700000000000|1700000000000|1700000040000|timeout"));
 }
 
+/* Retention: settled messages older than the cut go; pending ones stay, however old. */
+static void prune_drops_settled_messages_only(void **state)
+{
+    struct fixture *fixture = *state;
+    struct store *store = fixture->store;
+    int64_t old_delivered = add_message(store, message_of("old-delivered", SUB_A, "x", NOW_MS));
+    int64_t old_failed = add_message(store, message_of("old-failed", SUB_A, "y", NOW_MS));
+    add_message(store, message_of("old-pending", SUB_B, "x", NOW_MS));
+    int64_t new_delivered =
+        add_message(store, message_of("new-delivered", SUB_B, "y", NOW_MS + 100000));
+    record(store, old_delivered, "delivered", 1, NOW_MS, NOW_MS, NULL);
+    record(store, old_failed, "failed", 3, NOW_MS, NOW_MS, "HTTP 500");
+    record(store, new_delivered, "delivered", 1, NOW_MS, NOW_MS, NULL);
+    struct store_error error;
+    assert_true(store_prune(store, 0, NOW_MS + 1, &error));
+    struct rows rows = list(store, NULL, 0, collect_message_id);
+    assert_rows(&rows, 2, (const char *const[]){"new-delivered", "old-pending"});
+}
+
 int main(void)
 {
 #define TEST(name) cmocka_unit_test_setup_teardown(name, set_up, tear_down)
@@ -423,6 +442,7 @@ int main(void)
         TEST(next_due_is_the_earliest_head_of_line),
         TEST(message_commits_and_rolls_back_with_its_transaction),
         TEST(reopen_resumes_pending_messages),
+        TEST(prune_drops_settled_messages_only),
     };
 #undef TEST
     return cmocka_run_group_tests(tests, NULL, NULL);
