@@ -1,6 +1,8 @@
 /* trailhound's command line: dispatches subcommands. */
 #include "cli/commands.h"
 
+#include <curl/curl.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +14,7 @@ static const struct command {
     {"scan", scan_command, "scan CloudTrail logs once and report what the filters matched"},
     {"metrics", metrics_command,
      "query stored data points (like aws cloudwatch get-metric-statistics)"},
+    {"notify", notify_command, "send a test message through a topic's subscriptions"},
     {"test-pattern", test_pattern_command,
      "test a filter pattern against events (like aws logs test-metric-filter)"},
 };
@@ -40,8 +43,16 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            /* libcurl's global state is set up once, before any thread delivers */
+            if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+                fprintf(stderr, "trailhound: cannot initialise libcurl\n");
+                return 1;
+            }
+            int status = commands[i].run(argc - 1, argv + 1);
+            curl_global_cleanup();
+            return status;
+        }
     fprintf(stderr, "trailhound: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -1,0 +1,257 @@
+/* `trailhound notify test`: one test message through every subscription of a topic, each
+ * delivered at once over its real protocol, with each delivery's result. */
+#include "cli/commands.h"
+#include "config/config.h"
+#include "monitor/monitor.h"
+#include "notify/notify.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char notify_help[] =
+    "usage: trailhound notify test --config FILE... --topic NAME|ARN [--smtp URL]\n"
+    "\n"
+    "Send a test message through every subscription of a topic of the configuration\n"
+    "(e-mail over SMTP, signed SNS messages over HTTP/S, Slack, PagerDuty — a trigger then\n"
+    "its resolve —, exec, SNS), one attempt each, and print each delivery's result.\n"
+    "\n"
+    "  --config FILE  the configuration holding the topic (repeatable)\n"
+    "  --topic T      the topic's name or ARN\n"
+    "  --smtp URL     the SMTP server (smtp://127.0.0.1:2525), instead of settings.smtp.url\n"
+    "\n"
+    "Exit status: 0 when every delivery succeeded, 4 when one did not, 2 on a usage or\n"
+    "configuration error.\n";
+
+struct notify_options {
+    const char *configs[16];
+    size_t config_count;
+    const char *topic;
+    const char *smtp_url;
+};
+
+static int usage_error(const char *message, const char *argument)
+{
+    fprintf(stderr, "trailhound: notify: %s%s\n", message, argument ? argument : "");
+    fprintf(stderr, "Run 'trailhound notify --help' for usage.\n");
+    return 2;
+}
+
+static int parse_options(int argc, char **argv, struct notify_options *options)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(notify_help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "test") != 0)
+        return usage_error("unknown subcommand: ", argv[1]);
+    for (int i = 2; i < argc; i++) {
+        bool has_value = i + 1 < argc;
+        if (strcmp(argv[i], "--config") == 0 && has_value) {
+            if (options->config_count == sizeof options->configs / sizeof options->configs[0])
+                return usage_error("too many --config files", NULL);
+            options->configs[options->config_count++] = argv[++i];
+        } else if (strcmp(argv[i], "--topic") == 0 && has_value) {
+            options->topic = argv[++i];
+        } else if (strcmp(argv[i], "--smtp") == 0 && has_value) {
+            options->smtp_url = argv[++i];
+        } else {
+            return usage_error("unknown option or missing value: ", argv[i]);
+        }
+    }
+    if (options->config_count == 0 || !options->topic)
+        return usage_error("give --config FILE and --topic NAME|ARN", NULL);
+    return -1;
+}
+
+static bool load(const struct notify_options *options, struct config *config)
+{
+    struct config_error error;
+    bool ok = config_init(config);
+    for (size_t i = 0; ok && i < options->config_count; i++)
+        if (!config_load(options->configs[i], config, &error)) {
+            fprintf(stderr, "trailhound: %s\n", error.message);
+            return false;
+        }
+    char *warnings = NULL;
+    if (ok && !config_finish(config, &warnings, &error)) {
+        fprintf(stderr, "trailhound: %s\n", error.message);
+        return false;
+    }
+    free(warnings);
+    return ok;
+}
+
+static int64_t wall_clock_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* The test message for one protocol (owned), and the SNS message type it travels as. */
+static char *test_body(const struct notify_topic *topic,
+                       const struct notify_subscription *subscription, const char *text,
+                       const char *message_id, const char *public_base_url,
+                       const struct notify_signing_key *key, const char *action)
+{
+    json_t *object = NULL;
+    switch (subscription->protocol) {
+    case NOTIFY_SLACK:
+        object = json_pack("{s:s}", "text", text);
+        break;
+    case NOTIFY_PAGERDUTY:
+        object = strcmp(action, "trigger") == 0
+                     ? json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s}}", "routing_key", "", "event_action",
+                                 action, "dedup_key", "trailhound-test", "payload", "summary", text,
+                                 "source", "trailhound", "severity", "info")
+                     : json_pack("{s:s,s:s,s:s}", "routing_key", "", "event_action", action,
+                                 "dedup_key", "trailhound-test");
+        break;
+    case NOTIFY_HTTP:
+    case NOTIFY_HTTPS:
+    case NOTIFY_EMAIL_JSON: {
+        char certificate[1024], unsubscribe[2048];
+        snprintf(certificate, sizeof certificate, "%s/SimpleNotificationService-trailhound.pem",
+                 public_base_url);
+        snprintf(unsubscribe, sizeof unsubscribe, "%s/?Action=Unsubscribe&SubscriptionArn=%s",
+                 public_base_url, subscription->arn);
+        struct notify_envelope envelope = {.type = NOTIFY_ENVELOPE_NOTIFICATION,
+                                           .message_id = message_id,
+                                           .topic_arn = topic->arn,
+                                           .subject = "trailhound test message",
+                                           .message = text,
+                                           .unsubscribe_url = unsubscribe,
+                                           .signing_cert_url = certificate,
+                                           .timestamp_ms = wall_clock_ms(),
+                                           .signature_version = 2};
+        struct notify_error error;
+        return notify_envelope_json(&envelope, key, &error);
+    }
+    case NOTIFY_EMAIL:
+    case NOTIFY_EXEC:
+    case NOTIFY_SNS:
+        return strdup(text);
+    }
+    char *body = object ? json_dumps(object, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(object);
+    return body;
+}
+
+struct test_context {
+    const struct config *config;
+    const struct notify_options *options;
+    const struct notify_topic *topic;
+    const struct notify_signing_key *key;
+    const char *public_base_url;
+};
+
+/* One attempt to one subscription; prints the result; true when delivered. */
+static bool send_one(const struct test_context *context,
+                     const struct notify_subscription *subscription, const char *action)
+{
+    const struct config_settings *settings = &context->config->settings;
+    char message_id[37], text[512];
+    if (!notify_uuid(message_id))
+        return false;
+    snprintf(text, sizeof text,
+             "This is a test message from trailhound for topic %s, subscription %s.",
+             context->topic->arn, subscription->arn);
+    struct notify_error error = {{0}};
+    char *endpoint = notify_secret_resolve(subscription->endpoint, &error);
+    char *password =
+        settings->smtp_password ? notify_secret_resolve(settings->smtp_password, &error) : NULL;
+    char *body = test_body(context->topic, subscription, text, message_id, context->public_base_url,
+                           context->key, action);
+    struct notify_smtp_settings smtp = {
+        .url = context->options->smtp_url ? context->options->smtp_url : settings->smtp_url,
+        .from = settings->smtp_from ? settings->smtp_from : "trailhound@localhost",
+        .username = settings->smtp_username,
+        .password = password,
+        .starttls = settings->smtp_starttls};
+    struct notify_delivery delivery = {.protocol = subscription->protocol,
+                                       .endpoint = endpoint,
+                                       .subject = "trailhound test message",
+                                       .body = body,
+                                       .message_type = "Notification",
+                                       .message_id = message_id,
+                                       .topic_arn = context->topic->arn,
+                                       .subscription_arn = subscription->arn,
+                                       .raw_delivery = subscription->raw_message_delivery,
+                                       .smtp = &smtp,
+                                       .pagerduty_url = settings->pagerduty_url,
+                                       .sns_endpoint = settings->sns_endpoint,
+                                       .sns_region = settings->region,
+                                       .timeout_seconds = 15};
+    struct notify_result result = {.outcome = NOTIFY_PERMANENT};
+    if (endpoint && body)
+        notify_deliver(&delivery, &result);
+    else
+        snprintf(result.detail, sizeof result.detail, "%s",
+                 endpoint ? "out of memory" : error.message);
+    char *shown = notify_redact(subscription->protocol, subscription->endpoint);
+    printf("%-10s %-44s %s%s%s\n", notify_protocol_name(subscription->protocol),
+           shown ? shown : "…",
+           result.outcome == NOTIFY_DELIVERED ? "delivered"
+           : result.outcome == NOTIFY_RETRY   ? "failed (retryable)"
+                                              : "failed",
+           result.detail[0] ? ": " : "", result.detail);
+    free(shown);
+    free(body);
+    free(endpoint);
+    free(password);
+    return result.outcome == NOTIFY_DELIVERED;
+}
+
+static int send_all(const struct test_context *context)
+{
+    size_t failed = 0;
+    for (size_t i = 0; i < context->topic->subscription_count; i++) {
+        const struct notify_subscription *subscription = &context->topic->subscriptions[i];
+        failed += !send_one(context, subscription, "trigger");
+        /* PagerDuty: resolve what the test opened */
+        if (subscription->protocol == NOTIFY_PAGERDUTY)
+            failed += !send_one(context, subscription, "resolve");
+    }
+    printf("%zu subscription%s, %zu failed\n", context->topic->subscription_count,
+           context->topic->subscription_count == 1 ? "" : "s", failed);
+    return failed ? 4 : 0;
+}
+
+int notify_command(int argc, char **argv)
+{
+    struct notify_options options = {0};
+    int status = parse_options(argc, argv, &options);
+    if (status >= 0)
+        return status;
+    struct config config;
+    if (!load(&options, &config)) {
+        config_free(&config);
+        return 2;
+    }
+    const struct notify_topic *topic = notify_topic_find(&config.topics, options.topic);
+    struct notify_signing_key key = {0};
+    struct notify_error error;
+    if (!topic) {
+        fprintf(stderr, "trailhound: notify: no topic %s in the configuration\n", options.topic);
+        status = 2;
+    } else if (!notify_signing_key_create(&key, &error)) {
+        fprintf(stderr, "trailhound: notify: %s\n", error.message);
+        status = 1;
+    } else {
+        struct test_context context = {.config = &config,
+                                       .options = &options,
+                                       .topic = topic,
+                                       .key = &key,
+                                       .public_base_url = config.settings.public_base_url
+                                                              ? config.settings.public_base_url
+                                                              : "http://127.0.0.1:4566"};
+        status = send_all(&context);
+    }
+    notify_signing_key_free(&key);
+    config_free(&config);
+    return status;
+}
