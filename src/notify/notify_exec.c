@@ -129,6 +129,37 @@ static bool spawn_attributes(posix_spawnattr_t *attributes)
            posix_spawnattr_setsigdefault(attributes, &pipe_only) == 0;
 }
 
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+/* posix_spawn of `/bin/sh -c command` with the pipes as its standard streams; 0 or an
+ * errno value. */
+static int spawn_shell(pid_t *pid, int input, int output, const char *command, char **environment)
+{
+    posix_spawn_file_actions_t actions;
+    if (posix_spawn_file_actions_init(&actions) != 0)
+        return ENOMEM;
+    posix_spawnattr_t attributes;
+    char *argv[] = {"sh", "-c", (char *)command, NULL};
+    int failure = 0;
+    if (posix_spawn_file_actions_adddup2(&actions, input, STDIN_FILENO) != 0 ||
+        posix_spawn_file_actions_adddup2(&actions, output, STDOUT_FILENO) != 0 ||
+        posix_spawn_file_actions_adddup2(&actions, output, STDERR_FILENO) != 0)
+        failure = ENOMEM;
+    else if (!spawn_attributes(&attributes))
+        failure = EINVAL;
+    else {
+        failure = posix_spawn(pid, "/bin/sh", &actions, &attributes, argv, environment);
+        posix_spawnattr_destroy(&attributes);
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    return failure;
+}
+
 /* Starts the command; 0 or an errno value. The pipes are close-on-exec, so only the dup2
  * copies reach the child and no other child of this process inherits them. */
 static int spawn_command(struct exec_session *session, const char *command, char **environment)
@@ -142,42 +173,16 @@ static int spawn_command(struct exec_session *session, const char *command, char
         close(input[1]);
         return saved;
     }
-    posix_spawn_file_actions_t actions;
-    posix_spawnattr_t attributes;
-    int failure = posix_spawn_file_actions_init(&actions);
-    if (failure == 0) {
-        failure = posix_spawn_file_actions_adddup2(&actions, input[0], STDIN_FILENO) ||
-                          posix_spawn_file_actions_adddup2(&actions, output[1], STDOUT_FILENO) ||
-                          posix_spawn_file_actions_adddup2(&actions, output[1], STDERR_FILENO) ||
-                          !spawn_attributes(&attributes)
-                      ? EINVAL
-                      : 0;
-        char *argv[] = {"sh", "-c", (char *)command, NULL};
-        if (failure == 0) {
-            failure =
-                posix_spawn(&session->pid, "/bin/sh", &actions, &attributes, argv, environment);
-            posix_spawnattr_destroy(&attributes);
-        }
-        posix_spawn_file_actions_destroy(&actions);
-    }
+    int failure = spawn_shell(&session->pid, input[0], output[1], command, environment);
     close(input[0]);
     close(output[1]);
     session->input_fd = input[1];
     session->output_fd = output[0];
     fcntl(session->input_fd, F_SETFL, O_NONBLOCK);
     fcntl(session->output_fd, F_SETFL, O_NONBLOCK);
-    if (session->input_length == 0 || failure != 0) {
-        close(session->input_fd);
-        session->input_fd = -1;
-    }
+    if (session->input_length == 0 || failure != 0) /* nothing to feed: EOF at once */
+        close_fd(&session->input_fd);
     return failure;
-}
-
-static void close_fd(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
 }
 
 static void feed_input(struct exec_session *session)

@@ -73,14 +73,24 @@ void notify_result_transfer_failed(struct notify_result *result,
     notify_result_append_excerpt(result, reason, strlen(reason));
 }
 
+/* How one HTTP transport builds its request and judges the answer. */
+struct http_transport {
+    struct curl_slist *(*headers)(const struct notify_delivery *delivery, bool *ok);
+    enum notify_outcome (*classify)(long status);
+    bool url_credentials;    /* Basic/Digest credentials from the URL */
+    bool body_on_failure;    /* the answer's text explains a refusal */
+    bool endpoint_is_secret; /* PagerDuty: the endpoint is the routing key */
+};
+
 /* "HTTP 404 from https://hooks.slack.com/…: channel_not_found" */
-static void describe_answer(struct notify_result *result, enum notify_outcome outcome,
+static void describe_answer(struct notify_result *result, const struct http_transport *transport,
                             const struct notify_http_request *request,
-                            const struct notify_http_response *response, bool with_body)
+                            const struct notify_http_response *response)
 {
+    enum notify_outcome outcome = transport->classify(response->status);
     notify_result_set(result, outcome, response->status, "HTTP %ld from %s", response->status,
                       request->shown_url);
-    if (with_body && response->body_length > 0) {
+    if (transport->body_on_failure && outcome != NOTIFY_DELIVERED && response->body_length > 0) {
         notify_result_append_excerpt(result, ": ", 2);
         notify_result_append_excerpt(result, response->body, response->body_length);
     }
@@ -88,27 +98,51 @@ static void describe_answer(struct notify_result *result, enum notify_outcome ou
         result->retry_after_ms = response->retry_after_ms;
 }
 
-/* Posts and classifies; `classify` maps an HTTP status to an outcome. */
-static void post_and_classify(struct notify_http_request *request, const char *secret,
-                              enum notify_outcome (*classify)(long status), bool body_on_failure,
+static void post_and_classify(const struct http_transport *transport,
+                              const struct notify_http_request *request,
                               struct notify_result *result)
 {
     struct notify_http_response response;
-    if (notify_http_post(request, &response, result)) {
-        if (response.code == CURLE_OPERATION_TIMEDOUT) {
-            notify_result_set(result, NOTIFY_RETRY, response.status,
-                              "%s: no complete answer within %ld s", request->shown_url,
-                              request->timeout_seconds);
-        } else if (response.code != CURLE_OK && response.status == 0) {
-            notify_result_transfer_failed(result, request, &response);
-        } else {
-            enum notify_outcome outcome = classify(response.status);
-            describe_answer(result, outcome, request, &response,
-                            body_on_failure && outcome != NOTIFY_DELIVERED);
-        }
-    }
-    notify_result_scrub_url(result, request->url);
-    notify_result_scrub(result, secret);
+    if (!notify_http_post(request, &response, result))
+        return;
+    if (response.code == CURLE_OPERATION_TIMEDOUT)
+        notify_result_set(result, NOTIFY_RETRY, response.status,
+                          "%s: no complete answer within %ld s", request->shown_url,
+                          request->timeout_seconds);
+    else if (response.code != CURLE_OK && response.status == 0)
+        notify_result_transfer_failed(result, request, &response);
+    else
+        describe_answer(result, transport, request, &response);
+}
+
+/* One POST of the delivery's body to `url`; what may hide a secret is scrubbed after. */
+static void post(const struct notify_delivery *delivery, const char *url,
+                 const struct http_transport *transport, struct notify_result *result)
+{
+    char *shown = notify_redact(NOTIFY_HTTPS, url);
+    const char *body = delivery->body ? delivery->body : "";
+    bool headers_ok = true;
+    struct notify_http_request request = {
+        .url = url,
+        .shown_url = shown ? shown : "…",
+        .body = body,
+        .body_length = strlen(body),
+        .headers = transport->headers(delivery, &headers_ok),
+        .timeout_seconds = notify_timeout_seconds(delivery),
+        .url_credentials = transport->url_credentials,
+    };
+    if (headers_ok)
+        post_and_classify(transport, &request, result);
+    else
+        notify_result_set(result, NOTIFY_PERMANENT, 0,
+                          "cannot build the request headers for %s (a value has a line break "
+                          "or is too long, or out of memory)",
+                          request.shown_url);
+    notify_result_scrub_url(result, url);
+    if (transport->endpoint_is_secret)
+        notify_result_scrub(result, delivery->endpoint);
+    free(shown);
+    curl_slist_free_all(request.headers);
 }
 
 static bool url_has_scheme(const char *url, const char *scheme)
@@ -159,32 +193,11 @@ static struct curl_slist *sns_headers(const struct notify_delivery *delivery, bo
     return list;
 }
 
-static void post_with_headers(const struct notify_delivery *delivery, const char *url,
-                              struct curl_slist *headers, bool headers_ok, bool url_credentials,
-                              enum notify_outcome (*classify)(long status), bool body_on_failure,
-                              const char *secret, struct notify_result *result)
-{
-    char *shown = notify_redact(NOTIFY_HTTPS, url);
-    const char *body = delivery->body ? delivery->body : "";
-    struct notify_http_request request = {
-        .url = url,
-        .shown_url = shown ? shown : "…",
-        .body = body,
-        .body_length = strlen(body),
-        .headers = headers,
-        .timeout_seconds = notify_timeout_seconds(delivery),
-        .url_credentials = url_credentials,
-    };
-    if (headers_ok)
-        post_and_classify(&request, secret, classify, body_on_failure, result);
-    else
-        notify_result_set(result, NOTIFY_PERMANENT, 0,
-                          "cannot build the request headers for %s (a value has a line break "
-                          "or is too long, or out of memory)",
-                          request.shown_url);
-    free(shown);
-    curl_slist_free_all(headers);
-}
+static const struct http_transport sns_http_transport = {
+    .headers = sns_headers,
+    .classify = classify_sns_http,
+    .url_credentials = true,
+};
 
 void notify_deliver_http(const struct notify_delivery *delivery, struct notify_result *result)
 {
@@ -194,16 +207,14 @@ void notify_deliver_http(const struct notify_delivery *delivery, struct notify_r
                           scheme, scheme);
         return;
     }
-    bool ok = true;
-    struct curl_slist *headers = sns_headers(delivery, &ok);
-    post_with_headers(delivery, delivery->endpoint, headers, ok, true, classify_sns_http, false,
-                      NULL, result);
+    post(delivery, delivery->endpoint, &sns_http_transport, result);
 }
 
 /* ---- JSON webhooks: Slack and PagerDuty ---- */
 
-static struct curl_slist *json_headers(bool *ok)
+static struct curl_slist *json_headers(const struct notify_delivery *delivery, bool *ok)
 {
+    (void)delivery;
     struct curl_slist *list = NULL;
     list = append_header(list, ok, "Content-Type", "application/json");
     list = append_header(list, ok, "User-Agent", "trailhound");
@@ -230,10 +241,9 @@ void notify_deliver_slack(const struct notify_delivery *delivery, struct notify_
         notify_result_set(result, NOTIFY_PERMANENT, 0, "a slack endpoint is a webhook URL");
         return;
     }
-    bool ok = true;
-    struct curl_slist *headers = json_headers(&ok);
-    post_with_headers(delivery, delivery->endpoint, headers, ok, false, classify_slack, true, NULL,
-                      result);
+    static const struct http_transport slack = {
+        .headers = json_headers, .classify = classify_slack, .body_on_failure = true};
+    post(delivery, delivery->endpoint, &slack, result);
 }
 
 /* §7: 202 (and any 2xx) accepted; 429 and 5xx retried; 400 and other answers final. */
@@ -267,14 +277,15 @@ void notify_deliver_pagerduty(const struct notify_delivery *delivery, struct not
         notify_result_set(result, NOTIFY_PERMANENT, 0, "the PagerDuty URL must be http(s)");
         return;
     }
-    bool ok = true;
-    struct curl_slist *headers = json_headers(&ok);
+    static const struct http_transport pagerduty = {.headers = json_headers,
+                                                    .classify = classify_pagerduty,
+                                                    .body_on_failure = true,
+                                                    .endpoint_is_secret = true};
     /* The routing key travels in the body; the endpoint is the key itself. */
     char *keyed = with_routing_key(delivery->body, delivery->endpoint ? delivery->endpoint : "");
     struct notify_delivery sent = *delivery;
     if (keyed)
         sent.body = keyed;
-    post_with_headers(&sent, url, headers, ok, false, classify_pagerduty, true, delivery->endpoint,
-                      result);
+    post(&sent, url, &pagerduty, result);
     free(keyed);
 }

@@ -10,8 +10,11 @@
 #include <sys/random.h>
 #include <time.h>
 
-/* RFC 5322's hard limit on a line, without its CRLF. */
-enum { SMTP_LINE_LIMIT = 998, QP_LINE_LIMIT = 76, ENCODED_WORD_BYTES = 45 };
+enum {
+    SMTP_LINE_LIMIT = 998,   /* RFC 5322's hard limit on a line, without its CRLF */
+    QP_LINE_LIMIT = 76,      /* RFC 2045's limit on a quoted-printable line */
+    ENCODED_WORD_BYTES = 45, /* of text per RFC 2047 word: 60 base64 characters, under 75 */
+};
 
 static bool is_ascii_text(const char *text, size_t length)
 {
@@ -152,7 +155,7 @@ static bool body_is_7bit(const char *body)
 {
     size_t line = 0;
     for (const unsigned char *p = (const unsigned char *)body; *p; p++) {
-        if (*p >= 0x80 || *p == 0)
+        if (*p >= 0x80)
             return false;
         line = (*p == '\n' || *p == '\r') ? 0 : line + 1;
         if (line > SMTP_LINE_LIMIT)

@@ -184,7 +184,7 @@ class Receiver(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, options):
-        super().__init__(("127.0.0.1", 0), Handler)
+        super().__init__(("127.0.0.1", options.port), Handler)
         self.log_path = options.log
         self.user, self.password = options.user, options.password
         self.aws_secret = options.aws_secret
@@ -202,6 +202,7 @@ def main():
     parser.add_argument("--user", default="user")
     parser.add_argument("--password", default="password")
     parser.add_argument("--aws-secret")
+    parser.add_argument("--port", type=int, default=0, help="listen here (default: a free port)")
     options = parser.parse_args()
     server = Receiver(options)
     temporary = options.port_file + ".tmp"
