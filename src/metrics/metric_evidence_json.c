@@ -18,7 +18,7 @@
 /* ---- writing ----
  *
  * By hand, not through a jansson tree: a scan writes one document per bucket, and building
- * and dumping the tree cost twenty times more than the text. Strings are escaped exactly as
+ * and dumping the tree cost ten times more than the text. Strings are escaped exactly as
  * jansson's compact dump escapes them, so what from_json reads back is written again byte
  * for byte. */
 
