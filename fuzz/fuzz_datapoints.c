@@ -1,11 +1,13 @@
-/* libFuzzer target: scan the input's lines as events with data points on, for filters with
- * a selector value, dimensions and a defaultValue, then take the points. Every point must
- * be well formed: a bucket start, samples, a value map that accounts for them, and a
- * sorted identity. */
+/* libFuzzer target: scan the input's lines as events with data points and evidence on, for
+ * filters with a selector value, dimensions and a defaultValue, then take the points. Every
+ * point must be well formed: a bucket start, samples, a value map that accounts for them, a
+ * sorted identity, and evidence (of matches only, so no more events than samples) that is
+ * written as JSON and read back to the very same text. */
 #include "metrics/metrics.h"
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool add_filters(struct metric_filter_list *list)
@@ -31,6 +33,25 @@ static bool add_filters(struct metric_filter_list *list)
     return metric_filter_list_append(list, &valued) && metric_filter_list_append(list, &defaulted);
 }
 
+static void check_evidence(const struct metric_datapoint *point)
+{
+    const struct metric_evidence *evidence = point->evidence;
+    if (!evidence)
+        return;
+    struct metric_evidence read;
+    struct metrics_error error;
+    char *text = metric_evidence_to_json(evidence);
+    if (!text || (double)evidence->events > point->aggregate.sample_count ||
+        !metric_evidence_from_json(text, &read, &error))
+        __builtin_trap();
+    char *again = metric_evidence_to_json(&read);
+    if (!again || strcmp(again, text) != 0)
+        __builtin_trap();
+    free(again);
+    free(text);
+    metric_evidence_free(&read);
+}
+
 static void check_point(const struct metric_datapoint *point)
 {
     const struct metric_aggregate *aggregate = &point->aggregate;
@@ -44,6 +65,7 @@ static void check_point(const struct metric_datapoint *point)
     if (point->timestamp % 60 != 0 || aggregate->sample_count < 1 ||
         counted != aggregate->sample_count || !sorted || !point->unit)
         __builtin_trap();
+    check_evidence(point);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -53,7 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct filter_scan *scan = NULL;
     /* no pre-test: the defaultValue filter turns it off anyway, and building it is slow */
     if (!add_filters(&list) || !(scan = filter_scan_create(&list, false, &error)) ||
-        !filter_scan_enable_datapoints(scan, METRIC_RESOLUTION_STANDARD, &error)) {
+        !filter_scan_enable_datapoints(scan, METRIC_RESOLUTION_STANDARD, &error) ||
+        !filter_scan_enable_evidence(scan, &error)) {
         filter_scan_free(scan);
         metric_filter_list_free(&list);
         return 0;

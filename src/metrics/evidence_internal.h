@@ -56,6 +56,11 @@ struct evidence_text {
 };
 
 void evidence_text_free(struct evidence_text *text);
+bool evidence_text_append(struct evidence_text *out, const char *bytes, size_t length);
+/* `value` as a JSON string, escaped as jansson's compact dump escapes (the two-character
+ * escapes it knows, \u00XX in upper case for other control characters, the rest as it is).
+ * False on out of memory or when `value` is not well-formed UTF-8. */
+bool evidence_text_append_string(struct evidence_text *out, const char *value, size_t length);
 
 /* Writes the sample as compact JSON, {"eventTime":"…","eventName":"…",…,"userIdentity":
  * {"type":"…","arn":"…"},…}, missing fields left out, the errorMessage cut to

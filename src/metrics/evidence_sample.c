@@ -1,5 +1,6 @@
 /* Trimmed sample events, written by hand from the values the scan already extracted (no
  * second parse of the event) into a buffer reused across events. */
+#include "events/event.h"
 #include "metrics/evidence_internal.h"
 
 #include <stdlib.h>
@@ -37,7 +38,7 @@ static bool reserve(struct evidence_text *out, size_t more)
     return true;
 }
 
-static bool append(struct evidence_text *out, const char *bytes, size_t length)
+bool evidence_text_append(struct evidence_text *out, const char *bytes, size_t length)
 {
     if (!reserve(out, length))
         return false;
@@ -79,19 +80,49 @@ static bool append_escaped(struct evidence_text *out, unsigned char byte)
         break;
     }
     if (shorthand)
-        return append(out, shorthand, 2);
+        return evidence_text_append(out, shorthand, 2);
     if (byte >= 0x20)
-        return append(out, (const char *)&byte, 1);
+        return evidence_text_append(out, (const char *)&byte, 1);
     char escape[6] = {'\\', 'u', '0', '0', hex[byte >> 4], hex[byte & 15]};
-    return append(out, escape, sizeof escape);
+    return evidence_text_append(out, escape, sizeof escape);
 }
 
-static bool append_string(struct evidence_text *out, const char *value, size_t length)
+/* The length of the well-formed UTF-8 sequence at value[at], 0 when there is none. */
+static size_t utf8_sequence(const char *value, size_t length, size_t at)
 {
-    bool written = append(out, "\"", 1);
-    for (size_t i = 0; written && i < length; i++)
-        written = append_escaped(out, (unsigned char)value[i]);
-    return written && append(out, "\"", 1);
+    struct utf8_lead lead = utf8_lead_for((unsigned char)value[at]);
+    if (lead.length == 0 || at + lead.length > length)
+        return 0;
+    unsigned char second = (unsigned char)value[at + 1];
+    if (second < lead.second_low || second > lead.second_high)
+        return 0;
+    for (size_t i = 2; i < lead.length; i++)
+        if (((unsigned char)value[at + i] & 0xC0) != 0x80)
+            return 0;
+    return lead.length;
+}
+
+/* Runs of bytes that need no escape are copied whole. */
+bool evidence_text_append_string(struct evidence_text *out, const char *value, size_t length)
+{
+    bool written = evidence_text_append(out, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; written && i < length; i++) {
+        unsigned char byte = (unsigned char)value[i];
+        if (byte >= 0x80) {
+            size_t sequence = utf8_sequence(value, length, i);
+            if (sequence == 0)
+                return false;
+            i += sequence - 1;
+            continue;
+        }
+        if (byte >= 0x20 && byte != '"' && byte != '\\')
+            continue;
+        written = evidence_text_append(out, value + run, i - run) && append_escaped(out, byte);
+        run = i + 1;
+    }
+    return written && evidence_text_append(out, value + run, length - run) &&
+           evidence_text_append(out, "\"", 1);
 }
 
 static bool append_member(struct evidence_text *out, const struct evidence_sample *sample,
@@ -105,8 +136,10 @@ static bool append_member(struct evidence_text *out, const struct evidence_sampl
                                                   METRIC_EVIDENCE_MESSAGE_CHARACTERS)
                         : evidence_cut(value, sample->lengths[field], METRIC_EVIDENCE_VALUE_MAX);
     const char *key = sample_keys[field];
-    bool written = (*first || append(out, ",", 1)) && append_string(out, key, strlen(key)) &&
-                   append(out, ":", 1) && append_string(out, value, length);
+    bool written = (*first || evidence_text_append(out, ",", 1)) &&
+                   evidence_text_append_string(out, key, strlen(key)) &&
+                   evidence_text_append(out, ":", 1) &&
+                   evidence_text_append_string(out, value, length);
     *first = false;
     return written;
 }
@@ -118,10 +151,11 @@ static bool append_identity(struct evidence_text *out, const struct evidence_sam
     if (!sample->values[SAMPLE_IDENTITY_TYPE] && !sample->values[SAMPLE_IDENTITY_ARN])
         return true;
     bool inner_first = true;
-    bool written = (*first || append(out, ",", 1)) && append(out, "\"userIdentity\":{", 16) &&
+    bool written = (*first || evidence_text_append(out, ",", 1)) &&
+                   evidence_text_append(out, "\"userIdentity\":{", 16) &&
                    append_member(out, sample, SAMPLE_IDENTITY_TYPE, &inner_first) &&
                    append_member(out, sample, SAMPLE_IDENTITY_ARN, &inner_first) &&
-                   append(out, "}", 1);
+                   evidence_text_append(out, "}", 1);
     *first = false;
     return written;
 }
@@ -130,12 +164,12 @@ bool evidence_sample_write(const struct evidence_sample *sample, struct evidence
 {
     out->length = 0;
     bool first = true;
-    bool written = append(out, "{", 1);
+    bool written = evidence_text_append(out, "{", 1);
     for (int field = 0; written && field < SAMPLE_FIELD_COUNT; field++) {
         if (field == SAMPLE_IDENTITY_TYPE)
             written = append_identity(out, sample, &first);
         else if (field != SAMPLE_IDENTITY_ARN)
             written = append_member(out, sample, field, &first);
     }
-    return written && append(out, "}", 1);
+    return written && evidence_text_append(out, "}", 1);
 }

@@ -355,6 +355,9 @@ const char *metric_denial_kind(const char *error_message, size_t length)
 {
     bool explicit_deny = false;
     for (size_t at = 0; at < length; at++) {
+        char first = lower(error_message[at]);
+        if (first != 'e' && first != 'n')
+            continue; /* neither "explicit deny" nor "no " starts here */
         const char *kind = explicit_kind_at(error_message, length, at);
         if (!kind)
             kind = implicit_kind_at(error_message, length, at);

@@ -4,6 +4,7 @@
  * "regions":[…],"denials":[…],"samples":[{…}]}. Reading is strict — every key required,
  * unknown or duplicate keys, wrong types and the limits refused — so a damaged record is
  * noticed, not half-read. */
+#include "events/event.h"
 #include "metrics/event_time.h"
 #include "metrics/evidence_internal.h"
 #include "metrics/metrics.h"
@@ -14,82 +15,98 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- writing ---- */
+/* ---- writing ----
+ *
+ * By hand, not through a jansson tree: a scan writes one document per bucket, and building
+ * and dumping the tree cost ten times more than the text. Strings are escaped exactly as
+ * jansson's compact dump escapes them, so what from_json reads back is written again byte
+ * for byte. */
 
-static bool set_new(json_t *object, const char *key, json_t *value)
+static bool append_text(struct evidence_text *out, const char *text)
 {
-    return value && json_object_set_new(object, key, value) == 0;
+    return evidence_text_append(out, text, strlen(text));
 }
 
-static json_int_t clamp(uint64_t count)
+static bool append_count(struct evidence_text *out, uint64_t count)
 {
-    return count > INT64_MAX ? INT64_MAX : (json_int_t)count;
+    char digits[24];
+    size_t at = sizeof digits;
+    if (count > INT64_MAX) /* JSON readers hold 64-bit signed integers */
+        count = INT64_MAX;
+    do {
+        digits[--at] = (char)('0' + count % 10);
+        count /= 10;
+    } while (count > 0);
+    return evidence_text_append(out, digits + at, sizeof digits - at);
 }
 
-static json_t *time_json(int64_t milliseconds, bool known)
+static bool append_time(struct evidence_text *out, const char *key, int64_t milliseconds,
+                        bool known)
 {
     char text[EVENT_TIME_TEXT_SIZE];
+    if (!append_text(out, key))
+        return false;
     if (!known)
-        return json_null();
-    return event_time_format_ms(milliseconds, text) ? json_string(text) : NULL;
+        return append_text(out, "null");
+    return event_time_format_ms(milliseconds, text) && evidence_text_append(out, "\"", 1) &&
+           append_text(out, text) && evidence_text_append(out, "\"", 1);
 }
 
-static json_t *list_json(const struct metric_evidence *evidence, size_t field)
+static bool append_list(struct evidence_text *out, const struct metric_evidence *evidence,
+                        size_t field)
 {
-    json_t *list = json_array();
-    for (size_t i = 0; list && i < evidence->top_count[field]; i++) {
+    bool written = evidence_text_append(out, ",\"", 2) &&
+                   append_text(out, metric_evidence_field_key(field)) &&
+                   evidence_text_append(out, "\":[", 3);
+    for (size_t i = 0; written && i < evidence->top_count[field]; i++) {
         const struct metric_evidence_value *value = &evidence->top[field][i];
-        json_t *entry = json_object();
-        bool built = entry && set_new(entry, "value", json_string(value->value)) &&
-                     set_new(entry, "count", json_integer(clamp(value->count)));
-        if (!built || json_array_append_new(list, entry) != 0) {
-            if (!built)
-                json_decref(entry);
-            json_decref(list);
-            return NULL;
-        }
+        written = append_text(out, i ? ",{\"value\":" : "{\"value\":") &&
+                  evidence_text_append_string(out, value->value, strlen(value->value)) &&
+                  append_text(out, ",\"count\":") && append_count(out, value->count) &&
+                  evidence_text_append(out, "}", 1);
     }
-    return list;
+    return written && evidence_text_append(out, "]", 1);
 }
 
-static json_t *samples_json(const struct metric_evidence *evidence)
+/* Samples are kept as text: one JSON object by the extractor's rules (strict RFC 8259 and
+ * UTF-8, nesting at most EVENT_JSON_MAX_DEPTH), checked on the way in and out. */
+static bool is_json_object(struct event_extractor *extractor, const char *sample)
 {
-    json_t *list = json_array();
-    for (size_t i = 0; list && i < evidence->sample_count; i++) {
-        json_t *sample = json_loads(evidence->samples[i], JSON_REJECT_DUPLICATES, NULL);
-        if (!json_is_object(sample) || json_array_append_new(list, sample) != 0) {
-            if (!json_is_object(sample))
-                json_decref(sample);
-            json_decref(list);
-            return NULL;
-        }
-    }
-    return list;
+    struct event event;
+    return sample[0] == '{' &&
+           event_extract_json(extractor, sample, strlen(sample), NULL, 0, &event, NULL);
 }
 
-static json_t *evidence_object(const struct metric_evidence *evidence)
+static bool append_sample(struct evidence_text *out, struct event_extractor *extractor,
+                          const char *sample)
 {
-    bool known = evidence->first_seen_ms <= evidence->last_seen_ms;
-    json_t *object = json_object();
-    bool built = object && set_new(object, "events", json_integer(clamp(evidence->events))) &&
-                 set_new(object, "firstSeen", time_json(evidence->first_seen_ms, known)) &&
-                 set_new(object, "lastSeen", time_json(evidence->last_seen_ms, known));
-    for (size_t field = 0; built && field < METRIC_EVIDENCE_FIELD_COUNT; field++)
-        built = set_new(object, metric_evidence_field_key(field), list_json(evidence, field));
-    built = built && set_new(object, "samples", samples_json(evidence));
-    if (!built) {
-        json_decref(object);
-        return NULL;
-    }
-    return object;
+    return is_json_object(extractor, sample) && append_text(out, sample);
+}
+
+static bool append_samples(struct evidence_text *out, const struct metric_evidence *evidence)
+{
+    struct event_extractor *extractor = event_extractor_create();
+    bool written = extractor && append_text(out, ",\"samples\":[");
+    for (size_t i = 0; written && i < evidence->sample_count; i++)
+        written = (i == 0 || evidence_text_append(out, ",", 1)) &&
+                  append_sample(out, extractor, evidence->samples[i]);
+    event_extractor_free(extractor);
+    return written && evidence_text_append(out, "]", 1);
 }
 
 char *metric_evidence_to_json(const struct metric_evidence *evidence)
 {
-    json_t *object = evidence_object(evidence);
-    char *text = object ? json_dumps(object, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(object);
-    return text;
+    bool known = evidence->first_seen_ms <= evidence->last_seen_ms;
+    struct evidence_text out = {0};
+    bool written = append_text(&out, "{\"events\":") && append_count(&out, evidence->events) &&
+                   append_time(&out, ",\"firstSeen\":", evidence->first_seen_ms, known) &&
+                   append_time(&out, ",\"lastSeen\":", evidence->last_seen_ms, known);
+    for (size_t field = 0; written && field < METRIC_EVIDENCE_FIELD_COUNT; field++)
+        written = append_list(&out, evidence, field);
+    written = written && append_samples(&out, evidence) && evidence_text_append(&out, "}", 1);
+    if (!written)
+        evidence_text_free(&out);
+    return out.text;
 }
 
 /* ---- reading ---- */
@@ -182,27 +199,39 @@ static bool read_list(json_t *object, struct metric_evidence *evidence, size_t f
     return true;
 }
 
+/* A sample is kept as jansson's compact text of it. */
+static bool read_sample(json_t *sample, size_t index, struct event_extractor *extractor,
+                        struct metric_evidence *evidence, struct metrics_error *error)
+{
+    if (!json_is_object(sample))
+        return fail(error, "samples[%zu] must be an object", index);
+    char *text = json_dumps(sample, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!text)
+        return fail(error, "out of memory");
+    evidence->samples[evidence->sample_count++] = text;
+    if (strlen(text) > METRIC_EVIDENCE_SAMPLE_MAX)
+        return fail(error, "samples[%zu] is longer than %d bytes", index,
+                    METRIC_EVIDENCE_SAMPLE_MAX);
+    if (!is_json_object(extractor, text))
+        return fail(error, "samples[%zu] is not strict JSON of at most %d levels", index,
+                    EVENT_JSON_MAX_DEPTH);
+    return true;
+}
+
 static bool read_samples(json_t *object, struct metric_evidence *evidence,
                          struct metrics_error *error)
 {
     json_t *list = json_object_get(object, "samples");
     if (!json_is_array(list) || json_array_size(list) > METRIC_EVIDENCE_SAMPLES)
         return fail(error, "samples must be a list of at most %d objects", METRIC_EVIDENCE_SAMPLES);
-    for (size_t i = 0; i < json_array_size(list); i++) {
-        json_t *sample = json_array_get(list, i);
-        if (!json_is_object(sample))
-            return fail(error, "samples[%zu] must be an object", i);
-        char *text = json_dumps(sample, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (!text)
-            return fail(error, "out of memory");
-        if (strlen(text) > METRIC_EVIDENCE_SAMPLE_MAX) {
-            free(text);
-            return fail(error, "samples[%zu] is longer than %d bytes", i,
-                        METRIC_EVIDENCE_SAMPLE_MAX);
-        }
-        evidence->samples[evidence->sample_count++] = text;
-    }
-    return true;
+    struct event_extractor *extractor = event_extractor_create();
+    if (!extractor)
+        return fail(error, "out of memory");
+    bool read = true;
+    for (size_t i = 0; read && i < json_array_size(list); i++)
+        read = read_sample(json_array_get(list, i), i, extractor, evidence, error);
+    event_extractor_free(extractor);
+    return read;
 }
 
 static bool check_keys(json_t *object, struct metrics_error *error)

@@ -2,6 +2,7 @@
  * earliest, ties broken by bytes), its JSON form both ways with every refusal, the denial
  * kinds of AWS's access denied wordings, and the eventTime text it writes. Expectations are
  * worked out by hand in the comments. */
+#include "events/event.h"
 #include "metrics/event_time.h"
 #include "metrics/metrics.h"
 
@@ -313,6 +314,49 @@ static void json_refusals(void **state)
     free(big);
 }
 
+/* What to_json cannot write it refuses (NULL): a sample that is not one JSON object, a value
+ * that is not UTF-8. Samples deeper than the extractor reads are refused on the way in. */
+static void unwritable_evidence(void **state)
+{
+    (void)state;
+    const char *samples[] = {"[]", "{\"a\":1", "{} {}", "{\"a\":\"\xff\"}"};
+    for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+        struct metric_evidence evidence;
+        metric_evidence_init(&evidence);
+        add_sample(&evidence, samples[i]);
+        char *text = metric_evidence_to_json(&evidence);
+        if (text)
+            fail_msg("wrote %s", text);
+        metric_evidence_free(&evidence);
+    }
+    struct metric_evidence evidence;
+    metric_evidence_init(&evidence);
+    add_value(&evidence, METRIC_EVIDENCE_REGION, "us-east-\xc0\xaf", 1); /* overlong '/' */
+    assert_null(metric_evidence_to_json(&evidence));
+    metric_evidence_free(&evidence);
+
+    char deep[256] = "";
+    for (int i = 0; i < EVENT_JSON_MAX_DEPTH + 1; i++)
+        strcat(deep, "[");
+    for (int i = 0; i < EVENT_JSON_MAX_DEPTH + 1; i++)
+        strcat(deep, "]");
+    char text[1024];
+    snprintf(text, sizeof text, DOCUMENT(EMPTY_LISTS, "[{\"a\":%s}]"), deep);
+    assert_refused(text, "sample nested 66 deep");
+    deep[EVENT_JSON_MAX_DEPTH - 1] = '\0'; /* 63 arrays in the object: 64 levels */
+    char closing[128] = "";
+    for (int i = 0; i < EVENT_JSON_MAX_DEPTH - 1; i++)
+        strcat(closing, "]");
+    snprintf(text, sizeof text, DOCUMENT(EMPTY_LISTS, "[{\"a\":%s%s}]"), deep, closing);
+    struct metrics_error error;
+    if (!metric_evidence_from_json(text, &evidence, &error))
+        fail_msg("%s", error.message);
+    char *written = metric_evidence_to_json(&evidence);
+    assert_non_null(written);
+    free(written);
+    metric_evidence_free(&evidence);
+}
+
 static void json_time_refusals(void **state)
 {
     (void)state;
@@ -451,6 +495,7 @@ int main(void)
         cmocka_unit_test(json_round_trip_sorts),
         cmocka_unit_test(json_refusals),
         cmocka_unit_test(json_time_refusals),
+        cmocka_unit_test(unwritable_evidence),
         cmocka_unit_test(denial_kinds),
         cmocka_unit_test(event_times_to_the_millisecond),
     };
