@@ -185,7 +185,8 @@ static bool send_one(const struct test_context *context,
                                        .pagerduty_url = settings->pagerduty_url,
                                        .sns_endpoint = settings->sns_endpoint,
                                        .sns_region = settings->region,
-                                       .timeout_seconds = 15};
+                                       .timeout_seconds = 15,
+                                       .ca_file = settings->tls_ca_file};
     struct notify_result result = {.outcome = NOTIFY_PERMANENT};
     if (endpoint && body)
         notify_deliver(&delivery, &result);

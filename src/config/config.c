@@ -521,11 +521,11 @@ static void drop_replaced_alarms(struct alarm_list *alarms, size_t first_loaded)
 /* The text settings, by position, so copying and freeing them is one loop. */
 static char **settings_text(struct config_settings *settings, size_t index)
 {
-    char **fields[] = {&settings->account_id,      &settings->region,
-                       &settings->smtp_url,        &settings->smtp_from,
-                       &settings->smtp_username,   &settings->smtp_password,
-                       &settings->public_base_url, &settings->fallback_topic,
-                       &settings->pagerduty_url,   &settings->sns_endpoint};
+    char **fields[] = {
+        &settings->account_id,      &settings->region,         &settings->smtp_url,
+        &settings->smtp_from,       &settings->smtp_username,  &settings->smtp_password,
+        &settings->public_base_url, &settings->fallback_topic, &settings->pagerduty_url,
+        &settings->sns_endpoint,    &settings->tls_ca_file};
     return index < sizeof fields / sizeof fields[0] ? fields[index] : NULL;
 }
 

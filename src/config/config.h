@@ -44,6 +44,7 @@ struct config_settings {
     char *fallback_topic; /* fallbackTopic: gets an alert when a delivery fails for good */
     char *pagerduty_url;  /* pagerDutyUrl: default https://events.pagerduty.com/v2/enqueue */
     char *sns_endpoint;   /* snsEndpoint: default https://sns.REGION.amazonaws.com */
+    char *tls_ca_file;    /* tlsCaFile: extra CA certificates (PEM) for https/smtps */
 };
 
 /* A whole configuration: what one or more files define. */

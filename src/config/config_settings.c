@@ -119,7 +119,8 @@ bool config_load_settings(struct config_loader *loader, const struct config_node
                                         "publicBaseUrl",
                                         "fallbackTopic",
                                         "pagerDutyUrl",
-                                        "snsEndpoint"};
+                                        "snsEndpoint",
+                                        "tlsCaFile"};
     if (settings->kind != NODE_MAPPING)
         return config_fail(loader, settings->line, "settings", "expected a mapping, found %s",
                            config_node_kind_name(settings));
@@ -139,5 +140,6 @@ bool config_load_settings(struct config_loader *loader, const struct config_node
            load_text(loader, settings, "settings", "pagerDutyUrl", "http://\0https://\0",
                      &out->pagerduty_url) &&
            load_text(loader, settings, "settings", "snsEndpoint", "http://\0https://\0",
-                     &out->sns_endpoint);
+                     &out->sns_endpoint) &&
+           load_text(loader, settings, "settings", "tlsCaFile", NULL, &out->tls_ca_file);
 }

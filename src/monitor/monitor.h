@@ -154,6 +154,7 @@ struct monitor_delivery_settings {
     const char *sns_endpoint;  /* NULL: https://sns.REGION.amazonaws.com */
     const char *sns_region;
     long timeout_seconds; /* 0: 15, as SNS */
+    const char *ca_file;  /* extra CA certificates (PEM) for TLS; NULL: the system's */
 
     /* One attempt; NULL: notify_deliver. Tests inject outcomes here. */
     void (*deliver)(void *context, const struct notify_delivery *delivery,

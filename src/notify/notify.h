@@ -203,6 +203,9 @@ struct notify_delivery {
     const char *sns_endpoint;  /* NULL: https://sns.REGION.amazonaws.com */
     const char *sns_region;
     long timeout_seconds; /* 15 as SNS */
+    /* PEM file of CA certificates to trust for https, smtps and STARTTLS (a private CA for
+     * internal endpoints); NULL: the system's store */
+    const char *ca_file;
 };
 
 enum notify_outcome {

@@ -36,6 +36,8 @@ static bool set_post_options(CURL *curl, const struct notify_http_request *reque
               curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_body_start) == CURLE_OK &&
               curl_easy_setopt(curl, CURLOPT_WRITEDATA, response) == CURLE_OK &&
               curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, response->error) == CURLE_OK;
+    if (ok && request->ca_file)
+        ok = curl_easy_setopt(curl, CURLOPT_CAINFO, request->ca_file) == CURLE_OK;
     if (ok && request->url_credentials)
         ok = curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_ANY) == CURLE_OK;
     if (ok && request->sigv4)
@@ -129,6 +131,7 @@ static void post(const struct notify_delivery *delivery, const char *url,
         .body_length = strlen(body),
         .headers = transport->headers(delivery, &headers_ok),
         .timeout_seconds = notify_timeout_seconds(delivery),
+        .ca_file = delivery->ca_file,
         .url_credentials = transport->url_credentials,
     };
     if (headers_ok)

@@ -320,6 +320,8 @@ static bool set_smtp_options(CURL *curl, const struct notify_delivery *delivery,
         curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error) == CURLE_OK &&
         curl_easy_setopt(curl, CURLOPT_USE_SSL,
                          (long)(smtp->starttls ? CURLUSESSL_ALL : CURLUSESSL_NONE)) == CURLE_OK;
+    if (ok && delivery->ca_file)
+        ok = curl_easy_setopt(curl, CURLOPT_CAINFO, delivery->ca_file) == CURLE_OK;
     if (ok && smtp->username)
         ok = curl_easy_setopt(curl, CURLOPT_USERNAME, smtp->username) == CURLE_OK &&
              curl_easy_setopt(curl, CURLOPT_PASSWORD, smtp->password ? smtp->password : "") ==

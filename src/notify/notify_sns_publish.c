@@ -168,6 +168,7 @@ static void post_publish(const struct notify_delivery *delivery, const char *url
         .body_length = form ? strlen(form) : 0,
         .headers = headers,
         .timeout_seconds = notify_timeout_seconds(delivery),
+        .ca_file = delivery->ca_file,
         .sigv4 = sigv4,
         .user_password = user_password,
     };

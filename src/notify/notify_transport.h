@@ -59,6 +59,7 @@ struct notify_http_request {
     const char *sigv4;         /* CURLOPT_AWS_SIGV4, NULL: unsigned */
     const char *user_password; /* "KEY:SECRET" for SigV4 */
     bool url_credentials;      /* Basic/Digest from the URL (CURLAUTH_ANY) */
+    const char *ca_file;       /* NULL: the system's CA store */
 };
 
 struct notify_http_response {

@@ -203,8 +203,15 @@ def main():
     parser.add_argument("--password", default="password")
     parser.add_argument("--aws-secret")
     parser.add_argument("--port", type=int, default=0, help="listen here (default: a free port)")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
+    parser.add_argument("--tls-key", help="and this private key (PEM)")
     options = parser.parse_args()
     server = Receiver(options)
+    if options.tls_cert:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(options.tls_cert, options.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     temporary = options.port_file + ".tmp"
     with open(temporary, "w", encoding="ascii") as port_file:
         port_file.write(str(server.server_address[1]))
