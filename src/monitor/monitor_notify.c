@@ -109,8 +109,9 @@ static bool render(const struct monitor_notify_settings *settings, const struct 
     bool ok = out->subject && message;
     switch (subscription->protocol) {
     case NOTIFY_EMAIL: {
-        char *unsubscribe = url_with(settings->public_base_url,
-                                     "/?Action=Unsubscribe&SubscriptionArn=%s", subscription->arn);
+        /* SNS's mail footer link: BASE/unsubscribe.html?SubscriptionArn=…&Endpoint=… — the
+         * renderer adds the query */
+        char *unsubscribe = url_with(settings->public_base_url, "/%s", "unsubscribe.html");
         out->body = unsubscribe ? notify_alarm_email(change, subscription->arn,
                                                      subscription->endpoint, unsubscribe)
                                 : NULL;

@@ -128,14 +128,23 @@ check "user agent" "Amazon Simple Notification Service Agent" "$(echo "$first" |
 alarm_envelope=$(jq -r 'select(.body | fromjson | .Subject | startswith("ALARM")) | .body' "$tmp/sns.log")
 check "envelope message is the alarm JSON" "denied-burst ALARM OK 2" \
     "$(echo "$alarm_envelope" | jq -r '.Message | fromjson | "\(.AlarmName) \(.NewStateValue) \(.OldStateValue) \(.Trailhound.events)"')"
-# the signature verifies with the certificate kept in the store, using openssl itself
+# every signature verifies with the certificate kept in the store, using openssl itself;
+# a tampered message does not
 sqlite3 "$tmp/state.db" "SELECT value FROM settings WHERE name = 'sns.signing_certificate'" >"$tmp/cert.pem"
 openssl x509 -in "$tmp/cert.pem" -pubkey -noout >"$tmp/pub.pem"
-echo "$alarm_envelope" | jq -j '"Message\n\(.Message)\nMessageId\n\(.MessageId)\nSubject\n\(.Subject)\nTimestamp\n\(.Timestamp)\nTopicArn\n\(.TopicArn)\nType\n\(.Type)\n"' >"$tmp/signed.txt"
-echo "$alarm_envelope" | jq -r .Signature | base64 -d >"$tmp/signature.bin"
+verify() { # verify ENVELOPE_JSON: openssl's verdict on its SignatureVersion 2 signature
+    echo "$1" | jq -j '"Message\n\(.Message)\nMessageId\n\(.MessageId)\nSubject\n\(.Subject)\nTimestamp\n\(.Timestamp)\nTopicArn\n\(.TopicArn)\nType\n\(.Type)\n"' >"$tmp/signed.txt"
+    echo "$1" | jq -r .Signature | base64 -d >"$tmp/signature.bin"
+    openssl dgst -sha256 -verify "$tmp/pub.pem" -signature "$tmp/signature.bin" "$tmp/signed.txt" 2>&1
+}
 check "signature version" 2 "$(echo "$alarm_envelope" | jq -r .SignatureVersion)"
-check "signature verifies (openssl)" "Verified OK" \
-    "$(openssl dgst -sha256 -verify "$tmp/pub.pem" -signature "$tmp/signature.bin" "$tmp/signed.txt" 2>&1)"
+verified=0
+while IFS= read -r envelope; do
+    [ "$(verify "$envelope")" = "Verified OK" ] && verified=$((verified + 1))
+done < <(jq -c '.body | fromjson' "$tmp/sns.log")
+check "every signature verifies (openssl)" 3 "$verified"
+tampered=$(echo "$alarm_envelope" | jq -c '.Message |= sub("denied-burst"; "other-alarm")')
+check "a tampered message is rejected (openssl)" "Verification failure" "$(verify "$tampered" | grep -o "Verification failure")"
 
 # Slack: three payloads, the ALARM one red
 jq -c 'select(.path == "/slack") | .body | fromjson' "$tmp/http.log" >"$tmp/slack.log"
