@@ -4,6 +4,7 @@
 #include "config/config.h"
 #include "monitor/monitor.h"
 #include "notify/notify.h"
+#include "store/store.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -11,10 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char notify_help[] =
     "usage: trailhound notify test --config FILE... --topic NAME|ARN [--smtp URL]\n"
+    "       trailhound notify status [--db PATH] [--format text|json]\n"
     "\n"
+    "status: the outbox of a store as a health check — pending and failed notifications,\n"
+    "each failure with its subscription, endpoint (redacted), attempts and last error.\n"
+    "Exit status 0 when nothing failed, 4 when a notification failed for good, 1 when the\n"
+    "store cannot be read.\n"
+    "\n"
+    "test: "
     "Send a test message through every subscription of a topic of the configuration\n"
     "(e-mail over SMTP, signed SNS messages over HTTP/S, Slack, PagerDuty — a trigger then\n"
     "its resolve —, exec, SNS), one attempt each, and print each delivery's result.\n"
@@ -47,7 +56,7 @@ static int parse_options(int argc, char **argv, struct notify_options *options)
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "test") != 0)
-        return usage_error("unknown subcommand: ", argv[1]);
+        return usage_error("unknown subcommand (test or status): ", argv[1]);
     for (int i = 2; i < argc; i++) {
         bool has_value = i + 1 < argc;
         if (strcmp(argv[i], "--config") == 0 && has_value) {
@@ -222,8 +231,107 @@ static int send_all(const struct test_context *context)
     return failed ? 4 : 0;
 }
 
+/* ---- status: the outbox as a health check ---------------------------------------------- */
+
+struct status_listing {
+    json_t *failed;
+    size_t pending, failed_count, delivered;
+};
+
+static bool note_message(void *context, const struct store_outbox_message *message)
+{
+    struct status_listing *listing = context;
+    if (strcmp(message->state, "pending") == 0) {
+        listing->pending++;
+        return true;
+    }
+    if (strcmp(message->state, "delivered") == 0) {
+        listing->delivered++;
+        return true;
+    }
+    listing->failed_count++;
+    enum notify_protocol protocol = NOTIFY_EXEC;
+    notify_protocol_parse(message->protocol, &protocol);
+    char *shown = notify_redact(protocol, message->endpoint);
+    json_array_append_new(listing->failed,
+                          json_pack("{s:s,s:s?,s:s,s:s,s:s,s:i,s:s?}", "messageId",
+                                    message->message_id, "alarm", message->alarm_name,
+                                    "subscription", message->subscription_arn, "protocol",
+                                    message->protocol, "endpoint", shown ? shown : "…", "attempts",
+                                    message->attempts, "error", message->last_error));
+    free(shown);
+    return true;
+}
+
+static void print_status(const struct status_listing *listing, bool json)
+{
+    if (json) {
+        json_t *root = json_pack("{s:I,s:I,s:I,s:O}", "delivered", (json_int_t)listing->delivered,
+                                 "pending", (json_int_t)listing->pending, "failed",
+                                 (json_int_t)listing->failed_count, "failures", listing->failed);
+        json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        putchar('\n');
+        json_decref(root);
+        return;
+    }
+    printf("%zu delivered, %zu pending, %zu failed\n", listing->delivered, listing->pending,
+           listing->failed_count);
+    size_t index;
+    json_t *item;
+    json_array_foreach(listing->failed, index, item)
+    {
+        const char *alarm = json_string_value(json_object_get(item, "alarm"));
+        printf("  failed: %s%s%s to %s (%s %s) after %lld attempt(s): %s\n",
+               json_string_value(json_object_get(item, "messageId")), alarm ? " for " : "",
+               alarm ? alarm : "", json_string_value(json_object_get(item, "subscription")),
+               json_string_value(json_object_get(item, "protocol")),
+               json_string_value(json_object_get(item, "endpoint")),
+               (long long)json_integer_value(json_object_get(item, "attempts")),
+               json_string_value(json_object_get(item, "error")));
+    }
+}
+
+static int status_command(int argc, char **argv)
+{
+    const char *path = NULL;
+    bool json = false;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+            path = argv[++i];
+        else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+            json = strcmp(argv[++i], "json") == 0;
+        else
+            return usage_error("unknown option or missing value: ", argv[i]);
+    }
+    char *default_path = path ? NULL : store_default_path();
+    const char *opened = path ? path : default_path;
+    if (!opened || access(opened, F_OK) != 0) {
+        fprintf(stderr, "trailhound: notify: no store at %s\n", opened ? opened : "(none)");
+        free(default_path);
+        return 1;
+    }
+    struct store_error error;
+    struct store *store = store_open(opened, &error);
+    free(default_path);
+    if (!store) {
+        fprintf(stderr, "trailhound: notify: %s\n", error.message);
+        return 1;
+    }
+    struct status_listing listing = {.failed = json_array()};
+    bool ok = store_outbox_list(store, NULL, 0, note_message, &listing, &error);
+    store_close(store);
+    if (ok)
+        print_status(&listing, json);
+    else
+        fprintf(stderr, "trailhound: notify: %s\n", error.message);
+    json_decref(listing.failed);
+    return !ok ? 1 : listing.failed_count ? 4 : 0;
+}
+
 int notify_command(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "status") == 0)
+        return status_command(argc, argv);
     struct notify_options options = {0};
     int status = parse_options(argc, argv, &options);
     if (status >= 0)

@@ -193,12 +193,22 @@ settings:
   fallbackTopic: fallback
 YAML
 "$TRAILHOUND" scan --config "$tmp/filter.yaml" --config "$tmp/failing.yaml" --notify \
-    --notify-wait 10 --format json "$DATA/denied-events.jsonl" >"$tmp/failing.json" 2>"$tmp/failing.err"
+    --notify-wait 10 --db "$tmp/failing.db" --format json "$DATA/denied-events.jsonl" \
+    >"$tmp/failing.json" 2>"$tmp/failing.err"
 check "scan reports undelivered notifications" 4 "$?"
 check "failure counts" '{"queued":1,"delivered":1,"failed":1,"failure_alerts":1,"pending":0}' \
     "$(jq -c '.notifications | {queued, delivered, failed, failure_alerts, pending}' "$tmp/failing.json")"
 check "three attempts at the failing endpoint" 3 "$(jq -c 'select(.path == "/status/503")' "$tmp/http.log" | wc -l)"
 check "fallback alert names the failure" 1 "$(grep -c 'could not deliver a notification for alarm denied-burst' "$tmp/fallback.out")"
+
+# the outbox as a health check
+"$TRAILHOUND" notify status --db "$tmp/failing.db" >"$tmp/status.txt"
+check "notify status fails the health check" 4 "$?"
+check "notify status counts" "1 delivered, 0 pending, 1 failed" "$(head -1 "$tmp/status.txt")"
+check "notify status names the failure" yes \
+    "$(grep -q "failed: .* for denied-burst to arn:aws:sns:us-east-1:000000000000:security:.* (http http://127.0.0.1:$http_port/…) after 3 attempt(s): gave up after 3 attempts" "$tmp/status.txt" && echo yes)"
+"$TRAILHOUND" notify status --db "$tmp/state.db" >/dev/null
+check "a healthy outbox passes" 0 "$?"
 
 if [ $failures -ne 0 ]; then
     echo "$failures failure(s)"
