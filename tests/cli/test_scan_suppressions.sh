@@ -120,6 +120,10 @@ check "text table header" "FILTER                                   CIS      MAT
 check "text evidence line" "      2 events (1 suppressed) by arn:aws:iam::111122223333:user/alice (1), arn:aws:iam::111122223333:user/bob (1); from 198.51.100.9 (1), 203.0.113.7 (1): DescribeInstances (2); errors: AccessDenied (1), Client.UnauthorizedOperation (1)" \
     "$(grep -A3 -F 'unauthorized_api_calls_alarm (CIS 4.1):' "$tmp/tuned.txt" | sed -n 4p)"
 
+scan "$tmp/example.json" --cis --config "$REPO_DIR/examples/suppressions.yaml" --format json "$DENIED"
+check "examples/suppressions.yaml as the README shows it" "4 3" \
+    "$(jq -r "$filter | \"\(.matches) \(.suppressed)\"" "$tmp/example.json")"
+
 # --- the samples: one rule for every filter, two fields that must both hold ---
 cat >"$tmp/leave.yaml" <<'YAML'
 suppressions:
