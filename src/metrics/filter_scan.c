@@ -733,7 +733,8 @@ static void evaluate_with_datapoints(struct filter_scan *scan, const struct even
             publish_match(scan, i, &pass);
         } else {
             datapoints_add_default(scan, i, event, &pass.clock);
-            datapoints_add_default(scan, tuned_index(scan, i), event, &pass.clock);
+            if (scan->suppressions)
+                datapoints_add_default(scan, tuned_index(scan, i), event, &pass.clock);
         }
     }
 }
