@@ -192,7 +192,8 @@ static bool parse_block(const char *text, struct address_block *block, struct me
     unsigned bits = block->kind == ADDRESS_V4 ? 32 : 128;
     block->prefix = bits;
     if (slash && !parse_prefix(slash + 1, bits, &block->prefix))
-        return fail(error, "SourceIp: '%.100s': the prefix length must be 0 to 32 (IPv4) or 128",
+        return fail(error,
+                    "SourceIp: '%.100s': the prefix length must be 0-32 for IPv4, 0-128 for IPv6",
                     text);
     if (!host_bits_clear(block->bytes, block->prefix, bits))
         return fail(error, "SourceIp: '%.100s' has host bits set past its prefix length", text);

@@ -103,8 +103,8 @@ static const struct invalid_rule invalid_rules[] = {
      "inline.yaml:2: suppressions[0]: a rule must look at something: give at least one of "
      "PrincipalArn, SourceIp, EventName, UserAgent, ErrorCode, Account"},
     {"suppressions:\n  - Name: a\n    SourceIp: 10.0.0.0/33\n",
-     "inline.yaml:3: suppressions[0].SourceIp: '10.0.0.0/33': the prefix length must be 0 to "
-     "32 (IPv4) or 128"},
+     "inline.yaml:3: suppressions[0].SourceIp: '10.0.0.0/33': the prefix length must be 0-32 "
+     "for IPv4, 0-128 for IPv6"},
     {"suppressions:\n  - Name: a\n    SourceIp: 10.0.0.1/8\n",
      "inline.yaml:3: suppressions[0].SourceIp: '10.0.0.1/8' has host bits set past its prefix "
      "length"},
