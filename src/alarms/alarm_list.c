@@ -1,6 +1,7 @@
 /* Lists of alarm definitions, and the CIS pack's alarms (the remediation's defaults). */
 #include "alarms/alarms.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,50 @@ bool alarms_cis_pack(const struct metric_filter_list *filters, struct alarm_list
         alarm.origin = "cis";
         /* the definition borrows the filter's strings; the list keeps its own copies */
         if (!alarm_list_append(list, &alarm))
+            return false;
+    }
+    return true;
+}
+
+/* The CIS alarm of `filter` on its tuned metric, appended unless `list` has the name. */
+static bool append_tuned(const struct metric_filter_definition *filter, struct alarm_list *list)
+{
+    char name[512], description[640];
+    snprintf(name, sizeof name, "%s" ALARM_TUNED_SUFFIX, filter->alarm.alarm_name);
+    if (alarm_list_find(list, name) >= 0)
+        return true;
+    snprintf(description, sizeof description,
+             "CIS %s with suppressions applied: counts the matches of %s that no suppression "
+             "rule names. The CIS alarm %s is unchanged.",
+             filter->cis_id ? filter->cis_id : "-", filter->filter_name, filter->alarm.alarm_name);
+    char *metric = metric_tuned_name(filter->transformation.metric_name);
+    if (!metric)
+        return false;
+    struct alarm_definition alarm;
+    alarm_definition_init(&alarm);
+    alarm.alarm_name = name;
+    alarm.alarm_description = description;
+    alarm.metric.namespace_name = filter->transformation.metric_namespace;
+    alarm.metric.metric_name = metric;
+    alarm.statistic = filter->alarm.statistic;
+    alarm.period = filter->alarm.period;
+    alarm.evaluation_periods = filter->alarm.evaluation_periods;
+    alarm.threshold = filter->alarm.threshold;
+    alarm.comparison = comparison_of(filter->alarm.comparison_operator);
+    alarm.origin = "cis-tuned";
+    /* borrowed strings; the list keeps its own copies */
+    bool appended = alarm_list_append(list, &alarm);
+    free(metric);
+    return appended;
+}
+
+bool alarms_cis_tuned_pack(const struct metric_filter_list *filters,
+                           const struct suppression_rule_list *rules, struct alarm_list *list)
+{
+    for (size_t i = 0; i < filters->count; i++) {
+        const struct metric_filter_definition *filter = &filters->items[i];
+        if (filter->alarm.present && suppression_rules_apply(rules, filter->filter_name) &&
+            !append_tuned(filter, list))
             return false;
     }
     return true;

@@ -116,6 +116,17 @@ long alarm_list_find(const struct alarm_list *list, const char *name);
  * actions, TreatMissingData missing). Appends; false on out of memory. */
 bool alarms_cis_pack(const struct metric_filter_list *filters, struct alarm_list *list);
 
+/* The suffix of a tuned alarm's name: unauthorized_api_calls_alarm_tuned. */
+#define ALARM_TUNED_SUFFIX "_tuned"
+
+/* For each filter of `filters` with alarm defaults that a rule of `rules` applies to, the
+ * same alarm on its tuned metric (metricName + METRIC_TUNED_SUFFIX), named alarm name +
+ * ALARM_TUNED_SUFFIX, with no CIS id (the CIS alarm itself stays as the benchmark writes
+ * it) and a description saying what it is. Names `list` already holds are left alone (a
+ * configured alarm of that name wins). Appends; false on out of memory. */
+bool alarms_cis_tuned_pack(const struct metric_filter_list *filters,
+                           const struct suppression_rule_list *rules, struct alarm_list *list);
+
 /* ---- evaluation ---- */
 
 /* Slots an evaluation reads (alarms.md §5.2): N + max(2, floor(N/3)) by default. A

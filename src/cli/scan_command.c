@@ -34,7 +34,7 @@ static const char scan_help[] =
     "                  alarms (Sum >= 1 over 300 s, 1 period)\n"
     "  --config FILE   metric filters and alarms from a YAML file (top-level lists\n"
     "                  metricFilters and alarms, in AWS's PutMetricFilter and\n"
-    "                  PutMetricAlarm fields)\n"
+    "                  PutMetricAlarm fields; topics; suppressions; settings)\n"
     "  --format F      text (default) or json\n"
     "  --threads N     evaluate events on N threads (default 1)\n"
     "  --strict        decode and validate every event; by default events that cannot\n"
@@ -59,6 +59,10 @@ static const char scan_help[] =
     "With alarms loaded, each alarm is replayed on event time: a simulated clock evaluates\n"
     "it once a minute, as CloudWatch would have, and every change of state is reported\n"
     "with CloudWatch's reason text.\n"
+    "\n"
+    "Suppressions (config `suppressions`) never change a filter's own metric: its matches\n"
+    "all count, those no rule names also go to METRICNAMETuned, and with --cis each CIS\n"
+    "alarm a rule touches gets a companion ALARMNAME_tuned on that metric.\n"
     "\n"
     "Malformed input is reported (file, line or byte offset, reason) and skipped; the scan\n"
     "goes on. Exit status: 0 when the scan completed, even with malformed input; 1 when\n"
@@ -342,6 +346,13 @@ static bool load_configuration(const struct scan_options *options, struct config
         fprintf(stderr, "trailhound: %s\n", error.message);
         return false;
     }
+    /* CIS alarms stay verbatim; filters with suppressions get a tuned companion */
+    if (options->cis &&
+        !alarms_cis_tuned_pack(&config->filters, &config->suppressions, &config->alarms)) {
+        fprintf(stderr, "trailhound: out of memory\n");
+        free(warnings);
+        return false;
+    }
     if (warnings && options->alarms.notify)
         fprintf(stderr, "trailhound: warning: %s", warnings);
     free(warnings);
@@ -366,6 +377,9 @@ static bool enable_gathering(struct scan_run *run, const struct scan_options *op
                              struct metrics_error *error)
 {
     int resolution;
+    if (run->config.suppressions.count > 0 &&
+        !scan_pool_enable_suppressions(run->pool, &run->config.suppressions, error))
+        return false;
     if (!wants_datapoints(options, &run->config, &resolution))
         return true;
     return scan_pool_enable_datapoints(run->pool, resolution, error) &&
@@ -433,6 +447,7 @@ static int finish(struct scan_run *run, const struct scan_options *options)
         .malformed_listed = run->malformed.count,
         .alarms = run->config.alarms.count ? &replay : NULL,
         .untimed = filter_scan_untimed(totals),
+        .suppressions = run->config.suppressions.count > 0,
     };
     bool printed = scan_report_print(stdout, options->format, &report);
     const struct scan_notifications *sent = &replay.notifications;

@@ -349,3 +349,13 @@ bool scan_pool_enable_evidence(struct scan_pool *pool, struct metrics_error *err
             return false;
     return true;
 }
+
+bool scan_pool_enable_suppressions(struct scan_pool *pool,
+                                   const struct suppression_rule_list *rules,
+                                   struct metrics_error *error)
+{
+    for (size_t i = 0; i < pool->thread_count; i++)
+        if (!filter_scan_enable_suppressions(pool->workers[i].scan, rules, error))
+            return false;
+    return true;
+}

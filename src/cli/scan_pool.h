@@ -47,6 +47,12 @@ bool scan_pool_enable_datapoints(struct scan_pool *pool, int resolution,
  * scan_pool_enable_datapoints, before the first batch. */
 bool scan_pool_enable_evidence(struct scan_pool *pool, struct metrics_error *error);
 
+/* Has every worker check its matches against suppression rules and publish tuned metrics
+ * (filter_scan_enable_suppressions). Call before the first batch. */
+bool scan_pool_enable_suppressions(struct scan_pool *pool,
+                                   const struct suppression_rule_list *rules,
+                                   struct metrics_error *error);
+
 /* Drains, stops the workers and returns the merged totals (owned by the pool). */
 struct filter_scan *scan_pool_finish(struct scan_pool *pool);
 

@@ -46,6 +46,13 @@ static json_t *filter_json(const struct scan_report *report, size_t filter)
                         json_integer((json_int_t)filter_scan_matches(report->scan, filter)));
     json_object_set_new(object, "value_sum",
                         json_real(filter_scan_value_sum(report->scan, filter)));
+    json_object_set_new(object, "suppressed",
+                        json_integer((json_int_t)filter_scan_suppressed(report->scan, filter)));
+    if (filter_scan_is_tuned(report->scan, filter)) {
+        char *tuned = metric_tuned_name(definition->transformation.metric_name);
+        json_object_set_new(object, "tuned_metric", tuned ? json_string(tuned) : json_null());
+        free(tuned);
+    }
     json_object_set_new(object, "top", top_lists_json(report, filter));
     return object;
 }
@@ -167,14 +174,22 @@ static void print_size(FILE *out, uint64_t bytes)
         fprintf(out, "%.1f KB", (double)bytes / 1e3);
 }
 
+/* With suppressions, a SUPPRESSED column: matches a rule named, still in MATCHES (the
+ * filter's own metric) and left out of its tuned metric. */
 static void print_filter_table(FILE *out, const struct scan_report *report)
 {
-    fprintf(out, "%-40s %-5s %10s\n", "FILTER", "CIS", "MATCHES");
+    fprintf(out, "%-40s %-5s %10s%s\n", "FILTER", "CIS", "MATCHES",
+            report->suppressions ? "  SUPPRESSED" : "");
     for (size_t i = 0; i < filter_scan_filter_count(report->scan); i++) {
         const struct metric_filter_definition *definition = &report->filters->items[i];
-        fprintf(out, "%-40s %-5s %10llu\n", definition->filter_name,
+        fprintf(out, "%-40s %-5s %10llu", definition->filter_name,
                 definition->cis_id ? definition->cis_id : "-",
                 (unsigned long long)filter_scan_matches(report->scan, i));
+        if (filter_scan_is_tuned(report->scan, i))
+            fprintf(out, "  %10llu", (unsigned long long)filter_scan_suppressed(report->scan, i));
+        else if (report->suppressions)
+            fprintf(out, "  %10s", "-");
+        fputc('\n', out);
     }
 }
 
@@ -185,7 +200,11 @@ static void print_filter_evidence(FILE *out, const struct scan_report *report, s
     fprintf(out, "\n%s", definition->filter_name);
     if (definition->cis_id)
         fprintf(out, " (CIS %s)", definition->cis_id);
-    fprintf(out, ": %llu match%s\n", (unsigned long long)matches, matches == 1 ? "" : "es");
+    fprintf(out, ": %llu match%s", (unsigned long long)matches, matches == 1 ? "" : "es");
+    if (filter_scan_is_tuned(report->scan, filter))
+        fprintf(out, ", %llu suppressed",
+                (unsigned long long)filter_scan_suppressed(report->scan, filter));
+    fputc('\n', out);
     struct top_value top[TEXT_TOP_SHOWN];
     for (int field = 0; field < EVIDENCE_FIELD_COUNT; field++) {
         size_t count = filter_scan_top(report->scan, filter, field, top, TEXT_TOP_SHOWN);
@@ -247,6 +266,8 @@ static void print_evidence_line(FILE *out, const struct metric_evidence *evidenc
 {
     fprintf(out, "      %llu event%s", (unsigned long long)evidence->events,
             evidence->events == 1 ? "" : "s");
+    if (evidence->suppressed)
+        fprintf(out, " (%llu suppressed)", (unsigned long long)evidence->suppressed);
     print_values(out, " by ", evidence, METRIC_EVIDENCE_PRINCIPAL);
     print_values(out, "; from ", evidence, METRIC_EVIDENCE_SOURCE_IP);
     print_values(out, ": ", evidence, METRIC_EVIDENCE_EVENT_NAME);

@@ -42,7 +42,8 @@ struct scan_report {
     const struct scan_malformed *malformed;
     size_t malformed_listed;
     const struct scan_alarm_replay *alarms; /* NULL: no alarms loaded */
-    uint64_t untimed; /* matches without a readable eventTime (no data point) */
+    uint64_t untimed;  /* matches without a readable eventTime (no data point) */
+    bool suppressions; /* rules are loaded: show what they suppressed */
 };
 
 /* False when writing failed. */

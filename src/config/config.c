@@ -415,15 +415,17 @@ static bool load_metric_filters(struct config_loader *loader, const struct confi
 /* What one file defines. `loaded` starts empty; its settings borrow the tree's text. */
 static bool load_document(struct config_loader *loader, struct config *loaded)
 {
-    static const char *const known[] = {"metricFilters", "alarms", "topics", "settings"};
+    static const char *const known[] = {"metricFilters", "alarms", "topics", "suppressions",
+                                        "settings"};
     const struct config_node *root = &loader->root;
     if (!loader->has_root || (root->kind == NODE_SCALAR && root->is_null))
         return config_fail(loader, 1, "metricFilters",
-                           "no metricFilters, alarms, topics or settings (the file is empty)");
+                           "no metricFilters, alarms, topics, suppressions or settings (the file "
+                           "is empty)");
     if (root->kind != NODE_MAPPING)
         return config_fail(loader, root->line, "metricFilters",
                            "the top level must be a mapping holding metricFilters, alarms, "
-                           "topics or settings, found %s",
+                           "topics, suppressions or settings, found %s",
                            config_node_kind_name(root));
     if (!config_mapping_check_keys(loader, root, "(top level)", known,
                                    sizeof known / sizeof known[0]))
@@ -432,12 +434,16 @@ static bool load_document(struct config_loader *loader, struct config *loaded)
     const struct config_node *alarms = config_mapping_get(root, "alarms");
     const struct config_node *settings = config_mapping_get(root, "settings");
     const struct config_node *topics = config_mapping_get(root, "topics");
-    if (!filters && !alarms && !settings && !topics)
+    const struct config_node *suppressions = config_mapping_get(root, "suppressions");
+    if (!filters && !alarms && !settings && !topics && !suppressions)
         return config_fail(loader, root->line, "metricFilters",
-                           "no metricFilters, alarms, topics or settings in the file");
+                           "no metricFilters, alarms, topics, suppressions or settings in the "
+                           "file");
     return (!filters || load_metric_filters(loader, filters, &loaded->filters)) &&
            (!alarms || config_load_alarms(loader, alarms, &loaded->alarms)) &&
            (!topics || config_load_topics(loader, topics, &loaded->topics)) &&
+           (!suppressions ||
+            config_load_suppressions(loader, suppressions, &loaded->suppressions)) &&
            (!settings || config_load_settings(loader, settings, &loaded->settings));
 }
 
@@ -475,6 +481,14 @@ static bool check_not_defined(struct config_loader *loader, const struct config 
             return config_fail(loader, 1, "topics", "topic '%s' (%s) is already defined at %s",
                                loaded->topics.items[i].name, loaded->topics.items[i].origin,
                                earlier->origin);
+    }
+    for (size_t i = 0; i < loaded->suppressions.count; i++) {
+        const struct suppression_rule *rule = &loaded->suppressions.items[i];
+        for (size_t j = 0; j < config->suppressions.count; j++)
+            if (strcmp(rule->name, config->suppressions.items[j].name) == 0)
+                return config_fail(loader, 1, "suppressions",
+                                   "suppression '%s' (%s) is already defined at %s", rule->name,
+                                   rule->origin, config->suppressions.items[j].origin);
     }
     return true;
 }
@@ -568,7 +582,7 @@ static bool add_loaded(struct config_loader *loader, struct config *config,
                        const struct config *loaded)
 {
     size_t filters_before = config->filters.count, alarms_before = config->alarms.count,
-           topics_before = config->topics.count;
+           topics_before = config->topics.count, rules_before = config->suppressions.count;
     bool ok = true;
     for (size_t i = 0; ok && i < loaded->filters.count; i++)
         ok = metric_filter_list_append(&config->filters, &loaded->filters.items[i]);
@@ -576,6 +590,8 @@ static bool add_loaded(struct config_loader *loader, struct config *config,
         ok = alarm_list_append(&config->alarms, &loaded->alarms.items[i]);
     for (size_t i = 0; ok && i < loaded->topics.count; i++)
         ok = notify_topic_list_append(&config->topics, &loaded->topics.items[i]);
+    for (size_t i = 0; ok && i < loaded->suppressions.count; i++)
+        ok = suppression_rule_list_append(&config->suppressions, &loaded->suppressions.items[i]);
     struct config_settings copy = {0};
     ok = ok && settings_text_copy(&copy, &loaded->settings);
     if (!ok) {
@@ -585,6 +601,8 @@ static bool add_loaded(struct config_loader *loader, struct config *config,
         while (config->alarms.count > alarms_before)
             alarm_definition_free(&config->alarms.items[--config->alarms.count]);
         notify_topic_list_truncate(&config->topics, topics_before);
+        while (config->suppressions.count > rules_before)
+            suppression_rule_free(&config->suppressions.items[--config->suppressions.count]);
         return config_fail(loader, 1, NULL, "out of memory");
     }
     settings_apply(&config->settings, &copy, &loaded->settings);
@@ -611,6 +629,7 @@ void config_free(struct config *config)
     metric_filter_list_free(&config->filters);
     alarm_list_free(&config->alarms);
     notify_topic_list_free(&config->topics);
+    suppression_rule_list_free(&config->suppressions);
     settings_text_free(&config->settings);
     *config = (struct config){0};
 }
@@ -628,6 +647,7 @@ bool config_load_text(const char *name, const char *text, size_t length, struct 
     metric_filter_list_free(&loaded.filters);
     alarm_list_free(&loaded.alarms);
     notify_topic_list_free(&loaded.topics);
+    suppression_rule_list_free(&loaded.suppressions);
     if (loader.has_root)
         config_node_free(&loader.root);
     return ok;
@@ -775,6 +795,8 @@ bool config_finish(struct config *config, char **warnings, struct config_error *
                  "settings.fallbackTopic: '%.200s' is not a topic of the configuration", fallback);
         return false;
     }
+    if (!config_check_suppressions(config, error))
+        return false;
     size_t length = 0;
     for (size_t i = 0; i < config->alarms.count; i++) {
         const struct alarm_definition *alarm = &config->alarms.items[i];

@@ -1,7 +1,8 @@
 /* config: trailhound's YAML configuration file, read with libyaml. Its top-level lists hold
  * metric filters (`metricFilters`, PutMetricFilter's fields) and alarms (`alarms`,
- * PutMetricAlarm's fields), spelled as AWS spells them, and `settings` the account, region
- * and retention; every error names the file, the line and the field. */
+ * PutMetricAlarm's fields), spelled as AWS spells them, SNS `topics`, `suppressions` (noise
+ * rules that feed tuned metrics and leave the CIS ones alone), and `settings` the account,
+ * region and retention; every error names the file, the line and the field. */
 #ifndef TRAILHOUND_CONFIG_CONFIG_H
 #define TRAILHOUND_CONFIG_CONFIG_H
 
@@ -52,6 +53,7 @@ struct config {
     struct metric_filter_list filters;
     struct alarm_list alarms;
     struct notify_topic_list topics;
+    struct suppression_rule_list suppressions; /* `suppressions:` (metrics/metrics.h) */
     struct config_settings settings;
 };
 
@@ -67,7 +69,9 @@ bool config_load_text(const char *name, const char *text, size_t length, struct 
                       struct config_error *error);
 
 /* Once every file is read: gives topics and subscriptions their ARNs (from the account and
- * region), and checks that fallbackTopic names a topic. Alarm actions that name no
+ * region), checks that fallbackTopic names a topic, that every filter a suppression names
+ * is loaded, and that each tuned metric (metricName + "Tuned") fits and is no other
+ * filter's metric. Alarm actions that name no
  * configured topic are listed in `warnings` (one per line, malloc'ed, NULL when none): AWS
  * does not check them either, but a typo there means no alert. */
 bool config_finish(struct config *config, char **warnings, struct config_error *error);

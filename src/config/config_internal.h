@@ -90,5 +90,9 @@ bool config_load_topics(struct config_loader *loader, const struct config_node *
                         struct notify_topic_list *loaded);
 bool config_load_settings(struct config_loader *loader, const struct config_node *settings,
                           struct config_settings *out);
+bool config_load_suppressions(struct config_loader *loader, const struct config_node *list,
+                              struct suppression_rule_list *loaded);
+/* config_finish's checks of the suppressions ("FILE:LINE: FIELD: what" from the origins). */
+bool config_check_suppressions(const struct config *config, struct config_error *error);
 
 #endif

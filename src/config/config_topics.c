@@ -2,7 +2,9 @@
  * spells them (Name, DisplayName, DeliveryPolicy, Subscriptions of Protocol and Endpoint).
  * Subscriptions declared here count as confirmed. Endpoints may be secret references
  * (env:NAME, file:PATH); they are kept as written and resolved only when a message is sent.
- * ARNs are made once every file is read (config_finish), from the account and region. */
+ * ARNs are made once every file is read (config_finish), from the account and region.
+ * GroupingWindowSeconds (ours, on a topic or a subscription; the subscription's wins) makes
+ * the state changes of one alarm within the window share one message. */
 #include "config/config_internal.h"
 
 #include <stdio.h>
@@ -61,6 +63,29 @@ static bool load_policy(struct config_loader *loader, const struct config_node *
     return true;
 }
 
+/* Grouping windows: whole seconds, up to a day (a longer hold would delay alerts too long). */
+#define GROUPING_WINDOW_MAX_SECONDS 86400
+
+/* GroupingWindowSeconds; `out` is left as it is when the key is absent. */
+static bool load_grouping_window(struct config_loader *loader, const struct config_node *mapping,
+                                 const char *path, int *out)
+{
+    const struct config_node *node = config_mapping_get_optional(mapping, "GroupingWindowSeconds");
+    if (!node)
+        return true;
+    char field[FIELD_PATH_SIZE];
+    config_field_path(field, path, "GroupingWindowSeconds");
+    double value;
+    if (!config_expect_number(loader, node, field, &value))
+        return false;
+    if (value != (double)(int)value || value < 0 || value > GROUPING_WINDOW_MAX_SECONDS)
+        return config_fail(loader, node->line, field,
+                           "must be a whole number of seconds from 0 (no grouping) to %d",
+                           GROUPING_WINDOW_MAX_SECONDS);
+    *out = (int)value;
+    return true;
+}
+
 static bool check_endpoint(struct config_loader *loader, const struct config_node *node,
                            const char *field, enum notify_protocol protocol)
 {
@@ -98,8 +123,9 @@ static bool check_endpoint(struct config_loader *loader, const struct config_nod
 static bool load_subscription(struct config_loader *loader, const struct config_node *node,
                               const char *path, struct notify_subscription *out)
 {
-    static const char *const known[] = {"Protocol", "Endpoint", "RawMessageDelivery",
-                                        "ResolveOnInsufficientData", "DeliveryPolicy"};
+    static const char *const known[] = {"Protocol",           "Endpoint",
+                                        "RawMessageDelivery", "ResolveOnInsufficientData",
+                                        "DeliveryPolicy",     "GroupingWindowSeconds"};
     if (node->kind != NODE_MAPPING)
         return config_fail(loader, node->line, path,
                            "expected a mapping with Protocol and Endpoint, found %s",
@@ -128,11 +154,12 @@ static bool load_subscription(struct config_loader *loader, const struct config_
     return load_flag(loader, node, path, "RawMessageDelivery", &out->raw_message_delivery) &&
            load_flag(loader, node, path, "ResolveOnInsufficientData",
                      &out->resolve_on_insufficient_data) &&
-           load_policy(loader, node, path, &out->delivery_policy);
+           load_policy(loader, node, path, &out->delivery_policy) &&
+           load_grouping_window(loader, node, path, &out->grouping_window_seconds);
 }
 
 static bool load_subscriptions(struct config_loader *loader, const struct config_node *topic,
-                               const char *path, struct notify_topic *out)
+                               const char *path, int topic_window, struct notify_topic *out)
 {
     const struct config_node *list = config_mapping_get_optional(topic, "Subscriptions");
     if (!list)
@@ -148,6 +175,7 @@ static bool load_subscriptions(struct config_loader *loader, const struct config
     for (size_t i = 0; i < list->count; i++) {
         char item[FIELD_PATH_SIZE];
         config_item_path(item, field, i);
+        out->subscriptions[i].grouping_window_seconds = topic_window; /* unless it names its own */
         if (!load_subscription(loader, &list->children[i], item, &out->subscriptions[i]))
             return false;
         out->subscription_count = i + 1;
@@ -158,7 +186,8 @@ static bool load_subscriptions(struct config_loader *loader, const struct config
 static bool load_topic_fields(struct config_loader *loader, const struct config_node *node,
                               const char *path, struct notify_topic *out)
 {
-    static const char *const known[] = {"Name", "DisplayName", "DeliveryPolicy", "Subscriptions"};
+    static const char *const known[] = {"Name", "DisplayName", "DeliveryPolicy", "Subscriptions",
+                                        "GroupingWindowSeconds"};
     if (node->kind != NODE_MAPPING)
         return config_fail(loader, node->line, path,
                            "expected a mapping with Name and Subscriptions, found %s",
@@ -175,8 +204,10 @@ static bool load_topic_fields(struct config_loader *loader, const struct config_
                                        config_field_path(field, path, "DisplayName"), 100, ""))
         return false;
     out->display_name = display ? display->text : NULL;
+    int window = 0;
     return load_policy(loader, node, path, &out->delivery_policy) &&
-           load_subscriptions(loader, node, path, out);
+           load_grouping_window(loader, node, path, &window) &&
+           load_subscriptions(loader, node, path, window, out);
 }
 
 static bool load_topic(struct config_loader *loader, const struct config_node *node, size_t index,

@@ -80,6 +80,7 @@ struct evidence_tally;
 /* What one match contributes: its eventTime, and each field's value (NULL: missing). */
 struct evidence_match {
     int64_t time_ms;
+    bool suppressed; /* a suppression rule matched it (counted in metric_evidence.suppressed) */
     const char *values[METRIC_EVIDENCE_FIELD_COUNT];
     size_t lengths[METRIC_EVIDENCE_FIELD_COUNT];
 };

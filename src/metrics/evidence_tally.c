@@ -26,7 +26,7 @@ struct tally_sample {
 };
 
 struct evidence_tally {
-    uint64_t events;
+    uint64_t events, suppressed;
     int64_t first_ms, last_ms;
     struct tally_list lists[METRIC_EVIDENCE_FIELD_COUNT];
     struct tally_sample samples[METRIC_EVIDENCE_SAMPLES]; /* by (time, text) */
@@ -130,6 +130,7 @@ static bool list_add(struct tally_list *list, const char *value, size_t length, 
 bool evidence_tally_add(struct evidence_tally *tally, const struct evidence_match *match)
 {
     tally->events++;
+    tally->suppressed += match->suppressed;
     if (match->time_ms < tally->first_ms)
         tally->first_ms = match->time_ms;
     if (match->time_ms > tally->last_ms)
@@ -185,6 +186,9 @@ bool evidence_tally_merge(struct evidence_tally *into, const struct evidence_tal
 {
     into->events =
         into->events > UINT64_MAX - from->events ? UINT64_MAX : into->events + from->events;
+    into->suppressed = into->suppressed > UINT64_MAX - from->suppressed
+                           ? UINT64_MAX
+                           : into->suppressed + from->suppressed;
     if (from->first_ms < into->first_ms)
         into->first_ms = from->first_ms;
     if (from->last_ms > into->last_ms)
@@ -232,6 +236,7 @@ static bool export_list(struct tally_list *list, struct metric_evidence *out, si
 bool evidence_tally_export(struct evidence_tally *tally, struct metric_evidence *out)
 {
     out->events = tally->events;
+    out->suppressed = tally->suppressed;
     out->first_seen_ms = tally->first_ms;
     out->last_seen_ms = tally->last_ms;
     bool exported = true;

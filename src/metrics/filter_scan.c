@@ -6,7 +6,11 @@
  * each match files one sample in a hash table keyed by (filter, bucket, dimension values);
  * with them off, the per-event path is the same as without them but for one test. With
  * evidence on too, the union holds the sample fields (errorMessage, eventSource,
- * userIdentity.type) and each filed sample also counts in its bucket's evidence tally. */
+ * userIdentity.type) and each filed sample also counts in its bucket's evidence tally.
+ *
+ * With suppressions, a filter some rule applies to also publishes a tuned metric: a second
+ * definition (metricName + "Tuned") appended to `definitions`, whose samples are filed
+ * under its own index there, for the matches no rule suppresses. */
 #include "metrics/datapoint_table.h"
 #include "metrics/event_time.h"
 #include "metrics/evidence_internal.h"
@@ -57,7 +61,7 @@ struct compiled_filter {
     size_t value_selector;           /* VALUE_SELECTOR: union index */
     struct pattern *value_reference; /* VALUE_SELECTOR: owns the selector's steps */
     char *value_field;               /* VALUE_FIELD: "$size" */
-    uint64_t matches;
+    uint64_t matches, suppressed;
     double value_sum;
     struct top_values *top[EVIDENCE_FIELD_COUNT];
 };
@@ -87,13 +91,22 @@ struct scan_evidence {
     struct evidence_text sample;                    /* the sample being written */
 };
 
+/* Suppressions (filter_scan_enable_suppressions). */
+struct scan_suppressions {
+    struct suppression_set *set;
+    struct pattern *user_agent_reference; /* owns the selector's steps */
+    size_t user_agent_selector;
+    size_t *tuned; /* per filter: its tuned definition's index, SIZE_MAX when none */
+};
+
 struct filter_scan {
     struct compiled_filter *filters;
     size_t filter_count;
-    struct metric_filter_list definitions; /* copies: the metric each filter publishes */
-    struct scan_datapoints *datapoints;    /* NULL: data points off */
-    struct scan_evidence *evidence;        /* NULL: evidence off */
-    struct selector *selectors;            /* the union; steps belong to the patterns below */
+    struct metric_filter_list definitions;  /* copies: the metric each filter publishes */
+    struct scan_datapoints *datapoints;     /* NULL: data points off */
+    struct scan_evidence *evidence;         /* NULL: evidence off */
+    struct scan_suppressions *suppressions; /* NULL: no rules */
+    struct selector *selectors;             /* the union; steps belong to the patterns below */
     size_t selector_count, selector_capacity;
     struct pattern *references[EVIDENCE_SELECTOR_COUNT];
     size_t evidence_selector[EVIDENCE_SELECTOR_COUNT];
@@ -302,10 +315,21 @@ static void evidence_free(struct scan_evidence *evidence)
     free(evidence);
 }
 
+static void suppressions_free(struct scan_suppressions *suppressions)
+{
+    if (!suppressions)
+        return;
+    suppression_set_free(suppressions->set);
+    pattern_free(suppressions->user_agent_reference);
+    free(suppressions->tuned);
+    free(suppressions);
+}
+
 void filter_scan_free(struct filter_scan *scan)
 {
     if (!scan)
         return;
+    suppressions_free(scan->suppressions);
     evidence_free(scan->evidence);
     datapoints_free(scan->datapoints, scan->filter_count);
     metric_filter_list_free(&scan->definitions);
@@ -425,6 +449,47 @@ static bool evaluate_filter(struct filter_scan *scan, struct compiled_filter *fi
     return pattern_evaluate(filter->pattern, &view, scan->match);
 }
 
+/* ---- suppressions while scanning ---- */
+
+static size_t tuned_index(const struct filter_scan *scan, size_t filter)
+{
+    return scan->suppressions ? scan->suppressions->tuned[filter] : SIZE_MAX;
+}
+
+/* Does a rule suppress this match? Reads the fields record_match read, plus the user agent;
+ * counts the suppressed ones. */
+static bool match_suppressed(struct filter_scan *scan, size_t filter_index,
+                             const struct event *event, const struct evidence *fields)
+{
+    const struct scan_suppressions *suppressions = scan->suppressions;
+    if (!suppression_set_applies(suppressions->set, filter_index))
+        return false;
+    static const struct {
+        enum suppression_field to;
+        enum evidence_field from;
+    } shared[] = {
+        {SUPPRESSION_PRINCIPAL, EVIDENCE_PRINCIPAL},
+        {SUPPRESSION_SOURCE_IP, EVIDENCE_SOURCE_IP},
+        {SUPPRESSION_EVENT_NAME, EVIDENCE_EVENT_NAME},
+        {SUPPRESSION_ERROR_CODE, EVIDENCE_ERROR_CODE},
+        {SUPPRESSION_ACCOUNT, EVIDENCE_ACCOUNT},
+    };
+    struct suppression_event values = {0};
+    for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++) {
+        if (fields->found[shared[i].from]) {
+            values.values[shared[i].to] = fields->text[shared[i].from];
+            values.lengths[shared[i].to] = fields->length[shared[i].from];
+        }
+    }
+    if (!first_text(event, suppressions->user_agent_selector,
+                    &values.values[SUPPRESSION_USER_AGENT],
+                    &values.lengths[SUPPRESSION_USER_AGENT]))
+        values.values[SUPPRESSION_USER_AGENT] = NULL;
+    bool suppressed = suppression_matches(suppressions->set, filter_index, &values);
+    scan->filters[filter_index].suppressed += suppressed;
+    return suppressed;
+}
+
 /* ---- data points while scanning ---- */
 
 /* The event's bucket, read once per event and only when some filter needs it. */
@@ -489,33 +554,31 @@ static struct datapoint_entry *file_sample(struct scan_datapoints *datapoints,
 /* A match publishes its metric value, when it is a number (alarms.md §2.8), at the event's
  * bucket with the filter's dimensions. Our choice where AWS says nothing: a match whose
  * eventTime cannot be read, or that lacks a dimension's field, publishes nothing and is
- * counted (filter_scan_untimed, filter_scan_undimensioned). Returns the entry the sample
- * went to, NULL when none. */
-static struct datapoint_entry *datapoints_add_match(struct filter_scan *scan, size_t filter_index,
-                                                    const struct event *event,
-                                                    struct event_clock *clock)
+ * counted (filter_scan_untimed, filter_scan_undimensioned). False when it publishes
+ * nothing; else `key` and `value` say what to file (key values point into the event). */
+static bool match_key(struct filter_scan *scan, size_t filter_index, const struct event *event,
+                      struct event_clock *clock, struct datapoint_key *key, double *value)
 {
     struct scan_datapoints *datapoints = scan->datapoints;
-    double value;
-    if (!metric_value(scan, &scan->filters[filter_index], event, &value))
-        return NULL;
+    if (!metric_value(scan, &scan->filters[filter_index], event, value))
+        return false;
     if (!event_bucket(scan, event, clock)) {
         datapoints->untimed++;
-        return NULL;
+        return false;
     }
     const struct metric_transformation *transformation =
         &scan->definitions.items[filter_index].transformation;
-    struct datapoint_key key = {.filter = filter_index,
-                                .bucket = clock->bucket,
-                                .value_count = transformation->dimension_count};
-    for (size_t d = 0; d < key.value_count; d++) {
-        if (!dimension_value(scan, &datapoints->dimensions[filter_index][d], event, &key.values[d],
-                             &key.lengths[d])) {
+    *key = (struct datapoint_key){.filter = filter_index,
+                                  .bucket = clock->bucket,
+                                  .value_count = transformation->dimension_count};
+    for (size_t d = 0; d < key->value_count; d++) {
+        if (!dimension_value(scan, &datapoints->dimensions[filter_index][d], event, &key->values[d],
+                             &key->lengths[d])) {
             datapoints->undimensioned++;
-            return NULL;
+            return false;
         }
     }
-    return file_sample(datapoints, &key, value);
+    return true;
 }
 
 /* A filter with a defaultValue publishes it once for every timed event it does not match
@@ -523,6 +586,8 @@ static struct datapoint_entry *datapoints_add_match(struct filter_scan *scan, si
 static void datapoints_add_default(struct filter_scan *scan, size_t filter_index,
                                    const struct event *event, struct event_clock *clock)
 {
+    if (filter_index == SIZE_MAX)
+        return; /* no tuned metric */
     const struct metric_transformation *transformation =
         &scan->definitions.items[filter_index].transformation;
     if (!transformation->has_default_value || !event_bucket(scan, event, clock))
@@ -590,7 +655,8 @@ static bool write_sample(struct filter_scan *scan, const struct event *event)
  * Running out of memory loses evidence, reported as lost samples. */
 static void file_evidence(struct filter_scan *scan, struct datapoint_entry *entry,
                           const struct event *event, const struct event_clock *clock,
-                          const struct evidence *fields, struct event_evidence *cache)
+                          const struct evidence *fields, struct event_evidence *cache,
+                          bool suppressed)
 {
     if (!entry->evidence && !(entry->evidence = evidence_tally_create())) {
         scan->datapoints->samples_lost = true;
@@ -600,6 +666,7 @@ static void file_evidence(struct filter_scan *scan, struct datapoint_entry *entr
         prepare_match(scan, event, clock, fields, &cache->match);
         cache->ready = true;
     }
+    cache->match.suppressed = suppressed;
     bool filed = evidence_tally_add(entry->evidence, &cache->match);
     if (evidence_tally_wants_sample(entry->evidence, clock->time_ms)) {
         if (!cache->sample_ready) {
@@ -615,22 +682,59 @@ static void file_evidence(struct filter_scan *scan, struct datapoint_entry *entr
         scan->datapoints->samples_lost = true;
 }
 
+/* What one event's evaluation carries from filter to filter. */
+struct event_pass {
+    const struct event *event;
+    struct evidence fields;
+    bool have_fields;
+    struct event_clock clock;
+    struct event_evidence evidence;
+};
+
+/* Files a sample under `key` and the match in the bucket's evidence. */
+static void file_match(struct filter_scan *scan, const struct datapoint_key *key, double value,
+                       struct event_pass *pass, bool suppressed)
+{
+    struct datapoint_entry *entry = file_sample(scan->datapoints, key, value);
+    if (entry && scan->evidence)
+        file_evidence(scan, entry, pass->event, &pass->clock, &pass->fields, &pass->evidence,
+                      suppressed);
+}
+
+/* A match: the filter's own metric gets it, suppressed or not (marked in the evidence);
+ * the tuned metric only when no rule suppresses it, and otherwise treats it as an event the
+ * filter did not match (its defaultValue, if any). */
+static void publish_match(struct filter_scan *scan, size_t filter_index, struct event_pass *pass)
+{
+    bool suppressed =
+        scan->suppressions && match_suppressed(scan, filter_index, pass->event, &pass->fields);
+    struct datapoint_key key;
+    double value;
+    /* before the next filter's evaluation replaces the extracted fields */
+    if (!match_key(scan, filter_index, pass->event, &pass->clock, &key, &value))
+        return;
+    file_match(scan, &key, value, pass, suppressed);
+    size_t tuned = tuned_index(scan, filter_index);
+    if (tuned != SIZE_MAX && !suppressed) {
+        key.filter = tuned;
+        file_match(scan, &key, value, pass, false);
+    } else if (tuned != SIZE_MAX) {
+        datapoints_add_default(scan, tuned, pass->event, &pass->clock);
+    }
+}
+
 static void evaluate_with_datapoints(struct filter_scan *scan, const struct event *event)
 {
-    struct evidence evidence;
-    bool have_evidence = false;
-    struct event_clock clock = {0};
-    struct event_evidence event_evidence = {0};
+    struct event_pass pass = {.event = event};
     for (size_t i = 0; i < scan->filter_count; i++) {
         struct compiled_filter *filter = &scan->filters[i];
         if (evaluate_filter(scan, filter, event)) {
-            record_match(scan, filter, event, &evidence, &have_evidence);
-            /* before the next filter's evaluation replaces the extracted fields */
-            struct datapoint_entry *entry = datapoints_add_match(scan, i, event, &clock);
-            if (entry && scan->evidence)
-                file_evidence(scan, entry, event, &clock, &evidence, &event_evidence);
+            record_match(scan, filter, event, &pass.fields, &pass.have_fields);
+            publish_match(scan, i, &pass);
         } else {
-            datapoints_add_default(scan, i, event, &clock);
+            datapoints_add_default(scan, i, event, &pass.clock);
+            if (scan->suppressions)
+                datapoints_add_default(scan, tuned_index(scan, i), event, &pass.clock);
         }
     }
 }
@@ -655,9 +759,13 @@ bool filter_scan_event(struct filter_scan *scan, const char *message, size_t len
     }
     struct evidence evidence;
     bool have_evidence = false;
-    for (size_t i = 0; i < scan->filter_count; i++)
-        if (evaluate_filter(scan, &scan->filters[i], &event))
+    for (size_t i = 0; i < scan->filter_count; i++) {
+        if (evaluate_filter(scan, &scan->filters[i], &event)) {
             record_match(scan, &scan->filters[i], &event, &evidence, &have_evidence);
+            if (scan->suppressions)
+                match_suppressed(scan, i, &event, &evidence);
+        }
+    }
     return true;
 }
 
@@ -683,6 +791,7 @@ bool filter_scan_merge(struct filter_scan *into, const struct filter_scan *from)
     into->unvalidated += from->unvalidated;
     for (size_t i = 0; i < into->filter_count && i < from->filter_count; i++) {
         into->filters[i].matches += from->filters[i].matches;
+        into->filters[i].suppressed += from->filters[i].suppressed;
         into->filters[i].value_sum += from->filters[i].value_sum;
         for (size_t field = 0; field < EVIDENCE_FIELD_COUNT; field++)
             if (!top_values_merge(into->filters[i].top[field], from->filters[i].top[field]))
@@ -704,6 +813,16 @@ uint64_t filter_scan_unvalidated(const struct filter_scan *scan)
 uint64_t filter_scan_matches(const struct filter_scan *scan, size_t filter)
 {
     return scan->filters[filter].matches;
+}
+
+uint64_t filter_scan_suppressed(const struct filter_scan *scan, size_t filter)
+{
+    return scan->filters[filter].suppressed;
+}
+
+bool filter_scan_is_tuned(const struct filter_scan *scan, size_t filter)
+{
+    return tuned_index(scan, filter) != SIZE_MAX;
 }
 
 double filter_scan_value_sum(const struct filter_scan *scan, size_t filter)
@@ -849,6 +968,69 @@ bool filter_scan_enable_evidence(struct filter_scan *scan, struct metrics_error 
         evidence_free(scan->evidence);
         scan->evidence = NULL;
         scan->selector_count = selector_count;
+        return false;
+    }
+    return true;
+}
+
+/* A copy of the filter's definition that publishes metricName + "Tuned", appended to the
+ * scan's definitions; its index is where the tuned samples are filed. */
+static bool append_tuned(struct filter_scan *scan, size_t filter, struct metrics_error *error)
+{
+    struct metric_filter_definition tuned = scan->definitions.items[filter]; /* borrowed */
+    char *name = metric_tuned_name(tuned.transformation.metric_name);
+    tuned.transformation.metric_name = name;
+    size_t index = scan->definitions.count;
+    bool appended = name && metric_filter_list_append(&scan->definitions, &tuned);
+    free(name);
+    if (!appended)
+        return fail(error, "out of memory%s%s", "", "");
+    scan->suppressions->tuned[filter] = index;
+    return true;
+}
+
+static bool compile_suppressions(struct filter_scan *scan,
+                                 const struct suppression_rule_list *rules,
+                                 struct metrics_error *error)
+{
+    struct scan_suppressions *suppressions = scan->suppressions;
+    /* the scan's own filters, without tuned definitions */
+    struct metric_filter_list filters = {scan->definitions.items, scan->filter_count,
+                                         scan->filter_count};
+    if (!(suppressions->set = suppression_set_compile(rules, &filters, error)))
+        return false;
+    suppressions->tuned =
+        malloc((scan->filter_count ? scan->filter_count : 1) * sizeof *suppressions->tuned);
+    struct pattern_error pattern_error;
+    suppressions->user_agent_reference = pattern_compile_reference("$.userAgent", &pattern_error);
+    if (!suppressions->tuned || !suppressions->user_agent_reference ||
+        !reference_selector(scan, suppressions->user_agent_reference,
+                            &suppressions->user_agent_selector))
+        return fail(error, "out of memory%s%s", "", "");
+    for (size_t i = 0; i < scan->filter_count; i++)
+        suppressions->tuned[i] = SIZE_MAX;
+    for (size_t i = 0; i < scan->filter_count; i++)
+        if (suppression_set_applies(suppressions->set, i) && !append_tuned(scan, i, error))
+            return false;
+    return true;
+}
+
+bool filter_scan_enable_suppressions(struct filter_scan *scan,
+                                     const struct suppression_rule_list *rules,
+                                     struct metrics_error *error)
+{
+    if (scan->suppressions)
+        return fail(error, "suppressions are already enabled%s%s", "", "");
+    if (!(scan->suppressions = calloc(1, sizeof *scan->suppressions)))
+        return fail(error, "out of memory%s%s", "", "");
+    /* what this adds points into what is freed on failure: drop it too */
+    size_t selector_count = scan->selector_count;
+    if (!compile_suppressions(scan, rules, error)) {
+        suppressions_free(scan->suppressions);
+        scan->suppressions = NULL;
+        scan->selector_count = selector_count;
+        while (scan->definitions.count > scan->filter_count)
+            metric_filter_definition_free(&scan->definitions.items[--scan->definitions.count]);
         return false;
     }
     return true;

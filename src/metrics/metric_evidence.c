@@ -263,6 +263,7 @@ bool metric_evidence_merge(struct metric_evidence *into, const struct metric_evi
             commit_list(plan, field, into);
         commit_samples(plan, into);
         into->events = add_saturating(into->events, from->events);
+        into->suppressed = add_saturating(into->suppressed, from->suppressed);
         if (from->first_seen_ms < into->first_seen_ms)
             into->first_seen_ms = from->first_seen_ms;
         if (from->last_seen_ms > into->last_seen_ms)

@@ -99,6 +99,10 @@ char *metric_evidence_to_json(const struct metric_evidence *evidence)
     bool known = evidence->first_seen_ms <= evidence->last_seen_ms;
     struct evidence_text out = {0};
     bool written = append_text(&out, "{\"events\":") && append_count(&out, evidence->events) &&
+                   /* only when some are: evidence without suppressions reads as before */
+                   (evidence->suppressed == 0 ||
+                    (append_text(&out, ",\"suppressed\":") &&
+                     append_count(&out, evidence->suppressed))) &&
                    append_time(&out, ",\"firstSeen\":", evidence->first_seen_ms, known) &&
                    append_time(&out, ",\"lastSeen\":", evidence->last_seen_ms, known);
     for (size_t field = 0; written && field < METRIC_EVIDENCE_FIELD_COUNT; field++)
@@ -240,15 +244,18 @@ static bool check_keys(json_t *object, struct metrics_error *error)
     json_t *value;
     json_object_foreach(object, key, value)
     {
-        bool known = strcmp(key, "events") == 0 || strcmp(key, "firstSeen") == 0 ||
+        bool known = strcmp(key, "events") == 0 || strcmp(key, "suppressed") == 0 ||
+                     strcmp(key, "firstSeen") == 0 ||
                      strcmp(key, "lastSeen") == 0 || strcmp(key, "samples") == 0;
         for (size_t field = 0; !known && field < METRIC_EVIDENCE_FIELD_COUNT; field++)
             known = strcmp(key, metric_evidence_field_key(field)) == 0;
         if (!known)
             return fail(error, "unknown key \"%.100s\"", key);
     }
-    /* the four keys above and one per field, each known and none twice: all are there */
-    if (json_object_size(object) != 4 + METRIC_EVIDENCE_FIELD_COUNT)
+    /* the four keys above and one per field, each known and none twice: all are there
+     * ("suppressed" is optional) */
+    size_t optional = json_object_get(object, "suppressed") != NULL;
+    if (json_object_size(object) != 4 + METRIC_EVIDENCE_FIELD_COUNT + optional)
         return fail(error, "every key is required (events, firstSeen, lastSeen, principals, "
                            "sourceIPs, eventNames, errorCodes, accounts, regions, denials, "
                            "samples)");
@@ -264,6 +271,10 @@ static bool read_object(json_t *object, struct metric_evidence *evidence,
         return false;
     if (!read_count(json_object_get(object, "events"), 0, &evidence->events))
         return fail(error, "events must be a non-negative integer");
+    json_t *suppressed = json_object_get(object, "suppressed");
+    if (suppressed && (!read_count(suppressed, 0, &evidence->suppressed) ||
+                       evidence->suppressed > evidence->events))
+        return fail(error, "suppressed must be an integer from 0 to events");
     bool read = read_times(object, evidence, error);
     for (size_t field = 0; read && field < METRIC_EVIDENCE_FIELD_COUNT; field++)
         read = read_list(object, evidence, field, error);

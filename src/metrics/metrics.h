@@ -133,6 +133,100 @@ double filter_scan_value_sum(const struct filter_scan *scan, size_t filter);
 size_t filter_scan_top(const struct filter_scan *scan, size_t filter, enum evidence_field field,
                        struct top_value *out, size_t max);
 
+/* ---- suppressions: noise control that keeps CIS intact ---- */
+
+/* A suppression rule names matches that are noise (a scanner, a service role, a known
+ * error). It never changes a filter's own metric: every match still counts there, and the
+ * matches no rule suppresses also publish to the filter's tuned metric (same namespace,
+ * unit and dimensions, name metricName + METRIC_TUNED_SUFFIX), which tuned alarms watch. */
+#define METRIC_TUNED_SUFFIX "Tuned"
+
+/* What a rule can look at, in the configuration's spelling (suppression_field_name):
+ * PrincipalArn (userIdentity.arn, else principalId, else invokedBy), SourceIp
+ * (sourceIPAddress), EventName, UserAgent, ErrorCode, Account (recipientAccountId, else
+ * userIdentity.accountId). */
+enum suppression_field {
+    SUPPRESSION_PRINCIPAL,
+    SUPPRESSION_SOURCE_IP,
+    SUPPRESSION_EVENT_NAME,
+    SUPPRESSION_USER_AGENT,
+    SUPPRESSION_ERROR_CODE,
+    SUPPRESSION_ACCOUNT,
+    SUPPRESSION_FIELD_COUNT,
+};
+
+/* One rule. Every field given must match (AND); rules are OR'ed. SourceIp is an IPv4 or
+ * IPv6 address, a CIDR block, or a name such as delivery.logs.amazonaws.com compared
+ * exactly; the other fields are globs (`*` any run of characters, `?` one character; text
+ * without them compares exactly). A field the event lacks never matches. */
+struct suppression_rule {
+    char *name;
+    char *reason;                         /* NULL when none */
+    char **filters;                       /* filterNames it applies to */
+    size_t filter_count;                  /* 0: every filter */
+    char *match[SUPPRESSION_FIELD_COUNT]; /* NULL: not looked at */
+    char *origin;                         /* "file.yaml:12" */
+};
+
+struct suppression_rule_list {
+    struct suppression_rule *items;
+    size_t count, capacity;
+};
+
+void suppression_rule_free(struct suppression_rule *rule);
+void suppression_rule_list_free(struct suppression_rule_list *list);
+/* Appends a deep copy; false on out of memory. */
+bool suppression_rule_list_append(struct suppression_rule_list *list,
+                                  const struct suppression_rule *rule);
+/* "PrincipalArn", "SourceIp", "EventName", "UserAgent", "ErrorCode", "Account" */
+const char *suppression_field_name(enum suppression_field field);
+/* Whether `text` is a valid value for `field` (only SourceIp can be invalid: an address or
+ * CIDR that does not parse, or a CIDR with host bits set); false with `error` saying why. */
+bool suppression_value_check(enum suppression_field field, const char *text,
+                             struct metrics_error *error);
+/* Whether the rule applies to the filter named `filter_name`. */
+bool suppression_rule_applies(const struct suppression_rule *rule, const char *filter_name);
+/* Whether any rule of `rules` applies to the filter. */
+bool suppression_rules_apply(const struct suppression_rule_list *rules, const char *filter_name);
+/* metricName + METRIC_TUNED_SUFFIX, malloc'ed; NULL on out of memory. */
+char *metric_tuned_name(const char *metric_name);
+
+/* Rules compiled against a filter list: per filter, the rules that apply to it. */
+struct suppression_set;
+
+/* NULL with `error` when a value does not compile or a rule names a filter not in
+ * `filters`. */
+struct suppression_set *suppression_set_compile(const struct suppression_rule_list *rules,
+                                                const struct metric_filter_list *filters,
+                                                struct metrics_error *error);
+void suppression_set_free(struct suppression_set *set);
+/* Whether some rule applies to filter `filter` (an index into the compiled list). */
+bool suppression_set_applies(const struct suppression_set *set, size_t filter);
+
+/* One match's values of the fields rules look at (NULL: the event lacks it), bytes. */
+struct suppression_event {
+    const char *values[SUPPRESSION_FIELD_COUNT];
+    size_t lengths[SUPPRESSION_FIELD_COUNT];
+};
+
+/* Whether a rule that applies to `filter` matches the event. */
+bool suppression_matches(const struct suppression_set *set, size_t filter,
+                         const struct suppression_event *event);
+
+/* Suppressions in a scan: compiles `rules` against the scan's filters and, for each filter
+ * some rule applies to, checks its matches. Matches still count toward the filter
+ * (filter_scan_matches, its data points and evidence, where suppressed ones are counted in
+ * metric_evidence.suppressed); those no rule suppresses also publish to the tuned metric
+ * when data points are on. Adds $.userAgent to the selectors read. Call before the first
+ * event; once. */
+bool filter_scan_enable_suppressions(struct filter_scan *scan,
+                                     const struct suppression_rule_list *rules,
+                                     struct metrics_error *error);
+/* Matches of the filter that a rule suppressed (they are in filter_scan_matches too). */
+uint64_t filter_scan_suppressed(const struct filter_scan *scan, size_t filter);
+/* Whether the filter publishes a tuned metric (some rule applies to it). */
+bool filter_scan_is_tuned(const struct filter_scan *scan, size_t filter);
+
 /* ---- data points and statistics (CloudWatch semantics: ../shared/spec/alarms.md §1) ---- */
 
 /* One dimension of a metric's identity. */
@@ -210,6 +304,7 @@ struct metric_evidence_value {
 
 struct metric_evidence {
     uint64_t events;                     /* matches */
+    uint64_t suppressed;                 /* of those, matches a suppression rule named */
     int64_t first_seen_ms, last_seen_ms; /* eventTime of the earliest and latest (INT64_MAX
                                           * and INT64_MIN while unknown) */
     struct metric_evidence_value top[METRIC_EVIDENCE_FIELD_COUNT][METRIC_EVIDENCE_TOP];

@@ -86,7 +86,10 @@ struct monitor_notify_settings {
  * subscription of each topic the new state's action list names, rendered for its protocol
  * (e-mail text, SNS envelope, Slack, PagerDuty, …), in the caller's transaction — call it
  * from monitor_evaluate_alarm's transition hook so the messages commit with the state. A
- * named topic that does not exist gets a failed Action history item, as AWS records. */
+ * named topic that does not exist gets a failed Action history item, as AWS records. A
+ * subscription with a grouping window holds its first message of an alarm until the window
+ * ends, and a later change inside it replaces that message (store_outbox_replace_pending)
+ * with the latest change rendered as standing for all of them. */
 bool monitor_enqueue_notifications(struct store *store, const struct alarm_definition *alarm,
                                    const struct monitor_transition *transition,
                                    const struct monitor_notify_settings *settings,

@@ -1,7 +1,12 @@
 /* Alarm actions into the outbox: for each topic the new state's actions name, one message
  * per confirmed subscription, rendered for its protocol at the moment of the transition and
  * written in the transition's transaction (notifications.md §1). Secrets are not resolved
- * here: the outbox keeps endpoints as written. */
+ * here: the outbox keeps endpoints as written.
+ *
+ * Grouping (a subscription's GroupingWindowSeconds W > 0): the first message of an alarm is
+ * held until W seconds after its change; a change inside that time replaces the held
+ * message with a rendering of the latest change that says how many it stands for, keeping
+ * its message id and due time. The count rides in attributes_json ("grouped"). */
 #include "monitor/monitor.h"
 
 #include <jansson.h>
@@ -144,15 +149,74 @@ static bool render(const struct monitor_notify_settings *settings, const struct 
     return *skip || (ok && out->body);
 }
 
+/* `grouped` > 0: the state changes the message stands for, kept for the next one. */
 static char *attributes_json(const char *message_type, const struct notify_topic *topic,
-                             const struct notify_subscription *subscription)
+                             const struct notify_subscription *subscription, unsigned grouped)
 {
     json_t *object =
         json_pack("{s:s,s:s,s:s,s:b}", "messageType", message_type, "topicArn", topic->arn,
                   "subscriptionArn", subscription->arn, "raw", subscription->raw_message_delivery);
+    if (object && grouped > 0 && json_object_set_new(object, "grouped", json_integer(grouped)))
+        json_object_clear(object);
     char *text = object ? json_dumps(object, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(object);
     return text;
+}
+
+/* A message waiting in its grouping window, copied out of the store's walk. */
+struct held_message {
+    bool found;
+    int64_t id, next_attempt_ms;
+    char message_id[37];
+    unsigned grouped;
+};
+
+static unsigned grouped_count(const char *attributes)
+{
+    json_t *root = json_loads(attributes, 0, NULL);
+    json_t *grouped = json_object_get(root, "grouped");
+    json_int_t count = json_is_integer(grouped) ? json_integer_value(grouped) : 1;
+    json_decref(root);
+    return count >= 1 && count < 1000000 ? (unsigned)count : 1;
+}
+
+static bool note_held(void *context, const struct store_outbox_message *message)
+{
+    struct held_message *held = context;
+    held->found = strlen(message->message_id) < sizeof held->message_id;
+    snprintf(held->message_id, sizeof held->message_id, "%s", message->message_id);
+    held->id = message->id;
+    held->next_attempt_ms = message->next_attempt_ms;
+    held->grouped = grouped_count(message->attributes_json);
+    return true;
+}
+
+static const char *policy_of(const struct notify_topic *topic,
+                             const struct notify_subscription *subscription)
+{
+    return subscription->delivery_policy ? subscription->delivery_policy
+           : topic->delivery_policy      ? topic->delivery_policy
+                                         : "trailhound-default";
+}
+
+/* Writes the rendered message: over the held one, or as a new row due at `due_ms`. */
+static bool store_rendered(struct store *store, const struct notify_subscription *subscription,
+                           const struct held_message *held,
+                           const struct store_outbox_message *message, struct monitor_error *error)
+{
+    struct store_error store_error = {.message = "out of memory"};
+    struct store_outbox_message row = *message;
+    if (!held->found)
+        return store_outbox_add(store, &row, &store_error) ||
+               fail(error, "outbox: %s", store_error.message);
+    bool replaced = false;
+    if (!store_outbox_replace_pending(store, held->id, message->subject, message->body,
+                                      message->attributes_json, held->next_attempt_ms, &replaced,
+                                      &store_error))
+        return fail(error, "outbox: %s", store_error.message);
+    /* found and replaced in one transaction: nothing can attempt it in between */
+    return replaced || fail(error, "outbox: held message %lld for %s changed while being grouped",
+                            (long long)held->id, subscription->arn);
 }
 
 static bool enqueue_one(struct store *store, const struct monitor_notify_settings *settings,
@@ -161,19 +225,30 @@ static bool enqueue_one(struct store *store, const struct monitor_notify_setting
                         const struct notify_alarm_change *change, int64_t now_ms,
                         struct monitor_error *error)
 {
+    int window = subscription->grouping_window_seconds;
+    struct held_message held = {0};
+    struct store_error store_error = {.message = "out of memory"};
+    if (window > 0 && !store_outbox_find_held(store, subscription->arn, change->alarm->alarm_name,
+                                              now_ms, note_held, &held, &store_error))
+        return fail(error, "outbox: %s", store_error.message);
+    struct notify_alarm_change grouped = *change;
+    grouped.grouped = held.found ? held.grouped + 1 : 1;
+    grouped.grouping_window_seconds = window;
     char message_id[37];
-    if (!notify_uuid(message_id))
+    if (held.found)
+        memcpy(message_id, held.message_id, sizeof message_id);
+    else if (!notify_uuid(message_id))
         return fail(error, "no source of random bytes for a message id");
     struct rendered rendered;
     bool skip;
-    if (!render(settings, topic, subscription, change, message_id, now_ms, &rendered, &skip)) {
+    if (!render(settings, topic, subscription, &grouped, message_id, now_ms, &rendered, &skip)) {
         rendered_free(&rendered);
         return fail(error, "cannot render the notification for %s", subscription->arn);
     }
-    char *attributes = skip ? NULL : attributes_json(rendered.message_type, topic, subscription);
-    const char *policy = subscription->delivery_policy ? subscription->delivery_policy
-                         : topic->delivery_policy      ? topic->delivery_policy
-                                                       : "trailhound-default";
+    /* a change that sends nothing (PagerDuty's) leaves a held message as it is */
+    char *attributes = skip ? NULL
+                            : attributes_json(rendered.message_type, topic, subscription,
+                                              window > 0 ? grouped.grouped : 0);
     struct store_outbox_message message = {
         .message_id = message_id,
         .alarm_name = change->alarm->alarm_name,
@@ -184,15 +259,16 @@ static bool enqueue_one(struct store *store, const struct monitor_notify_setting
         .subject = rendered.subject,
         .body = rendered.body,
         .attributes_json = attributes,
-        .policy = policy,
+        .policy = policy_of(topic, subscription),
         .created_ms = now_ms,
-        .next_attempt_ms = now_ms,
+        /* the first message of a window waits for the window's later changes */
+        .next_attempt_ms = now_ms + (int64_t)window * 1000,
     };
-    struct store_error store_error = {.message = "out of memory"};
-    bool ok = skip || (attributes && store_outbox_add(store, &message, &store_error));
+    bool ok = skip || (attributes ? store_rendered(store, subscription, &held, &message, error)
+                                  : fail(error, "out of memory"));
     free(attributes);
     rendered_free(&rendered);
-    return ok || fail(error, "outbox: %s", store_error.message);
+    return ok;
 }
 
 static bool record_missing_topic(struct store *store, const struct alarm_definition *alarm,
@@ -324,7 +400,7 @@ bool monitor_enqueue_failure_alert(struct store *store, const struct store_outbo
         }
         char *body =
             failure_body(settings, fallback, subscription, subject, text, message_id, now_ms);
-        char *attributes = attributes_json("Notification", fallback, subscription);
+        char *attributes = attributes_json("Notification", fallback, subscription, 0);
         struct store_outbox_message message = {
             .message_id = message_id,
             .topic_arn = fallback->arn,
@@ -334,9 +410,7 @@ bool monitor_enqueue_failure_alert(struct store *store, const struct store_outbo
             .subject = subject,
             .body = body,
             .attributes_json = attributes,
-            .policy = subscription->delivery_policy ? subscription->delivery_policy
-                      : fallback->delivery_policy   ? fallback->delivery_policy
-                                                    : "trailhound-default",
+            .policy = policy_of(fallback, subscription),
             .created_ms = now_ms,
             .next_attempt_ms = now_ms,
         };

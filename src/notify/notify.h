@@ -39,17 +39,26 @@ struct notify_alarm_change {
     int64_t configuration_updated_ms;
     /* the matches of the evaluated window (metrics/metrics.h); NULL: no Trailhound key */
     const struct metric_evidence *evidence;
+    /* grouping: more than 1 when this message stands for that many state changes of the
+     * alarm within `grouping_window_seconds`, this change the latest; 0 or 1: one change */
+    unsigned grouped;
+    int grouping_window_seconds;
 };
 
 /* "US East (N. Virginia)" as CloudWatch spells it (§2.5); the code itself when unknown. */
 const char *notify_region_long_name(const char *region);
 
 /* The CloudWatch → SNS message, §2.2: single-line JSON, AWS's key order, then
- * "Trailhound" when evidence is given. malloc'ed; NULL on out of memory. */
+ * "Trailhound" when evidence is given, or the change is grouped ("grouped": N and
+ * "groupingWindowSeconds" as its last keys). malloc'ed; NULL on out of memory. */
 char *notify_alarm_message(const struct notify_alarm_change *change);
 /* §2.1: `ALARM: "name" in US East (N. Virginia)`, under 100 characters. */
 char *notify_alarm_subject(const struct notify_alarm_change *change);
-/* §3: the e-mail body SNS renders (CRLF line ends), then the evidence for a person. The
+/* "3 state changes in 600 s; latest: OK -> ALARM", the line grouped messages start with;
+ * NULL when the change is not grouped or memory runs out. */
+char *notify_grouped_line(const struct notify_alarm_change *change);
+/* §3: the e-mail body SNS renders (CRLF line ends), then the evidence for a person; a
+ * grouped change starts with notify_grouped_line and a blank line. The
  * footer links to `unsubscribe_url` (NULL: SNS's https://sns.REGION.amazonaws.com/
  * unsubscribe.html) followed by ?SubscriptionArn=…&Endpoint=… as SNS writes it. */
 char *notify_alarm_email(const struct notify_alarm_change *change, const char *subscription_arn,
@@ -148,7 +157,11 @@ struct notify_subscription {
     bool raw_message_delivery; /* http/https: POST the bare message */
     bool resolve_on_insufficient_data; /* pagerduty: ALARM -> INSUFFICIENT_DATA resolves */
     char *delivery_policy;             /* NULL: the topic's */
-    char *origin;                      /* "file.yaml:12" */
+    /* > 0: state changes of one alarm within this many seconds share one message, held
+     * until the window ends (GroupingWindowSeconds, the topic's unless the subscription
+     * names its own) */
+    int grouping_window_seconds;
+    char *origin; /* "file.yaml:12" */
 };
 
 struct notify_topic {

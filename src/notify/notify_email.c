@@ -8,6 +8,7 @@
  *   (two blank lines)
  *   Evidence (trailhound):
  *   - Matching events:            3
+ *   - Of which suppressed:        1 (by suppression rules)   (only when some are)
  *   - First seen:                 Thursday 26 November, 2026 10:01:02 UTC
  *   - Last seen:                  Thursday 26 November, 2026 10:04:59 UTC
  *   - By principal:               2 arn:aws:iam::123456789012:user/alice
@@ -21,7 +22,10 @@
  *
  * Same value column as "Alarm Details", times in the mail's own form, each sample one line
  * of compact JSON. Evidence values come from CloudTrail, not from the alarm's owner, so
- * their control characters are written as spaces: a value cannot forge a line. */
+ * their control characters are written as spaces: a value cannot forge a line.
+ *
+ * A grouped message (several state changes in a grouping window) starts with
+ * "3 state changes in 600 s; latest: OK -> ALARM." and a blank line before AWS's text. */
 #include "notify/notify_message_internal.h"
 
 #include <stdio.h>
@@ -245,6 +249,12 @@ static void append_evidence(struct notify_text *text, const struct metric_eviden
     append_line(text, "Evidence (trailhound):");
     append_label(text, "- Matching events:", DETAILS_COLUMN);
     notify_text_appendf(text, "%llu" CRLF, (unsigned long long)evidence->events);
+    if (evidence->suppressed > 0) {
+        /* the CIS metric counts them; its tuned metric does not */
+        append_label(text, "- Of which suppressed:", DETAILS_COLUMN);
+        notify_text_appendf(text, "%llu (by suppression rules)" CRLF,
+                            (unsigned long long)evidence->suppressed);
+    }
     if (evidence->events > 0) {
         char seen[64];
         notify_format_mail_time(evidence->first_seen_ms, seen);
@@ -267,6 +277,10 @@ char *notify_alarm_email(const struct notify_alarm_change *change, const char *s
     char mail_time[64];
     notify_format_mail_time(change->change_ms, mail_time);
     struct notify_text text = {0};
+    char *grouped = notify_grouped_line(change);
+    if (grouped)
+        notify_text_appendf(&text, "%s." CRLF CRLF, grouped);
+    free(grouped);
     append_introduction(&text, change, mail_time);
     append_details(&text, change, mail_time, arn);
     append_threshold(&text, alarm);

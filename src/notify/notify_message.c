@@ -146,11 +146,32 @@ static void append_seen(struct notify_text *text, const char *key, bool known, i
     notify_text_append_json_string(text, time);
 }
 
-static void append_trailhound(struct notify_text *text, const struct metric_evidence *evidence,
+static bool is_grouped(const struct notify_alarm_change *change)
+{
+    return change->grouped > 1;
+}
+
+/* Grouping's keys, last in the Trailhound object. */
+static void append_grouped(struct notify_text *text, const struct notify_alarm_change *change)
+{
+    notify_text_appendf(text, "\"grouped\":%u,\"groupingWindowSeconds\":%d", change->grouped,
+                        change->grouping_window_seconds);
+}
+
+static void append_trailhound(struct notify_text *text, const struct notify_alarm_change *change,
                               const char *cis_id)
 {
+    const struct metric_evidence *evidence = change->evidence;
+    if (!evidence) {
+        notify_text_append_string(text, ",\"Trailhound\":{");
+        append_grouped(text, change);
+        notify_text_append(text, "}", 1);
+        return;
+    }
     notify_text_appendf(text, ",\"Trailhound\":{\"events\":%llu",
                         (unsigned long long)evidence->events);
+    if (evidence->suppressed)
+        notify_text_appendf(text, ",\"suppressed\":%llu", (unsigned long long)evidence->suppressed);
     notify_text_append(text, ",", 1);
     append_seen(text, "firstSeen", evidence->events > 0, evidence->first_seen_ms);
     notify_text_append(text, ",", 1);
@@ -169,6 +190,10 @@ static void append_trailhound(struct notify_text *text, const struct metric_evid
     if (cis_id) {
         notify_text_append_string(text, ",\"cis\":");
         notify_text_append_json_string(text, cis_id);
+    }
+    if (is_grouped(change)) {
+        notify_text_append(text, ",", 1);
+        append_grouped(text, change);
     }
     notify_text_append(text, "}", 1);
 }
@@ -290,10 +315,21 @@ char *notify_alarm_message(const struct notify_alarm_change *change)
     append_actions(&text, "AlarmActions", &alarm->alarm_actions);
     append_actions(&text, "InsufficientDataActions", &alarm->insufficient_data_actions);
     append_trigger(&text, alarm);
-    if (change->evidence)
-        append_trailhound(&text, change->evidence, alarm->cis_id);
+    if (change->evidence || is_grouped(change))
+        append_trailhound(&text, change, alarm->cis_id);
     notify_text_append(&text, "}", 1);
     free(arn);
+    return notify_text_finish(&text);
+}
+
+char *notify_grouped_line(const struct notify_alarm_change *change)
+{
+    if (!is_grouped(change))
+        return NULL;
+    struct notify_text text = {0};
+    notify_text_appendf(&text, "%u state changes in %d s; latest: %s -> %s", change->grouped,
+                        change->grouping_window_seconds, alarm_state_name(change->old_state),
+                        alarm_state_name(change->new_state));
     return notify_text_finish(&text);
 }
 

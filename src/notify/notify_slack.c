@@ -5,7 +5,8 @@
  * State / Account / Region / Metric / Condition fields and a context line. With evidence,
  * two blocks go before the context line: a section whose fields are the match count, the
  * first and last times and each non-empty top list ("*Principals*\nalice (2)\nbob (1)",
- * five values at most), and a section with the samples in a code block.
+ * five values at most), and a section with the samples in a code block. A grouped change
+ * (notify_grouped_line) says so at the start of `text` and of the reason.
  *
  * Every user-derived text is mrkdwn-escaped (& < > as &amp; &lt; &gt;) and then held to
  * Block Kit's limits: 150 characters for a header, 2000 for a field, 3000 for a section
@@ -123,6 +124,13 @@ static void append_header(struct notify_text *json, const struct notify_alarm_ch
 static void append_reason(struct notify_text *json, const struct notify_alarm_change *change)
 {
     struct notify_text reason = {0};
+    char *grouped = notify_grouped_line(change);
+    if (grouped) {
+        notify_text_append(&reason, "*", 1);
+        append_escaped(&reason, grouped);
+        notify_text_append_string(&reason, "*\n");
+    }
+    free(grouped);
     append_escaped(&reason, or_empty(change->reason));
     notify_text_append_string(json, ",{\"type\":\"section\",\"text\":");
     append_mrkdwn_object(json, &reason, SECTION_LIMIT);
@@ -277,6 +285,12 @@ char *notify_slack_payload(const struct notify_alarm_change *change)
     if (!subject)
         return NULL;
     struct notify_text json = {0}, text = {0};
+    char *grouped = notify_grouped_line(change);
+    if (grouped) {
+        append_escaped(&text, grouped);
+        notify_text_append_string(&text, ": ");
+    }
+    free(grouped);
     append_escaped(&text, subject);
     free(subject);
     char *fallback = finish_mrkdwn(&text, SIZE_MAX);

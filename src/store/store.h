@@ -198,6 +198,21 @@ bool store_outbox_record(struct store *store, int64_t id, const char *state, int
 bool store_outbox_list(struct store *store, const char *state, size_t limit,
                        bool (*each)(void *context, const struct store_outbox_message *message),
                        void *context, struct store_error *error);
+/* Grouping: the newest pending message of the (subscription_arn, alarm_name) line that was
+ * never attempted and is held past `now_ms` (next_attempt_ms > now_ms), so a later state
+ * change inside its window can replace it; `each` sees it (strings as in store_outbox_due),
+ * or is not called when there is none. */
+bool store_outbox_find_held(struct store *store, const char *subscription_arn,
+                            const char *alarm_name, int64_t now_ms,
+                            bool (*each)(void *context, const struct store_outbox_message *message),
+                            void *context, struct store_error *error);
+/* Replaces the subject, body, attributes and next attempt of message `id` if it is still
+ * pending and never attempted (`replaced` says whether it was). Joins the caller's
+ * transaction. */
+bool store_outbox_replace_pending(struct store *store, int64_t id, const char *subject,
+                                  const char *body, const char *attributes_json,
+                                  int64_t next_attempt_ms, bool *replaced,
+                                  struct store_error *error);
 /* The earliest next_attempt_ms of a message store_outbox_due would hand out (the head of
  * its line), so a daemon sleeping until then wakes to work; false `found` when none. */
 bool store_outbox_next_due(struct store *store, bool *found, int64_t *next_ms,

@@ -177,3 +177,47 @@ bool store_outbox_next_due(struct store *store, bool *found, int64_t *next_ms,
     sqlite3_reset(statement);
     return ok;
 }
+
+bool store_outbox_find_held(struct store *store, const char *subscription_arn,
+                            const char *alarm_name, int64_t now_ms,
+                            bool (*each)(void *context, const struct store_outbox_message *message),
+                            void *context, struct store_error *error)
+{
+    sqlite3_stmt *statement = store_statement(
+        store, STATEMENT_OUTBOX_FIND_HELD,
+        "SELECT " OUTBOX_COLUMNS " FROM outbox AS o WHERE o.subscription_arn = ?1 AND "
+        "o.alarm_name IS ?2 AND o.state = 'pending' AND o.attempts = 0 AND "
+        "o.next_attempt_ms > ?3 ORDER BY o.id DESC LIMIT 1",
+        error);
+    if (!statement)
+        return false;
+    if (!store_bind_text(statement, 1, subscription_arn) ||
+        !store_bind_text(statement, 2, alarm_name) ||
+        sqlite3_bind_int64(statement, 3, now_ms) != SQLITE_OK)
+        return store_fail_sqlite(store, error, "cannot look for a held message");
+    struct outbox_walk walk = {each, context};
+    return store_walk(store, statement, visit_message, &walk, "cannot look for a held message",
+                      error);
+}
+
+bool store_outbox_replace_pending(struct store *store, int64_t id, const char *subject,
+                                  const char *body, const char *attributes_json,
+                                  int64_t next_attempt_ms, bool *replaced,
+                                  struct store_error *error)
+{
+    sqlite3_stmt *statement = store_statement(
+        store, STATEMENT_OUTBOX_REPLACE_PENDING,
+        "UPDATE outbox SET subject = ?2, body = ?3, attributes_json = ?4, next_attempt_ms = ?5 "
+        "WHERE id = ?1 AND state = 'pending' AND attempts = 0",
+        error);
+    *replaced = false;
+    if (!statement || !store_begin(store, error))
+        return false;
+    bool bound = sqlite3_bind_int64(statement, 1, id) == SQLITE_OK &&
+                 store_bind_text(statement, 2, subject) && store_bind_text(statement, 3, body) &&
+                 store_bind_text(statement, 4, attributes_json) &&
+                 sqlite3_bind_int64(statement, 5, next_attempt_ms) == SQLITE_OK;
+    bool ok = store_run(store, statement, bound, "cannot replace the held message", error);
+    *replaced = ok && sqlite3_changes(store->db) == 1;
+    return store_end(store, ok, error);
+}

@@ -85,6 +85,12 @@ static const struct invalid_topic invalid_topics[] = {
     {"settings:\n  smtp:\n    url: http://mail\n",
      "inline.yaml:3: settings.smtp.url: must start with smtp:// or smtps://"},
     {"settings:\n  smtp:\n    starttls: maybe\n", "settings.smtp.starttls: must be true or false"},
+    {"topics:\n  - Name: a\n    GroupingWindowSeconds: 1.5\n",
+     "inline.yaml:3: topics[0].GroupingWindowSeconds: must be a whole number of seconds from 0 "
+     "(no grouping) to 86400"},
+    {"topics:\n  - Name: a\n    Subscriptions:\n      - Protocol: exec\n        Endpoint: cat\n"
+     "        GroupingWindowSeconds: -1\n",
+     "inline.yaml:6: topics[0].Subscriptions[0].GroupingWindowSeconds: must be a whole number"},
 };
 
 static void invalid_topics_name_line_and_field(void **state)
@@ -119,12 +125,40 @@ static void fallback_topic_must_exist(void **state)
     config_free(&config);
 }
 
+/* GroupingWindowSeconds: a topic's applies to its subscriptions, one's own wins, 0 is none. */
+static void grouping_windows(void **state)
+{
+    (void)state;
+    static const char yaml[] =
+        "topics:\n"
+        "  - Name: a\n"
+        "    GroupingWindowSeconds: 600\n"
+        "    Subscriptions:\n"
+        "      - {Protocol: exec, Endpoint: cat}\n"
+        "      - {Protocol: exec, Endpoint: wc, GroupingWindowSeconds: 0}\n"
+        "      - {Protocol: exec, Endpoint: tee, GroupingWindowSeconds: 60}\n"
+        "  - Name: b\n"
+        "    Subscriptions:\n"
+        "      - {Protocol: exec, Endpoint: cat}\n";
+    struct config config;
+    assert_true(config_init(&config));
+    struct config_error error;
+    if (!config_load_text("inline.yaml", yaml, sizeof yaml - 1, &config, &error))
+        fail_msg("%s", error.message);
+    assert_int_equal(config.topics.items[0].subscriptions[0].grouping_window_seconds, 600);
+    assert_int_equal(config.topics.items[0].subscriptions[1].grouping_window_seconds, 0);
+    assert_int_equal(config.topics.items[0].subscriptions[2].grouping_window_seconds, 60);
+    assert_int_equal(config.topics.items[1].subscriptions[0].grouping_window_seconds, 0);
+    config_free(&config);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(valid_topics_fill_every_field),
         cmocka_unit_test(invalid_topics_name_line_and_field),
         cmocka_unit_test(fallback_topic_must_exist),
+        cmocka_unit_test(grouping_windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

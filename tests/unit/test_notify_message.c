@@ -889,10 +889,63 @@ static void pagerduty_limits_keys_and_summaries(void **state)
     alarm_definition_free(&alarm);
 }
 
+/* Grouping: the message keeps AWS's keys and gains "grouped" and "groupingWindowSeconds" as
+ * the Trailhound key's last members (the whole key when there is no evidence); the mail and
+ * Slack's text start with the count; suppressed matches are counted after "events". */
+static void grouped_and_suppressed_changes(void **state)
+{
+    (void)state;
+    struct alarm_definition alarm;
+    load_alarm(&alarm, cis_alarm_json);
+    struct notify_alarm_change change = example_change(&alarm);
+    change.grouped = 3;
+    change.grouping_window_seconds = 600;
+    char *message = notify_alarm_message(&change);
+    char expected[sizeof example_message + 128];
+    snprintf(expected, sizeof expected, "%.*s%s}", (int)strlen(example_message) - 1,
+             example_message, ",\"Trailhound\":{\"grouped\":3,\"groupingWindowSeconds\":600}");
+    assert_text_equal(message, expected);
+    free(message);
+
+    struct metric_evidence evidence = example_evidence();
+    evidence.suppressed = 1;
+    change.evidence = &evidence;
+    message = notify_alarm_message(&change);
+    assert_non_null(strstr(message, ",\"Trailhound\":{\"events\":3,\"suppressed\":1,"));
+    assert_non_null(strstr(message, "\"cis\":\"4.1\",\"grouped\":3,"
+                                    "\"groupingWindowSeconds\":600}}"));
+    free(message);
+
+    char *mail = notify_alarm_email(&change, subscription_arn, "secops@example.com", NULL);
+    const char start[] = "3 state changes in 600 s; latest: INSUFFICIENT_DATA -> ALARM.\r\n\r\n"
+                         "You are receiving this email";
+    assert_memory_equal(mail, start, sizeof start - 1);
+    assert_non_null(strstr(mail, "- Matching events:            3\r\n"
+                                 "- Of which suppressed:        1 (by suppression rules)\r\n"));
+    free(mail);
+
+    char *payload = notify_slack_payload(&change);
+    json_t *parsed = json_loads(payload, 0, NULL);
+    assert_non_null(parsed);
+    assert_string_equal(json_string_value(json_object_get(parsed, "text")),
+                        "3 state changes in 600 s; latest: INSUFFICIENT_DATA -&gt; ALARM: "
+                        "ALARM: \"unauthorized_api_calls_alarm\" in US East (N. Virginia)");
+    json_decref(parsed);
+    free(payload);
+
+    change.grouped = 1; /* one change: nothing says so */
+    change.evidence = NULL;
+    message = notify_alarm_message(&change);
+    assert_text_equal(message, example_message);
+    free(message);
+    alarm_definition_free(&alarm); /* example_evidence() borrows static text */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(region_names_are_cloudwatchs),
+        cmocka_unit_test(grouped_and_suppressed_changes),
         cmocka_unit_test(message_is_the_complete_example),
         cmocka_unit_test(message_ends_with_the_evidence),
         cmocka_unit_test(samples_that_are_not_objects_are_strings),

@@ -429,6 +429,62 @@ static void prune_drops_settled_messages_only(void **state)
     assert_rows(&rows, 2, (const char *const[]){"new-delivered", "old-pending"});
 }
 
+static struct rows held(struct store *store, const char *subscription, const char *alarm,
+                        int64_t now_ms)
+{
+    struct rows rows = {0};
+    struct store_error error;
+    if (!store_outbox_find_held(store, subscription, alarm, now_ms, collect_message_id, &rows,
+                                &error))
+        fail_msg("store_outbox_find_held: %s", error.message);
+    return rows;
+}
+
+/* Grouping: a message held past now, never attempted, of this subscription and alarm is
+ * found (the newest of them); one that is due, attempted, or of another line is not. */
+static void find_held_sees_only_waiting_messages(void **state)
+{
+    struct store *store = ((struct fixture *)*state)->store;
+    add_message(store, message_of("due", SUB_A, "a", NOW_MS));
+    int64_t attempted = add_message(store, message_of("attempted", SUB_A, "b", NOW_MS + 600000));
+    record(store, attempted, "pending", 1, NOW_MS, NOW_MS + 600000, "503");
+    add_message(store, message_of("held-old", SUB_A, "c", NOW_MS + 300000));
+    add_message(store, message_of("held-new", SUB_A, "c", NOW_MS + 600000));
+    add_message(store, message_of("no-alarm", SUB_B, NULL, NOW_MS + 600000));
+    assert_int_equal(held(store, SUB_A, "a", NOW_MS).count, 0); /* due now */
+    assert_int_equal(held(store, SUB_A, "b", NOW_MS).count, 0); /* attempted */
+    struct rows found = held(store, SUB_A, "c", NOW_MS);
+    assert_rows(&found, 1, (const char *const[]){"held-new"});
+    assert_int_equal(held(store, SUB_B, "c", NOW_MS).count, 0); /* another line */
+    found = held(store, SUB_B, NULL, NOW_MS);                   /* NULL alarms too */
+    assert_rows(&found, 1, (const char *const[]){"no-alarm"});
+    assert_int_equal(held(store, SUB_A, "c", NOW_MS + 600000).count, 0); /* its time came */
+}
+
+static void replace_pending_rewrites_a_waiting_message(void **state)
+{
+    struct store *store = ((struct fixture *)*state)->store;
+    int64_t id = add_message(store, message_of("m1", SUB_A, "a", NOW_MS + 600000));
+    struct store_error error;
+    bool replaced = false;
+    assert_true(store_outbox_replace_pending(store, id, "OK: \"a\"", "{\"grouped\":2}",
+                                             "{\"grouped\":2}", NOW_MS + 600000, &replaced,
+                                             &error));
+    assert_true(replaced);
+    struct rows rows = list(store, NULL, 0, collect_message);
+    assert_int_equal(rows.count, 1);
+    char expected[512];
+    snprintf(expected, sizeof expected,
+             "m1|a|arn:aws:sns:us-east-1:123456789012:alerts|%s|https|env:HOOK_URL|OK: \"a\"|"
+             "{\"grouped\":2}|{\"grouped\":2}|sns-default|pending|0|%lld|0|%lld|(null)",
+             SUB_A, (long long)(NOW_MS + 600000), (long long)(NOW_MS + 600000));
+    assert_string_equal(rows.text[0], expected);
+    /* once attempted (or delivered), it is no longer replaced */
+    record(store, id, "pending", 1, NOW_MS + 600000, NOW_MS + 700000, "503");
+    assert_true(store_outbox_replace_pending(store, id, "x", "x", "{}", NOW_MS, &replaced, &error));
+    assert_false(replaced);
+}
+
 int main(void)
 {
 #define TEST(name) cmocka_unit_test_setup_teardown(name, set_up, tear_down)
@@ -443,6 +499,8 @@ int main(void)
         TEST(message_commits_and_rolls_back_with_its_transaction),
         TEST(reopen_resumes_pending_messages),
         TEST(prune_drops_settled_messages_only),
+        TEST(find_held_sees_only_waiting_messages),
+        TEST(replace_pending_rewrites_a_waiting_message),
     };
 #undef TEST
     return cmocka_run_group_tests(tests, NULL, NULL);
