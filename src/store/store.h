@@ -248,8 +248,8 @@ struct store_subscription {
  * protocol, endpoint) goes first: the new subscription supersedes it. */
 bool store_subscription_add(struct store *store, const struct store_subscription *subscription,
                             struct store_error *error);
-/* Calls `each` for every subscription to `topic_arn` (NULL: to any topic), oldest first.
- * Strings as in store_topic_list. */
+/* Calls `each` for every subscription to `topic_arn` (NULL: to any topic), oldest first,
+ * those of one instant in the order they were added. Strings as in store_topic_list. */
 bool store_subscription_list(struct store *store, const char *topic_arn,
                              bool (*each)(void *context,
                                           const struct store_subscription *subscription),

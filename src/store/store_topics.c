@@ -221,11 +221,11 @@ bool store_subscription_list(struct store *store, const char *topic_arn,
         topic_arn ? store_statement(store, STATEMENT_SUBSCRIPTION_LIST,
                                     "SELECT " SUBSCRIPTION_COLUMNS " FROM subscriptions "
                                     "WHERE topic_arn = ?1 AND state != 'unsubscribed' "
-                                    "ORDER BY created_ms, arn",
+                                    "ORDER BY created_ms, rowid",
                                     error)
                   : store_statement(store, STATEMENT_SUBSCRIPTION_LIST_ALL,
                                     "SELECT " SUBSCRIPTION_COLUMNS " FROM subscriptions "
-                                    "WHERE state != 'unsubscribed' ORDER BY created_ms, arn",
+                                    "WHERE state != 'unsubscribed' ORDER BY created_ms, rowid",
                                     error);
     if (!statement)
         return false;
