@@ -472,8 +472,31 @@ static bool find_existing(void *context, const struct store_subscription *stored
     return false;
 }
 
-/* The same endpoint subscribed again: its ARN when confirmed; a pending one gets a new
- * token and confirmation request (SNS sends it again), and stays pending. */
+/* A pending subscription subscribed again: a new token, and the request sent again (as
+ * SNS does), under the retry policy its stored attributes give. */
+static enum monitor_sns_status
+resend_confirmation(struct store *store, const struct monitor_subscription_settings *settings,
+                    const struct subscribe_request *request, const struct existing *existing,
+                    int64_t now_ms, struct monitor_error *error)
+{
+    char token[129];
+    if (!notify_token(token))
+        return fail(error, MONITOR_SNS_INTERNAL_ERROR, "no source of random bytes");
+    bool found = false;
+    struct store_error store_error;
+    if (!store_subscription_renew_token(store, existing->arn, token,
+                                        now_ms + MONITOR_TOKEN_LIFETIME_MS, &found, &store_error))
+        return store_failed(error, &store_error);
+    struct subscribe_request as_stored = *request;
+    as_stored.attributes = json_loads(existing->attributes_json, 0, NULL);
+    enum monitor_sns_status status =
+        send_confirmation(store, settings, &as_stored, existing->arn, token, now_ms, error);
+    json_decref(as_stored.attributes);
+    return status;
+}
+
+/* The same endpoint subscribed again: its ARN when confirmed; a pending one stays pending
+ * and is sent a new token. */
 static enum monitor_sns_status subscribe_again(struct store *store,
                                                const struct monitor_subscription_settings *settings,
                                                const struct subscribe_request *request,
@@ -484,27 +507,14 @@ static enum monitor_sns_status subscribe_again(struct store *store,
         return fail(error, MONITOR_SNS_INVALID_PARAMETER,
                     "Invalid parameter: Attributes Reason: Subscription already exists with "
                     "different attributes");
-    enum monitor_sns_status status = MONITOR_SNS_OK;
-    if (existing->pending) {
-        char token[129];
-        bool found = false;
-        struct store_error store_error;
-        if (!notify_token(token))
-            return fail(error, MONITOR_SNS_INTERNAL_ERROR, "no source of random bytes");
-        status =
-            !store_subscription_renew_token(store, existing->arn, token,
-                                            now_ms + MONITOR_TOKEN_LIFETIME_MS, &found,
-                                            &store_error)
-                ? store_failed(error, &store_error)
-                : send_confirmation(store, settings, request, existing->arn, token, now_ms, error);
-    }
-    *subscription_arn =
-        status != MONITOR_SNS_OK
-            ? NULL
-            : strdup(existing->pending ? MONITOR_PENDING_CONFIRMATION : existing->arn);
-    return status != MONITOR_SNS_OK || *subscription_arn
-               ? status
-               : fail(error, MONITOR_SNS_INTERNAL_ERROR, "out of memory");
+    enum monitor_sns_status status =
+        existing->pending ? resend_confirmation(store, settings, request, existing, now_ms, error)
+                          : MONITOR_SNS_OK;
+    if (status != MONITOR_SNS_OK)
+        return status;
+    *subscription_arn = strdup(existing->pending ? MONITOR_PENDING_CONFIRMATION : existing->arn);
+    return *subscription_arn ? MONITOR_SNS_OK
+                             : fail(error, MONITOR_SNS_INTERNAL_ERROR, "out of memory");
 }
 
 /* A configured subscription with this endpoint: the file declares it, confirmed. */
@@ -551,16 +561,18 @@ static enum monitor_sns_status subscribe(struct store *store,
     return status;
 }
 
-/* Ends the transaction `begin` opened: commits when `status` is OK, else rolls back. */
+/* Ends the transaction `begin` opened: rolled back after an internal error, else committed.
+ * A refusal comes before any write but the purge, so committing it keeps a caller's
+ * enclosing transaction usable. */
 static enum monitor_sns_status finish(struct store *store, enum monitor_sns_status status,
                                       struct monitor_error *error)
 {
     struct store_error store_error;
-    if (status != MONITOR_SNS_OK) {
+    if (status == MONITOR_SNS_INTERNAL_ERROR) {
         store_rollback(store);
         return status;
     }
-    return store_commit(store, &store_error) ? MONITOR_SNS_OK : store_failed(error, &store_error);
+    return store_commit(store, &store_error) ? status : store_failed(error, &store_error);
 }
 
 /* Opens the call's transaction, first dropping the subscriptions whose token expired. */
@@ -662,7 +674,8 @@ static bool is_configured(const struct notify_topic_list *configured, const char
 {
     for (size_t t = 0; configured && t < configured->count; t++)
         for (size_t s = 0; s < configured->items[t].subscription_count; s++)
-            if (strcmp(configured->items[t].subscriptions[s].arn, arn) == 0)
+            if (configured->items[t].subscriptions[s].arn &&
+                strcmp(configured->items[t].subscriptions[s].arn, arn) == 0)
                 return true;
     return false;
 }
@@ -674,17 +687,17 @@ static char *stored_policy(struct store *store, const struct notify_topic_list *
 {
     json_t *attributes = json_loads(stored->attributes_json, 0, NULL);
     const char *own = json_string_value(json_object_get(attributes, "DeliveryPolicy"));
-    char *policy = own ? strdup(own) : NULL;
-    json_decref(attributes);
-    if (own)
-        return policy;
-    struct notify_topic_list topics;
-    if (!monitor_topics_load(store, configured, &topics, error))
-        return NULL;
+    struct notify_topic_list topics = {0};
+    bool loaded = own || monitor_topics_load(store, configured, &topics, error);
     const struct notify_topic *topic = topic_with_arn(&topics, stored->topic_arn);
-    policy =
-        strdup(topic && topic->delivery_policy ? topic->delivery_policy : "trailhound-default");
+    char *policy = !loaded ? NULL
+                   : own   ? strdup(own)
+                           : strdup(topic && topic->delivery_policy ? topic->delivery_policy
+                                                                    : "trailhound-default");
+    if (loaded && !policy)
+        snprintf(error->message, sizeof error->message, "out of memory");
     notify_topic_list_free(&topics);
+    json_decref(attributes);
     return policy;
 }
 

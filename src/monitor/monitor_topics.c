@@ -5,7 +5,6 @@
 #include "monitor/monitor.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

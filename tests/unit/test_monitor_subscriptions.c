@@ -781,6 +781,15 @@ static void subscribe_joins_the_callers_transaction(void **state)
     /* neither the subscription nor its confirmation request */
     assert_int_equal(subscription_count(f), 0);
     assert_int_equal(outbox_size(f), 0);
+    /* a refusal leaves the caller's transaction usable */
+    assert_true(store_begin(f->store, &error));
+    free(subscribe(f, ALERTS, "https", "https://hooks.example.com/t", NULL));
+    refused(f, ALERTS ":nope", "https", "https://hooks.example.com/u", NULL, MONITOR_SNS_NOT_FOUND,
+            "Topic does not exist");
+    if (!store_commit(f->store, &error))
+        fail_msg("store_commit: %s", error.message);
+    assert_int_equal(subscription_count(f), 1);
+    assert_int_equal(outbox_size(f), 1);
 }
 
 /* ---- the topics alarm actions deliver to -------------------------------------------------- */
