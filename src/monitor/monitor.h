@@ -118,7 +118,9 @@ bool monitor_signing_key(struct store *store, struct notify_signing_key *key,
  *                                                         Slack confirmation requests
  *   BASE/?Action=Unsubscribe&SubscriptionArn=…            UnsubscribeURL
  *   BASE/unsubscribe.html?SubscriptionArn=…&Endpoint=…    the alarm mail's footer link
- *   BASE/SimpleNotificationService-trailhound.pem         SigningCertURL */
+ *   BASE/SimpleNotificationService-trailhound.pem         SigningCertURL
+ * Each call is one transaction, joining the caller's when one is open: an internal error
+ * rolls it back; a refusal has written nothing and leaves it usable. */
 
 /* What a Subscribe, ConfirmSubscription or Unsubscribe came to, as SNS's API answers it. */
 enum monitor_sns_status {
