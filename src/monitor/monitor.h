@@ -120,7 +120,8 @@ bool monitor_signing_key(struct store *store, struct notify_signing_key *key,
  *   BASE/unsubscribe.html?SubscriptionArn=…&Endpoint=…    the alarm mail's footer link
  *   BASE/SimpleNotificationService-trailhound.pem         SigningCertURL
  * Each call is one transaction, joining the caller's when one is open: an internal error
- * rolls it back; a refusal has written nothing and leaves it usable. */
+ * rolls it back; a refusal writes nothing but the purge of expired tokens and leaves it
+ * usable. */
 
 /* What a Subscribe, ConfirmSubscription or Unsubscribe came to, as SNS's API answers it. */
 enum monitor_sns_status {
