@@ -380,7 +380,7 @@ static bool send_notifications(struct store *store, const struct config *config,
 {
     const struct config_settings *settings = &config->settings;
     const struct notify_topic *fallback =
-        notify_topic_find(&config->topics, settings->fallback_topic);
+        notify_topic_find(notify->topics, settings->fallback_topic);
     struct failure_context failure = {.fallback = fallback, .notify = notify};
     struct monitor_delivery_settings delivery = {
         .smtp_url = options->smtp_url ? options->smtp_url : settings->smtp_url,
@@ -439,8 +439,9 @@ bool scan_alarms_replay(struct store *store, const struct config *config,
         last_ms = out->from_ms;
     out->datapoints = points->count;
     struct notify_signing_key key = {0};
+    struct notify_topic_list topics = {0}; /* the file's and the API's, with their states */
     struct monitor_notify_settings notify = {
-        .topics = &config->topics,
+        .topics = &topics,
         .region = config->settings.region,
         .account_id = config->settings.account_id,
         .public_base_url = config->settings.public_base_url ? config->settings.public_base_url
@@ -449,8 +450,12 @@ bool scan_alarms_replay(struct store *store, const struct config *config,
     };
     struct monitor_error monitor_error;
     out->notifications.enabled = options->notify;
-    if (options->notify && !monitor_signing_key(store, &key, &monitor_error))
+    if (options->notify &&
+        (!monitor_signing_key(store, &key, &monitor_error) ||
+         !monitor_topics_load(store, &config->topics, &topics, &monitor_error))) {
+        notify_signing_key_free(&key);
         return fail(error, error_size, "%s", monitor_error.message);
+    }
     size_t outbox_before = options->notify ? count_outbox(store, NULL) : 0;
     bool ok = store_scan(store, config, points, files, error, error_size) &&
               replay_all(store, config, options, last_ms, options->notify ? &notify : NULL, out,
@@ -461,6 +466,7 @@ bool scan_alarms_replay(struct store *store, const struct config *config,
                                 error_size);
     }
     notify_signing_key_free(&key);
+    notify_topic_list_free(&topics);
     return ok &&
            (!options->db_path || apply_retention(store, &config->settings, error, error_size));
 }

@@ -89,35 +89,8 @@ static bool load_grouping_window(struct config_loader *loader, const struct conf
 static bool check_endpoint(struct config_loader *loader, const struct config_node *node,
                            const char *field, enum notify_protocol protocol)
 {
-    const char *text = node->text;
-    bool reference = strncmp(text, "env:", 4) == 0 || strncmp(text, "file:", 5) == 0;
-    bool ok = true;
-    const char *expected = "";
-    switch (protocol) {
-    case NOTIFY_EMAIL:
-    case NOTIFY_EMAIL_JSON:
-        ok = strchr(text, '@') && !strpbrk(text, " \t\r\n<>");
-        expected = "an e-mail address";
-        break;
-    case NOTIFY_HTTP:
-        ok = reference || strncmp(text, "http://", 7) == 0;
-        expected = "an http:// URL";
-        break;
-    case NOTIFY_HTTPS:
-    case NOTIFY_SLACK:
-        ok =
-            reference || strncmp(text, "https://", 8) == 0 || strncmp(text, "http://127.", 11) == 0;
-        expected = "an https:// URL (or env:NAME / file:PATH)";
-        break;
-    case NOTIFY_SNS:
-        ok = strncmp(text, "arn:aws", 7) == 0 && strstr(text, ":sns:");
-        expected = "an SNS topic ARN";
-        break;
-    case NOTIFY_PAGERDUTY:
-    case NOTIFY_EXEC:
-        break;
-    }
-    return ok || config_fail(loader, node->line, field, "must be %s", expected);
+    const char *expected = notify_endpoint_problem(protocol, node->text);
+    return !expected || config_fail(loader, node->line, field, "must be %s", expected);
 }
 
 static bool load_subscription(struct config_loader *loader, const struct config_node *node,

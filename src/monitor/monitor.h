@@ -95,10 +95,10 @@ bool monitor_enqueue_notifications(struct store *store, const struct alarm_defin
                                    const struct monitor_notify_settings *settings,
                                    int64_t configuration_updated_ms, struct monitor_error *error);
 
-/* A delivery that failed for good is itself an alert: writes one message per subscription
- * of `fallback` saying which message, to which subscription (endpoint redacted), after how
- * many attempts, and why — in the caller's transaction (monitor_deliver_due's
- * enqueue_failure calls it). */
+/* A delivery that failed for good is itself an alert: writes one message per confirmed
+ * subscription of `fallback` saying which message, to which subscription (endpoint
+ * redacted), after how many attempts, and why — in the caller's transaction
+ * (monitor_deliver_due's enqueue_failure calls it). */
 bool monitor_enqueue_failure_alert(struct store *store, const struct store_outbox_message *failed,
                                    const struct notify_topic *fallback,
                                    const struct monitor_notify_settings *settings, int64_t now_ms,
@@ -108,6 +108,87 @@ bool monitor_enqueue_failure_alert(struct store *store, const struct store_outbo
  * first use. */
 bool monitor_signing_key(struct store *store, struct notify_signing_key *key,
                          struct monitor_error *error);
+
+/* ---- topics and subscriptions (SNS's model) ----
+ * Topics and subscriptions come from two places: the configuration file (its subscriptions
+ * count as confirmed) and the API, which keeps them in the store and follows SNS's
+ * confirmation flow: a new subscription waits, pending, until the token sent to its endpoint
+ * comes back through ConfirmSubscription. The callback URLs the messages carry point at
+ * the public base URL, where the API's HTTP server answers them:
+ *   BASE/?Action=ConfirmSubscription&TopicArn=…&Token=…   SubscribeURL (http, https, e-mail
+ *                                                         JSON): confirms, or restores
+ *   BASE/confirmation.html?TopicArn=…&Token=…[&Endpoint=…] the link of the e-mail and
+ *                                                         Slack confirmation requests
+ *   BASE/?Action=Unsubscribe&SubscriptionArn=…            UnsubscribeURL
+ *   BASE/unsubscribe.html?SubscriptionArn=…&Endpoint=…    the alarm mail's footer link
+ *   BASE/SimpleNotificationService-trailhound.pem         SigningCertURL
+ * Each call is one transaction, joining the caller's when one is open: an internal error
+ * rolls it back; a refusal writes nothing but the purge of expired tokens and leaves it
+ * usable. */
+
+/* What a Subscribe, ConfirmSubscription or Unsubscribe came to, as SNS's API answers it. */
+enum monitor_sns_status {
+    MONITOR_SNS_OK,
+    MONITOR_SNS_INVALID_PARAMETER, /* SNS's InvalidParameter, HTTP 400 */
+    MONITOR_SNS_NOT_FOUND,         /* SNS's NotFound, HTTP 404 */
+    MONITOR_SNS_INTERNAL_ERROR,    /* the store, memory or random bytes failed: HTTP 500 */
+};
+
+/* What Subscribe answers instead of an ARN while the subscription waits for its token. */
+#define MONITOR_PENDING_CONFIRMATION "pending confirmation"
+/* How long a confirmation token stays valid: three days, as SNS's. */
+#define MONITOR_TOKEN_LIFETIME_MS (INT64_C(3) * 24 * 3600 * 1000)
+
+struct monitor_subscription_settings {
+    const struct notify_topic_list *configured; /* the configuration file's topics; NULL: none */
+    const char *public_base_url;                /* where the callback URLs point */
+    /* signs the confirmations (monitor_signing_key) */
+    const struct notify_signing_key *signing_key;
+    /* exec runs a command on this host, so the API may not subscribe one unless allowed */
+    bool allow_exec;
+};
+
+/* Subscribe: `endpoint` kept as given (a secret reference stays a reference),
+ * `attributes_json` (NULL: none) a JSON object of strings as SNS names them —
+ * RawMessageDelivery (http/https), DeliveryPolicy, and our ResolveOnInsufficientData
+ * (pagerduty). email, email-json, http, https and slack subscriptions start pending, and
+ * their confirmation request is queued in the outbox in the same transaction (signed
+ * SubscriptionConfirmation envelope, SNS's confirmation mail, or a Slack message);
+ * `subscription_arn` is then "pending confirmation". pagerduty, sns and exec (when allowed)
+ * are confirmed at once, and `subscription_arn` is the new ARN (docs/notification-decisions.md
+ * says why). Subscribing an endpoint again returns the confirmed subscription's ARN, or sends
+ * a pending one a new token. `subscription_arn` is malloc'ed, set only with MONITOR_SNS_OK. */
+enum monitor_sns_status monitor_subscribe(struct store *store,
+                                          const struct monitor_subscription_settings *settings,
+                                          const char *topic_arn, const char *protocol,
+                                          const char *endpoint, const char *attributes_json,
+                                          int64_t now_ms, char **subscription_arn,
+                                          struct monitor_error *error);
+
+/* ConfirmSubscription: the subscription to `topic_arn` that was sent `token` becomes
+ * confirmed (or, with an UnsubscribeConfirmation's token, is restored); `subscription_arn`
+ * (malloc'ed) names it. An unknown or expired token is SNS's "Invalid parameter: Token". */
+enum monitor_sns_status monitor_confirm_subscription(struct store *store, const char *topic_arn,
+                                                     const char *token, int64_t now_ms,
+                                                     char **subscription_arn,
+                                                     struct monitor_error *error);
+
+/* Unsubscribe: removes the subscription; a confirmed http/https one is sent SNS's
+ * UnsubscribeConfirmation (notifications.md §4.4), whose SubscribeURL restores it for three
+ * days. NOT_FOUND for an ARN no subscription has (SNS answers that call with success: the
+ * API decides); a subscription of the configuration file cannot be removed here. */
+enum monitor_sns_status monitor_unsubscribe(struct store *store,
+                                            const struct monitor_subscription_settings *settings,
+                                            const char *subscription_arn, int64_t now_ms,
+                                            struct monitor_error *error);
+
+/* The topics alarm actions deliver to (monitor_notify_settings.topics): copies of the
+ * configured ones and the store's topics, each with the store's subscriptions to its ARN
+ * added after the configured ones, `confirmed` from their state — so pending subscriptions
+ * get nothing. A store topic with a configured topic's ARN merges into it (the file's
+ * attributes win). `topics` is initialised; free it with notify_topic_list_free. */
+bool monitor_topics_load(struct store *store, const struct notify_topic_list *configured,
+                         struct notify_topic_list *topics, struct monitor_error *error);
 
 /* ---- metric statistics (GetMetricStatistics) ---- */
 

@@ -4,6 +4,9 @@
 
 #include "monitor/monitor.h"
 
+/* The signing certificate's file under the public base URL (SigningCertURL). */
+#define MONITOR_SIGNING_CERT_NAME "SimpleNotificationService-trailhound.pem"
+
 /* One delivery attempt of an outbox message (monitor_delivery.c): its protocol and
  * attributes read, its secrets resolved for this attempt only and wiped after it, the
  * settings' deliverer called. `result` is always filled: a message that cannot be sent as

@@ -7,7 +7,7 @@
  * held until W seconds after its change; a change inside that time replaces the held
  * message with a rendering of the latest change that says how many it stands for, keeping
  * its message id and due time. The count rides in attributes_json ("grouped"). */
-#include "monitor/monitor.h"
+#include "monitor/monitor_internal.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -82,8 +82,7 @@ static char *signed_envelope(const struct monitor_notify_settings *settings,
 {
     char *unsubscribe = url_with(settings->public_base_url,
                                  "/?Action=Unsubscribe&SubscriptionArn=%s", subscription->arn);
-    char *certificate =
-        url_with(settings->public_base_url, "/%s", "SimpleNotificationService-trailhound.pem");
+    char *certificate = url_with(settings->public_base_url, "/%s", MONITOR_SIGNING_CERT_NAME);
     struct notify_envelope envelope = {.type = NOTIFY_ENVELOPE_NOTIFICATION,
                                        .message_id = message_id,
                                        .topic_arn = topic->arn,
@@ -391,6 +390,8 @@ bool monitor_enqueue_failure_alert(struct store *store, const struct store_outbo
     bool ok = text != NULL;
     for (size_t i = 0; ok && i < fallback->subscription_count; i++) {
         const struct notify_subscription *subscription = &fallback->subscriptions[i];
+        if (!subscription->confirmed)
+            continue; /* nothing reaches a subscription before it is confirmed */
         char message_id[37];
         if (!notify_uuid(message_id)) {
             snprintf(error->message, sizeof error->message,

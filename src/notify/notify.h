@@ -114,6 +114,13 @@ char *notify_envelope_string_to_sign(const struct notify_envelope *envelope,
 /* The JSON document SNS POSTs (§4.2–4.4), signed with `key`. malloc'ed. */
 char *notify_envelope_json(const struct notify_envelope *envelope,
                            const struct notify_signing_key *key, struct notify_error *error);
+/* The mail SNS sends to confirm an `email` subscription, with this subject: the topic and
+ * `confirm_url`, the link that confirms (CRLF line ends). malloc'ed; NULL on out of memory. */
+#define NOTIFY_SUBSCRIPTION_CONFIRMATION_SUBJECT "AWS Notification - Subscription Confirmation"
+char *notify_subscription_confirmation_email(const char *topic_arn, const char *confirm_url);
+/* The same request for a Slack channel (our extension): a webhook payload whose text links
+ * to `confirm_url`. malloc'ed; NULL on out of memory. */
+char *notify_slack_subscription_confirmation(const char *topic_arn, const char *confirm_url);
 /* Checks an envelope's signature against a PEM certificate, as a subscriber does. */
 bool notify_envelope_verify(const char *json, const char *certificate_pem,
                             struct notify_error *error);
@@ -184,10 +191,17 @@ void notify_topic_list_free(struct notify_topic_list *list);
 void notify_topic_list_truncate(struct notify_topic_list *list, size_t count);
 /* Appends a deep copy; false on out of memory. */
 bool notify_topic_list_append(struct notify_topic_list *list, const struct notify_topic *topic);
+/* Appends a deep copy of `subscription` to `topic`'s; false on out of memory. */
+bool notify_topic_add_subscription(struct notify_topic *topic,
+                                   const struct notify_subscription *subscription);
 /* A configured subscription's ARN: TOPIC_ARN:UUID, the UUID derived from (protocol,
  * endpoint as written) so it is the same on every run. malloc'ed. */
 char *notify_subscription_arn(const char *topic_arn, enum notify_protocol protocol,
                               const char *endpoint);
+/* NULL when `endpoint` suits `protocol`; else what it must be ("an e-mail address", …).
+ * A secret reference (env:NAME, file:PATH) may stand for an http, https or Slack URL and
+ * for a PagerDuty routing key. */
+const char *notify_endpoint_problem(enum notify_protocol protocol, const char *endpoint);
 /* The topic with this ARN or name, or NULL. */
 const struct notify_topic *notify_topic_find(const struct notify_topic_list *list,
                                              const char *arn_or_name);

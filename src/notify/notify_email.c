@@ -296,3 +296,26 @@ char *notify_alarm_email(const struct notify_alarm_change *change, const char *s
     free(arn);
     return notify_text_finish(&text);
 }
+
+/* SNS's confirmation mail, as real ones read (its text part; SNS sends HTML with the link
+ * behind "Confirm subscription"): subject "AWS Notification - Subscription Confirmation",
+ * "You have chosen to subscribe to the topic:" and the ARN, then "To confirm this
+ * subscription, click or visit the link below (If this was in error no action is
+ * necessary):" — wording from the AWS CLI User Guide (awsdocs/aws-cli-user-guide,
+ * doc_source/cli-services-sns.md) and from mails SNS sent, quoted in public tests and
+ * write-ups. The link is written out because this mail is text/plain. SNS's last sentence
+ * (opting out of all SNS confirmation requests by mailing sns-opt-out@amazon.com) names a
+ * service we do not run, so only "Please do not reply directly to this email." stays. */
+char *notify_subscription_confirmation_email(const char *topic_arn, const char *confirm_url)
+{
+    struct notify_text text = {0};
+    append_line(&text, "You have chosen to subscribe to the topic:");
+    append_line(&text, or_empty(topic_arn));
+    append_line(&text, "");
+    append_line(&text, "To confirm this subscription, click or visit the link below (If this was "
+                       "in error no action is necessary):");
+    append_line(&text, or_empty(confirm_url));
+    append_line(&text, "");
+    append_line(&text, "Please do not reply directly to this email.");
+    return notify_text_finish(&text);
+}

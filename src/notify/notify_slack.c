@@ -311,3 +311,24 @@ char *notify_slack_payload(const struct notify_alarm_change *change)
     notify_text_append_string(&json, "]}]}");
     return notify_text_finish(&json);
 }
+
+/* The e-mail's confirmation request (notify_subscription_confirmation_email) as a Slack
+ * message: someone in the channel confirms by following the link, as a mail reader does. */
+char *notify_slack_subscription_confirmation(const char *topic_arn, const char *confirm_url)
+{
+    struct notify_text text = {0}, json = {0};
+    notify_text_append_string(&text, "You have chosen to subscribe to the topic ");
+    append_escaped(&text, or_empty(topic_arn));
+    notify_text_append_string(&text, ".\nTo confirm this subscription, click or visit the link "
+                                     "below (If this was in error no action is necessary):\n<");
+    append_escaped(&text, or_empty(confirm_url));
+    notify_text_append_string(&text, "|Confirm subscription>");
+    char *mrkdwn = notify_text_finish(&text);
+    if (!mrkdwn)
+        return NULL;
+    notify_text_append_string(&json, "{\"text\":");
+    notify_text_append_json_string(&json, mrkdwn);
+    notify_text_append_string(&json, "}");
+    free(mrkdwn);
+    return notify_text_finish(&json);
+}

@@ -100,6 +100,53 @@ bool notify_topic_list_append(struct notify_topic_list *list, const struct notif
     return true;
 }
 
+static bool is_reference(const char *endpoint)
+{
+    return strncmp(endpoint, "env:", 4) == 0 || strncmp(endpoint, "file:", 5) == 0;
+}
+
+const char *notify_endpoint_problem(enum notify_protocol protocol, const char *endpoint)
+{
+    switch (protocol) {
+    case NOTIFY_EMAIL:
+    case NOTIFY_EMAIL_JSON:
+        return strchr(endpoint, '@') && !strpbrk(endpoint, " \t\r\n<>") ? NULL
+                                                                        : "an e-mail address";
+    case NOTIFY_HTTP:
+        return is_reference(endpoint) || strncmp(endpoint, "http://", 7) == 0 ? NULL
+                                                                              : "an http:// URL";
+    case NOTIFY_HTTPS:
+    case NOTIFY_SLACK:
+        /* http://127.… too: local test receivers */
+        return is_reference(endpoint) || strncmp(endpoint, "https://", 8) == 0 ||
+                       strncmp(endpoint, "http://127.", 11) == 0
+                   ? NULL
+                   : "an https:// URL (or env:NAME / file:PATH)";
+    case NOTIFY_SNS:
+        return strncmp(endpoint, "arn:aws", 7) == 0 && strstr(endpoint, ":sns:")
+                   ? NULL
+                   : "an SNS topic ARN";
+    case NOTIFY_PAGERDUTY:
+    case NOTIFY_EXEC:
+        break;
+    }
+    return NULL;
+}
+
+bool notify_topic_add_subscription(struct notify_topic *topic,
+                                   const struct notify_subscription *subscription)
+{
+    size_t count = topic->subscription_count;
+    struct notify_subscription *grown = realloc(topic->subscriptions, (count + 1) * sizeof *grown);
+    if (!grown)
+        return false;
+    topic->subscriptions = grown;
+    if (!subscription_copy(&grown[count], subscription))
+        return false;
+    topic->subscription_count = count + 1;
+    return true;
+}
+
 const struct notify_topic *notify_topic_find(const struct notify_topic_list *list,
                                              const char *arn_or_name)
 {

@@ -22,7 +22,7 @@ struct store_error {
 
 /* The schema version this build writes; older databases are migrated on open, newer ones
  * are refused. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* Opens (creating when absent, with its parent directory) and migrates. */
 struct store *store_open(const char *path, struct store_error *error);
@@ -217,6 +217,95 @@ bool store_outbox_replace_pending(struct store *store, int64_t id, const char *s
  * its line), so a daemon sleeping until then wakes to work; false `found` when none. */
 bool store_outbox_next_due(struct store *store, bool *found, int64_t *next_ms,
                            struct store_error *error);
+
+/* ---- topics and subscriptions made through the API (schema 5) ----
+ * The configuration file's topics are not here: it is their source. A subscription may
+ * belong to a configured topic's ARN as well as to a topic of this table. Each function
+ * joins the caller's transaction (store_begin) when one is open. */
+
+struct store_topic {
+    const char *arn, *name;
+    /* CreateTopic's Attributes, a JSON object of strings (DisplayName, DeliveryPolicy, …) */
+    const char *attributes_json;
+    int64_t created_ms;
+};
+
+/* Creates the topic, or replaces the attributes of the one with this ARN (its created_ms
+ * kept); `created` tells which. */
+bool store_topic_put(struct store *store, const struct store_topic *topic, bool *created,
+                     struct store_error *error);
+/* Deletes the topic and every subscription to its ARN, as DeleteTopic does; `deleted` false
+ * when no topic had this ARN (its subscriptions, if any, go all the same). */
+bool store_topic_delete(struct store *store, const char *arn, bool *deleted,
+                        struct store_error *error);
+/* Calls `each` for every topic, ordered by ARN. Strings belong to SQLite and live until
+ * `each` returns; it returning false stops the walk. */
+bool store_topic_list(struct store *store,
+                      bool (*each)(void *context, const struct store_topic *topic), void *context,
+                      struct store_error *error);
+
+struct store_subscription {
+    const char *arn; /* TOPIC_ARN:UUID */
+    const char *topic_arn;
+    const char *protocol; /* "email", "http", … */
+    const char *endpoint; /* as given: a secret reference stays a reference */
+    /* Subscribe's Attributes as SNS names them (RawMessageDelivery, DeliveryPolicy, …), a
+     * JSON object of strings */
+    const char *attributes_json;
+    const char *state;        /* "pending" or "confirmed" */
+    const char *token;        /* the confirmation token (hex); NULL when none was needed */
+    int64_t token_expires_ms; /* 0 without a token */
+    int64_t created_ms;
+    int64_t confirmed_ms; /* 0 while pending */
+};
+
+/* Adds a subscription. A restorable row of an earlier unsubscribe of the same (topic,
+ * protocol, endpoint) goes first: the new subscription supersedes it. */
+bool store_subscription_add(struct store *store, const struct store_subscription *subscription,
+                            struct store_error *error);
+/* Calls `each` for every subscription to `topic_arn` (NULL: to any topic), oldest first,
+ * those of one instant in the order they were added. Strings as in store_topic_list. */
+bool store_subscription_list(struct store *store, const char *topic_arn,
+                             bool (*each)(void *context,
+                                          const struct store_subscription *subscription),
+                             void *context, struct store_error *error);
+/* Calls `each` once with the subscription of this ARN; `found` false (and no call) when
+ * none. */
+bool store_subscription_get(struct store *store, const char *arn, bool *found,
+                            bool (*each)(void *context,
+                                         const struct store_subscription *subscription),
+                            void *context, struct store_error *error);
+bool store_subscription_delete(struct store *store, const char *arn, bool *deleted,
+                               struct store_error *error);
+/* Gives a pending subscription a new token (the endpoint subscribed again). `found` false
+ * when no pending subscription has this ARN. */
+bool store_subscription_renew_token(struct store *store, const char *arn, const char *token,
+                                    int64_t token_expires_ms, bool *found,
+                                    struct store_error *error);
+/* Unsubscribes a confirmed subscription but keeps it, hidden from the lists and `get`, so
+ * that `token` can restore it until `token_expires_ms` (an UnsubscribeConfirmation's
+ * SubscribeURL, notifications.md §4.4). `found` false when no confirmed subscription has
+ * this ARN. */
+bool store_subscription_unsubscribe(struct store *store, const char *arn, const char *token,
+                                    int64_t token_expires_ms, bool *found,
+                                    struct store_error *error);
+
+enum store_confirm_outcome {
+    STORE_CONFIRMED,     /* confirmed now, restored, or already confirmed */
+    STORE_TOKEN_UNKNOWN, /* no subscription to this topic has this token */
+    STORE_TOKEN_EXPIRED, /* pending or unsubscribed, and its token has expired */
+};
+
+/* ConfirmSubscription: the pending (or unsubscribed) subscription to `topic_arn` whose token
+ * is `token` becomes confirmed at `now_ms`, and `subscription_arn` (malloc'ed) names it. A
+ * confirmed subscription's token keeps answering its ARN (the call is idempotent). False
+ * only when the store fails. */
+bool store_subscription_confirm(struct store *store, const char *topic_arn, const char *token,
+                                int64_t now_ms, enum store_confirm_outcome *outcome,
+                                char **subscription_arn, struct store_error *error);
+/* Deletes the pending and unsubscribed subscriptions whose token expired by `now_ms`:
+ * nothing can confirm or restore them any more. */
+bool store_subscription_purge(struct store *store, int64_t now_ms, struct store_error *error);
 
 /* ---- sources, settings, retention ---- */
 

@@ -124,8 +124,37 @@ static const char schema_version_4[] =
     "CREATE INDEX outbox_due ON outbox (state, next_attempt_ms);\n"
     "CREATE INDEX outbox_order ON outbox (subscription_arn, alarm_name, state, id);\n";
 
-const char *const store_migrations[STORE_SCHEMA_VERSION] = {schema_version_1, schema_version_2,
-                                                            schema_version_3, schema_version_4};
+/* Version 5: topics and subscriptions made through the API (the configuration file's stay
+ * in the file). A subscription's topic_arn has no foreign key: it may name a configured
+ * topic. A subscription waits in 'pending' until its token comes back (ConfirmSubscription);
+ * 'unsubscribed' keeps an unsubscribed one, hidden, while the token of its
+ * UnsubscribeConfirmation can restore it (notifications.md §4.4). Tokens are unique per
+ * topic, the key ConfirmSubscription looks them up by. */
+static const char schema_version_5[] =
+    "CREATE TABLE topics (\n"
+    "    arn TEXT PRIMARY KEY NOT NULL,\n"
+    "    name TEXT NOT NULL,\n"
+    "    attributes_json TEXT NOT NULL CHECK (json_valid(attributes_json)),\n"
+    "    created_ms INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE subscriptions (\n"
+    "    arn TEXT PRIMARY KEY NOT NULL,\n"
+    "    topic_arn TEXT NOT NULL,\n"
+    "    protocol TEXT NOT NULL,\n"
+    "    endpoint TEXT NOT NULL,\n"
+    "    attributes_json TEXT NOT NULL CHECK (json_valid(attributes_json)),\n"
+    "    state TEXT NOT NULL CHECK (state IN ('pending', 'confirmed', 'unsubscribed')),\n"
+    "    token TEXT,\n"
+    "    token_expires_ms INTEGER,\n"
+    "    created_ms INTEGER NOT NULL,\n"
+    "    confirmed_ms INTEGER,\n"
+    "    CHECK (state = 'confirmed' OR (token IS NOT NULL AND token_expires_ms IS NOT NULL))\n"
+    ");\n"
+    "CREATE INDEX subscriptions_by_topic ON subscriptions (topic_arn, created_ms);\n"
+    "CREATE UNIQUE INDEX subscriptions_by_token ON subscriptions (topic_arn, token);\n";
+
+const char *const store_migrations[STORE_SCHEMA_VERSION] = {
+    schema_version_1, schema_version_2, schema_version_3, schema_version_4, schema_version_5};
 
 static bool read_user_version(struct store *store, int *version, struct store_error *error)
 {

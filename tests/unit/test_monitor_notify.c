@@ -1,7 +1,8 @@
 /* Alarm actions into the outbox (monitor_enqueue_notifications): one message per confirmed
  * subscription of each topic the new state names — none before a subscription is
  * confirmed, none with ActionsEnabled false (alarms.md §6), a failed Action history item
- * for a topic that does not exist — rendered per protocol, secrets left unresolved. */
+ * for a topic that does not exist — rendered per protocol, secrets left unresolved; and the
+ * failure alert, which skips unconfirmed subscriptions too. */
 #include "monitor/monitor.h"
 
 #include <setjmp.h>
@@ -166,12 +167,36 @@ static void unknown_topic_is_a_failed_action(void **state)
     alarm_definition_free(&alarm);
 }
 
+/* A failure alert, like every message, reaches only confirmed subscriptions. */
+static void failure_alert_skips_unconfirmed_subscriptions(void **state)
+{
+    struct fixture *f = *state;
+    struct store_outbox_message failed = {.message_id = "5b3e1d52-8c1e-5f0a-b7a4-9d2c6e0f4a11",
+                                          .alarm_name = "root-use",
+                                          .topic_arn = "arn:aws:sns:us-east-1:123456789012:other",
+                                          .subscription_arn = "arn:aws:sns:us-east-1:1:other:9",
+                                          .protocol = "http",
+                                          .endpoint = "http://example.com/",
+                                          .state = "failed",
+                                          .attempts = 4,
+                                          .last_error = "HTTP 503"};
+    struct store_error error;
+    assert_true(monitor_enqueue_failure_alert(f->store, &failed, &f->topic, &f->settings,
+                                              INT64_C(1795687800000), &error));
+    struct rows rows = outbox(f->store);
+    assert_int_equal(rows.count, 2); /* e-mail and Slack; not the pending https */
+    assert_memory_equal(rows.text[0], "slack ", 6);
+    assert_memory_equal(rows.text[1], "email ", 6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(confirmed_subscriptions_only, set_up, tear_down),
         cmocka_unit_test_setup_teardown(disabled_actions_send_nothing, set_up, tear_down),
         cmocka_unit_test_setup_teardown(unknown_topic_is_a_failed_action, set_up, tear_down),
+        cmocka_unit_test_setup_teardown(failure_alert_skips_unconfirmed_subscriptions, set_up,
+                                        tear_down),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

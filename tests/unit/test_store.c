@@ -1189,9 +1189,11 @@ static void version_one_database_is_migrated(void **state)
     assert_true(store_setting_set(store, "account", "123456789012", &error));
     assert_true(store_source_set(store, "2049:77", 1024, &error));
     store_close(store);
-    /* versions 3 and 4 start empty */
+    /* versions 3 to 5 start empty */
     assert_int_equal(count_rows(path, "bucket_evidence"), 0);
     assert_int_equal(count_rows(path, "outbox"), 0);
+    assert_int_equal(count_rows(path, "topics"), 0);
+    assert_int_equal(count_rows(path, "subscriptions"), 0);
 
     store = open_store(path);
     uint64_t offset;
