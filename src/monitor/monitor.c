@@ -44,14 +44,51 @@ static void fill_slots(const struct metric_statistic *statistic,
     }
 }
 
-/* The slot reader's context: the store, and the span an evaluation read, whose evidence a
- * transition carries. */
+/* A replay's copy of one metric's buckets, sorted by start (units merged), so that each
+ * evaluation reads memory instead of querying the store: a replay evaluates tens of
+ * thousands of minutes, and only its transitions need to be written. */
+struct bucket_cache {
+    int64_t *starts;
+    struct metric_aggregate *buckets;
+    size_t count, capacity;
+};
+
+/* The slot reader's context: the store (or a replay's cache of it), and the span an
+ * evaluation read, whose evidence a transition carries. */
 struct store_slot_reader {
     struct store *store;
+    const struct bucket_cache *cache; /* NULL: read the store */
     bool read;
     int64_t first_start;
     size_t count;
 };
+
+/* The first cached bucket starting at or after `start`. */
+static size_t cache_lower_bound(const struct bucket_cache *cache, int64_t start)
+{
+    size_t low = 0, high = cache->count;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        if (cache->starts[middle] < start)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+
+static bool read_slots_from_cache(const struct bucket_cache *cache, int64_t first_start, int period,
+                                  size_t count, struct metric_aggregate *slots)
+{
+    for (size_t i = 0; i < count; i++) {
+        int64_t start = first_start + (int64_t)i * period;
+        for (size_t b = cache_lower_bound(cache, start);
+             b < cache->count && cache->starts[b] < start + period; b++)
+            if (!metric_aggregate_merge(&slots[i], &cache->buckets[b]))
+                return false;
+    }
+    return true;
+}
 
 /* The alarm_slot_reader over the store's data points (context: a store_slot_reader). */
 static bool read_slots_from_store(void *context, const struct alarm_definition *alarm,
@@ -59,8 +96,8 @@ static bool read_slots_from_store(void *context, const struct alarm_definition *
                                   struct alarm_error *error)
 {
     struct store_slot_reader *reader = context;
+    *reader = (struct store_slot_reader){reader->store, reader->cache, true, first_start, count};
     struct store *store = reader->store;
-    *reader = (struct store_slot_reader){store, true, first_start, count};
     struct metric_statistic statistic;
     struct metrics_error metrics_error;
     bool extended = alarm->statistic == NULL;
@@ -76,8 +113,11 @@ static bool read_slots_from_store(void *context, const struct alarm_definition *
         snprintf(error->message, sizeof error->message, "out of memory");
         return false;
     }
-    struct store_error store_error;
-    bool ok = store_datapoints_read(store, &alarm->metric, alarm->unit, metric_resolution(alarm),
+    struct store_error store_error = {.message = "out of memory"};
+    bool ok =
+        reader->cache
+            ? read_slots_from_cache(reader->cache, first_start, alarm->period, count, aggregates)
+            : store_datapoints_read(store, &alarm->metric, alarm->unit, metric_resolution(alarm),
                                     first_start, alarm->period, count, aggregates, &store_error);
     if (ok)
         fill_slots(&statistic, aggregates, first_start, alarm->period, count, slots);
@@ -283,6 +323,24 @@ static bool commit_transition(struct store *store, const struct alarm_definition
     return true;
 }
 
+/* One evaluation with `reader` (the store, or a replay's cache) from `current`; on a change,
+ * the transition is committed and *changed set. */
+static bool evaluate_with(struct store *store, const struct alarm_definition *alarm,
+                          const struct monitor_settings *settings, int64_t now_ms,
+                          const struct alarm_status *current, struct store_slot_reader *reader,
+                          bool (*on_transition)(void *, const struct monitor_transition *),
+                          void *context, struct alarm_evaluation *result,
+                          struct monitor_error *error)
+{
+    struct alarm_error alarm_error;
+    *result = (struct alarm_evaluation){0};
+    if (!alarm_evaluate(alarm, current, now_ms, settings->evaluation_range, read_slots_from_store,
+                        reader, result, &alarm_error))
+        return fail(error, "alarm %s: %s", alarm->alarm_name, alarm_error.message);
+    return !result->changed || commit_transition(store, alarm, current, result, now_ms, reader,
+                                                 on_transition, context, error);
+}
+
 bool monitor_evaluate_alarm(struct store *store, const struct alarm_definition *alarm,
                             const struct monitor_settings *settings, int64_t now_ms,
                             bool (*on_transition)(void *, const struct monitor_transition *),
@@ -300,16 +358,10 @@ bool monitor_evaluate_alarm(struct store *store, const struct alarm_definition *
         return fail(error, "alarm %s: %s", alarm->alarm_name,
                     found ? "unreadable stored state" : "not defined in the store");
     }
-    struct alarm_evaluation result = {0};
-    struct alarm_error alarm_error;
+    struct alarm_evaluation result;
     struct store_slot_reader reader = {.store = store};
-    ok = alarm_evaluate(alarm, &current, now_ms, settings->evaluation_range, read_slots_from_store,
-                        &reader, &result, &alarm_error);
-    if (!ok)
-        fail(error, "alarm %s: %s", alarm->alarm_name, alarm_error.message);
-    else if (result.changed)
-        ok = commit_transition(store, alarm, &current, &result, now_ms, &reader, on_transition,
-                               context, error);
+    ok = evaluate_with(store, alarm, settings, now_ms, &current, &reader, on_transition, context,
+                       &result, error);
     alarm_evaluation_free(&result);
     store_alarm_state_free(&stored);
     return ok;
@@ -339,42 +391,164 @@ int64_t monitor_drain_ms(const struct alarm_definition *alarm,
     return (range_seconds(alarm, settings) + evaluation_step_seconds(alarm)) * 1000;
 }
 
+/* ---- the replay's bucket cache ---- */
+
+static bool cache_add(void *context, int64_t start, const struct metric_aggregate *bucket)
+{
+    struct bucket_cache *cache = context;
+    if (cache->count == cache->capacity) {
+        size_t capacity = cache->capacity ? cache->capacity * 2 : 64;
+        int64_t *starts = realloc(cache->starts, capacity * sizeof *starts);
+        if (starts)
+            cache->starts = starts;
+        struct metric_aggregate *buckets =
+            starts ? realloc(cache->buckets, capacity * sizeof *buckets) : NULL;
+        if (!buckets)
+            return false;
+        cache->buckets = buckets;
+        cache->capacity = capacity;
+    }
+    metric_aggregate_init(&cache->buckets[cache->count]);
+    if (!metric_aggregate_merge(&cache->buckets[cache->count], bucket))
+        return false;
+    cache->starts[cache->count++] = start;
+    return true;
+}
+
+static void cache_free(struct bucket_cache *cache)
+{
+    for (size_t i = 0; i < cache->count; i++)
+        metric_aggregate_free(&cache->buckets[i]);
+    free(cache->buckets);
+    free(cache->starts);
+    *cache = (struct bucket_cache){0};
+}
+
+/* Sorts by start (insertion sort: the store hands them sorted per unit, so runs are
+ * already ordered) and merges the buckets of several units that share a start. */
+static bool cache_settle(struct bucket_cache *cache)
+{
+    for (size_t i = 1; i < cache->count; i++)
+        for (size_t j = i; j > 0 && cache->starts[j - 1] > cache->starts[j]; j--) {
+            int64_t start = cache->starts[j];
+            struct metric_aggregate bucket = cache->buckets[j];
+            cache->starts[j] = cache->starts[j - 1];
+            cache->buckets[j] = cache->buckets[j - 1];
+            cache->starts[j - 1] = start;
+            cache->buckets[j - 1] = bucket;
+        }
+    size_t kept = 0;
+    for (size_t i = 0; i < cache->count; i++) {
+        if (kept > 0 && cache->starts[kept - 1] == cache->starts[i]) {
+            bool merged = metric_aggregate_merge(&cache->buckets[kept - 1], &cache->buckets[i]);
+            metric_aggregate_free(&cache->buckets[i]);
+            if (!merged)
+                return false;
+            continue;
+        }
+        cache->starts[kept] = cache->starts[i];
+        cache->buckets[kept++] = cache->buckets[i];
+    }
+    cache->count = kept;
+    return true;
+}
+
+static bool cache_load(struct store *store, const struct alarm_definition *alarm, int64_t from,
+                       int64_t to, struct bucket_cache *cache, struct monitor_error *error)
+{
+    struct store_error store_error;
+    *cache = (struct bucket_cache){0};
+    if (!store_datapoints_each(store, &alarm->metric, alarm->unit, metric_resolution(alarm), from,
+                               to, cache_add, cache, &store_error) ||
+        !cache_settle(cache)) {
+        cache_free(cache);
+        return fail(error, "alarm %s: %s", alarm->alarm_name,
+                    store_error.message[0] ? store_error.message : "out of memory");
+    }
+    return true;
+}
+
+/* ---- the replay ---- */
+
 /* The next evaluation instant after `now_ms` at which a data point may be in range, or
  * INT64_MAX when no later point exists. */
-static bool next_instant_with_data(struct store *store, const struct alarm_definition *alarm,
+static void next_instant_with_data(const struct bucket_cache *cache,
+                                   const struct alarm_definition *alarm,
                                    const struct monitor_settings *settings, int64_t now_ms,
-                                   int64_t *next_ms, bool *in_range, struct monitor_error *error)
+                                   int64_t *next_ms, bool *in_range)
 {
     int64_t step = evaluation_step_seconds(alarm);
     int64_t end = monitor_next_evaluation(alarm, now_ms) / 1000;
     if (end * 1000 > now_ms)
         end -= step; /* the evaluation at now_ms reads slots ending at floor(now) */
-    bool found = false;
-    int64_t bucket = 0;
-    struct store_error store_error;
-    if (!store_datapoints_next(store, &alarm->metric, alarm->unit, metric_resolution(alarm),
-                               end - range_seconds(alarm, settings), &found, &bucket, &store_error))
-        return fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
+    size_t next = cache_lower_bound(cache, end - range_seconds(alarm, settings));
+    bool found = next < cache->count;
+    int64_t bucket = found ? cache->starts[next] : 0;
     *in_range = found && bucket < end;
     /* a bucket starting at B is first read by the evaluation whose slots end after B */
     *next_ms = found ? (bucket / step * step + step) * 1000 : INT64_MAX;
+}
+
+/* The alarm's state as the replay keeps it between evaluations (strings owned). */
+static bool status_load(struct store *store, const struct alarm_definition *alarm,
+                        struct alarm_status *status, struct monitor_error *error)
+{
+    struct store_alarm_state stored = {0};
+    struct store_error store_error;
+    bool found = false;
+    *status = (struct alarm_status){0};
+    if (!store_alarm_get_state(store, alarm->alarm_name, &found, &stored, &store_error))
+        return fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
+    bool ok = found && alarm_state_parse(stored.state, &status->state);
+    status->reason = stored.reason;
+    status->reason_data = stored.reason_data;
+    status->updated_ms = stored.updated_ms;
+    status->transitioned_ms = stored.transitioned_ms;
+    stored.reason = stored.reason_data = NULL; /* now the status's */
+    store_alarm_state_free(&stored);
+    if (!ok) {
+        alarm_status_free(status);
+        return fail(error, "alarm %s: %s", alarm->alarm_name,
+                    found ? "unreadable stored state" : "not defined in the store");
+    }
     return true;
 }
 
-bool monitor_replay(struct store *store, const struct alarm_definition *alarm,
-                    const struct monitor_settings *settings, int64_t from_ms, int64_t until_ms,
-                    bool (*on_transition)(void *, const struct monitor_transition *), void *context,
-                    struct monitor_error *error)
+/* After a transition: the status becomes the new state and texts. */
+static void status_take(struct alarm_status *status, struct alarm_evaluation *result,
+                        int64_t now_ms)
+{
+    free(status->reason);
+    free(status->reason_data);
+    status->state = result->state;
+    status->reason = result->reason;
+    status->reason_data = result->reason_data;
+    status->updated_ms = status->transitioned_ms = now_ms;
+    result->reason = result->reason_data = NULL;
+}
+
+static bool replay_cached(struct store *store, const struct alarm_definition *alarm,
+                          const struct monitor_settings *settings, int64_t from_ms,
+                          int64_t until_ms, const struct bucket_cache *cache,
+                          struct alarm_status *status,
+                          bool (*on_transition)(void *, const struct monitor_transition *),
+                          void *context, struct monitor_error *error)
 {
     int64_t step_ms = evaluation_step_seconds(alarm) * 1000;
     bool judged_without_data = false;
     for (int64_t now = monitor_next_evaluation(alarm, from_ms); now <= until_ms;) {
         int64_t next_with_data;
         bool in_range;
-        if (!next_instant_with_data(store, alarm, settings, now, &next_with_data, &in_range, error))
-            return false;
+        next_instant_with_data(cache, alarm, settings, now, &next_with_data, &in_range);
         if (in_range || !judged_without_data) {
-            if (!monitor_evaluate_alarm(store, alarm, settings, now, on_transition, context, error))
+            struct store_slot_reader reader = {.store = store, .cache = cache};
+            struct alarm_evaluation result;
+            bool ok = evaluate_with(store, alarm, settings, now, status, &reader, on_transition,
+                                    context, &result, error);
+            if (ok && result.changed)
+                status_take(status, &result, now);
+            alarm_evaluation_free(&result);
+            if (!ok)
                 return false;
         }
         judged_without_data = !in_range;
@@ -384,4 +558,24 @@ bool monitor_replay(struct store *store, const struct alarm_definition *alarm,
             now = next_with_data;
     }
     return true;
+}
+
+bool monitor_replay(struct store *store, const struct alarm_definition *alarm,
+                    const struct monitor_settings *settings, int64_t from_ms, int64_t until_ms,
+                    bool (*on_transition)(void *, const struct monitor_transition *), void *context,
+                    struct monitor_error *error)
+{
+    /* every bucket an evaluation of the span can read: from one range before its start */
+    int64_t from = from_ms / 1000 - range_seconds(alarm, settings) - evaluation_step_seconds(alarm);
+    int64_t to = until_ms / 1000 + evaluation_step_seconds(alarm);
+    struct bucket_cache cache;
+    struct alarm_status status;
+    if (!cache_load(store, alarm, from, to, &cache, error))
+        return false;
+    bool ok = status_load(store, alarm, &status, error) &&
+              replay_cached(store, alarm, settings, from_ms, until_ms, &cache, &status,
+                            on_transition, context, error);
+    alarm_status_free(&status); /* zeroed when status_load failed */
+    cache_free(&cache);
+    return ok;
 }

@@ -124,6 +124,16 @@ bool store_datapoints_read(struct store *store, const struct metric_identity *me
                            const char *unit, int resolution, int64_t first_start, int period,
                            size_t count, struct metric_aggregate *slots, struct store_error *error);
 
+/* Calls `each` for every bucket of the metric at `resolution` starting in [from, to), in
+ * order of unit then time (one metric can hold several units; `unit` NULL reads them all).
+ * The aggregate is valid during the call. `each` returning false (out of memory) stops the
+ * read with an "out of memory" error. */
+bool store_datapoints_each(struct store *store, const struct metric_identity *metric,
+                           const char *unit, int resolution, int64_t from, int64_t to,
+                           bool (*each)(void *context, int64_t start,
+                                        const struct metric_aggregate *bucket),
+                           void *context, struct store_error *error);
+
 /* The first bucket of `metric` (of `unit`, or any unit when NULL) at `resolution` that
  * starts at or after `from`; `found` false when there is none. */
 bool store_datapoints_next(struct store *store, const struct metric_identity *metric,

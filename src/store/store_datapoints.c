@@ -304,6 +304,9 @@ struct slot_reader {
     double sample_count, sum, minimum, maximum;
     struct metric_aggregate bucket;
     bool out_of_memory;
+    /* store_datapoints_each: each bucket goes to the caller instead of into a slot */
+    bool (*each)(void *context, int64_t start, const struct metric_aggregate *bucket);
+    void *each_context;
 };
 
 /* Merges the bucket rebuilt so far into its slot. Its values went through
@@ -319,9 +322,15 @@ static bool flush_bucket(struct slot_reader *reader)
     bucket->sum = reader->sum;
     bucket->minimum = reader->minimum;
     bucket->maximum = reader->maximum;
-    /* the query's range keeps every bucket inside the slots; the check costs nothing */
-    uint64_t slot = (uint64_t)(reader->timestamp - reader->first_start) / (uint64_t)reader->period;
-    bool merged = slot >= reader->count || metric_aggregate_merge(&reader->slots[slot], bucket);
+    bool merged;
+    if (reader->each) {
+        merged = reader->each(reader->each_context, reader->timestamp, bucket);
+    } else {
+        /* the query's range keeps every bucket inside the slots; the check costs nothing */
+        uint64_t slot =
+            (uint64_t)(reader->timestamp - reader->first_start) / (uint64_t)reader->period;
+        merged = slot >= reader->count || metric_aggregate_merge(&reader->slots[slot], bucket);
+    }
     metric_aggregate_free(bucket);
     return merged;
 }
@@ -430,6 +439,26 @@ bool store_datapoints_read(struct store *store, const struct metric_identity *me
     /* on failure the slots are left empty, not half filled */
     for (size_t i = 0; !ok && i < count; i++)
         metric_aggregate_free(&slots[i]);
+    return ok;
+}
+
+bool store_datapoints_each(struct store *store, const struct metric_identity *metric,
+                           const char *unit, int resolution, int64_t from, int64_t to,
+                           bool (*each)(void *context, int64_t start,
+                                        const struct metric_aggregate *bucket),
+                           void *context, struct store_error *error)
+{
+    if (!check_read(metric, resolution, 1, error))
+        return false;
+    char *dimensions = store_dimensions_json(metric, error);
+    if (!dimensions)
+        return false;
+    /* slots of one second over [from, to): read_slots computes the query's end from them */
+    size_t count = to > from ? (size_t)(to - from) : 0;
+    struct slot_reader reader = {
+        .count = count, .first_start = from, .period = 1, .each = each, .each_context = context};
+    bool ok = count == 0 || read_slots(store, metric, unit, dimensions, resolution, &reader, error);
+    free(dimensions);
     return ok;
 }
 
