@@ -160,40 +160,8 @@ static bool check_statistic(const struct alarm_definition *alarm, struct alarm_e
 
 static bool check_unit(const char *unit, struct alarm_error *error)
 {
-    static const char *const units[] = {
-        "Seconds",
-        "Microseconds",
-        "Milliseconds",
-        "Bytes",
-        "Kilobytes",
-        "Megabytes",
-        "Gigabytes",
-        "Terabytes",
-        "Bits",
-        "Kilobits",
-        "Megabits",
-        "Gigabits",
-        "Terabits",
-        "Percent",
-        "Count",
-        "Bytes/Second",
-        "Kilobytes/Second",
-        "Megabytes/Second",
-        "Gigabytes/Second",
-        "Terabytes/Second",
-        "Bits/Second",
-        "Kilobits/Second",
-        "Megabits/Second",
-        "Gigabits/Second",
-        "Terabits/Second",
-        "Count/Second",
-        "None",
-    };
-    if (!unit)
+    if (!unit || metric_unit_is_valid(unit))
         return true;
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (strcmp(unit, units[i]) == 0)
-            return true;
     return fail(error,
                 "Unit: \"%.64s\" is not a CloudWatch unit (Seconds, Microseconds, Milliseconds, "
                 "Bytes, Kilobytes, ..., Percent, Count, Bytes/Second, ..., Count/Second, None)",
