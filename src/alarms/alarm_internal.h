@@ -11,6 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Fills `error` with the formatted message; returns false. */
+bool alarm_fail(struct alarm_error *error, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* `,"key":"value"` (NULL written as ""), and `,"key":["action",...]`: the members of the
+ * JSON texts written by hand (alarm_json.c, alarm_history.c). */
+void alarm_json_append_string_member(struct alarm_text *text, const char *key, const char *value);
+void alarm_json_append_actions_member(struct alarm_text *text, const char *key,
+                                      const struct alarm_action_list *actions);
+
 /* alarm_format_iso_time for a whole second (a slot start). */
 void alarm_format_iso_seconds(int64_t seconds, char *out, size_t size);
 
