@@ -23,24 +23,6 @@ char *alarm_arn(const struct alarm_definition *alarm, const char *region, const 
     return alarm_text_finish(&text);
 }
 
-static void append_string_member(struct alarm_text *text, const char *key, const char *value)
-{
-    alarm_text_appendf(text, ",\"%s\":", key);
-    alarm_text_append_json_string(text, value ? value : "");
-}
-
-static void append_actions_member(struct alarm_text *text, const char *key,
-                                  const struct alarm_action_list *actions)
-{
-    alarm_text_appendf(text, ",\"%s\":[", key);
-    for (size_t i = 0; i < actions->count && i < ALARM_MAX_ACTIONS; i++) {
-        if (i > 0)
-            alarm_text_append(text, ",", 1);
-        alarm_text_append_json_string(text, actions->items[i]);
-    }
-    alarm_text_append(text, "]", 1);
-}
-
 static void append_dimensions_member(struct alarm_text *text, const struct metric_identity *metric)
 {
     alarm_text_append_string(text, ",\"dimensions\":[");
@@ -57,20 +39,21 @@ static void append_dimensions_member(struct alarm_text *text, const struct metri
 /* The metric and threshold members, namespace through evaluationPeriods. */
 static void append_metric_members(struct alarm_text *text, const struct alarm_definition *alarm)
 {
-    append_string_member(text, "namespace", alarm->metric.namespace_name);
-    append_string_member(text, "metricName", alarm->metric.metric_name);
+    alarm_json_append_string_member(text, "namespace", alarm->metric.namespace_name);
+    alarm_json_append_string_member(text, "metricName", alarm->metric.metric_name);
     /* [inf] extendedStatistic where statistic would be */
     if (alarm->extended_statistic)
-        append_string_member(text, "extendedStatistic", alarm->extended_statistic);
+        alarm_json_append_string_member(text, "extendedStatistic", alarm->extended_statistic);
     else
-        append_string_member(text, "statistic", alarm->statistic);
+        alarm_json_append_string_member(text, "statistic", alarm->statistic);
     alarm_text_appendf(text, ",\"period\":%d", alarm->period);
     if (alarm->unit) /* [inf] placed after period */
-        append_string_member(text, "unit", alarm->unit);
+        alarm_json_append_string_member(text, "unit", alarm->unit);
     append_dimensions_member(text, &alarm->metric);
     alarm_text_append_string(text, ",\"threshold\":");
     alarm_text_append_number(text, alarm->threshold);
-    append_string_member(text, "comparisonOperator", alarm_comparison_name(alarm->comparison));
+    alarm_json_append_string_member(text, "comparisonOperator",
+                                    alarm_comparison_name(alarm->comparison));
     alarm_text_appendf(text, ",\"evaluationPeriods\":%d", alarm->evaluation_periods);
 }
 
@@ -81,10 +64,10 @@ static void append_newer_members(struct alarm_text *text, const struct alarm_def
     if (alarm->datapoints_to_alarm > 0)
         alarm_text_appendf(text, ",\"datapointsToAlarm\":%d", alarm->datapoints_to_alarm);
     if (alarm->treat_missing != ALARM_TREAT_MISSING_MISSING)
-        append_string_member(text, "treatMissingData",
-                             alarm_treat_missing_name(alarm->treat_missing));
+        alarm_json_append_string_member(text, "treatMissingData",
+                                        alarm_treat_missing_name(alarm->treat_missing));
     if (!alarm->evaluate_low_sample_count_percentile)
-        append_string_member(text, "evaluateLowSampleCountPercentile", "ignore");
+        alarm_json_append_string_member(text, "evaluateLowSampleCountPercentile", "ignore");
 }
 
 char *alarm_history_configuration_data_with_state(const struct alarm_definition *alarm,
@@ -97,22 +80,23 @@ char *alarm_history_configuration_data_with_state(const struct alarm_definition 
                        created ? "Create" : "Update", created ? "createdAlarm" : "updatedAlarm");
     alarm_text_append_json_string(&text, alarm->alarm_name ? alarm->alarm_name : "");
     if (alarm->alarm_description)
-        append_string_member(&text, "alarmDescription", alarm->alarm_description);
-    append_string_member(&text, "alarmArn", arn);
+        alarm_json_append_string_member(&text, "alarmDescription", alarm->alarm_description);
+    alarm_json_append_string_member(&text, "alarmArn", arn);
     alarm_format_iso_time(now_ms, time, sizeof time);
-    append_string_member(&text, "alarmConfigurationUpdatedTimestamp", time);
+    alarm_json_append_string_member(&text, "alarmConfigurationUpdatedTimestamp", time);
     append_metric_members(&text, alarm);
     if (status || created) {
         /* a new alarm is INSUFFICIENT_DATA from this instant (§3) */
         enum alarm_state state = status ? status->state : ALARM_STATE_INSUFFICIENT_DATA;
         alarm_format_iso_time(status ? status->updated_ms : now_ms, time, sizeof time);
-        append_string_member(&text, "stateValue", alarm_state_name(state));
-        append_string_member(&text, "stateUpdatedTimestamp", time);
+        alarm_json_append_string_member(&text, "stateValue", alarm_state_name(state));
+        alarm_json_append_string_member(&text, "stateUpdatedTimestamp", time);
     }
     alarm_text_appendf(&text, ",\"actionsEnabled\":%s", alarm->actions_enabled ? "true" : "false");
-    append_actions_member(&text, "alarmActions", &alarm->alarm_actions);
-    append_actions_member(&text, "insufficientDataActions", &alarm->insufficient_data_actions);
-    append_actions_member(&text, "okactions", &alarm->ok_actions);
+    alarm_json_append_actions_member(&text, "alarmActions", &alarm->alarm_actions);
+    alarm_json_append_actions_member(&text, "insufficientDataActions",
+                                     &alarm->insufficient_data_actions);
+    alarm_json_append_actions_member(&text, "okactions", &alarm->ok_actions);
     append_newer_members(&text, alarm);
     alarm_text_append_string(&text, "}}");
     return alarm_text_finish(&text);
@@ -141,7 +125,7 @@ static void append_state(struct alarm_text *text, const char *key, enum alarm_st
                          const char *reason, const char *reason_data)
 {
     alarm_text_appendf(text, ",\"%s\":{\"stateValue\":\"%s\"", key, alarm_state_name(state));
-    append_string_member(text, "stateReason", reason);
+    alarm_json_append_string_member(text, "stateReason", reason);
     if (reason_data)
         append_reason_data_member(text, reason_data);
     alarm_text_append(text, "}", 1);

@@ -12,14 +12,14 @@
 
 /* ---- writing ---- */
 
-static void write_string_member(struct alarm_text *text, const char *key, const char *value)
+void alarm_json_append_string_member(struct alarm_text *text, const char *key, const char *value)
 {
     alarm_text_appendf(text, ",\"%s\":", key);
-    alarm_text_append_json_string(text, value);
+    alarm_text_append_json_string(text, value ? value : "");
 }
 
-static void write_actions_member(struct alarm_text *text, const char *key,
-                                 const struct alarm_action_list *actions)
+void alarm_json_append_actions_member(struct alarm_text *text, const char *key,
+                                      const struct alarm_action_list *actions)
 {
     alarm_text_appendf(text, ",\"%s\":[", key);
     for (size_t i = 0; i < actions->count && i < ALARM_MAX_ACTIONS; i++) {
@@ -33,12 +33,14 @@ static void write_actions_member(struct alarm_text *text, const char *key,
 static void write_metric_members(struct alarm_text *text, const struct alarm_definition *alarm)
 {
     const struct metric_identity *metric = &alarm->metric;
-    write_string_member(text, "MetricName", metric->metric_name ? metric->metric_name : "");
-    write_string_member(text, "Namespace", metric->namespace_name ? metric->namespace_name : "");
+    alarm_json_append_string_member(text, "MetricName",
+                                    metric->metric_name ? metric->metric_name : "");
+    alarm_json_append_string_member(text, "Namespace",
+                                    metric->namespace_name ? metric->namespace_name : "");
     if (alarm->statistic)
-        write_string_member(text, "Statistic", alarm->statistic);
+        alarm_json_append_string_member(text, "Statistic", alarm->statistic);
     if (alarm->extended_statistic)
-        write_string_member(text, "ExtendedStatistic", alarm->extended_statistic);
+        alarm_json_append_string_member(text, "ExtendedStatistic", alarm->extended_statistic);
     alarm_text_append_string(text, ",\"Dimensions\":[");
     for (size_t i = 0; i < metric->dimension_count; i++) {
         alarm_text_append_string(text, i > 0 ? ",{\"Name\":" : "{\"Name\":");
@@ -54,17 +56,20 @@ static void write_evaluation_members(struct alarm_text *text, const struct alarm
 {
     alarm_text_appendf(text, ",\"Period\":%d", alarm->period);
     if (alarm->unit)
-        write_string_member(text, "Unit", alarm->unit);
+        alarm_json_append_string_member(text, "Unit", alarm->unit);
     alarm_text_appendf(text, ",\"EvaluationPeriods\":%d", alarm->evaluation_periods);
     if (alarm->datapoints_to_alarm > 0)
         alarm_text_appendf(text, ",\"DatapointsToAlarm\":%d", alarm->datapoints_to_alarm);
     alarm_text_append_string(text, ",\"Threshold\":");
     alarm_text_append_number(text, alarm->threshold);
-    write_string_member(text, "ComparisonOperator", alarm_comparison_name(alarm->comparison));
-    write_string_member(text, "TreatMissingData", alarm_treat_missing_name(alarm->treat_missing));
+    alarm_json_append_string_member(text, "ComparisonOperator",
+                                    alarm_comparison_name(alarm->comparison));
+    alarm_json_append_string_member(text, "TreatMissingData",
+                                    alarm_treat_missing_name(alarm->treat_missing));
     if (alarm->extended_statistic || !alarm->evaluate_low_sample_count_percentile)
-        write_string_member(text, "EvaluateLowSampleCountPercentile",
-                            alarm->evaluate_low_sample_count_percentile ? "evaluate" : "ignore");
+        alarm_json_append_string_member(text, "EvaluateLowSampleCountPercentile",
+                                        alarm->evaluate_low_sample_count_percentile ? "evaluate"
+                                                                                    : "ignore");
 }
 
 char *alarm_definition_to_json(const struct alarm_definition *alarm)
@@ -73,17 +78,18 @@ char *alarm_definition_to_json(const struct alarm_definition *alarm)
     alarm_text_append_string(&text, "{\"AlarmName\":");
     alarm_text_append_json_string(&text, alarm->alarm_name ? alarm->alarm_name : "");
     if (alarm->alarm_description)
-        write_string_member(&text, "AlarmDescription", alarm->alarm_description);
+        alarm_json_append_string_member(&text, "AlarmDescription", alarm->alarm_description);
     alarm_text_appendf(&text, ",\"ActionsEnabled\":%s", alarm->actions_enabled ? "true" : "false");
-    write_actions_member(&text, "OKActions", &alarm->ok_actions);
-    write_actions_member(&text, "AlarmActions", &alarm->alarm_actions);
-    write_actions_member(&text, "InsufficientDataActions", &alarm->insufficient_data_actions);
+    alarm_json_append_actions_member(&text, "OKActions", &alarm->ok_actions);
+    alarm_json_append_actions_member(&text, "AlarmActions", &alarm->alarm_actions);
+    alarm_json_append_actions_member(&text, "InsufficientDataActions",
+                                     &alarm->insufficient_data_actions);
     write_metric_members(&text, alarm);
     write_evaluation_members(&text, alarm);
     if (alarm->cis_id)
-        write_string_member(&text, "TrailhoundCisId", alarm->cis_id);
+        alarm_json_append_string_member(&text, "TrailhoundCisId", alarm->cis_id);
     if (alarm->origin)
-        write_string_member(&text, "TrailhoundOrigin", alarm->origin);
+        alarm_json_append_string_member(&text, "TrailhoundOrigin", alarm->origin);
     alarm_text_append(&text, "}", 1);
     return alarm_text_finish(&text);
 }
@@ -101,27 +107,15 @@ struct member_reader {
                  struct alarm_error *error);
 };
 
-static bool fail(struct alarm_error *error, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static bool fail(struct alarm_error *error, const char *format, ...)
-{
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(error->message, sizeof error->message, format, arguments);
-    va_end(arguments);
-    return false;
-}
-
 static bool out_of_memory(struct alarm_error *error)
 {
-    return fail(error, "out of memory");
+    return alarm_fail(error, "out of memory");
 }
 
 static bool read_string(json_t *value, const char *key, char **into, struct alarm_error *error)
 {
     if (!json_is_string(value))
-        return fail(error, "%s: must be a string", key);
+        return alarm_fail(error, "%s: must be a string", key);
     free(*into);
     *into = strdup(json_string_value(value));
     return *into || out_of_memory(error);
@@ -130,10 +124,10 @@ static bool read_string(json_t *value, const char *key, char **into, struct alar
 static bool read_int(json_t *value, const char *key, int *into, struct alarm_error *error)
 {
     if (!json_is_integer(value))
-        return fail(error, "%s: must be an integer", key);
+        return alarm_fail(error, "%s: must be an integer", key);
     json_int_t number = json_integer_value(value);
     if (number < INT_MIN || number > INT_MAX)
-        return fail(error, "%s: out of range (got %" JSON_INTEGER_FORMAT ")", key, number);
+        return alarm_fail(error, "%s: out of range (got %" JSON_INTEGER_FORMAT ")", key, number);
     *into = (int)number;
     return true;
 }
@@ -142,10 +136,10 @@ static bool read_actions(json_t *value, const char *key, struct alarm_action_lis
                          struct alarm_error *error)
 {
     if (!json_is_array(value))
-        return fail(error, "%s: must be an array of ARNs", key);
+        return alarm_fail(error, "%s: must be an array of ARNs", key);
     if (json_array_size(value) > ALARM_MAX_ACTIONS)
-        return fail(error, "%s: at most %d actions (got %zu)", key, ALARM_MAX_ACTIONS,
-                    json_array_size(value));
+        return alarm_fail(error, "%s: at most %d actions (got %zu)", key, ALARM_MAX_ACTIONS,
+                          json_array_size(value));
     for (size_t i = 0; i < list->count; i++)
         free(list->items[i]);
     *list = (struct alarm_action_list){0};
@@ -179,7 +173,7 @@ static bool read_actions_enabled(json_t *value, struct alarm_definition *alarm,
 {
     (void)seen;
     if (!json_is_boolean(value))
-        return fail(error, "ActionsEnabled: must be true or false");
+        return alarm_fail(error, "ActionsEnabled: must be true or false");
     alarm->actions_enabled = json_is_true(value);
     return true;
 }
@@ -237,7 +231,7 @@ static bool read_dimension(json_t *value, struct metric_dimension_value *dimensi
                            struct alarm_error *error)
 {
     if (!json_is_object(value))
-        return fail(error, "Dimensions: each must be an object {\"Name\", \"Value\"}");
+        return alarm_fail(error, "Dimensions: each must be an object {\"Name\", \"Value\"}");
     const char *key;
     json_t *member;
     json_object_foreach(value, key, member)
@@ -246,14 +240,14 @@ static bool read_dimension(json_t *value, struct metric_dimension_value *dimensi
                         ? read_string(member, "Dimensions.Name", &dimension->name, error)
                     : strcmp(key, "Value") == 0
                         ? read_string(member, "Dimensions.Value", &dimension->value, error)
-                        : fail(error, "Dimensions: unknown member \"%s\"", key);
+                        : alarm_fail(error, "Dimensions: unknown member \"%s\"", key);
         if (!read)
             return false;
     }
     if (!dimension->name)
-        return fail(error, "Dimensions.Name: required");
+        return alarm_fail(error, "Dimensions.Name: required");
     if (!dimension->value)
-        return fail(error, "Dimensions.Value: required");
+        return alarm_fail(error, "Dimensions.Value: required");
     return true;
 }
 
@@ -262,11 +256,11 @@ static bool read_dimensions(json_t *value, struct alarm_definition *alarm,
 {
     (void)seen;
     if (!json_is_array(value))
-        return fail(error, "Dimensions: must be an array");
+        return alarm_fail(error, "Dimensions: must be an array");
     size_t count = json_array_size(value);
     if (count > ALARM_MAX_DIMENSIONS)
-        return fail(error, "Dimensions: at most %d dimensions (got %zu)", ALARM_MAX_DIMENSIONS,
-                    count);
+        return alarm_fail(error, "Dimensions: at most %d dimensions (got %zu)",
+                          ALARM_MAX_DIMENSIONS, count);
     struct metric_identity *metric = &alarm->metric;
     for (size_t i = 0; i < metric->dimension_count; i++) {
         free(metric->dimensions[i].name);
@@ -315,8 +309,8 @@ static bool read_datapoints_to_alarm(json_t *value, struct alarm_definition *ala
         return false;
     /* 0 would read as "not given" */
     return alarm->datapoints_to_alarm >= 1 ||
-           fail(error, "DatapointsToAlarm: must be at least 1 (got %d)",
-                alarm->datapoints_to_alarm);
+           alarm_fail(error, "DatapointsToAlarm: must be at least 1 (got %d)",
+                      alarm->datapoints_to_alarm);
 }
 
 static bool read_threshold(json_t *value, struct alarm_definition *alarm, struct seen_members *seen,
@@ -324,7 +318,7 @@ static bool read_threshold(json_t *value, struct alarm_definition *alarm, struct
 {
     seen->threshold = true;
     if (!json_is_number(value))
-        return fail(error, "Threshold: must be a number");
+        return alarm_fail(error, "Threshold: must be a number");
     alarm->threshold = json_number_value(value);
     return true;
 }
@@ -334,20 +328,21 @@ static bool read_comparison(json_t *value, struct alarm_definition *alarm,
 {
     seen->comparison = true;
     if (!json_is_string(value))
-        return fail(error, "ComparisonOperator: must be a string");
+        return alarm_fail(error, "ComparisonOperator: must be a string");
     const char *name = json_string_value(value);
     if (alarm_comparison_parse(name, &alarm->comparison))
         return true;
     if (alarm_comparison_is_anomaly(name))
-        return fail(error,
-                    "ComparisonOperator: %s compares with an anomaly detection band, which is "
-                    "not supported",
-                    name);
-    return fail(error,
-                "ComparisonOperator: must be GreaterThanOrEqualToThreshold, "
-                "GreaterThanThreshold, LessThanThreshold or LessThanOrEqualToThreshold "
-                "(got \"%.64s\")",
-                name);
+        return alarm_fail(
+            error,
+            "ComparisonOperator: %s compares with an anomaly detection band, which is "
+            "not supported",
+            name);
+    return alarm_fail(error,
+                      "ComparisonOperator: must be GreaterThanOrEqualToThreshold, "
+                      "GreaterThanThreshold, LessThanThreshold or LessThanOrEqualToThreshold "
+                      "(got \"%.64s\")",
+                      name);
 }
 
 static bool read_treat_missing(json_t *value, struct alarm_definition *alarm,
@@ -357,7 +352,8 @@ static bool read_treat_missing(json_t *value, struct alarm_definition *alarm,
     if (json_is_string(value) &&
         alarm_treat_missing_parse(json_string_value(value), &alarm->treat_missing))
         return true;
-    return fail(error, "TreatMissingData: must be missing, ignore, breaching or notBreaching");
+    return alarm_fail(error,
+                      "TreatMissingData: must be missing, ignore, breaching or notBreaching");
 }
 
 static bool read_low_sample(json_t *value, struct alarm_definition *alarm,
@@ -366,7 +362,7 @@ static bool read_low_sample(json_t *value, struct alarm_definition *alarm,
     (void)seen;
     const char *name = json_is_string(value) ? json_string_value(value) : "";
     if (strcmp(name, "evaluate") != 0 && strcmp(name, "ignore") != 0)
-        return fail(error, "EvaluateLowSampleCountPercentile: must be evaluate or ignore");
+        return alarm_fail(error, "EvaluateLowSampleCountPercentile: must be evaluate or ignore");
     alarm->evaluate_low_sample_count_percentile = strcmp(name, "evaluate") == 0;
     return true;
 }
@@ -391,7 +387,7 @@ static bool read_tags(json_t *value, struct alarm_definition *alarm, struct seen
 {
     (void)alarm;
     (void)seen;
-    return json_is_array(value) || fail(error, "Tags: must be an array");
+    return json_is_array(value) || alarm_fail(error, "Tags: must be an array");
 }
 
 static const struct member_reader member_readers[] = {
@@ -431,30 +427,30 @@ static bool read_member(const char *key, json_t *value, struct alarm_definition 
             return member_readers[i].read(value, alarm, seen, error);
     for (size_t i = 0; i < sizeof unsupported_members / sizeof unsupported_members[0]; i++)
         if (strcmp(key, unsupported_members[i]) == 0)
-            return fail(error,
-                        "%s: metric math, anomaly band and wall-clock alarms are not "
-                        "supported",
-                        key);
-    return fail(error, "unknown parameter \"%.64s\"", key);
+            return alarm_fail(error,
+                              "%s: metric math, anomaly band and wall-clock alarms are not "
+                              "supported",
+                              key);
+    return alarm_fail(error, "unknown parameter \"%.64s\"", key);
 }
 
 static bool check_required(const struct seen_members *seen, struct alarm_error *error)
 {
     if (!seen->period)
-        return fail(error, "Period: required");
+        return alarm_fail(error, "Period: required");
     if (!seen->evaluation_periods)
-        return fail(error, "EvaluationPeriods: required");
+        return alarm_fail(error, "EvaluationPeriods: required");
     if (!seen->threshold)
-        return fail(error, "Threshold: required");
+        return alarm_fail(error, "Threshold: required");
     if (!seen->comparison)
-        return fail(error, "ComparisonOperator: required");
+        return alarm_fail(error, "ComparisonOperator: required");
     return true;
 }
 
 static bool read_definition(json_t *root, struct alarm_definition *alarm, struct alarm_error *error)
 {
     if (!json_is_object(root))
-        return fail(error, "an alarm definition must be a JSON object");
+        return alarm_fail(error, "an alarm definition must be a JSON object");
     struct seen_members seen = {0};
     const char *key;
     json_t *value;
@@ -476,8 +472,8 @@ bool alarm_definition_from_json(const char *text, struct alarm_definition *alarm
     json_error_t parse_error;
     json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &parse_error);
     if (!root)
-        return fail(error, "alarm definition: %s (line %d, column %d)", parse_error.text,
-                    parse_error.line, parse_error.column);
+        return alarm_fail(error, "alarm definition: %s (line %d, column %d)", parse_error.text,
+                          parse_error.line, parse_error.column);
     bool read = read_definition(root, alarm, error);
     json_decref(root);
     if (!read)

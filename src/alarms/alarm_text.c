@@ -1,6 +1,7 @@
-/* The text buffer behind every text the alarms stage writes, with JSON escaping as
- * AWS's Java serializer (Jackson) does it: `"` and `\` escaped, control characters as
- * \b \t \n \f \r or \u00XX with upper-case hex, everything else (UTF-8 included) as is. */
+/* The text buffer behind every text the alarms and notify stages write, with JSON
+ * escaping as AWS's Java serializer (Jackson) does it: `"` and `\` escaped, control
+ * characters as \b \t \n \f \r or \u00XX with upper-case hex, everything else (UTF-8
+ * included) as is. */
 #include "alarms/alarm_internal.h"
 
 #include <stdarg.h>
@@ -36,7 +37,8 @@ void alarm_text_append(struct alarm_text *text, const char *bytes, size_t length
 {
     if (!text_reserve(text, length))
         return;
-    memcpy(text->data + text->length, bytes, length);
+    if (length)
+        memcpy(text->data + text->length, bytes, length);
     text->length += length;
     text->data[text->length] = '\0';
 }
@@ -69,6 +71,16 @@ void alarm_text_appendf(struct alarm_text *text, const char *format, ...)
     text->length += (size_t)length;
 }
 
+void alarm_text_pad(struct alarm_text *text, size_t count)
+{
+    static const char spaces[] = "                                        ";
+    while (count > 0) {
+        size_t chunk = count < sizeof spaces - 1 ? count : sizeof spaces - 1;
+        alarm_text_append(text, spaces, chunk);
+        count -= chunk;
+    }
+}
+
 void alarm_text_append_number(struct alarm_text *text, double value)
 {
     char number[32];
@@ -99,24 +111,37 @@ static const char *json_short_escape(unsigned char byte)
     }
 }
 
-void alarm_text_append_json_string(struct alarm_text *text, const char *string)
+void alarm_text_append_json_bytes(struct alarm_text *text, const char *bytes, size_t length)
 {
     alarm_text_append(text, "\"", 1);
-    const char *run = string;
-    for (const char *at = string; *at; at++) {
-        unsigned char byte = (unsigned char)*at;
+    size_t run = 0;
+    for (size_t at = 0; at < length; at++) {
+        unsigned char byte = (unsigned char)bytes[at];
         const char *escape = json_short_escape(byte);
         if (!escape && byte >= 0x20)
             continue;
-        alarm_text_append(text, run, (size_t)(at - run));
+        alarm_text_append(text, bytes + run, at - run);
         if (escape)
             alarm_text_append_string(text, escape);
         else
             alarm_text_appendf(text, "\\u%04X", byte);
         run = at + 1;
     }
-    alarm_text_append_string(text, run);
+    alarm_text_append(text, bytes + run, length - run);
     alarm_text_append(text, "\"", 1);
+}
+
+void alarm_text_append_json_string(struct alarm_text *text, const char *string)
+{
+    alarm_text_append_json_bytes(text, string, strlen(string));
+}
+
+void alarm_text_append_json_string_or_null(struct alarm_text *text, const char *string)
+{
+    if (string)
+        alarm_text_append_json_string(text, string);
+    else
+        alarm_text_append_string(text, "null");
 }
 
 void alarm_text_append_json_key(struct alarm_text *text, const char *key)
@@ -143,6 +168,12 @@ void alarm_text_discard(struct alarm_text *text)
 {
     free(text->data);
     *text = (struct alarm_text){0};
+}
+
+void alarm_text_fail(struct alarm_text *text)
+{
+    free(text->data);
+    *text = (struct alarm_text){.failed = true};
 }
 
 int64_t alarm_floor_div(int64_t value, int64_t divisor)

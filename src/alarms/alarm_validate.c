@@ -15,10 +15,7 @@
 #define MAX_PERIOD_TIMES_PERIODS 604800      /* 7 days */
 #define MAX_SHORT_PERIOD_TIMES_PERIODS 86400 /* 1 day, when Period < 3600 */
 
-static bool fail(struct alarm_error *error, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static bool fail(struct alarm_error *error, const char *format, ...)
+bool alarm_fail(struct alarm_error *error, const char *format, ...)
 {
     va_list arguments;
     va_start(arguments, format);
@@ -54,13 +51,13 @@ static bool check_text(const char *field, const char *text, long minimum, long m
                        struct alarm_error *error)
 {
     if (!text)
-        return minimum == 0 || fail(error, "%s: required", field);
+        return minimum == 0 || alarm_fail(error, "%s: required", field);
     long characters = utf8_characters(text);
     if (characters < 0)
-        return fail(error, "%s: not valid UTF-8", field);
+        return alarm_fail(error, "%s: not valid UTF-8", field);
     if (characters < minimum || characters > maximum)
-        return fail(error, "%s: must be %ld to %ld characters (got %ld)", field, minimum, maximum,
-                    characters);
+        return alarm_fail(error, "%s: must be %ld to %ld characters (got %ld)", field, minimum,
+                          maximum, characters);
     return true;
 }
 
@@ -70,8 +67,8 @@ static bool check_alarm_name(const char *name, struct alarm_error *error)
         return false;
     for (const unsigned char *at = (const unsigned char *)name; *at; at++)
         if (*at < 0x20 || *at == 0x7f)
-            return fail(error, "AlarmName: must not contain control characters (found 0x%02X)",
-                        *at);
+            return alarm_fail(error,
+                              "AlarmName: must not contain control characters (found 0x%02X)", *at);
     return true;
 }
 
@@ -79,8 +76,8 @@ static bool check_actions(const char *field, const struct alarm_action_list *act
                           struct alarm_error *error)
 {
     if (actions->count > ALARM_MAX_ACTIONS)
-        return fail(error, "%s: at most %d actions (got %zu)", field, ALARM_MAX_ACTIONS,
-                    actions->count);
+        return alarm_fail(error, "%s: at most %d actions (got %zu)", field, ALARM_MAX_ACTIONS,
+                          actions->count);
     for (size_t i = 0; i < actions->count; i++)
         if (!check_text(field, actions->items[i], 1, MAX_ACTION_CHARACTERS, error))
             return false;
@@ -94,21 +91,21 @@ static bool check_namespace(const char *name, struct alarm_error *error)
     bool blank = true;
     for (const unsigned char *at = (const unsigned char *)name; *at; at++) {
         if (*at < 0x20 || *at > 0x7e)
-            return fail(error, "Namespace: must be printable ASCII (found 0x%02X)", *at);
+            return alarm_fail(error, "Namespace: must be printable ASCII (found 0x%02X)", *at);
         blank = blank && *at == ' ';
     }
     if (blank)
-        return fail(error, "Namespace: must contain a character other than a space");
+        return alarm_fail(error, "Namespace: must contain a character other than a space");
     if (name[0] == ':') /* the API model's pattern is [^:].* */
-        return fail(error, "Namespace: must not start with ':'");
+        return alarm_fail(error, "Namespace: must not start with ':'");
     return true;
 }
 
 static bool check_dimensions(const struct metric_identity *metric, struct alarm_error *error)
 {
     if (metric->dimension_count > ALARM_MAX_DIMENSIONS)
-        return fail(error, "Dimensions: at most %d dimensions (got %zu)", ALARM_MAX_DIMENSIONS,
-                    metric->dimension_count);
+        return alarm_fail(error, "Dimensions: at most %d dimensions (got %zu)",
+                          ALARM_MAX_DIMENSIONS, metric->dimension_count);
     for (size_t i = 0; i < metric->dimension_count; i++) {
         const struct metric_dimension_value *dimension = &metric->dimensions[i];
         if (!check_text("Dimensions.Name", dimension->name, 1, MAX_NAME_CHARACTERS, error) ||
@@ -117,7 +114,8 @@ static bool check_dimensions(const struct metric_identity *metric, struct alarm_
             return false;
         for (size_t j = 0; j < i; j++)
             if (strcmp(metric->dimensions[j].name, dimension->name) == 0)
-                return fail(error, "Dimensions: the name \"%s\" is given twice", dimension->name);
+                return alarm_fail(error, "Dimensions: the name \"%s\" is given twice",
+                                  dimension->name);
     }
     return true;
 }
@@ -135,107 +133,78 @@ static bool check_alarm_bounds(const struct metric_statistic *statistic, struct 
     if (!statistic->bounds_are_percent || !statistic->has_lower || !statistic->has_upper ||
         statistic->lower < 10 || statistic->lower > 90 || statistic->upper < 10 ||
         statistic->upper > 90)
-        return fail(error,
-                    "ExtendedStatistic: alarms take %.2s(X%%:X%%) with both bounds between 10 "
-                    "and 90 (got \"%s\")",
-                    statistic->name, statistic->name);
+        return alarm_fail(
+            error,
+            "ExtendedStatistic: alarms take %.2s(X%%:X%%) with both bounds between 10 "
+            "and 90 (got \"%s\")",
+            statistic->name, statistic->name);
     return true;
 }
 
 static bool check_statistic(const struct alarm_definition *alarm, struct alarm_error *error)
 {
     if (alarm->statistic && alarm->extended_statistic)
-        return fail(error, "Statistic, ExtendedStatistic: give one of them, not both");
+        return alarm_fail(error, "Statistic, ExtendedStatistic: give one of them, not both");
     if (!alarm->statistic && !alarm->extended_statistic)
-        return fail(error, "Statistic: required (or ExtendedStatistic)");
+        return alarm_fail(error, "Statistic: required (or ExtendedStatistic)");
     bool extended = alarm->extended_statistic != NULL;
     struct metric_statistic statistic;
     struct metrics_error parse_error = {{0}};
     if (!metric_statistic_parse(extended ? alarm->extended_statistic : alarm->statistic, extended,
                                 &statistic, &parse_error))
-        return fail(error, "%s: %s", extended ? "ExtendedStatistic" : "Statistic",
-                    parse_error.message);
+        return alarm_fail(error, "%s: %s", extended ? "ExtendedStatistic" : "Statistic",
+                          parse_error.message);
     return check_alarm_bounds(&statistic, error);
 }
 
 static bool check_unit(const char *unit, struct alarm_error *error)
 {
-    static const char *const units[] = {
-        "Seconds",
-        "Microseconds",
-        "Milliseconds",
-        "Bytes",
-        "Kilobytes",
-        "Megabytes",
-        "Gigabytes",
-        "Terabytes",
-        "Bits",
-        "Kilobits",
-        "Megabits",
-        "Gigabits",
-        "Terabits",
-        "Percent",
-        "Count",
-        "Bytes/Second",
-        "Kilobytes/Second",
-        "Megabytes/Second",
-        "Gigabytes/Second",
-        "Terabytes/Second",
-        "Bits/Second",
-        "Kilobits/Second",
-        "Megabits/Second",
-        "Gigabits/Second",
-        "Terabits/Second",
-        "Count/Second",
-        "None",
-    };
-    if (!unit)
+    if (!unit || metric_unit_is_valid(unit))
         return true;
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (strcmp(unit, units[i]) == 0)
-            return true;
-    return fail(error,
-                "Unit: \"%.64s\" is not a CloudWatch unit (Seconds, Microseconds, Milliseconds, "
-                "Bytes, Kilobytes, ..., Percent, Count, Bytes/Second, ..., Count/Second, None)",
-                unit);
+    return alarm_fail(
+        error,
+        "Unit: \"%.64s\" is not a CloudWatch unit (Seconds, Microseconds, Milliseconds, "
+        "Bytes, Kilobytes, ..., Percent, Count, Bytes/Second, ..., Count/Second, None)",
+        unit);
 }
 
 static bool check_periods(const struct alarm_definition *alarm, struct alarm_error *error)
 {
     int period = alarm->period;
     if (period <= 0 || (period != 10 && period != 20 && period != 30 && period % 60 != 0))
-        return fail(error, "Period: must be 10, 20, 30 or a multiple of 60 (got %d)", period);
+        return alarm_fail(error, "Period: must be 10, 20, 30 or a multiple of 60 (got %d)", period);
     int periods = alarm->evaluation_periods;
     if (periods < 1)
-        return fail(error, "EvaluationPeriods: must be at least 1 (got %d)", periods);
+        return alarm_fail(error, "EvaluationPeriods: must be at least 1 (got %d)", periods);
     if (alarm->datapoints_to_alarm < 0)
-        return fail(error, "DatapointsToAlarm: must be at least 1 (got %d)",
-                    alarm->datapoints_to_alarm);
+        return alarm_fail(error, "DatapointsToAlarm: must be at least 1 (got %d)",
+                          alarm->datapoints_to_alarm);
     if (alarm->datapoints_to_alarm > periods)
-        return fail(error, "DatapointsToAlarm: must not exceed EvaluationPeriods (got %d > %d)",
-                    alarm->datapoints_to_alarm, periods);
+        return alarm_fail(error,
+                          "DatapointsToAlarm: must not exceed EvaluationPeriods (got %d > %d)",
+                          alarm->datapoints_to_alarm, periods);
     int64_t span = (int64_t)period * periods;
     if (span > MAX_PERIOD_TIMES_PERIODS)
-        return fail(error,
-                    "EvaluationPeriods: Period x EvaluationPeriods must be at most 604800 "
-                    "seconds (got %lld)",
-                    (long long)span);
+        return alarm_fail(error,
+                          "EvaluationPeriods: Period x EvaluationPeriods must be at most 604800 "
+                          "seconds (got %lld)",
+                          (long long)span);
     if (period < 3600 && span > MAX_SHORT_PERIOD_TIMES_PERIODS)
-        return fail(error,
-                    "EvaluationPeriods: Period x EvaluationPeriods must be at most 86400 "
-                    "seconds when Period is under 3600 (got %lld)",
-                    (long long)span);
+        return alarm_fail(error,
+                          "EvaluationPeriods: Period x EvaluationPeriods must be at most 86400 "
+                          "seconds when Period is under 3600 (got %lld)",
+                          (long long)span);
     return true;
 }
 
 static bool check_decision(const struct alarm_definition *alarm, struct alarm_error *error)
 {
     if (!isfinite(alarm->threshold))
-        return fail(error, "Threshold: must be a finite number");
+        return alarm_fail(error, "Threshold: must be a finite number");
     if ((unsigned)alarm->comparison > ALARM_LESS_THAN_OR_EQUAL_TO_THRESHOLD)
-        return fail(error, "ComparisonOperator: not a known operator");
+        return alarm_fail(error, "ComparisonOperator: not a known operator");
     if ((unsigned)alarm->treat_missing > ALARM_TREAT_MISSING_NOT_BREACHING)
-        return fail(error, "TreatMissingData: not a known value");
+        return alarm_fail(error, "TreatMissingData: not a known value");
     return true;
 }
 

@@ -119,47 +119,16 @@ static bool check_metric_value(struct config_loader *loader, const struct config
 static bool check_unit(struct config_loader *loader, const struct config_node *node,
                        const char *path)
 {
-    static const char *const units[] = {
-        "Seconds",
-        "Microseconds",
-        "Milliseconds",
-        "Bytes",
-        "Kilobytes",
-        "Megabytes",
-        "Gigabytes",
-        "Terabytes",
-        "Bits",
-        "Kilobits",
-        "Megabits",
-        "Gigabits",
-        "Terabits",
-        "Percent",
-        "Count",
-        "Bytes/Second",
-        "Kilobytes/Second",
-        "Megabytes/Second",
-        "Gigabytes/Second",
-        "Terabytes/Second",
-        "Bits/Second",
-        "Kilobits/Second",
-        "Megabits/Second",
-        "Gigabits/Second",
-        "Terabits/Second",
-        "Count/Second",
-        "None",
-    };
-    size_t count = sizeof units / sizeof units[0];
     if (!config_expect_text(loader, node, path))
         return false;
-    for (size_t i = 0; i < count; i++)
-        if (strcmp(node->text, units[i]) == 0)
-            return true;
+    if (metric_unit_is_valid(node->text))
+        return true;
     char text[64];
     config_quoted(text, node->text, node->length);
-    for (size_t i = 0; i < count; i++)
-        if (strcasecmp(node->text, units[i]) == 0)
-            return config_fail(loader, node->line, path,
-                               "'%s' is not a CloudWatch unit; did you mean '%s'?", text, units[i]);
+    const char *suggestion = metric_unit_suggestion(node->text);
+    if (suggestion)
+        return config_fail(loader, node->line, path,
+                           "'%s' is not a CloudWatch unit; did you mean '%s'?", text, suggestion);
     return config_fail(
         loader, node->line, path,
         "'%s' is not a CloudWatch unit (Seconds, Bytes, Count, Count/Second, None, ...)", text);

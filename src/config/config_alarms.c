@@ -32,57 +32,11 @@ static const char *const alarm_fields[] = {
     "ThresholdMetricId",
 };
 
-/* Optional text field: absent leaves *out NULL. The text is borrowed from the tree. */
-static bool load_text(struct config_loader *loader, const struct config_node *alarm,
-                      const char *path, const char *key, char **out)
-{
-    const struct config_node *node = config_mapping_get_optional(alarm, key);
-    char field[FIELD_PATH_SIZE];
-    config_field_path(field, path, key);
-    if (node && !config_expect_text(loader, node, field))
-        return false;
-    *out = node ? node->text : NULL;
-    return true;
-}
-
 static bool load_required_text(struct config_loader *loader, const struct config_node *alarm,
                                const char *path, const char *key, char **out)
 {
-    return config_required(loader, alarm, path, key) && load_text(loader, alarm, path, key, out);
-}
-
-/* A whole number in [minimum, maximum]; absent leaves *out as it is. */
-static bool load_integer(struct config_loader *loader, const struct config_node *alarm,
-                         const char *path, const char *key, int minimum, int *out)
-{
-    const struct config_node *node = config_mapping_get_optional(alarm, key);
-    if (!node)
-        return true;
-    char field[FIELD_PATH_SIZE];
-    config_field_path(field, path, key);
-    double value;
-    if (!config_expect_number(loader, node, field, &value))
-        return false;
-    if (value != floor(value) || value < minimum || value > 1e9)
-        return config_fail(loader, node->line, field, "must be a whole number from %d up", minimum);
-    *out = (int)value;
-    return true;
-}
-
-static bool load_boolean(struct config_loader *loader, const struct config_node *alarm,
-                         const char *path, const char *key, bool *out)
-{
-    const struct config_node *node = config_mapping_get_optional(alarm, key);
-    if (!node)
-        return true;
-    char field[FIELD_PATH_SIZE];
-    config_field_path(field, path, key);
-    if (!config_expect_text(loader, node, field))
-        return false;
-    if (strcmp(node->text, "true") != 0 && strcmp(node->text, "false") != 0)
-        return config_fail(loader, node->line, field, "must be true or false");
-    *out = strcmp(node->text, "true") == 0;
-    return true;
+    return config_required(loader, alarm, path, key) &&
+           config_optional_text(loader, alarm, path, key, out);
 }
 
 static bool load_actions(struct config_loader *loader, const struct config_node *alarm,
@@ -190,8 +144,8 @@ static bool load_missing_data(struct config_loader *loader, const struct config_
                               const char *path, struct alarm_definition *out)
 {
     char *treat, *low_sample;
-    if (!load_text(loader, alarm, path, "TreatMissingData", &treat) ||
-        !load_text(loader, alarm, path, "EvaluateLowSampleCountPercentile", &low_sample))
+    if (!config_optional_text(loader, alarm, path, "TreatMissingData", &treat) ||
+        !config_optional_text(loader, alarm, path, "EvaluateLowSampleCountPercentile", &low_sample))
         return false;
     char field[FIELD_PATH_SIZE], text[64];
     if (treat && !alarm_treat_missing_parse(treat, &out->treat_missing))
@@ -246,8 +200,8 @@ static bool load_alarm_fields(struct config_loader *loader, const struct config_
                                      sizeof alarm_fields / sizeof alarm_fields[0]) &&
            refuse_metric_math(loader, alarm, path) &&
            load_required_text(loader, alarm, path, "AlarmName", &out->alarm_name) &&
-           load_text(loader, alarm, path, "AlarmDescription", &out->alarm_description) &&
-           load_boolean(loader, alarm, path, "ActionsEnabled", &out->actions_enabled) &&
+           config_optional_text(loader, alarm, path, "AlarmDescription", &out->alarm_description) &&
+           config_optional_flag(loader, alarm, path, "ActionsEnabled", &out->actions_enabled) &&
            load_actions(loader, alarm, path, "OKActions", &out->ok_actions) &&
            load_actions(loader, alarm, path, "AlarmActions", &out->alarm_actions) &&
            load_actions(loader, alarm, path, "InsufficientDataActions",
@@ -255,14 +209,18 @@ static bool load_alarm_fields(struct config_loader *loader, const struct config_
            load_required_text(loader, alarm, path, "MetricName", &out->metric.metric_name) &&
            load_required_text(loader, alarm, path, "Namespace", &out->metric.namespace_name) &&
            load_dimensions(loader, alarm, path, &out->metric, dimensions) &&
-           load_text(loader, alarm, path, "Statistic", &out->statistic) &&
-           load_text(loader, alarm, path, "ExtendedStatistic", &out->extended_statistic) &&
-           load_text(loader, alarm, path, "Unit", &out->unit) &&
+           config_optional_text(loader, alarm, path, "Statistic", &out->statistic) &&
+           config_optional_text(loader, alarm, path, "ExtendedStatistic",
+                                &out->extended_statistic) &&
+           config_optional_text(loader, alarm, path, "Unit", &out->unit) &&
            config_required(loader, alarm, path, "Period") &&
-           load_integer(loader, alarm, path, "Period", 1, &out->period) &&
+           config_optional_whole_number(loader, alarm, path, "Period", 1,
+                                        CONFIG_WHOLE_NUMBER_UNBOUNDED, &out->period) &&
            config_required(loader, alarm, path, "EvaluationPeriods") &&
-           load_integer(loader, alarm, path, "EvaluationPeriods", 1, &out->evaluation_periods) &&
-           load_integer(loader, alarm, path, "DatapointsToAlarm", 1, &out->datapoints_to_alarm) &&
+           config_optional_whole_number(loader, alarm, path, "EvaluationPeriods", 1,
+                                        CONFIG_WHOLE_NUMBER_UNBOUNDED, &out->evaluation_periods) &&
+           config_optional_whole_number(loader, alarm, path, "DatapointsToAlarm", 1,
+                                        CONFIG_WHOLE_NUMBER_UNBOUNDED, &out->datapoints_to_alarm) &&
            load_threshold(loader, alarm, path, &out->threshold) &&
            load_comparison(loader, alarm, path, out) && load_missing_data(loader, alarm, path, out);
 }

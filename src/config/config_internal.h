@@ -83,6 +83,24 @@ bool config_is_number_literal(const char *text);
 bool config_expect_number(struct config_loader *loader, const struct config_node *node,
                           const char *path, double *value);
 
+/* Optional fields of a mapping: absent or null leaves *out as it is, unless said
+ * otherwise; text is borrowed from the tree. */
+/* The field's node (NULL when absent or null), its path "path.key" written to `field`. */
+const struct config_node *config_optional_field(const struct config_node *mapping, const char *path,
+                                                const char *key, char field[FIELD_PATH_SIZE]);
+/* Text; absent sets *out to NULL. */
+bool config_optional_text(struct config_loader *loader, const struct config_node *mapping,
+                          const char *path, const char *key, char **out);
+/* true or false. */
+bool config_optional_flag(struct config_loader *loader, const struct config_node *mapping,
+                          const char *path, const char *key, bool *out);
+/* A maximum that is no limit a user meets: the message says "from minimum up". */
+#define CONFIG_WHOLE_NUMBER_UNBOUNDED 1000000000
+/* A whole number in [minimum, maximum]. */
+bool config_optional_whole_number(struct config_loader *loader, const struct config_node *mapping,
+                                  const char *path, const char *key, int minimum, int maximum,
+                                  int *out);
+
 /* The sections besides metricFilters (config_alarms.c, config_settings.c). */
 bool config_load_alarms(struct config_loader *loader, const struct config_node *list,
                         struct alarm_list *loaded);

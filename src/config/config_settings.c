@@ -38,32 +38,14 @@ static bool load_region(struct config_loader *loader, const struct config_node *
     return true;
 }
 
-static bool load_count(struct config_loader *loader, const struct config_node *settings,
-                       const char *key, int minimum, int maximum, int *out)
-{
-    const struct config_node *node = config_mapping_get_optional(settings, key);
-    if (!node)
-        return true;
-    char field[FIELD_PATH_SIZE];
-    config_field_path(field, "settings", key);
-    double value;
-    if (!config_expect_number(loader, node, field, &value))
-        return false;
-    if (value != floor(value) || value < minimum || value > maximum)
-        return config_fail(loader, node->line, field, "must be a whole number from %d to %d",
-                           minimum, maximum);
-    *out = (int)value;
-    return true;
-}
-
-static bool load_text(struct config_loader *loader, const struct config_node *mapping,
+/* Text of one line; with `prefixes` ("a\0b\0"), starting with one of them. */
+static bool load_line(struct config_loader *loader, const struct config_node *mapping,
                       const char *path, const char *key, const char *prefixes, char **out)
 {
-    const struct config_node *node = config_mapping_get_optional(mapping, key);
+    char field[FIELD_PATH_SIZE];
+    const struct config_node *node = config_optional_field(mapping, path, key, field);
     if (!node)
         return true;
-    char field[FIELD_PATH_SIZE];
-    config_field_path(field, path, key);
     if (!config_expect_name(loader, node, field, 2048, "\r\n"))
         return false;
     bool prefixed = !prefixes;
@@ -99,10 +81,10 @@ static bool load_smtp(struct config_loader *loader, const struct config_node *se
                            "must be true or false");
     if (starttls)
         out->smtp_starttls = strcmp(starttls->text, "true") == 0;
-    return load_text(loader, smtp, "settings.smtp", "url", "smtp://\0smtps://\0", &out->smtp_url) &&
-           load_text(loader, smtp, "settings.smtp", "from", NULL, &out->smtp_from) &&
-           load_text(loader, smtp, "settings.smtp", "username", NULL, &out->smtp_username) &&
-           load_text(loader, smtp, "settings.smtp", "password", NULL, &out->smtp_password);
+    return load_line(loader, smtp, "settings.smtp", "url", "smtp://\0smtps://\0", &out->smtp_url) &&
+           load_line(loader, smtp, "settings.smtp", "from", NULL, &out->smtp_from) &&
+           load_line(loader, smtp, "settings.smtp", "username", NULL, &out->smtp_username) &&
+           load_line(loader, smtp, "settings.smtp", "password", NULL, &out->smtp_password);
 }
 
 /* Fills only what the file names; the caller keeps the rest. Text is borrowed from the
@@ -127,19 +109,19 @@ bool config_load_settings(struct config_loader *loader, const struct config_node
     return config_mapping_check_keys(loader, settings, "settings", known,
                                      sizeof known / sizeof known[0]) &&
            load_account(loader, settings, out) && load_region(loader, settings, out) &&
-           load_count(loader, settings, "alarmEvaluationRange", 1, 10080,
-                      &out->alarm_evaluation_range) &&
-           load_count(loader, settings, "dataPointRetentionDays", 1, 36500,
-                      &out->datapoint_retention_days) &&
-           load_count(loader, settings, "alarmHistoryRetentionDays", 1, 36500,
-                      &out->history_retention_days) &&
+           config_optional_whole_number(loader, settings, "settings", "alarmEvaluationRange", 1,
+                                        10080, &out->alarm_evaluation_range) &&
+           config_optional_whole_number(loader, settings, "settings", "dataPointRetentionDays", 1,
+                                        36500, &out->datapoint_retention_days) &&
+           config_optional_whole_number(loader, settings, "settings", "alarmHistoryRetentionDays",
+                                        1, 36500, &out->history_retention_days) &&
            load_smtp(loader, settings, out) &&
-           load_text(loader, settings, "settings", "publicBaseUrl", "http://\0https://\0",
+           load_line(loader, settings, "settings", "publicBaseUrl", "http://\0https://\0",
                      &out->public_base_url) &&
-           load_text(loader, settings, "settings", "fallbackTopic", NULL, &out->fallback_topic) &&
-           load_text(loader, settings, "settings", "pagerDutyUrl", "http://\0https://\0",
+           load_line(loader, settings, "settings", "fallbackTopic", NULL, &out->fallback_topic) &&
+           load_line(loader, settings, "settings", "pagerDutyUrl", "http://\0https://\0",
                      &out->pagerduty_url) &&
-           load_text(loader, settings, "settings", "snsEndpoint", "http://\0https://\0",
+           load_line(loader, settings, "settings", "snsEndpoint", "http://\0https://\0",
                      &out->sns_endpoint) &&
-           load_text(loader, settings, "settings", "tlsCaFile", NULL, &out->tls_ca_file);
+           load_line(loader, settings, "settings", "tlsCaFile", NULL, &out->tls_ca_file);
 }

@@ -28,31 +28,14 @@ static bool check_topic_name(struct config_loader *loader, const struct config_n
     return true;
 }
 
-static bool load_flag(struct config_loader *loader, const struct config_node *mapping,
-                      const char *path, const char *key, bool *out)
-{
-    const struct config_node *node = config_mapping_get_optional(mapping, key);
-    if (!node)
-        return true;
-    char field[FIELD_PATH_SIZE];
-    config_field_path(field, path, key);
-    if (!config_expect_text(loader, node, field))
-        return false;
-    if (strcmp(node->text, "true") != 0 && strcmp(node->text, "false") != 0)
-        return config_fail(loader, node->line, field, "must be true or false");
-    *out = strcmp(node->text, "true") == 0;
-    return true;
-}
-
 /* DeliveryPolicy: a policy name, or SNS's delivery-policy JSON as a string. */
 static bool load_policy(struct config_loader *loader, const struct config_node *mapping,
                         const char *path, char **out)
 {
-    const struct config_node *node = config_mapping_get_optional(mapping, "DeliveryPolicy");
+    char field[FIELD_PATH_SIZE];
+    const struct config_node *node = config_optional_field(mapping, path, "DeliveryPolicy", field);
     if (!node)
         return true;
-    char field[FIELD_PATH_SIZE];
-    config_field_path(field, path, "DeliveryPolicy");
     if (!config_expect_text(loader, node, field))
         return false;
     struct notify_retry_policy policy;
@@ -70,11 +53,11 @@ static bool load_policy(struct config_loader *loader, const struct config_node *
 static bool load_grouping_window(struct config_loader *loader, const struct config_node *mapping,
                                  const char *path, int *out)
 {
-    const struct config_node *node = config_mapping_get_optional(mapping, "GroupingWindowSeconds");
+    char field[FIELD_PATH_SIZE];
+    const struct config_node *node =
+        config_optional_field(mapping, path, "GroupingWindowSeconds", field);
     if (!node)
         return true;
-    char field[FIELD_PATH_SIZE];
-    config_field_path(field, path, "GroupingWindowSeconds");
     double value;
     if (!config_expect_number(loader, node, field, &value))
         return false;
@@ -124,9 +107,10 @@ static bool load_subscription(struct config_loader *loader, const struct config_
     out->confirmed = true;
     out->resolve_on_insufficient_data = true;
     out->origin = NULL;
-    return load_flag(loader, node, path, "RawMessageDelivery", &out->raw_message_delivery) &&
-           load_flag(loader, node, path, "ResolveOnInsufficientData",
-                     &out->resolve_on_insufficient_data) &&
+    return config_optional_flag(loader, node, path, "RawMessageDelivery",
+                                &out->raw_message_delivery) &&
+           config_optional_flag(loader, node, path, "ResolveOnInsufficientData",
+                                &out->resolve_on_insufficient_data) &&
            load_policy(loader, node, path, &out->delivery_policy) &&
            load_grouping_window(loader, node, path, &out->grouping_window_seconds);
 }

@@ -399,3 +399,58 @@ bool config_expect_number(struct config_loader *loader, const struct config_node
                            config_quoted(text, node->text, node->length));
     return true;
 }
+
+const struct config_node *config_optional_field(const struct config_node *mapping, const char *path,
+                                                const char *key, char field[FIELD_PATH_SIZE])
+{
+    config_field_path(field, path, key);
+    return config_mapping_get_optional(mapping, key);
+}
+
+bool config_optional_text(struct config_loader *loader, const struct config_node *mapping,
+                          const char *path, const char *key, char **out)
+{
+    char field[FIELD_PATH_SIZE];
+    const struct config_node *node = config_optional_field(mapping, path, key, field);
+    if (node && !config_expect_text(loader, node, field))
+        return false;
+    *out = node ? node->text : NULL;
+    return true;
+}
+
+bool config_optional_flag(struct config_loader *loader, const struct config_node *mapping,
+                          const char *path, const char *key, bool *out)
+{
+    char field[FIELD_PATH_SIZE];
+    const struct config_node *node = config_optional_field(mapping, path, key, field);
+    if (!node)
+        return true;
+    if (!config_expect_text(loader, node, field))
+        return false;
+    if (strcmp(node->text, "true") != 0 && strcmp(node->text, "false") != 0)
+        return config_fail(loader, node->line, field, "must be true or false");
+    *out = strcmp(node->text, "true") == 0;
+    return true;
+}
+
+bool config_optional_whole_number(struct config_loader *loader, const struct config_node *mapping,
+                                  const char *path, const char *key, int minimum, int maximum,
+                                  int *out)
+{
+    char field[FIELD_PATH_SIZE];
+    const struct config_node *node = config_optional_field(mapping, path, key, field);
+    if (!node)
+        return true;
+    double value;
+    if (!config_expect_number(loader, node, field, &value))
+        return false;
+    if (value != floor(value) || value < minimum || value > maximum) {
+        if (maximum == CONFIG_WHOLE_NUMBER_UNBOUNDED)
+            return config_fail(loader, node->line, field, "must be a whole number from %d up",
+                               minimum);
+        return config_fail(loader, node->line, field, "must be a whole number from %d to %d",
+                           minimum, maximum);
+    }
+    *out = (int)value;
+    return true;
+}

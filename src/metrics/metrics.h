@@ -31,6 +31,12 @@ struct metric_transformation {
     char *unit; /* NULL: "None" */
 };
 
+/* Whether `unit` is one of CloudWatch's units (StandardUnit: Seconds, ..., None), spelled
+ * exactly. */
+bool metric_unit_is_valid(const char *unit);
+/* The unit `unit` spells when case is ignored ("did you mean"), or NULL. */
+const char *metric_unit_suggestion(const char *unit);
+
 /* Alarm defaults a definition suggests (the CIS remediation's: Sum, 300 s, 1 period, >= 1). */
 struct metric_alarm_defaults {
     bool present;

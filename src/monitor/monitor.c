@@ -1,20 +1,36 @@
 /* Alarms against the store: definitions with their configuration history, one evaluation
  * written atomically with its history item, and the replay loop of `scan`. */
 #include "monitor/monitor.h"
+#include "monitor/monitor_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((format(printf, 2, 3))) static bool fail(struct monitor_error *error,
-                                                       const char *format, ...)
+bool monitor_fail(struct monitor_error *error, const char *format, ...)
 {
     va_list arguments;
     va_start(arguments, format);
     vsnprintf(error->message, sizeof error->message, format, arguments);
     va_end(arguments);
     return false;
+}
+
+bool monitor_history_add(struct store *store, const char *alarm_name, const char *type,
+                         int64_t now_ms, const char *summary, const char *data,
+                         struct store_error *error)
+{
+    if (!summary || !data) {
+        snprintf(error->message, sizeof error->message, "out of memory");
+        return false;
+    }
+    struct store_history_item item = {.alarm_name = alarm_name,
+                                      .timestamp_ms = now_ms,
+                                      .type = type,
+                                      .summary = summary,
+                                      .data = data};
+    return store_history_add(store, &item, error);
 }
 
 static int64_t evaluation_step_seconds(const struct alarm_definition *alarm)
@@ -166,19 +182,11 @@ static bool write_configuration_history(struct store *store, const struct alarm_
     char *data = arn ? alarm_history_configuration_data(alarm, arn, created, now_ms) : NULL;
     size_t summary_size = strlen(alarm->alarm_name) + 32;
     char *summary = malloc(summary_size);
-    bool ok = data && summary;
-    if (ok) {
+    if (summary)
         snprintf(summary, summary_size, "Alarm \"%s\" %s", alarm->alarm_name,
                  created ? "created" : "updated");
-        struct store_history_item item = {.alarm_name = alarm->alarm_name,
-                                          .timestamp_ms = now_ms,
-                                          .type = "ConfigurationUpdate",
-                                          .summary = summary,
-                                          .data = data};
-        ok = store_history_add(store, &item, error);
-    } else {
-        snprintf(error->message, sizeof error->message, "out of memory");
-    }
+    bool ok = monitor_history_add(store, alarm->alarm_name, "ConfigurationUpdate", now_ms, summary,
+                                  data, error);
     free(summary);
     free(data);
     free(arn);
@@ -191,7 +199,7 @@ static bool compare_with_stored(struct store *store, const struct alarm_definiti
     struct stored_definition stored = {.name = alarm->alarm_name};
     struct store_error store_error;
     if (!store_alarm_list(store, find_definition, &stored, &store_error))
-        return fail(error, "%s", store_error.message);
+        return monitor_fail(error, "%s", store_error.message);
     *changed = true;
     if (stored.found) {
         struct alarm_definition previous;
@@ -221,7 +229,7 @@ bool monitor_put_alarm(struct store *store, const struct alarm_definition *alarm
         return true;
     char *json = alarm_definition_to_json(alarm);
     if (!json)
-        return fail(error, "out of memory");
+        return monitor_fail(error, "out of memory");
     struct store_error store_error;
     bool created = false;
     bool ok = store_begin(store, &store_error) &&
@@ -231,7 +239,7 @@ bool monitor_put_alarm(struct store *store, const struct alarm_definition *alarm
     free(json);
     if (!ok) {
         store_rollback(store);
-        return fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
+        return monitor_fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
     }
     return true;
 }
@@ -318,7 +326,7 @@ static bool commit_transition(struct store *store, const struct alarm_definition
     metric_evidence_free(&evidence);
     if (!ok) {
         store_rollback(store);
-        return fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
+        return monitor_fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
     }
     return true;
 }
@@ -336,7 +344,7 @@ static bool evaluate_with(struct store *store, const struct alarm_definition *al
     *result = (struct alarm_evaluation){0};
     if (!alarm_evaluate(alarm, current, now_ms, settings->evaluation_range, read_slots_from_store,
                         reader, result, &alarm_error))
-        return fail(error, "alarm %s: %s", alarm->alarm_name, alarm_error.message);
+        return monitor_fail(error, "alarm %s: %s", alarm->alarm_name, alarm_error.message);
     return !result->changed || commit_transition(store, alarm, current, result, now_ms, reader,
                                                  on_transition, context, error);
 }
@@ -350,13 +358,13 @@ bool monitor_evaluate_alarm(struct store *store, const struct alarm_definition *
     struct store_error store_error;
     bool found = false;
     if (!store_alarm_get_state(store, alarm->alarm_name, &found, &stored, &store_error))
-        return fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
+        return monitor_fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
     struct alarm_status current;
     bool ok = found && status_from_store(&stored, &current);
     if (!ok) {
         store_alarm_state_free(&stored);
-        return fail(error, "alarm %s: %s", alarm->alarm_name,
-                    found ? "unreadable stored state" : "not defined in the store");
+        return monitor_fail(error, "alarm %s: %s", alarm->alarm_name,
+                            found ? "unreadable stored state" : "not defined in the store");
     }
     struct alarm_evaluation result;
     struct store_slot_reader reader = {.store = store};
@@ -462,7 +470,7 @@ static bool cache_load(struct store *store, const struct alarm_definition *alarm
                                to, cache_add, cache, &store_error) ||
         !cache_settle(cache)) {
         cache_free(cache);
-        return fail(error, "alarm %s: %s", alarm->alarm_name,
+        return monitor_fail(error, "alarm %s: %s", alarm->alarm_name,
                     store_error.message[0] ? store_error.message : "out of memory");
     }
     return true;
@@ -498,7 +506,7 @@ static bool status_load(struct store *store, const struct alarm_definition *alar
     bool found = false;
     *status = (struct alarm_status){0};
     if (!store_alarm_get_state(store, alarm->alarm_name, &found, &stored, &store_error))
-        return fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
+        return monitor_fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
     bool ok = found && alarm_state_parse(stored.state, &status->state);
     status->reason = stored.reason;
     status->reason_data = stored.reason_data;
@@ -508,7 +516,7 @@ static bool status_load(struct store *store, const struct alarm_definition *alar
     store_alarm_state_free(&stored);
     if (!ok) {
         alarm_status_free(status);
-        return fail(error, "alarm %s: %s", alarm->alarm_name,
+        return monitor_fail(error, "alarm %s: %s", alarm->alarm_name,
                     found ? "unreadable stored state" : "not defined in the store");
     }
     return true;

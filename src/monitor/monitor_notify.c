@@ -15,16 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((format(printf, 2, 3))) static bool fail(struct monitor_error *error,
-                                                       const char *format, ...)
-{
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(error->message, sizeof error->message, format, arguments);
-    va_end(arguments);
-    return false;
-}
-
 static const struct alarm_action_list *actions_for(const struct alarm_definition *alarm,
                                                    enum alarm_state state)
 {
@@ -207,15 +197,16 @@ static bool store_rendered(struct store *store, const struct notify_subscription
     struct store_outbox_message row = *message;
     if (!held->found)
         return store_outbox_add(store, &row, &store_error) ||
-               fail(error, "outbox: %s", store_error.message);
+               monitor_fail(error, "outbox: %s", store_error.message);
     bool replaced = false;
     if (!store_outbox_replace_pending(store, held->id, message->subject, message->body,
                                       message->attributes_json, held->next_attempt_ms, &replaced,
                                       &store_error))
-        return fail(error, "outbox: %s", store_error.message);
+        return monitor_fail(error, "outbox: %s", store_error.message);
     /* found and replaced in one transaction: nothing can attempt it in between */
-    return replaced || fail(error, "outbox: held message %lld for %s changed while being grouped",
-                            (long long)held->id, subscription->arn);
+    return replaced ||
+           monitor_fail(error, "outbox: held message %lld for %s changed while being grouped",
+                        (long long)held->id, subscription->arn);
 }
 
 static bool enqueue_one(struct store *store, const struct monitor_notify_settings *settings,
@@ -229,7 +220,7 @@ static bool enqueue_one(struct store *store, const struct monitor_notify_setting
     struct store_error store_error = {.message = "out of memory"};
     if (window > 0 && !store_outbox_find_held(store, subscription->arn, change->alarm->alarm_name,
                                               now_ms, note_held, &held, &store_error))
-        return fail(error, "outbox: %s", store_error.message);
+        return monitor_fail(error, "outbox: %s", store_error.message);
     struct notify_alarm_change grouped = *change;
     grouped.grouped = held.found ? held.grouped + 1 : 1;
     grouped.grouping_window_seconds = window;
@@ -237,12 +228,12 @@ static bool enqueue_one(struct store *store, const struct monitor_notify_setting
     if (held.found)
         memcpy(message_id, held.message_id, sizeof message_id);
     else if (!notify_uuid(message_id))
-        return fail(error, "no source of random bytes for a message id");
+        return monitor_fail(error, "no source of random bytes for a message id");
     struct rendered rendered;
     bool skip;
     if (!render(settings, topic, subscription, &grouped, message_id, now_ms, &rendered, &skip)) {
         rendered_free(&rendered);
-        return fail(error, "cannot render the notification for %s", subscription->arn);
+        return monitor_fail(error, "cannot render the notification for %s", subscription->arn);
     }
     /* a change that sends nothing (PagerDuty's) leaves a held message as it is */
     char *attributes = skip ? NULL
@@ -264,7 +255,7 @@ static bool enqueue_one(struct store *store, const struct monitor_notify_setting
         .next_attempt_ms = now_ms + (int64_t)window * 1000,
     };
     bool ok = skip || (attributes ? store_rendered(store, subscription, &held, &message, error)
-                                  : fail(error, "out of memory"));
+                                  : monitor_fail(error, "out of memory"));
     free(attributes);
     rendered_free(&rendered);
     return ok;
@@ -289,7 +280,7 @@ static bool record_missing_topic(struct store *store, const struct alarm_definit
     struct store_error store_error;
     bool ok = store_history_add(store, &item, &store_error);
     free(text);
-    return ok || fail(error, "%s", store_error.message);
+    return ok || monitor_fail(error, "%s", store_error.message);
 }
 
 bool monitor_enqueue_notifications(struct store *store, const struct alarm_definition *alarm,
@@ -435,14 +426,14 @@ bool monitor_signing_key(struct store *store, struct notify_signing_key *key,
     if (!store_setting_get(store, "sns.signing_key", &key->private_key_pem, &store_error) ||
         !store_setting_get(store, "sns.signing_certificate", &key->certificate_pem, &store_error)) {
         notify_signing_key_free(key);
-        return fail(error, "%s", store_error.message);
+        return monitor_fail(error, "%s", store_error.message);
     }
     if (key->private_key_pem && key->certificate_pem)
         return true;
     notify_signing_key_free(key);
     struct notify_error notify_error;
     if (!notify_signing_key_create(key, &notify_error))
-        return fail(error, "signing key: %s", notify_error.message);
+        return monitor_fail(error, "signing key: %s", notify_error.message);
     bool ok =
         store_begin(store, &store_error) &&
         store_setting_set(store, "sns.signing_key", key->private_key_pem, &store_error) &&
@@ -451,7 +442,7 @@ bool monitor_signing_key(struct store *store, struct notify_signing_key *key,
     if (!ok) {
         store_rollback(store);
         notify_signing_key_free(key);
-        return fail(error, "%s", store_error.message);
+        return monitor_fail(error, "%s", store_error.message);
     }
     return true;
 }

@@ -13,16 +13,6 @@
 
 #define PUBLISHED_MESSAGE_MAX_BYTES 1024
 
-__attribute__((format(printf, 2, 3))) static bool fail(struct monitor_error *error,
-                                                       const char *format, ...)
-{
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(error->message, sizeof error->message, format, arguments);
-    va_end(arguments);
-    return false;
-}
-
 /* ---- due messages, copied out of the store ------------------------------------------- */
 
 /* A message whose strings all live in `storage` (one allocation, one owner). */
@@ -110,9 +100,9 @@ static bool read_due(struct store *store, int64_t now_ms, size_t limit, struct d
 {
     struct store_error store_error;
     if (!store_outbox_due(store, now_ms, limit, collect_due, batch, &store_error))
-        return fail(error, "outbox: %s", store_error.message);
+        return monitor_fail(error, "outbox: %s", store_error.message);
     if (batch->out_of_memory)
-        return fail(error, "outbox: out of memory");
+        return monitor_fail(error, "outbox: out of memory");
     return true;
 }
 
@@ -282,17 +272,8 @@ static bool write_action_history(struct store *store, const struct store_outbox_
         return true;
     char *summary = action_history_summary(message, outcome);
     char *data = action_history_data(message, is_state(outcome, "delivered"));
-    bool ok = summary && data;
-    if (ok) {
-        struct store_history_item item = {.alarm_name = message->alarm_name,
-                                          .timestamp_ms = now_ms,
-                                          .type = "Action",
-                                          .summary = summary,
-                                          .data = data};
-        ok = store_history_add(store, &item, error);
-    } else {
-        snprintf(error->message, sizeof error->message, "out of memory");
-    }
+    bool ok =
+        monitor_history_add(store, message->alarm_name, "Action", now_ms, summary, data, error);
     free(summary);
     free(data);
     return ok;
@@ -374,10 +355,12 @@ static bool park_without_alert(struct store *store,
     struct store_error store_error;
     if (!write_outcome(store, settings, message, outcome, now_ms, false, &alert_failed,
                        &store_error))
-        return fail(error, "outbox message %s: %s", message->message_id, store_error.message);
+        return monitor_fail(error, "outbox message %s: %s", message->message_id,
+                            store_error.message);
     count_outcome(report, message, outcome, false);
-    return fail(error, "outbox message %s failed, but its alert to %s could not be queued: %s",
-                message->message_id, settings->fallback_topic_arn, alert_error->message);
+    return monitor_fail(error,
+                        "outbox message %s failed, but its alert to %s could not be queued: %s",
+                        message->message_id, settings->fallback_topic_arn, alert_error->message);
 }
 
 static bool attempt_one(struct store *store, const struct monitor_delivery_settings *settings,
@@ -398,7 +381,7 @@ static bool attempt_one(struct store *store, const struct monitor_delivery_setti
     if (alert_failed)
         return park_without_alert(store, settings, message, &outcome, now_ms, &store_error, report,
                                   error);
-    return fail(error, "outbox message %s: %s", message->message_id, store_error.message);
+    return monitor_fail(error, "outbox message %s: %s", message->message_id, store_error.message);
 }
 
 /* ---- the worker ----------------------------------------------------------------------- */
@@ -423,7 +406,7 @@ bool monitor_deliver_due(struct store *store, const struct monitor_delivery_sett
 {
     *report = (struct monitor_delivery_report){0};
     if (settings->fallback_topic_arn && !settings->enqueue_failure)
-        return fail(error, "outbox: a fallback topic needs the enqueue_failure callback");
+        return monitor_fail(error, "outbox: a fallback topic needs the enqueue_failure callback");
     size_t total = 0;
     for (;;) {
         size_t attempted = 0;

@@ -192,27 +192,16 @@ static bool is_unsupported(const char *name)
     return false;
 }
 
-/* Fills `error` with an InvalidParameter message; returns false. */
-__attribute__((format(printf, 2, 3))) static bool refuse(struct monitor_error *error,
-                                                         const char *format, ...)
-{
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(error->message, sizeof error->message, format, arguments);
-    va_end(arguments);
-    return false;
-}
-
 /* "true"/"false" in any case, kept in lower case as SNS stores it. */
 static bool check_flag(json_t *normalised, const char *name, const char *text,
                        struct monitor_error *error)
 {
     bool flag = strcasecmp(text, "true") == 0;
     if (!flag && strcasecmp(text, "false") != 0)
-        return refuse(error, "Invalid parameter: Attributes Reason: %s must be true or false",
-                      name);
+        return monitor_fail(error, "Invalid parameter: Attributes Reason: %s must be true or false",
+                            name);
     return json_object_set_new(normalised, name, json_string(flag ? "true" : "false")) == 0 ||
-           refuse(error, "out of memory");
+           monitor_fail(error, "out of memory");
 }
 
 static bool check_policy(json_t *normalised, const char *text, struct monitor_error *error)
@@ -220,10 +209,10 @@ static bool check_policy(json_t *normalised, const char *text, struct monitor_er
     struct notify_retry_policy policy;
     struct notify_error notify_error;
     if (!notify_retry_policy_parse(text, &policy, &notify_error))
-        return refuse(error, "Invalid parameter: Attributes Reason: DeliveryPolicy: %s",
-                      notify_error.message);
+        return monitor_fail(error, "Invalid parameter: Attributes Reason: DeliveryPolicy: %s",
+                            notify_error.message);
     return json_object_set_new(normalised, "DeliveryPolicy", json_string(text)) == 0 ||
-           refuse(error, "out of memory");
+           monitor_fail(error, "out of memory");
 }
 
 /* Checks one attribute and writes it, normalised, into `normalised`. */
@@ -232,23 +221,24 @@ static bool check_attribute(json_t *normalised, const char *name, json_t *value,
 {
     const char *text = json_string_value(value);
     if (!text)
-        return refuse(error, "Invalid parameter: Attributes Reason: %s must be a string", name);
+        return monitor_fail(error, "Invalid parameter: Attributes Reason: %s must be a string",
+                            name);
     if (is_unsupported(name))
-        return refuse(error,
-                      "Invalid parameter: Attributes Reason: %s is not supported by "
-                      "trailhound",
-                      name);
+        return monitor_fail(error,
+                            "Invalid parameter: Attributes Reason: %s is not supported by "
+                            "trailhound",
+                            name);
     if (strcmp(name, "RawMessageDelivery") == 0 && protocol != NOTIFY_HTTP &&
         protocol != NOTIFY_HTTPS)
-        return refuse(error,
-                      "Invalid parameter: Attributes Reason: Delivery protocol [%s] "
-                      "does not support raw message delivery",
-                      notify_protocol_name(protocol));
+        return monitor_fail(error,
+                            "Invalid parameter: Attributes Reason: Delivery protocol [%s] "
+                            "does not support raw message delivery",
+                            notify_protocol_name(protocol));
     if (strcmp(name, "RawMessageDelivery") == 0 || strcmp(name, "ResolveOnInsufficientData") == 0)
         return check_flag(normalised, name, text, error);
     if (strcmp(name, "DeliveryPolicy") == 0)
         return check_policy(normalised, text, error);
-    return refuse(error, "Invalid parameter: Attributes Reason: Unknown attribute %s", name);
+    return monitor_fail(error, "Invalid parameter: Attributes Reason: Unknown attribute %s", name);
 }
 
 /* The attributes checked and normalised, a new JSON object (the caller's reference); NULL
@@ -262,8 +252,8 @@ static json_t *read_attributes(const char *attributes_json, enum notify_protocol
                         : json_object();
     json_t *normalised = json_object();
     bool ok = normalised && (json_is_object(given) ||
-                             refuse(error, "Invalid parameter: Attributes Reason: not a JSON "
-                                           "object of strings"));
+                             monitor_fail(error, "Invalid parameter: Attributes Reason: not a JSON "
+                                                 "object of strings"));
     const char *name;
     json_t *value;
     json_object_foreach(given, name, value)

@@ -104,22 +104,22 @@ static void set_value(struct field_values *values, enum envelope_field field, co
 static char *string_to_sign(const struct envelope_type *type, const struct field_values *values,
                             size_t *length, struct notify_error *error)
 {
-    struct notify_text text = {0};
+    struct alarm_text text = {0};
     for (const enum envelope_field *field = type->signed_fields; *field != FIELD_END; field++) {
         const char *name = field_names[*field];
         if (!values->text[*field]) {
             if (*field == FIELD_SUBJECT)
                 continue; /* signed only when present */
-            notify_text_discard(&text);
+            alarm_text_discard(&text);
             fail(error, "%s: missing", name);
             return NULL;
         }
-        notify_text_appendf(&text, "%s\n", name);
-        notify_text_append(&text, values->text[*field], values->length[*field]);
-        notify_text_append(&text, "\n", 1);
+        alarm_text_appendf(&text, "%s\n", name);
+        alarm_text_append(&text, values->text[*field], values->length[*field]);
+        alarm_text_append(&text, "\n", 1);
     }
     *length = text.length;
-    char *result = notify_text_finish(&text);
+    char *result = alarm_text_finish(&text);
     if (!result)
         fail(error, "out of memory");
     return result;
@@ -171,25 +171,25 @@ char *notify_envelope_string_to_sign(const struct notify_envelope *envelope,
 static char *write_document(const struct envelope_type *type, const struct field_values *values,
                             struct notify_error *error)
 {
-    struct notify_text text = {0};
-    notify_text_append_string(&text, "{\n");
+    struct alarm_text text = {0};
+    alarm_text_append_string(&text, "{\n");
     bool first = true;
     for (const enum envelope_field *field = type->document; *field != FIELD_END; field++) {
         if (!values->text[*field]) {
             if (*field == FIELD_SUBJECT)
                 continue;
-            notify_text_discard(&text);
+            alarm_text_discard(&text);
             fail(error, "%s: missing", field_names[*field]);
             return NULL;
         }
-        notify_text_append_string(&text, first ? "  " : ",\n  ");
-        notify_text_append_json_string(&text, field_names[*field]);
-        notify_text_append_string(&text, " : ");
-        notify_text_append_json_bytes(&text, values->text[*field], values->length[*field]);
+        alarm_text_append_string(&text, first ? "  " : ",\n  ");
+        alarm_text_append_json_string(&text, field_names[*field]);
+        alarm_text_append_string(&text, " : ");
+        alarm_text_append_json_bytes(&text, values->text[*field], values->length[*field]);
         first = false;
     }
-    notify_text_append_string(&text, "\n}");
-    char *document = notify_text_finish(&text);
+    alarm_text_append_string(&text, "\n}");
+    char *document = alarm_text_finish(&text);
     if (!document)
         fail(error, "out of memory");
     return document;
@@ -223,23 +223,23 @@ char *notify_envelope_json(const struct notify_envelope *envelope,
 
 char *notify_subscription_confirmation_message(const char *topic_arn)
 {
-    struct notify_text text = {0};
-    notify_text_appendf(&text,
-                        "You have chosen to subscribe to the topic %s.\nTo confirm the "
-                        "subscription, visit the SubscribeURL included in this message.",
-                        topic_arn ? topic_arn : "");
-    return notify_text_finish(&text);
+    struct alarm_text text = {0};
+    alarm_text_appendf(&text,
+                       "You have chosen to subscribe to the topic %s.\nTo confirm the "
+                       "subscription, visit the SubscribeURL included in this message.",
+                       topic_arn ? topic_arn : "");
+    return alarm_text_finish(&text);
 }
 
 char *notify_unsubscribe_confirmation_message(const char *subscription_arn)
 {
-    struct notify_text text = {0};
-    notify_text_appendf(&text,
-                        "You have chosen to deactivate subscription %s.\nTo cancel this "
-                        "operation and restore the subscription, visit the SubscribeURL "
-                        "included in this message.",
-                        subscription_arn ? subscription_arn : "");
-    return notify_text_finish(&text);
+    struct alarm_text text = {0};
+    alarm_text_appendf(&text,
+                       "You have chosen to deactivate subscription %s.\nTo cancel this "
+                       "operation and restore the subscription, visit the SubscribeURL "
+                       "included in this message.",
+                       subscription_arn ? subscription_arn : "");
+    return alarm_text_finish(&text);
 }
 
 /* ---- verification ---- */

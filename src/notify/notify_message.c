@@ -81,7 +81,7 @@ static bool is_json_object(const char *sample, size_t length)
 }
 
 /* A valid JSON text without the whitespace between its tokens. */
-static void append_compact_json(struct notify_text *text, const char *json)
+static void append_compact_json(struct alarm_text *text, const char *json)
 {
     bool in_string = false;
     const char *run = json;
@@ -96,54 +96,54 @@ static void append_compact_json(struct notify_text *text, const char *json)
         if (*at == '"') {
             in_string = true;
         } else if (*at == ' ' || *at == '\t' || *at == '\n' || *at == '\r') {
-            notify_text_append(text, run, (size_t)(at - run));
+            alarm_text_append(text, run, (size_t)(at - run));
             run = at + 1;
         }
     }
-    notify_text_append_string(text, run);
+    alarm_text_append_string(text, run);
 }
 
-void notify_append_sample_json(struct notify_text *text, const char *sample)
+void notify_append_sample_json(struct alarm_text *text, const char *sample)
 {
     if (is_json_object(sample, strlen(sample)))
         append_compact_json(text, sample);
     else
-        notify_text_append_json_string(text, sample);
+        alarm_text_append_json_string(text, sample);
 }
 
 char *notify_sample_line(const char *sample)
 {
-    struct notify_text text = {0};
+    struct alarm_text text = {0};
     notify_append_sample_json(&text, sample);
-    return notify_text_finish(&text);
+    return alarm_text_finish(&text);
 }
 
-static void append_evidence_list(struct notify_text *text, const struct metric_evidence *evidence,
+static void append_evidence_list(struct alarm_text *text, const struct metric_evidence *evidence,
                                  enum metric_evidence_field field)
 {
-    notify_text_append_json_key(text, notify_evidence_key(field));
-    notify_text_append(text, "[", 1);
+    alarm_text_append_json_key(text, notify_evidence_key(field));
+    alarm_text_append(text, "[", 1);
     size_t count = evidence->top_count[field];
     for (size_t i = 0; i < count && i < METRIC_EVIDENCE_TOP; i++) {
         const struct metric_evidence_value *item = &evidence->top[field][i];
-        notify_text_append_string(text, i ? ",{" : "{");
-        notify_text_append_json_key(text, "value");
-        notify_text_append_json_string(text, or_empty(item->value));
-        notify_text_appendf(text, ",\"count\":%llu}", (unsigned long long)item->count);
+        alarm_text_append_string(text, i ? ",{" : "{");
+        alarm_text_append_json_key(text, "value");
+        alarm_text_append_json_string(text, or_empty(item->value));
+        alarm_text_appendf(text, ",\"count\":%llu}", (unsigned long long)item->count);
     }
-    notify_text_append(text, "]", 1);
+    alarm_text_append(text, "]", 1);
 }
 
-static void append_seen(struct notify_text *text, const char *key, bool known, int64_t ms)
+static void append_seen(struct alarm_text *text, const char *key, bool known, int64_t ms)
 {
-    notify_text_append_json_key(text, key);
+    alarm_text_append_json_key(text, key);
     if (!known) {
-        notify_text_append_string(text, "null");
+        alarm_text_append_string(text, "null");
         return;
     }
     char time[32];
     notify_format_second_time(ms, time);
-    notify_text_append_json_string(text, time);
+    alarm_text_append_json_string(text, time);
 }
 
 static bool is_grouped(const struct notify_alarm_change *change)
@@ -152,92 +152,92 @@ static bool is_grouped(const struct notify_alarm_change *change)
 }
 
 /* Grouping's keys, last in the Trailhound object. */
-static void append_grouped(struct notify_text *text, const struct notify_alarm_change *change)
+static void append_grouped(struct alarm_text *text, const struct notify_alarm_change *change)
 {
-    notify_text_appendf(text, "\"grouped\":%u,\"groupingWindowSeconds\":%d", change->grouped,
-                        change->grouping_window_seconds);
+    alarm_text_appendf(text, "\"grouped\":%u,\"groupingWindowSeconds\":%d", change->grouped,
+                       change->grouping_window_seconds);
 }
 
-static void append_trailhound(struct notify_text *text, const struct notify_alarm_change *change,
+static void append_trailhound(struct alarm_text *text, const struct notify_alarm_change *change,
                               const char *cis_id)
 {
     const struct metric_evidence *evidence = change->evidence;
     if (!evidence) {
-        notify_text_append_string(text, ",\"Trailhound\":{");
+        alarm_text_append_string(text, ",\"Trailhound\":{");
         append_grouped(text, change);
-        notify_text_append(text, "}", 1);
+        alarm_text_append(text, "}", 1);
         return;
     }
-    notify_text_appendf(text, ",\"Trailhound\":{\"events\":%llu",
-                        (unsigned long long)evidence->events);
+    alarm_text_appendf(text, ",\"Trailhound\":{\"events\":%llu",
+                       (unsigned long long)evidence->events);
     if (evidence->suppressed)
-        notify_text_appendf(text, ",\"suppressed\":%llu", (unsigned long long)evidence->suppressed);
-    notify_text_append(text, ",", 1);
+        alarm_text_appendf(text, ",\"suppressed\":%llu", (unsigned long long)evidence->suppressed);
+    alarm_text_append(text, ",", 1);
     append_seen(text, "firstSeen", evidence->events > 0, evidence->first_seen_ms);
-    notify_text_append(text, ",", 1);
+    alarm_text_append(text, ",", 1);
     append_seen(text, "lastSeen", evidence->events > 0, evidence->last_seen_ms);
     for (int field = 0; field < METRIC_EVIDENCE_FIELD_COUNT; field++) {
-        notify_text_append(text, ",", 1);
+        alarm_text_append(text, ",", 1);
         append_evidence_list(text, evidence, (enum metric_evidence_field)field);
     }
-    notify_text_append_string(text, ",\"samples\":[");
+    alarm_text_append_string(text, ",\"samples\":[");
     for (size_t i = 0; i < evidence->sample_count && i < METRIC_EVIDENCE_SAMPLES; i++) {
         if (i)
-            notify_text_append(text, ",", 1);
+            alarm_text_append(text, ",", 1);
         notify_append_sample_json(text, or_empty(evidence->samples[i]));
     }
-    notify_text_append(text, "]", 1);
+    alarm_text_append(text, "]", 1);
     if (cis_id) {
-        notify_text_append_string(text, ",\"cis\":");
-        notify_text_append_json_string(text, cis_id);
+        alarm_text_append_string(text, ",\"cis\":");
+        alarm_text_append_json_string(text, cis_id);
     }
     if (is_grouped(change)) {
-        notify_text_append(text, ",", 1);
+        alarm_text_append(text, ",", 1);
         append_grouped(text, change);
     }
-    notify_text_append(text, "}", 1);
+    alarm_text_append(text, "}", 1);
 }
 
 /* ---- AWS's keys ---- */
 
-static void append_string_member(struct notify_text *text, const char *key, const char *value,
+static void append_string_member(struct alarm_text *text, const char *key, const char *value,
                                  bool first)
 {
     if (!first)
-        notify_text_append(text, ",", 1);
-    notify_text_append_json_key(text, key);
-    notify_text_append_json_string_or_null(text, value);
+        alarm_text_append(text, ",", 1);
+    alarm_text_append_json_key(text, key);
+    alarm_text_append_json_string_or_null(text, value);
 }
 
-static void append_actions(struct notify_text *text, const char *key,
+static void append_actions(struct alarm_text *text, const char *key,
                            const struct alarm_action_list *actions)
 {
-    notify_text_append(text, ",", 1);
-    notify_text_append_json_key(text, key);
-    notify_text_append(text, "[", 1);
+    alarm_text_append(text, ",", 1);
+    alarm_text_append_json_key(text, key);
+    alarm_text_append(text, "[", 1);
     for (size_t i = 0; i < actions->count && i < ALARM_MAX_ACTIONS; i++) {
         if (i)
-            notify_text_append(text, ",", 1);
-        notify_text_append_json_string(text, or_empty(actions->items[i]));
+            alarm_text_append(text, ",", 1);
+        alarm_text_append_json_string(text, or_empty(actions->items[i]));
     }
-    notify_text_append(text, "]", 1);
+    alarm_text_append(text, "]", 1);
 }
 
 /* [{"value":"…","name":"…"}]: lower-case keys, value first, as AWS writes them. */
-static void append_dimensions(struct notify_text *text, const struct metric_identity *metric)
+static void append_dimensions(struct alarm_text *text, const struct metric_identity *metric)
 {
-    notify_text_append_string(text, ",\"Dimensions\":[");
+    alarm_text_append_string(text, ",\"Dimensions\":[");
     for (size_t i = 0; i < metric->dimension_count; i++) {
         const struct metric_dimension_value *dimension = &metric->dimensions[i];
-        notify_text_append_string(text, i ? ",{" : "{");
+        alarm_text_append_string(text, i ? ",{" : "{");
         append_string_member(text, "value", or_empty(dimension->value), true);
         append_string_member(text, "name", or_empty(dimension->name), false);
-        notify_text_append(text, "}", 1);
+        alarm_text_append(text, "}", 1);
     }
-    notify_text_append(text, "]", 1);
+    alarm_text_append(text, "]", 1);
 }
 
-static void append_statistic(struct notify_text *text, const struct alarm_definition *alarm)
+static void append_statistic(struct alarm_text *text, const struct alarm_definition *alarm)
 {
     if (alarm->statistic) {
         char upper[64];
@@ -260,37 +260,37 @@ static const char *treat_missing_text(const struct alarm_definition *alarm)
     return alarm_treat_missing_name(alarm->treat_missing);
 }
 
-static void append_trigger(struct notify_text *text, const struct alarm_definition *alarm)
+static void append_trigger(struct alarm_text *text, const struct alarm_definition *alarm)
 {
     const struct metric_identity *metric = &alarm->metric;
-    notify_text_append_string(text, ",\"Trigger\":{");
+    alarm_text_append_string(text, ",\"Trigger\":{");
     append_string_member(text, "MetricName", or_empty(metric->metric_name), true);
     append_string_member(text, "Namespace", or_empty(metric->namespace_name), false);
     append_statistic(text, alarm);
     append_string_member(text, "Unit", alarm->unit, false);
     append_dimensions(text, metric);
-    notify_text_appendf(text, ",\"Period\":%d,\"EvaluationPeriods\":%d", alarm->period,
-                        alarm->evaluation_periods);
+    alarm_text_appendf(text, ",\"Period\":%d,\"EvaluationPeriods\":%d", alarm->period,
+                       alarm->evaluation_periods);
     if (alarm->datapoints_to_alarm > 0)
-        notify_text_appendf(text, ",\"DatapointsToAlarm\":%d", alarm->datapoints_to_alarm);
+        alarm_text_appendf(text, ",\"DatapointsToAlarm\":%d", alarm->datapoints_to_alarm);
     append_string_member(text, "ComparisonOperator", alarm_comparison_name(alarm->comparison),
                          false);
-    notify_text_append_string(text, ",\"Threshold\":");
-    notify_text_append_number(text, alarm->threshold);
+    alarm_text_append_string(text, ",\"Threshold\":");
+    alarm_text_append_number(text, alarm->threshold);
     append_string_member(text, "TreatMissingData", treat_missing_text(alarm), false);
     append_string_member(text, "EvaluateLowSampleCountPercentile",
                          alarm->evaluate_low_sample_count_percentile ? "" : "ignore", false);
-    notify_text_append(text, "}", 1);
+    alarm_text_append(text, "}", 1);
 }
 
-static void append_head(struct notify_text *text, const struct notify_alarm_change *change,
+static void append_head(struct alarm_text *text, const struct notify_alarm_change *change,
                         const char *arn)
 {
     const struct alarm_definition *alarm = change->alarm;
     char updated[40], changed[40];
     alarm_format_iso_time(change->configuration_updated_ms, updated, sizeof updated);
     alarm_format_iso_time(change->change_ms, changed, sizeof changed);
-    notify_text_append(text, "{", 1);
+    alarm_text_append(text, "{", 1);
     append_string_member(text, "AlarmName", or_empty(alarm->alarm_name), true);
     append_string_member(text, "AlarmDescription", alarm->alarm_description, false);
     append_string_member(text, "AWSAccountId", or_empty(change->account_id), false);
@@ -309,7 +309,7 @@ char *notify_alarm_message(const struct notify_alarm_change *change)
     char *arn = alarm_arn(alarm, or_empty(change->region), or_empty(change->account_id));
     if (!arn)
         return NULL;
-    struct notify_text text = {0};
+    struct alarm_text text = {0};
     append_head(&text, change, arn);
     append_actions(&text, "OKActions", &alarm->ok_actions);
     append_actions(&text, "AlarmActions", &alarm->alarm_actions);
@@ -317,31 +317,31 @@ char *notify_alarm_message(const struct notify_alarm_change *change)
     append_trigger(&text, alarm);
     if (change->evidence || is_grouped(change))
         append_trailhound(&text, change, alarm->cis_id);
-    notify_text_append(&text, "}", 1);
+    alarm_text_append(&text, "}", 1);
     free(arn);
-    return notify_text_finish(&text);
+    return alarm_text_finish(&text);
 }
 
 char *notify_grouped_line(const struct notify_alarm_change *change)
 {
     if (!is_grouped(change))
         return NULL;
-    struct notify_text text = {0};
-    notify_text_appendf(&text, "%u state changes in %d s; latest: %s -> %s", change->grouped,
-                        change->grouping_window_seconds, alarm_state_name(change->old_state),
-                        alarm_state_name(change->new_state));
-    return notify_text_finish(&text);
+    struct alarm_text text = {0};
+    alarm_text_appendf(&text, "%u state changes in %d s; latest: %s -> %s", change->grouped,
+                       change->grouping_window_seconds, alarm_state_name(change->old_state),
+                       alarm_state_name(change->new_state));
+    return alarm_text_finish(&text);
 }
 
 /* ---- subject ---- */
 
 char *notify_full_subject(const struct notify_alarm_change *change)
 {
-    struct notify_text text = {0};
-    notify_text_appendf(&text, "%s: \"%s\" in %s", alarm_state_name(change->new_state),
-                        or_empty(change->alarm->alarm_name),
-                        notify_region_long_name(or_empty(change->region)));
-    return notify_text_finish(&text);
+    struct alarm_text text = {0};
+    alarm_text_appendf(&text, "%s: \"%s\" in %s", alarm_state_name(change->new_state),
+                       or_empty(change->alarm->alarm_name),
+                       notify_region_long_name(or_empty(change->region)));
+    return alarm_text_finish(&text);
 }
 
 /* Control characters are not allowed in a subject (§2.1); alarm names cannot hold them,
@@ -372,12 +372,12 @@ char *notify_alarm_subject(const struct notify_alarm_change *change)
         return full;
     }
     size_t keep = notify_utf16_prefix(name, SUBJECT_MAX_UNITS - frame_units);
-    struct notify_text text = {0};
-    notify_text_appendf(&text, "%s: \"%.*s%s\" in %s", alarm_state_name(change->new_state),
-                        (int)keep, name, SUBJECT_CUT_MARK,
-                        notify_region_long_name(or_empty(change->region)));
+    struct alarm_text text = {0};
+    alarm_text_appendf(&text, "%s: \"%.*s%s\" in %s", alarm_state_name(change->new_state),
+                       (int)keep, name, SUBJECT_CUT_MARK,
+                       notify_region_long_name(or_empty(change->region)));
     free(full);
-    char *subject = notify_text_finish(&text);
+    char *subject = alarm_text_finish(&text);
     if (subject)
         replace_controls(subject);
     return subject;

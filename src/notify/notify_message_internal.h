@@ -11,15 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "notify/notify_text.h"
+#include "alarms/alarm_text.h"
 
 /* "…", which ends every text we cut. */
 #define NOTIFY_ELLIPSIS "\xE2\x80\xA6"
 /* Keeps the first `keep` bytes and appends "…" (nothing when `keep` is not shorter). */
-void notify_text_cut(struct notify_text *text, size_t keep);
+void notify_text_cut(struct alarm_text *text, size_t keep);
 /* Holds the text to `limit` characters (code points, limit >= 1): a longer one is cut to
  * limit - 1 at a character boundary and ends with "…". */
-void notify_text_limit(struct notify_text *text, size_t limit);
+void notify_text_limit(struct alarm_text *text, size_t limit);
 
 /* ---- UTF-8 ---- */
 
@@ -60,7 +60,7 @@ const char *notify_evidence_key(enum metric_evidence_field field);
 const char *notify_evidence_label(enum metric_evidence_field field);
 /* Appends one evidence sample as compact JSON: the object's text with the whitespace
  * between tokens removed when it is one valid JSON object, else as a JSON string. */
-void notify_append_sample_json(struct notify_text *text, const char *sample);
+void notify_append_sample_json(struct alarm_text *text, const char *sample);
 /* The sample as one line: what notify_append_sample_json writes. malloc'ed. */
 char *notify_sample_line(const char *sample);
 

@@ -38,10 +38,10 @@ static enum pagerduty_action action_for(const struct notify_alarm_change *change
 }
 
 /* The ARN itself, or "sha256-" + the hex SHA-256 of it when it is too long. */
-static void append_dedup_key(struct notify_text *text, const char *arn)
+static void append_dedup_key(struct alarm_text *text, const char *arn)
 {
     if (notify_utf8_characters(arn, strlen(arn)) <= DEDUP_KEY_LIMIT) {
-        notify_text_append_json_string(text, arn);
+        alarm_text_append_json_string(text, arn);
         return;
     }
     unsigned char digest[EVP_MAX_MD_SIZE];
@@ -50,66 +50,66 @@ static void append_dedup_key(struct notify_text *text, const char *arn)
         text->failed = true;
         return;
     }
-    notify_text_append_string(text, "\"sha256-");
+    alarm_text_append_string(text, "\"sha256-");
     for (unsigned int i = 0; i < length; i++)
-        notify_text_appendf(text, "%02x", digest[i]);
-    notify_text_append(text, "\"", 1);
+        alarm_text_appendf(text, "%02x", digest[i]);
+    alarm_text_append(text, "\"", 1);
 }
 
 /* `{NEW}: "{name}" in {Region} — {reason}`, cut to 1024 characters ending with "…". */
-static void append_summary(struct notify_text *text, const struct notify_alarm_change *change)
+static void append_summary(struct alarm_text *text, const struct notify_alarm_change *change)
 {
     char *subject = notify_full_subject(change);
-    struct notify_text summary = {0};
+    struct alarm_text summary = {0};
     summary.failed = !subject;
-    notify_text_appendf(&summary, "%s \xE2\x80\x94 %s", or_empty(subject),
-                        or_empty(change->reason)); /* — */
+    alarm_text_appendf(&summary, "%s \xE2\x80\x94 %s", or_empty(subject),
+                       or_empty(change->reason)); /* — */
     free(subject);
     notify_text_limit(&summary, SUMMARY_LIMIT);
-    char *value = notify_text_finish(&summary);
+    char *value = alarm_text_finish(&summary);
     if (!value) {
         text->failed = true;
         return;
     }
-    notify_text_append_json_string(text, value);
+    alarm_text_append_json_string(text, value);
     free(value);
 }
 
-static void append_member(struct notify_text *text, const char *key, const char *value)
+static void append_member(struct alarm_text *text, const char *key, const char *value)
 {
-    notify_text_append(text, ",", 1);
-    notify_text_append_json_key(text, key);
-    notify_text_append_json_string(text, value);
+    alarm_text_append(text, ",", 1);
+    alarm_text_append_json_key(text, key);
+    alarm_text_append_json_string(text, value);
 }
 
-static void append_payload(struct notify_text *text, const struct notify_alarm_change *change,
+static void append_payload(struct alarm_text *text, const struct notify_alarm_change *change,
                            const char *arn, const char *message)
 {
     const struct alarm_definition *alarm = change->alarm;
     char timestamp[32];
     notify_format_offset_time(change->change_ms, timestamp);
-    notify_text_append_string(text, ",\"payload\":{\"summary\":");
+    alarm_text_append_string(text, ",\"payload\":{\"summary\":");
     append_summary(text, change);
     append_member(text, "source", arn);
     append_member(text, "severity", "critical");
     append_member(text, "timestamp", timestamp);
     append_member(text, "component", or_empty(alarm->metric.metric_name));
     append_member(text, "group", or_empty(alarm->metric.namespace_name));
-    notify_text_append_string(text, ",\"class\":");
+    alarm_text_append_string(text, ",\"class\":");
     if (alarm->cis_id) {
-        struct notify_text class_name = {0};
-        notify_text_appendf(&class_name, "CIS %s", alarm->cis_id);
-        char *value = notify_text_finish(&class_name);
+        struct alarm_text class_name = {0};
+        alarm_text_appendf(&class_name, "CIS %s", alarm->cis_id);
+        char *value = alarm_text_finish(&class_name);
         text->failed = text->failed || !value;
-        notify_text_append_json_string(text, or_empty(value));
+        alarm_text_append_json_string(text, or_empty(value));
         free(value);
     } else {
-        notify_text_append_json_string(text, "CloudWatch alarm");
+        alarm_text_append_json_string(text, "CloudWatch alarm");
     }
     /* the §2.2 message is our own valid JSON: embedded as the object it is */
-    notify_text_append_string(text, ",\"custom_details\":");
-    notify_text_append_string(text, message);
-    notify_text_append(text, "}", 1);
+    alarm_text_append_string(text, ",\"custom_details\":");
+    alarm_text_append_string(text, message);
+    alarm_text_append(text, "}", 1);
 }
 
 char *notify_pagerduty_event(const struct notify_alarm_change *change, const char *routing_key,
@@ -121,17 +121,17 @@ char *notify_pagerduty_event(const struct notify_alarm_change *change, const cha
         return NULL;
     char *arn = alarm_arn(change->alarm, or_empty(change->region), or_empty(change->account_id));
     char *message = action == PAGERDUTY_TRIGGER ? notify_alarm_message(change) : NULL;
-    struct notify_text text = {0};
+    struct alarm_text text = {0};
     text.failed = !arn || (action == PAGERDUTY_TRIGGER && !message);
-    notify_text_append_string(&text, "{\"routing_key\":");
-    notify_text_append_json_string(&text, or_empty(routing_key));
+    alarm_text_append_string(&text, "{\"routing_key\":");
+    alarm_text_append_json_string(&text, or_empty(routing_key));
     append_member(&text, "event_action", action == PAGERDUTY_TRIGGER ? "trigger" : "resolve");
-    notify_text_append_string(&text, ",\"dedup_key\":");
+    alarm_text_append_string(&text, ",\"dedup_key\":");
     append_dedup_key(&text, or_empty(arn));
     if (action == PAGERDUTY_TRIGGER && message)
         append_payload(&text, change, or_empty(arn), message);
-    notify_text_append(&text, "}", 1);
+    alarm_text_append(&text, "}", 1);
     free(arn);
     free(message);
-    return notify_text_finish(&text);
+    return alarm_text_finish(&text);
 }

@@ -46,18 +46,18 @@ static const char *or_empty(const char *string)
 
 /* ---- mrkdwn texts ---- */
 
-static void append_escaped(struct notify_text *text, const char *value)
+static void append_escaped(struct alarm_text *text, const char *value)
 {
     const char *run = value;
     for (const char *at = value; *at; at++) {
         const char *entity = *at == '&' ? "&amp;" : *at == '<' ? "&lt;" : *at == '>' ? "&gt;" : 0;
         if (!entity)
             continue;
-        notify_text_append(text, run, (size_t)(at - run));
-        notify_text_append_string(text, entity);
+        alarm_text_append(text, run, (size_t)(at - run));
+        alarm_text_append_string(text, entity);
         run = at + 1;
     }
-    notify_text_append_string(text, run);
+    alarm_text_append_string(text, run);
 }
 
 /* The offset of the last '&' among the first `length` bytes, or `length` when none. */
@@ -73,7 +73,7 @@ static size_t last_ampersand(const char *text, size_t length)
  * memory ran out. The builder is emptied. Every '&' in our texts starts an entity (user
  * text is escaped), so a cut after an '&' with no ';' behind it would split one: it moves
  * back before the '&'. */
-static char *finish_mrkdwn(struct notify_text *builder, size_t limit)
+static char *finish_mrkdwn(struct alarm_text *builder, size_t limit)
 {
     const char *text = builder->data;
     if (!builder->failed && text && notify_utf8_characters(text, builder->length) > limit) {
@@ -83,58 +83,57 @@ static char *finish_mrkdwn(struct notify_text *builder, size_t limit)
             keep = ampersand;
         notify_text_cut(builder, keep);
     }
-    return notify_text_finish(builder);
+    return alarm_text_finish(builder);
 }
 
 /* {"type":"mrkdwn","text":…} with what `builder` holds, cut to `limit`. */
-static void append_mrkdwn_object(struct notify_text *json, struct notify_text *builder,
-                                 size_t limit)
+static void append_mrkdwn_object(struct alarm_text *json, struct alarm_text *builder, size_t limit)
 {
     char *value = finish_mrkdwn(builder, limit);
     if (!value) {
         json->failed = true;
         return;
     }
-    notify_text_append_string(json, "{\"type\":\"mrkdwn\",\"text\":");
-    notify_text_append_json_string(json, value);
-    notify_text_append(json, "}", 1);
+    alarm_text_append_string(json, "{\"type\":\"mrkdwn\",\"text\":");
+    alarm_text_append_json_string(json, value);
+    alarm_text_append(json, "}", 1);
     free(value);
 }
 
 /* ---- blocks ---- */
 
-static void append_header(struct notify_text *json, const struct notify_alarm_change *change)
+static void append_header(struct alarm_text *json, const struct notify_alarm_change *change)
 {
-    struct notify_text header = {0};
-    notify_text_appendf(&header, "%s %s: %s", state_style(change->new_state).emoji,
-                        alarm_state_name(change->new_state), or_empty(change->alarm->alarm_name));
+    struct alarm_text header = {0};
+    alarm_text_appendf(&header, "%s %s: %s", state_style(change->new_state).emoji,
+                       alarm_state_name(change->new_state), or_empty(change->alarm->alarm_name));
     notify_text_limit(&header, HEADER_LIMIT);
-    char *value = notify_text_finish(&header);
+    char *value = alarm_text_finish(&header);
     if (!value) {
         json->failed = true;
         return;
     }
-    notify_text_append_string(json, "{\"type\":\"header\",\"text\":{\"type\":\"plain_text\","
-                                    "\"text\":");
-    notify_text_append_json_string(json, value);
-    notify_text_append_string(json, "}}");
+    alarm_text_append_string(json, "{\"type\":\"header\",\"text\":{\"type\":\"plain_text\","
+                                   "\"text\":");
+    alarm_text_append_json_string(json, value);
+    alarm_text_append_string(json, "}}");
     free(value);
 }
 
-static void append_reason(struct notify_text *json, const struct notify_alarm_change *change)
+static void append_reason(struct alarm_text *json, const struct notify_alarm_change *change)
 {
-    struct notify_text reason = {0};
+    struct alarm_text reason = {0};
     char *grouped = notify_grouped_line(change);
     if (grouped) {
-        notify_text_append(&reason, "*", 1);
+        alarm_text_append(&reason, "*", 1);
         append_escaped(&reason, grouped);
-        notify_text_append_string(&reason, "*\n");
+        alarm_text_append_string(&reason, "*\n");
     }
     free(grouped);
     append_escaped(&reason, or_empty(change->reason));
-    notify_text_append_string(json, ",{\"type\":\"section\",\"text\":");
+    alarm_text_append_string(json, ",{\"type\":\"section\",\"text\":");
     append_mrkdwn_object(json, &reason, SECTION_LIMIT);
-    notify_text_append(json, "}", 1);
+    alarm_text_append(json, "}", 1);
 }
 
 static const char *comparison_symbol(enum alarm_comparison comparison)
@@ -152,42 +151,42 @@ static const char *comparison_symbol(enum alarm_comparison comparison)
 }
 
 /* One field: a bold title, a line break, then what `builder` holds. */
-static void append_field(struct notify_text *json, const char *title, struct notify_text *builder,
+static void append_field(struct alarm_text *json, const char *title, struct alarm_text *builder,
                          bool first)
 {
-    struct notify_text field = {0};
-    notify_text_appendf(&field, "*%s*\n", title);
-    notify_text_append(&field, builder->data ? builder->data : "", builder->length);
+    struct alarm_text field = {0};
+    alarm_text_appendf(&field, "*%s*\n", title);
+    alarm_text_append(&field, builder->data ? builder->data : "", builder->length);
     field.failed = field.failed || builder->failed;
-    notify_text_discard(builder);
+    alarm_text_discard(builder);
     if (!first)
-        notify_text_append(json, ",", 1);
+        alarm_text_append(json, ",", 1);
     append_mrkdwn_object(json, &field, FIELD_LIMIT);
 }
 
-static void append_alarm_fields(struct notify_text *json, const struct notify_alarm_change *change)
+static void append_alarm_fields(struct alarm_text *json, const struct notify_alarm_change *change)
 {
     const struct alarm_definition *alarm = change->alarm;
-    struct notify_text value = {0};
-    notify_text_append_string(json, ",{\"type\":\"section\",\"fields\":[");
-    notify_text_appendf(&value, "%s \xE2\x86\x92 %s", alarm_state_name(change->old_state),
-                        alarm_state_name(change->new_state)); /* → */
+    struct alarm_text value = {0};
+    alarm_text_append_string(json, ",{\"type\":\"section\",\"fields\":[");
+    alarm_text_appendf(&value, "%s \xE2\x86\x92 %s", alarm_state_name(change->old_state),
+                       alarm_state_name(change->new_state)); /* → */
     append_field(json, "State", &value, true);
     append_escaped(&value, or_empty(change->account_id));
-    notify_text_append_string(&value, " \xC2\xB7 "); /* · */
+    alarm_text_append_string(&value, " \xC2\xB7 "); /* · */
     append_escaped(&value, or_empty(change->region));
     append_field(json, "Account / Region", &value, false);
     append_escaped(&value, or_empty(alarm->metric.namespace_name));
-    notify_text_append_string(&value, " / ");
+    alarm_text_append_string(&value, " / ");
     append_escaped(&value, or_empty(alarm->metric.metric_name));
     append_field(json, "Metric", &value, false);
     append_escaped(&value, notify_alarm_statistic(alarm));
-    notify_text_appendf(&value, " %s ", comparison_symbol(alarm->comparison));
-    notify_text_append_number(&value, alarm->threshold);
-    notify_text_appendf(&value, " for %d of %d \xC3\x97 %d s", notify_datapoints_to_alarm(alarm),
-                        alarm->evaluation_periods, alarm->period); /* × */
+    alarm_text_appendf(&value, " %s ", comparison_symbol(alarm->comparison));
+    alarm_text_append_number(&value, alarm->threshold);
+    alarm_text_appendf(&value, " for %d of %d \xC3\x97 %d s", notify_datapoints_to_alarm(alarm),
+                       alarm->evaluation_periods, alarm->period); /* × */
     append_field(json, "Condition", &value, false);
-    notify_text_append_string(json, "]}");
+    alarm_text_append_string(json, "]}");
 }
 
 /* ---- evidence ---- */
@@ -196,55 +195,54 @@ static const char *const list_titles[METRIC_EVIDENCE_FIELD_COUNT] = {
     "Principals", "Source IPs", "Event names", "Error codes", "Accounts", "Regions", "Denial kinds",
 };
 
-static void append_evidence_list(struct notify_text *json, const struct metric_evidence *evidence,
+static void append_evidence_list(struct alarm_text *json, const struct metric_evidence *evidence,
                                  enum metric_evidence_field field)
 {
     size_t count = evidence->top_count[field];
     if (count == 0)
         return;
-    struct notify_text value = {0};
+    struct alarm_text value = {0};
     for (size_t i = 0; i < count && i < LIST_VALUES && i < METRIC_EVIDENCE_TOP; i++) {
         if (i)
-            notify_text_append(&value, "\n", 1);
+            alarm_text_append(&value, "\n", 1);
         append_escaped(&value, or_empty(evidence->top[field][i].value));
-        notify_text_appendf(&value, " (%llu)", (unsigned long long)evidence->top[field][i].count);
+        alarm_text_appendf(&value, " (%llu)", (unsigned long long)evidence->top[field][i].count);
     }
     if (count > LIST_VALUES)
-        notify_text_appendf(&value, "\n%zu more", count - LIST_VALUES);
+        alarm_text_appendf(&value, "\n%zu more", count - LIST_VALUES);
     append_field(json, list_titles[field], &value, false);
 }
 
-static void append_evidence_fields(struct notify_text *json, const struct metric_evidence *evidence)
+static void append_evidence_fields(struct alarm_text *json, const struct metric_evidence *evidence)
 {
-    struct notify_text value = {0};
-    notify_text_append_string(json, ",{\"type\":\"section\",\"fields\":[");
-    notify_text_appendf(&value, "%llu", (unsigned long long)evidence->events);
+    struct alarm_text value = {0};
+    alarm_text_append_string(json, ",{\"type\":\"section\",\"fields\":[");
+    alarm_text_appendf(&value, "%llu", (unsigned long long)evidence->events);
     append_field(json, "Matching events", &value, true);
     if (evidence->events > 0) {
         char first[32], last[32];
         notify_format_second_time(evidence->first_seen_ms, first);
         notify_format_second_time(evidence->last_seen_ms, last);
-        notify_text_appendf(&value, "%s \xE2\x80\x93 %s", first, last); /* – */
+        alarm_text_appendf(&value, "%s \xE2\x80\x93 %s", first, last); /* – */
         append_field(json, "First / last seen", &value, false);
     }
     for (int field = 0; field < METRIC_EVIDENCE_FIELD_COUNT; field++)
         append_evidence_list(json, evidence, (enum metric_evidence_field)field);
-    notify_text_append_string(json, "]}");
+    alarm_text_append_string(json, "]}");
 }
 
 /* "*Sample events (2 of 3)*" and a code block of one compact JSON line per sample, held to
  * the section limit with the block's closing fence kept. */
-static void append_evidence_samples(struct notify_text *json,
-                                    const struct metric_evidence *evidence)
+static void append_evidence_samples(struct alarm_text *json, const struct metric_evidence *evidence)
 {
     size_t count = evidence->sample_count;
     if (count > METRIC_EVIDENCE_SAMPLES)
         count = METRIC_EVIDENCE_SAMPLES;
     if (count == 0)
         return;
-    struct notify_text section = {0}, body = {0};
-    notify_text_appendf(&section, "*Sample events (%zu of %llu)*\n" CODE_FENCE, count,
-                        (unsigned long long)evidence->events);
+    struct alarm_text section = {0}, body = {0};
+    alarm_text_appendf(&section, "*Sample events (%zu of %llu)*\n" CODE_FENCE, count,
+                       (unsigned long long)evidence->events);
     for (size_t i = 0; i < count; i++) {
         char *line = notify_sample_line(or_empty(evidence->samples[i]));
         body.failed = body.failed || !line;
@@ -256,27 +254,27 @@ static void append_evidence_samples(struct notify_text *json,
                    strlen(CODE_FENCE);
     char *cut = finish_mrkdwn(&body, SECTION_LIMIT - frame);
     section.failed = section.failed || !cut;
-    notify_text_append_string(&section, cut ? cut : "");
-    notify_text_append_string(&section, CODE_FENCE);
+    alarm_text_append_string(&section, cut ? cut : "");
+    alarm_text_append_string(&section, CODE_FENCE);
     free(cut);
-    notify_text_append_string(json, ",{\"type\":\"section\",\"text\":");
+    alarm_text_append_string(json, ",{\"type\":\"section\",\"text\":");
     append_mrkdwn_object(json, &section, SIZE_MAX);
-    notify_text_append(json, "}", 1);
+    alarm_text_append(json, "}", 1);
 }
 
-static void append_context(struct notify_text *json, const struct notify_alarm_change *change)
+static void append_context(struct alarm_text *json, const struct notify_alarm_change *change)
 {
     char time[32];
     notify_format_second_time(change->change_ms, time);
-    struct notify_text value = {0};
-    notify_text_append_string(&value, time);
+    struct alarm_text value = {0};
+    alarm_text_append_string(&value, time);
     if (change->alarm->cis_id) {
-        notify_text_append_string(&value, " \xC2\xB7 CIS AWS "); /* · */
+        alarm_text_append_string(&value, " \xC2\xB7 CIS AWS "); /* · */
         append_escaped(&value, change->alarm->cis_id);
     }
-    notify_text_append_string(json, ",{\"type\":\"context\",\"elements\":[");
+    alarm_text_append_string(json, ",{\"type\":\"context\",\"elements\":[");
     append_mrkdwn_object(json, &value, SECTION_LIMIT);
-    notify_text_append_string(json, "]}");
+    alarm_text_append_string(json, "]}");
 }
 
 char *notify_slack_payload(const struct notify_alarm_change *change)
@@ -284,22 +282,22 @@ char *notify_slack_payload(const struct notify_alarm_change *change)
     char *subject = notify_alarm_subject(change);
     if (!subject)
         return NULL;
-    struct notify_text json = {0}, text = {0};
+    struct alarm_text json = {0}, text = {0};
     char *grouped = notify_grouped_line(change);
     if (grouped) {
         append_escaped(&text, grouped);
-        notify_text_append_string(&text, ": ");
+        alarm_text_append_string(&text, ": ");
     }
     free(grouped);
     append_escaped(&text, subject);
     free(subject);
     char *fallback = finish_mrkdwn(&text, SIZE_MAX);
     json.failed = !fallback;
-    notify_text_append_string(&json, "{\"text\":");
-    notify_text_append_json_string(&json, fallback ? fallback : "");
+    alarm_text_append_string(&json, "{\"text\":");
+    alarm_text_append_json_string(&json, fallback ? fallback : "");
     free(fallback);
-    notify_text_appendf(&json, ",\"attachments\":[{\"color\":\"%s\",\"blocks\":[",
-                        state_style(change->new_state).color);
+    alarm_text_appendf(&json, ",\"attachments\":[{\"color\":\"%s\",\"blocks\":[",
+                       state_style(change->new_state).color);
     append_header(&json, change);
     append_reason(&json, change);
     append_alarm_fields(&json, change);
@@ -308,27 +306,27 @@ char *notify_slack_payload(const struct notify_alarm_change *change)
         append_evidence_samples(&json, change->evidence);
     }
     append_context(&json, change);
-    notify_text_append_string(&json, "]}]}");
-    return notify_text_finish(&json);
+    alarm_text_append_string(&json, "]}]}");
+    return alarm_text_finish(&json);
 }
 
 /* The e-mail's confirmation request (notify_subscription_confirmation_email) as a Slack
  * message: someone in the channel confirms by following the link, as a mail reader does. */
 char *notify_slack_subscription_confirmation(const char *topic_arn, const char *confirm_url)
 {
-    struct notify_text text = {0}, json = {0};
-    notify_text_append_string(&text, "You have chosen to subscribe to the topic ");
+    struct alarm_text text = {0}, json = {0};
+    alarm_text_append_string(&text, "You have chosen to subscribe to the topic ");
     append_escaped(&text, or_empty(topic_arn));
-    notify_text_append_string(&text, ".\nTo confirm this subscription, click or visit the link "
-                                     "below (If this was in error no action is necessary):\n<");
+    alarm_text_append_string(&text, ".\nTo confirm this subscription, click or visit the link "
+                                    "below (If this was in error no action is necessary):\n<");
     append_escaped(&text, or_empty(confirm_url));
-    notify_text_append_string(&text, "|Confirm subscription>");
-    char *mrkdwn = notify_text_finish(&text);
+    alarm_text_append_string(&text, "|Confirm subscription>");
+    char *mrkdwn = alarm_text_finish(&text);
     if (!mrkdwn)
         return NULL;
-    notify_text_append_string(&json, "{\"text\":");
-    notify_text_append_json_string(&json, mrkdwn);
-    notify_text_append_string(&json, "}");
+    alarm_text_append_string(&json, "{\"text\":");
+    alarm_text_append_json_string(&json, mrkdwn);
+    alarm_text_append_string(&json, "}");
     free(mrkdwn);
-    return notify_text_finish(&json);
+    return alarm_text_finish(&json);
 }

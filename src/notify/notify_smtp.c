@@ -51,7 +51,7 @@ static bool envelope_address(const char *from, char *out, size_t size)
     return plain_address(out);
 }
 
-static void append_base64(struct notify_text *text, const unsigned char *data, size_t length)
+static void append_base64(struct alarm_text *text, const unsigned char *data, size_t length)
 {
     static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -64,7 +64,7 @@ static void append_base64(struct notify_text *text, const unsigned char *data, s
         char quad[4] = {alphabet[value >> 18 & 63], alphabet[value >> 12 & 63],
                         i + 1 < length ? alphabet[value >> 6 & 63] : '=',
                         i + 2 < length ? alphabet[value & 63] : '='};
-        notify_text_append(text, quad, 4);
+        alarm_text_append(text, quad, 4);
     }
 }
 
@@ -80,64 +80,64 @@ static size_t encoded_word_chunk(const char *text, size_t length)
 }
 
 /* RFC 2047 B encoding, each word under 76 characters, words folded onto new lines. */
-static void append_encoded_words(struct notify_text *text, const char *value, size_t length)
+static void append_encoded_words(struct alarm_text *text, const char *value, size_t length)
 {
     for (size_t done = 0; done < length;) {
         size_t chunk = encoded_word_chunk(value + done, length - done);
         if (done > 0)
-            notify_text_append_string(text, "\r\n ");
-        notify_text_append_string(text, "=?UTF-8?B?");
+            alarm_text_append_string(text, "\r\n ");
+        alarm_text_append_string(text, "=?UTF-8?B?");
         append_base64(text, (const unsigned char *)value + done, chunk);
-        notify_text_append_string(text, "?=");
+        alarm_text_append_string(text, "?=");
         done += chunk;
     }
 }
 
 /* A header value from our input: line breaks and controls become spaces (no header can be
  * injected); non-ASCII or overlong values are encoded. */
-static void append_header_text(struct notify_text *text, const char *value)
+static void append_header_text(struct alarm_text *text, const char *value)
 {
     size_t length = strlen(value);
     char *clean = malloc(length + 1);
     if (!clean) {
-        notify_text_fail(text);
+        alarm_text_fail(text);
         return;
     }
     for (size_t i = 0; i <= length; i++)
         clean[i] =
             (i < length && ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)) ? ' ' : value[i];
     if (is_ascii_text(clean, length) && length + sizeof "Subject: " <= SMTP_LINE_LIMIT)
-        notify_text_append(text, clean, length);
+        alarm_text_append(text, clean, length);
     else
         append_encoded_words(text, clean, length);
     free(clean);
 }
 
 /* From: keeps the display name the configuration wrote, encoded when not ASCII. */
-static void append_from(struct notify_text *text, const char *from, const char *address)
+static void append_from(struct alarm_text *text, const char *from, const char *address)
 {
     const char *open = strrchr(from, '<');
     if (!open) {
-        notify_text_appendf(text, "From: %s\r\n", address);
+        alarm_text_appendf(text, "From: %s\r\n", address);
         return;
     }
     size_t name_length = (size_t)(open - from);
     while (name_length > 0 && from[name_length - 1] == ' ')
         name_length--;
-    notify_text_append_string(text, "From: ");
+    alarm_text_append_string(text, "From: ");
     if (name_length > 0) {
         char *name = strndup(from, name_length);
         if (name && is_ascii_text(name, name_length))
-            notify_text_append_string(text, name);
+            alarm_text_append_string(text, name);
         else if (name)
             append_encoded_words(text, name, name_length);
         free(name);
-        notify_text_append_string(text, " ");
+        alarm_text_append_string(text, " ");
     }
-    notify_text_appendf(text, "<%s>\r\n", address);
+    alarm_text_appendf(text, "<%s>\r\n", address);
 }
 
-static void append_date(struct notify_text *text, int64_t now_seconds)
+static void append_date(struct alarm_text *text, int64_t now_seconds)
 {
     static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -145,9 +145,9 @@ static void append_date(struct notify_text *text, int64_t now_seconds)
     time_t seconds = (time_t)now_seconds;
     struct tm utc;
     gmtime_r(&seconds, &utc);
-    notify_text_appendf(text, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", days[utc.tm_wday],
-                        utc.tm_mday, months[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour,
-                        utc.tm_min, utc.tm_sec);
+    alarm_text_appendf(text, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", days[utc.tm_wday],
+                       utc.tm_mday, months[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
+                       utc.tm_sec);
 }
 
 /* Whether every line is ASCII and short enough to travel as 7bit. */
@@ -166,14 +166,14 @@ static bool body_is_7bit(const char *body)
 
 /* The body's lines one by one, whatever their ends (LF, CRLF, lone CR), each emitted with
  * `emit` and followed by CRLF. */
-static void for_each_line(struct notify_text *text, const char *body,
-                          void (*emit)(struct notify_text *, const char *, size_t))
+static void for_each_line(struct alarm_text *text, const char *body,
+                          void (*emit)(struct alarm_text *, const char *, size_t))
 {
     const char *line = body;
     while (*line) {
         size_t length = strcspn(line, "\r\n");
         emit(text, line, length);
-        notify_text_append_string(text, "\r\n");
+        alarm_text_append_string(text, "\r\n");
         line += length;
         if (line[0] == '\r' && line[1] == '\n')
             line += 2;
@@ -182,14 +182,14 @@ static void for_each_line(struct notify_text *text, const char *body,
     }
 }
 
-static void emit_plain_line(struct notify_text *text, const char *line, size_t length)
+static void emit_plain_line(struct alarm_text *text, const char *line, size_t length)
 {
-    notify_text_append(text, line, length);
+    alarm_text_append(text, line, length);
 }
 
 /* RFC 2045 quoted-printable for one line: soft breaks keep lines within 76 characters and
  * never split an =XX triple; a space or tab ending the line is encoded. */
-static void emit_quoted_printable_line(struct notify_text *text, const char *line, size_t length)
+static void emit_quoted_printable_line(struct alarm_text *text, const char *line, size_t length)
 {
     size_t column = 0;
     for (size_t i = 0; i < length; i++) {
@@ -204,10 +204,10 @@ static void emit_quoted_printable_line(struct notify_text *text, const char *lin
             snprintf(piece, sizeof piece, "=%02X", c);
         /* room for the piece, plus a soft-break '=' unless this is the last piece */
         if (column + width + (last ? 0 : 1) > QP_LINE_LIMIT) {
-            notify_text_append_string(text, "=\r\n");
+            alarm_text_append_string(text, "=\r\n");
             column = 0;
         }
-        notify_text_append(text, piece, width);
+        alarm_text_append(text, piece, width);
         column += width;
     }
 }
@@ -226,11 +226,11 @@ static bool message_id_usable(const char *id)
 
 /* The delivery's message id when it has one, so every retry of a message carries the same
  * Message-ID and mail systems can drop duplicates. */
-static void append_message_id(struct notify_text *text, const char *message_id, const char *unique,
+static void append_message_id(struct alarm_text *text, const char *message_id, const char *unique,
                               const char *address)
 {
     const char *local = message_id_usable(message_id) ? message_id : unique;
-    notify_text_appendf(text, "Message-ID: <%s@%s>\r\n", local, strchr(address, '@') + 1);
+    alarm_text_appendf(text, "Message-ID: <%s@%s>\r\n", local, strchr(address, '@') + 1);
 }
 
 char *notify_smtp_message(const struct notify_delivery *delivery, int64_t now_seconds,
@@ -242,23 +242,23 @@ char *notify_smtp_message(const struct notify_delivery *delivery, int64_t now_se
         return NULL;
     const char *body = delivery->body ? delivery->body : "";
     bool seven_bit = body_is_7bit(body);
-    struct notify_text text = {0};
+    struct alarm_text text = {0};
     append_from(&text, from, address);
-    notify_text_appendf(&text, "To: %s\r\n", delivery->endpoint);
-    notify_text_append_string(&text, "Subject: ");
+    alarm_text_appendf(&text, "To: %s\r\n", delivery->endpoint);
+    alarm_text_append_string(&text, "Subject: ");
     append_header_text(&text, delivery->subject ? delivery->subject : "");
-    notify_text_append_string(&text, "\r\n");
+    alarm_text_append_string(&text, "\r\n");
     append_date(&text, now_seconds);
     append_message_id(&text, delivery->message_id, unique, address);
-    notify_text_appendf(&text,
-                        "MIME-Version: 1.0\r\n"
-                        "Content-Type: text/plain; charset=UTF-8\r\n"
-                        "Content-Transfer-Encoding: %s\r\n"
-                        "Auto-Submitted: auto-generated\r\n"
-                        "\r\n",
-                        seven_bit ? "7bit" : "quoted-printable");
+    alarm_text_appendf(&text,
+                       "MIME-Version: 1.0\r\n"
+                       "Content-Type: text/plain; charset=UTF-8\r\n"
+                       "Content-Transfer-Encoding: %s\r\n"
+                       "Auto-Submitted: auto-generated\r\n"
+                       "\r\n",
+                       seven_bit ? "7bit" : "quoted-printable");
     for_each_line(&text, body, seven_bit ? emit_plain_line : emit_quoted_printable_line);
-    return notify_text_finish(&text);
+    return alarm_text_finish(&text);
 }
 
 /* ---- the SMTP session ---- */

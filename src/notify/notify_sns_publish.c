@@ -46,14 +46,14 @@ static bool valid_region(const char *region)
     return true;
 }
 
-static void append_field(struct notify_text *text, CURL *curl, const char *name, const char *value)
+static void append_field(struct alarm_text *text, CURL *curl, const char *name, const char *value)
 {
     char *escaped = curl_easy_escape(curl, value, 0);
     if (!escaped) {
-        notify_text_fail(text);
+        alarm_text_fail(text);
         return;
     }
-    notify_text_appendf(text, "%s%s=%s", text->length ? "&" : "", name, escaped);
+    alarm_text_appendf(text, "%s%s=%s", text->length ? "&" : "", name, escaped);
     curl_free(escaped);
 }
 
@@ -63,7 +63,7 @@ static char *publish_form(const struct notify_delivery *delivery)
     CURL *curl = curl_easy_init(); /* curl_easy_escape wants a handle; it keeps nothing */
     if (!curl)
         return NULL;
-    struct notify_text text = {0};
+    struct alarm_text text = {0};
     append_field(&text, curl, "Action", "Publish");
     append_field(&text, curl, "TopicArn", delivery->endpoint);
     append_field(&text, curl, "Message", delivery->body ? delivery->body : "");
@@ -71,7 +71,7 @@ static char *publish_form(const struct notify_delivery *delivery)
         append_field(&text, curl, "Subject", delivery->subject);
     append_field(&text, curl, "Version", "2010-03-31");
     curl_easy_cleanup(curl);
-    return notify_text_finish(&text);
+    return alarm_text_finish(&text);
 }
 
 /* The text of <tag>…</tag> in an SNS XML answer, into `out` ("" when absent). */
@@ -139,9 +139,9 @@ static struct curl_slist *publish_headers(const struct notify_aws_credentials *c
         curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded; charset=utf-8");
     struct curl_slist *longer = list ? curl_slist_append(list, "User-Agent: trailhound") : NULL;
     if (longer && credentials->session_token) {
-        struct notify_text line = {0};
-        notify_text_appendf(&line, "X-Amz-Security-Token: %s", credentials->session_token);
-        char *text = notify_text_finish(&line);
+        struct alarm_text line = {0};
+        alarm_text_appendf(&line, "X-Amz-Security-Token: %s", credentials->session_token);
+        char *text = alarm_text_finish(&line);
         longer = text ? curl_slist_append(list, text) : NULL;
         free(text);
     }
@@ -155,9 +155,9 @@ static void post_publish(const struct notify_delivery *delivery, const char *url
 {
     char sigv4[128], *user_password = NULL, *shown = notify_redact(NOTIFY_HTTPS, url);
     snprintf(sigv4, sizeof sigv4, "aws:amz:%s:sns", region);
-    struct notify_text pair = {0};
-    notify_text_appendf(&pair, "%s:%s", credentials->access_key_id, credentials->secret_access_key);
-    user_password = notify_text_finish(&pair);
+    struct alarm_text pair = {0};
+    alarm_text_appendf(&pair, "%s:%s", credentials->access_key_id, credentials->secret_access_key);
+    user_password = alarm_text_finish(&pair);
     char *form = publish_form(delivery);
     bool headers_ok;
     struct curl_slist *headers = publish_headers(credentials, &headers_ok);

@@ -36,8 +36,8 @@ void notify_result_scrub(struct notify_result *result, const char *secret);
 /* Scrubs what a URL may hide: its user information, its password, its path and query. */
 void notify_result_scrub_url(struct notify_result *result, const char *url);
 
-/* ---- growing text: notify/notify_text.h ---- */
-#include "notify/notify_text.h"
+/* ---- growing text: alarms/alarm_text.h ---- */
+#include "alarms/alarm_text.h"
 
 /* ---- e-mail ---- */
 

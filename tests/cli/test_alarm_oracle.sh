@@ -9,12 +9,9 @@
 #     where 4.1 and at least one other alarm must reach ALARM.
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
-PYTHON=/usr/bin/python3
 ORACLE="$REPO_DIR/tests/oracle/alarm_oracle.py"
 SHARED_DATA="$REPO_DIR/../shared/data/cloudtrail"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
+. "$REPO_DIR/tests/cli/lib.sh"
 
 "$PYTHON" "$ORACLE" vectors >"$tmp/vectors.tsv" || failures=$((failures + 1))
 if ! cmp -s "$tmp/vectors.tsv" "$REPO_DIR/tests/data/alarm-vectors.tsv"; then
@@ -48,8 +45,4 @@ else
     echo "SKIP: $SHARED_DATA absent (a user's clone has no ../shared); shipped sample only"
 fi
 
-if [ $failures -ne 0 ]; then
-    echo "$failures failure(s)"
-    exit 1
-fi
-echo "alarm oracle: all agree"
+finish "alarm oracle: all agree"

@@ -4,23 +4,7 @@
 # certificate is refused (verification is on), and the failure says so.
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
-PYTHON=/usr/bin/python3
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-check() {
-    if [ "$2" != "$3" ]; then
-        echo "FAIL: $1"
-        echo "  expected: $2"
-        echo "  actual:   $3"
-        failures=$((failures + 1))
-    fi
-}
+. "$REPO_DIR/tests/cli/lib.sh"
 
 # a test CA and a server certificate for 127.0.0.1 signed by it
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=trailhound test CA" \
@@ -31,11 +15,8 @@ printf 'subjectAltName=IP:127.0.0.1\n' >"$tmp/san.ext"
 openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial \
     -days 2 -extfile "$tmp/san.ext" -out "$tmp/server.pem" 2>/dev/null
 
-"$PYTHON" "$REPO_DIR/tests/support/http_receiver.py" --log "$tmp/http.log" \
-    --port-file "$tmp/port" --tls-cert "$tmp/server.pem" --tls-key "$tmp/server.key" \
-    >/dev/null 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+start_http_receiver "$tmp/port" --tls-cert "$tmp/server.pem" --tls-key "$tmp/server.key"
+wait_for_port_file "$tmp/port"
 port=$(cat "$tmp/port")
 
 write_config() { # write_config FILE [CA]

@@ -5,25 +5,10 @@
 # stays the same across attempts and restarts). Also: `notify test` reports each delivery.
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
-PYTHON=/usr/bin/python3
 DATA="$REPO_DIR/tests/data/alarms"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-check() {
-    if [ "$2" != "$3" ]; then
-        echo "FAIL: $1"
-        echo "  expected: $2"
-        echo "  actual:   $3"
-        failures=$((failures + 1))
-    fi
-}
-port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+. "$REPO_DIR/tests/cli/lib.sh"
+cleanup_signal=KILL
+port=$(free_port)
 
 cat >"$tmp/notify.yaml" <<YAML
 topics:
@@ -69,10 +54,8 @@ check "more than the first retry phase was tried" yes \
 sqlite3 "$tmp/state.db" "SELECT message_id FROM outbox ORDER BY message_id" >"$tmp/expected-ids"
 
 # 2. the receiver is back; the restarted scan (nothing new to read) delivers what is pending
-"$PYTHON" "$REPO_DIR/tests/support/http_receiver.py" --port "$port" --log "$tmp/http.log" \
-    --port-file "$tmp/http.port" >/dev/null 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$tmp/http.port" ] && break; sleep 0.1; done
+start_http_receiver "$tmp/http.port" --port "$port"
+wait_for_port_file "$tmp/http.port"
 (run_scan 30) >"$tmp/second.json" 2>"$tmp/second.err"
 check "restarted scan exit status" 0 "$?"
 check "nothing read twice" "1 0" "$(jq -r '"\(.files_already_counted) \(.events)"' "$tmp/second.json")"

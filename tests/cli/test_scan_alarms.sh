@@ -18,18 +18,7 @@
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
 DATA="$REPO_DIR/tests/data/alarms"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-check() { # check DESCRIPTION EXPECTED ACTUAL
-    if [ "$2" != "$3" ]; then
-        echo "FAIL: $1"
-        echo "  expected: $2"
-        echo "  actual:   $3"
-        failures=$((failures + 1))
-    fi
-}
+. "$REPO_DIR/tests/cli/lib.sh"
 
 run_scan() { # run_scan OUT ARGS...
     local out=$1
@@ -142,8 +131,4 @@ check "old data points pruned, recent kept" "1709287200" "$(sqlite3 "$tmp/r.db" 
 check "old history pruned" "0" \
     "$(sqlite3 "$tmp/r.db" "SELECT count(*) FROM alarm_history WHERE timestamp_ms < 1709200000000")"
 
-if [ $failures -ne 0 ]; then
-    echo "$failures failure(s)"
-    exit 1
-fi
-echo "scan alarms: all checks passed"
+finish "scan alarms: all checks passed"

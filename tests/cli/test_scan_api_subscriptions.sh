@@ -7,29 +7,11 @@
 # the actions of one topic list, so three messages per confirmed subscription.
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
-PYTHON=/usr/bin/python3
 DATA="$REPO_DIR/tests/data/alarms"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-check() {
-    if [ "$2" != "$3" ]; then
-        echo "FAIL: $1"
-        echo "  expected: $2"
-        echo "  actual:   $3"
-        failures=$((failures + 1))
-    fi
-}
+. "$REPO_DIR/tests/cli/lib.sh"
 
-"$PYTHON" "$REPO_DIR/tests/support/http_receiver.py" --log "$tmp/http.log" \
-    --port-file "$tmp/http.port" >"$tmp/receiver.out" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$tmp/http.port" ] && break; sleep 0.1; done
+start_http_receiver "$tmp/http.port"
+wait_for_port_file "$tmp/http.port"
 base="http://127.0.0.1:$(cat "$tmp/http.port")"
 
 account=111122223333
@@ -98,8 +80,4 @@ merged=$(jq -c 'select(.path == "/merged")' "$tmp/http.log" | head -1)
 check "the store's attributes apply (raw delivery)" "true" "$(echo "$merged" | header x-amz-sns-rawdelivery)"
 check "raw body is the alarm message" "denied-burst" "$(echo "$merged" | jq -r '.body | fromjson | .AlarmName')"
 
-if [ $failures -ne 0 ]; then
-    echo "$failures failure(s)"
-    exit 1
-fi
-echo "scan with API subscriptions: all checks passed"
+finish "scan with API subscriptions: all checks passed"

@@ -14,17 +14,7 @@
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
 DATA="$REPO_DIR/tests/data/alarms"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-check() {
-    if [ "$2" != "$3" ]; then
-        echo "FAIL: $1"
-        echo "  expected: $2"
-        echo "  actual:   $3"
-        failures=$((failures + 1))
-    fi
-}
+. "$REPO_DIR/tests/cli/lib.sh"
 
 # the filter of denied-burst.yaml, without its alarm (the file below defines it)
 sed -n '/^metricFilters:/,/^alarms:/p' "$DATA/denied-burst.yaml" | sed '$d' >"$tmp/filter.yaml"
@@ -92,8 +82,4 @@ check "60: three messages, none grouped" "INSUFFICIENT_DATA>OK 10:00 null
 OK>ALARM 10:01 null
 ALARM>OK 10:03 null" "$(summary 60)"
 
-if [ $failures -ne 0 ]; then
-    echo "$failures failure(s)"
-    exit 1
-fi
-echo "scan grouping: all checks passed"
+finish "scan grouping: all checks passed"

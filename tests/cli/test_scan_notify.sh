@@ -11,31 +11,13 @@
 # the first OK (dropped by PagerDuty when nothing is open, notifications.md §7).
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
-PYTHON=/usr/bin/python3
 DATA="$REPO_DIR/tests/data/alarms"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-check() {
-    if [ "$2" != "$3" ]; then
-        echo "FAIL: $1"
-        echo "  expected: $2"
-        echo "  actual:   $3"
-        failures=$((failures + 1))
-    fi
-}
+. "$REPO_DIR/tests/cli/lib.sh"
 
 if ! "$PYTHON" -c 'import aiosmtpd' 2>/dev/null; then
     echo "FAIL: python3-aiosmtpd is not installed (scripts/setup.sh installs it)"
     exit 1
 fi
-
-free_port() { "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # --- the receivers ---
 smtp_port=$(free_port)
@@ -43,9 +25,7 @@ mkdir -p "$tmp/mail/tmp" "$tmp/mail/new" "$tmp/mail/cur"
 "$PYTHON" -m aiosmtpd -n -l "127.0.0.1:$smtp_port" -c aiosmtpd.handlers.Mailbox "$tmp/mail" \
     >"$tmp/smtp.log" 2>&1 &
 pids+=($!)
-"$PYTHON" "$REPO_DIR/tests/support/http_receiver.py" --log "$tmp/http.log" \
-    --port-file "$tmp/http.port" >"$tmp/receiver.out" 2>&1 &
-pids+=($!)
+start_http_receiver "$tmp/http.port"
 for _ in $(seq 100); do
     [ -s "$tmp/http.port" ] && "$PYTHON" -c "import socket; socket.create_connection(('127.0.0.1', $smtp_port), 1)" 2>/dev/null && break
     sleep 0.1
@@ -210,8 +190,4 @@ check "notify status names the failure" yes \
 "$TRAILHOUND" notify status --db "$tmp/state.db" >/dev/null
 check "a healthy outbox passes" 0 "$?"
 
-if [ $failures -ne 0 ]; then
-    echo "$failures failure(s)"
-    exit 1
-fi
-echo "scan notify: all checks passed"
+finish "scan notify: all checks passed"

@@ -23,13 +23,11 @@
 # trailhound's.
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
-PYTHON=/usr/bin/python3
 ORACLE="$REPO_DIR/tests/oracle/cis_oracle.py"
 SHARED_DATA="$REPO_DIR/../shared/data/cloudtrail"
 CIS41_SHARED_TOTAL=123
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$REPO_DIR/tests/cli/lib.sh"
 manifest="$tmp/manifest.tsv"
 : >"$manifest"
 count=0

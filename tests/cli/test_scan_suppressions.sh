@@ -26,18 +26,7 @@ set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
 DENIED="$REPO_DIR/tests/data/alarms/denied-events.jsonl"
 SAMPLES="$REPO_DIR/samples/cloudtrail-events.jsonl"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-check() { # check DESCRIPTION EXPECTED ACTUAL
-    if [ "$2" != "$3" ]; then
-        echo "FAIL: $1"
-        echo "  expected: $2"
-        echo "  actual:   $3"
-        failures=$((failures + 1))
-    fi
-}
+. "$REPO_DIR/tests/cli/lib.sh"
 
 scan() { # scan OUT ARGS...
     local out=$1
@@ -156,8 +145,4 @@ check "unknown filter: exit status" 2 "$?"
 check "unknown filter: message" "trailhound: $tmp/typo.yaml:2: suppressions[typo].Filters: 'unauthorised_api_calls_metric' is not a metric filter of the configuration (CIS filters are loaded by --cis)" \
     "$(cat "$tmp/typo.err")"
 
-if [ $failures -ne 0 ]; then
-    echo "$failures failure(s)"
-    exit 1
-fi
-echo "scan suppressions: all checks passed"
+finish "scan suppressions: all checks passed"
