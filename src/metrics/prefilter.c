@@ -1,10 +1,25 @@
-/* Most required literals are quoted JSON text: `"ConsoleLogin"`, `"AccessDenied` (a
- * prefix), `UnauthorizedOperation"` (a suffix), `"errorCode"` (a key). So the pre-test
- * visits only the message's quote characters (found 16 bytes at a time) and, at each,
- * hashes the three bytes after it (literals that start with a quote) and before it
- * (literals that end with one) into 64 Ki-entry tables; only on a hit does it compare
- * whole literals. Literals without a quote at either end are searched with memmem. Then each
- * filter's clauses are checked against the literals found. */
+/* The pre-test finds which required literals occur in an event's raw bytes, then checks
+ * each filter's clauses against them.
+ *
+ * The bucket method, where the CPU has AVX-512 VBMI (checked at run time), looks at every
+ * byte position in one pass: the literals are sorted into 8 buckets, and for each of a
+ * literal's first 5 bytes a table says which buckets have a literal with that byte there
+ * (128 entries, looked up 64 positions at a time with vpermi2b). A position where some
+ * bucket accepts all 5 bytes is a candidate; the literals with those 5 bytes are found by
+ * a hash of them and compared whole. The same pass looks for `\u`. Most events are only
+ * searched for triggers, the rarest clause of each filter (chosen from sampled events, see
+ * choose_triggers); an event holding one is searched again for every literal. It finds
+ * literals wherever they occur.
+ *
+ * The quote method, elsewhere, relies on most required literals being quoted JSON text:
+ * `"ConsoleLogin"`, `"AccessDenied` (a prefix), `UnauthorizedOperation"` (a suffix),
+ * `"errorCode"` (a key). It visits only the message's quote characters (found 16 bytes at
+ * a time) and, at each, hashes the three bytes after it (literals that start with a quote)
+ * and before it (literals that end with one) into 64 Ki-entry tables; only on a hit does it
+ * compare whole literals. Literals without a quote at either end are searched with memmem.
+ * It finds quoted literals only where a string starts or ends, which is where a value the
+ * pattern compares is written, so it may set aside a few more events than the bucket
+ * method: both only set aside events that cannot match. */
 #define _GNU_SOURCE /* memmem */
 #include "metrics/prefilter.h"
 
@@ -14,8 +29,22 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_VBMI_PATH 1
+#endif
 
 #define KEY_COUNT 65536
+/* Bytes of a literal's start the bucket tables look at, and buckets (one bit each). */
+#define HEAD_BYTES 5
+#define BUCKET_COUNT 8
+/* Slots of the index that finds a candidate's literals by its HEAD_BYTES bytes. */
+#define HEAD_INDEX_BITS 10
+/* Triggers are first chosen after this many sampled events and again every CHOICE_SAMPLES;
+ * after the first, one event in SAMPLE_EVERY is sampled. */
+#define FIRST_CHOICE_SAMPLES 256
+#define CHOICE_SAMPLES 1024
+#define SAMPLE_EVERY 64
 
 struct id_list {
     uint32_t *ids;
@@ -55,6 +84,22 @@ struct prefilter {
     uint64_t *found; /* scratch: one bit per literal */
     size_t found_words;
     size_t found_count; /* literals found in this event: most events find none */
+    /* The bucket method (see the top): head_table[k][byte & 0x7f] has the bit of every
+     * bucket with a literal whose byte k is that byte (bytes >= 0x80 share the entry of
+     * their low 7 bits, which only admits more candidates). */
+    bool use_buckets;
+    bool buckets_stale; /* literals were added since the tables were built */
+    uint8_t head_table[HEAD_BYTES][128];
+    struct id_list head_index[1u << HEAD_INDEX_BITS]; /* by hash_head */
+    /* Triggers (see choose_triggers): a first pass looks for them alone, with these
+     * tables; only an event that holds one is searched for every literal. Chosen from how
+     * often each literal was found in sampled events, which are searched for all. */
+    uint8_t trigger_table[HEAD_BYTES][128];
+    uint64_t *triggers; /* one bit per literal */
+    uint32_t *hits;     /* per literal: sampled events that held it (decaying) */
+    bool triggers_chosen;
+    uint64_t sampled, events_seen;
+    struct id_list short_literals; /* shorter than HEAD_BYTES: searched with memmem */
 };
 
 static unsigned hash_three(uint32_t bytes)
@@ -78,9 +123,29 @@ static unsigned key_before(const char *quote)
     return hash_three(word & 0xffffff);
 }
 
+static bool buckets_supported(void)
+{
+#if defined(HAVE_VBMI_PATH)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vbmi");
+#else
+    return false;
+#endif
+}
+
 struct prefilter *prefilter_create(void)
 {
-    return calloc(1, sizeof(struct prefilter));
+    struct prefilter *prefilter = calloc(1, sizeof(struct prefilter));
+    if (prefilter)
+        prefilter->use_buckets = buckets_supported();
+    return prefilter;
+}
+
+bool prefilter_use_simd(struct prefilter *prefilter, bool wanted)
+{
+    prefilter->use_buckets = wanted && buckets_supported();
+    return prefilter->use_buckets;
 }
 
 void prefilter_free(struct prefilter *prefilter)
@@ -92,6 +157,11 @@ void prefilter_free(struct prefilter *prefilter)
         free(prefilter->before_quote[key].ids);
     }
     free(prefilter->unanchored.ids);
+    for (size_t i = 0; i < 1u << HEAD_INDEX_BITS; i++)
+        free(prefilter->head_index[i].ids);
+    free(prefilter->short_literals.ids);
+    free(prefilter->triggers);
+    free(prefilter->hits);
     for (size_t i = 0; i < prefilter->literal_count; i++)
         free(prefilter->literals[i].text);
     free(prefilter->literals);
@@ -198,6 +268,7 @@ static bool literal_id(struct prefilter *prefilter, const struct pattern_literal
         prefilter->found = found;
         prefilter->found_words = words;
     }
+    prefilter->buckets_stale = true;
     return index_literal(prefilter, *id);
 }
 
@@ -356,18 +427,409 @@ static bool filter_satisfied(const struct prefilter *prefilter, const struct fil
     return true;
 }
 
-bool prefilter_may_match(struct prefilter *prefilter, const char *message, size_t length)
+/* ---- The bucket method ----------------------------------------------------------------- */
+
+/* Literals that share their first bytes, and the bytes they have at each head position. */
+struct head_group {
+    uint64_t bytes[HEAD_BYTES][2]; /* 128-bit sets of (byte & 0x7f) */
+};
+
+/* Initial groups (by a literal's first two bytes) at most; more share groups. */
+#define INITIAL_GROUPS 64
+
+/* How common a byte is in JSON text such as CloudTrail's, roughly: in its keys and values
+ * lower-case letters are five times as common as capitals, and a quote is common. */
+static double byte_weight(unsigned byte)
+{
+    if (byte >= 'a' && byte <= 'z')
+        return 5;
+    if (byte >= 'A' && byte <= 'Z')
+        return 1;
+    if (byte >= '0' && byte <= '9')
+        return 4;
+    return byte == '"' ? 25 : 2;
+}
+
+static double set_weight(const uint64_t set[2])
+{
+    /* bytes 0-63 hold the digits and the quote, 64-127 the letters */
+    static const uint64_t digits = (uint64_t)0x3ff << '0', quote = (uint64_t)1 << '"';
+    static const uint64_t capitals = (uint64_t)0x3ffffff << ('A' - 64);
+    static const uint64_t small = (uint64_t)0x3ffffff << ('a' - 64);
+    int counts[5] = {
+        __builtin_popcountll(set[0] & digits),
+        __builtin_popcountll(set[0] & quote),
+        __builtin_popcountll(set[1] & capitals),
+        __builtin_popcountll(set[1] & small),
+        __builtin_popcountll(set[0] & ~(digits | quote)) +
+            __builtin_popcountll(set[1] & ~(capitals | small)),
+    };
+    return counts[0] * byte_weight('0') + counts[1] * byte_weight('"') +
+           counts[2] * byte_weight('A') + counts[3] * byte_weight('a') +
+           counts[4] * byte_weight('#');
+}
+
+/* How often a group's buckets would accept a position of typical text, up to a constant:
+ * what a merge should keep small. */
+static double group_cost(const struct head_group *group)
+{
+    double cost = 1;
+    for (size_t k = 0; k < HEAD_BYTES; k++)
+        cost *= set_weight(group->bytes[k]);
+    return cost;
+}
+
+static struct head_group group_union(const struct head_group *a, const struct head_group *b)
+{
+    struct head_group merged = {0};
+    for (size_t k = 0; k < HEAD_BYTES; k++)
+        for (size_t w = 0; w < 2; w++)
+            merged.bytes[k][w] = a->bytes[k][w] | b->bytes[k][w];
+    return merged;
+}
+
+static unsigned head_byte(const struct pattern_literal *literal, size_t k)
+{
+    return (unsigned char)literal->text[k] & 0x7f;
+}
+
+/* The first HEAD_BYTES bytes at `text` as a number. */
+static uint64_t head_key(const char *text)
+{
+    uint64_t key = 0;
+    memcpy(&key, text, HEAD_BYTES);
+    return key;
+}
+
+static unsigned hash_head(uint64_t key)
+{
+    return (unsigned)((key * 0x9e3779b97f4a7c15u) >> (64 - HEAD_INDEX_BITS));
+}
+
+/* Sorts the selected literals (of HEAD_BYTES bytes or more) into buckets, first by their
+ * first two bytes, then merging the two groups whose union admits the least typical text
+ * until BUCKET_COUNT are left, and fills `table` for them. */
+static void fill_table(const struct prefilter *prefilter, const uint64_t *selected,
+                       uint8_t table[HEAD_BYTES][128], uint8_t *group_of)
+{
+    struct head_group groups[INITIAL_GROUPS] = {0};
+    unsigned keys[INITIAL_GROUPS];
+    size_t group_count = 0;
+    memset(table, 0, HEAD_BYTES * 128);
+    for (size_t id = 0; id < prefilter->literal_count; id++) {
+        const struct pattern_literal *literal = &prefilter->literals[id];
+        group_of[id] = UINT8_MAX;
+        if (literal->length < HEAD_BYTES || !(selected[id / 64] >> (id % 64) & 1))
+            continue;
+        unsigned key = head_byte(literal, 0) << 7 | head_byte(literal, 1);
+        size_t g = 0;
+        while (g < group_count && keys[g] != key)
+            g++;
+        if (g == group_count && group_count == INITIAL_GROUPS)
+            g = key % INITIAL_GROUPS;
+        else if (g == group_count)
+            keys[group_count++] = key;
+        for (size_t k = 0; k < HEAD_BYTES; k++)
+            groups[g].bytes[k][head_byte(literal, k) / 64] |= (uint64_t)1
+                                                              << (head_byte(literal, k) % 64);
+        group_of[id] = (uint8_t)g;
+    }
+    while (group_count > BUCKET_COUNT) {
+        size_t best_a = 0, best_b = 1;
+        double best = -1;
+        for (size_t a = 0; a < group_count; a++) {
+            for (size_t b = a + 1; b < group_count; b++) {
+                struct head_group merged = group_union(&groups[a], &groups[b]);
+                double growth =
+                    group_cost(&merged) - group_cost(&groups[a]) - group_cost(&groups[b]);
+                if (best < 0 || growth < best) {
+                    best = growth;
+                    best_a = a;
+                    best_b = b;
+                }
+            }
+        }
+        groups[best_a] = group_union(&groups[best_a], &groups[best_b]);
+        groups[best_b] = groups[--group_count];
+        for (size_t id = 0; id < prefilter->literal_count; id++) {
+            if (group_of[id] == best_b)
+                group_of[id] = (uint8_t)best_a;
+            else if (group_of[id] == group_count)
+                group_of[id] = (uint8_t)best_b;
+        }
+    }
+    for (size_t id = 0; id < prefilter->literal_count; id++)
+        if (group_of[id] != UINT8_MAX)
+            for (size_t k = 0; k < HEAD_BYTES; k++)
+                table[k][head_byte(&prefilter->literals[id], k)] |= (uint8_t)(1u << group_of[id]);
+}
+
+/* The index of literals by their heads, the short ones, and the tables for all literals;
+ * until triggers are chosen, every literal is one. */
+static bool build_buckets(struct prefilter *prefilter)
+{
+    size_t count = prefilter->literal_count;
+    uint8_t *group_of = malloc(count ? count : 1);
+    uint64_t *all = calloc(prefilter->found_words ? prefilter->found_words : 1, sizeof *all);
+    uint32_t *hits = calloc(count ? count : 1, sizeof *hits);
+    uint64_t *triggers =
+        calloc(prefilter->found_words ? prefilter->found_words : 1, sizeof *triggers);
+    bool built = group_of && all && hits && triggers;
+    for (size_t i = 0; i < 1u << HEAD_INDEX_BITS; i++)
+        prefilter->head_index[i].count = 0;
+    prefilter->short_literals.count = 0;
+    for (size_t id = 0; id < count && built; id++) {
+        const struct pattern_literal *literal = &prefilter->literals[id];
+        all[id / 64] |= (uint64_t)1 << (id % 64);
+        if (literal->length < HEAD_BYTES)
+            built = id_list_add(&prefilter->short_literals, (uint32_t)id);
+        else
+            built = id_list_add(&prefilter->head_index[hash_head(head_key(literal->text))],
+                                (uint32_t)id);
+    }
+    if (built) {
+        fill_table(prefilter, all, prefilter->head_table, group_of);
+        memcpy(prefilter->trigger_table, prefilter->head_table, sizeof prefilter->trigger_table);
+        free(prefilter->hits);
+        free(prefilter->triggers);
+        prefilter->hits = hits;
+        prefilter->triggers = triggers;
+        prefilter->triggers_chosen = false;
+        prefilter->sampled = 0;
+        prefilter->events_seen = 0;
+        hits = NULL;
+        triggers = NULL;
+    }
+    free(group_of);
+    free(all);
+    free(hits);
+    free(triggers);
+    prefilter->buckets_stale = !built;
+    return built;
+}
+
+/* Each filter's triggers are the literals of its clause found in the fewest sampled events
+ * (on a tie, the clause with fewer literals). Every clause is required, so an event that
+ * holds no trigger can match no filter, and triggers can be the rarest literals. */
+static void choose_triggers(struct prefilter *prefilter)
+{
+    uint8_t *group_of = malloc(prefilter->literal_count ? prefilter->literal_count : 1);
+    if (!group_of)
+        return; /* keep the triggers there are */
+    memset(prefilter->triggers, 0, prefilter->found_words * sizeof *prefilter->triggers);
+    for (size_t i = 0; i < prefilter->filter_count; i++) {
+        const struct filter_clauses *filter = &prefilter->filters[i];
+        size_t best = 0;
+        uint64_t best_hits = UINT64_MAX;
+        for (size_t j = 0; j < filter->count; j++) {
+            uint64_t hits = 0;
+            for (size_t l = 0; l < filter->clauses[j].count; l++)
+                hits += prefilter->hits[filter->clauses[j].ids[l]];
+            if (hits < best_hits ||
+                (hits == best_hits && filter->clauses[j].count < filter->clauses[best].count)) {
+                best = j;
+                best_hits = hits;
+            }
+        }
+        for (size_t l = 0; filter->count > 0 && l < filter->clauses[best].count; l++) {
+            uint32_t id = filter->clauses[best].ids[l];
+            prefilter->triggers[id / 64] |= (uint64_t)1 << (id % 64);
+        }
+    }
+    fill_table(prefilter, prefilter->triggers, prefilter->trigger_table, group_of);
+    free(group_of);
+    prefilter->triggers_chosen = true;
+    /* older samples count half at the next choice */
+    for (size_t id = 0; id < prefilter->literal_count; id++)
+        prefilter->hits[id] /= 2;
+}
+
+/* Counts the literals a sampled event holds, and chooses triggers when it is time. */
+static void record_sample(struct prefilter *prefilter)
+{
+    for (size_t w = 0; w < prefilter->found_words; w++)
+        for (uint64_t bits = prefilter->found[w]; bits; bits &= bits - 1)
+            prefilter->hits[w * 64 + (size_t)__builtin_ctzll(bits)]++;
+    prefilter->sampled++;
+    if (prefilter->sampled == FIRST_CHOICE_SAMPLES || prefilter->sampled % CHOICE_SAMPLES == 0)
+        choose_triggers(prefilter);
+}
+
+/* Marks the literals that occur at message[position], a candidate: they are found by the
+ * bytes there, whatever bucket admitted them. */
+static void visit_candidate(struct prefilter *prefilter, const char *message, size_t length,
+                            size_t position)
+{
+    if (length - position < HEAD_BYTES)
+        return;
+    const struct id_list *list = &prefilter->head_index[hash_head(head_key(message + position))];
+    for (uint32_t i = 0; i < list->count; i++)
+        if (literal_occurs(prefilter, list->ids[i], message + position, length - position))
+            mark(prefilter, list->ids[i]);
+}
+
+#if defined(HAVE_VBMI_PATH)
+#define VBMI_TARGET __attribute__((target("avx512f,avx512bw,avx512vbmi")))
+
+/* Bits 0 .. count-1 (count may exceed 64 or be negative). */
+static inline __mmask64 low_bits(ptrdiff_t count)
+{
+    if (count <= 0)
+        return 0;
+    return count >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << count) - 1;
+}
+
+/* The bucket tables, in registers. */
+struct vbmi_tables {
+    __m512i low[HEAD_BYTES], high[HEAD_BYTES]; /* entries 0-63 and 64-127 */
+};
+
+/* Candidates of the 64 positions from `at`: each byte says which buckets accept the 5
+ * bytes from that position. Written out, so the compiler keeps everything in registers. */
+VBMI_TARGET static inline __m512i block_buckets(const struct vbmi_tables *tables, __m512i byte0,
+                                                __m512i byte1, __m512i byte2, __m512i byte3,
+                                                __m512i byte4)
+{
+    __m512i at0 = _mm512_permutex2var_epi8(tables->low[0], byte0, tables->high[0]);
+    __m512i at1 = _mm512_permutex2var_epi8(tables->low[1], byte1, tables->high[1]);
+    __m512i at2 = _mm512_permutex2var_epi8(tables->low[2], byte2, tables->high[2]);
+    __m512i at3 = _mm512_permutex2var_epi8(tables->low[3], byte3, tables->high[3]);
+    __m512i at4 = _mm512_permutex2var_epi8(tables->low[4], byte4, tables->high[4]);
+    return _mm512_and_si512(_mm512_and_si512(_mm512_and_si512(at0, at1), at2),
+                            _mm512_and_si512(at3, at4));
+}
+
+/* Marks the literals of the candidates (bits for the positions from `at`). */
+static void visit_candidates(struct prefilter *prefilter, const char *message, size_t length,
+                             size_t at, uint64_t candidates)
+{
+    for (; candidates; candidates &= candidates - 1)
+        visit_candidate(prefilter, message, length, at + (size_t)__builtin_ctzll(candidates));
+}
+
+/* Marks every literal of a bucket that occurs in the message. Returns true when the
+ * message holds a \u escape (then nothing more is looked at). */
+VBMI_TARGET static bool scan_buckets(struct prefilter *prefilter,
+                                     const uint8_t table[HEAD_BYTES][128], const char *message,
+                                     size_t length)
+{
+    struct vbmi_tables tables;
+    for (size_t k = 0; k < HEAD_BYTES; k++) {
+        tables.low[k] = _mm512_loadu_si512(table[k]);
+        tables.high[k] = _mm512_loadu_si512(table[k] + 64);
+    }
+    const __m512i backslash = _mm512_set1_epi8('\\'), letter_u = _mm512_set1_epi8('u');
+    bool escapes_known = false;
+    size_t at = 0;
+    /* whole blocks: positions at .. at+63 read bytes up to at+67 */
+    for (; length - at >= 64 + HEAD_BYTES - 1 && at < length; at += 64) {
+        const char *block = message + at;
+        __m512i byte0 = _mm512_loadu_si512(block), byte1 = _mm512_loadu_si512(block + 1);
+        __m512i byte2 = _mm512_loadu_si512(block + 2), byte3 = _mm512_loadu_si512(block + 3);
+        __m512i byte4 = _mm512_loadu_si512(block + 4);
+        __m512i buckets = block_buckets(&tables, byte0, byte1, byte2, byte3, byte4);
+        __mmask64 candidates = _mm512_test_epi8_mask(buckets, buckets);
+        __mmask64 escapes =
+            _mm512_cmpeq_epi8_mask(byte0, backslash) & _mm512_cmpeq_epi8_mask(byte1, letter_u);
+        if (__builtin_expect(escapes != 0, 0) && !escapes_known) {
+            /* a backslash then u: the exact test tells an escape from an escaped
+             * backslash followed by u */
+            if (has_unicode_escape(message, length))
+                return true;
+            escapes_known = true;
+        }
+        if (candidates)
+            visit_candidates(prefilter, message, length, at, candidates);
+    }
+    /* the last positions: read only the message's bytes (the rest read as zero) */
+    for (; at < length; at += 64) {
+        const char *block = message + at;
+        ptrdiff_t left = (ptrdiff_t)(length - at);
+        __m512i byte0 = _mm512_maskz_loadu_epi8(low_bits(left), block);
+        __m512i byte1 = _mm512_maskz_loadu_epi8(low_bits(left - 1), block + 1);
+        __m512i byte2 = _mm512_maskz_loadu_epi8(low_bits(left - 2), block + 2);
+        __m512i byte3 = _mm512_maskz_loadu_epi8(low_bits(left - 3), block + 3);
+        __m512i byte4 = _mm512_maskz_loadu_epi8(low_bits(left - 4), block + 4);
+        __m512i buckets = block_buckets(&tables, byte0, byte1, byte2, byte3, byte4);
+        __mmask64 candidates = _mm512_test_epi8_mask(buckets, buckets) & low_bits(left);
+        __mmask64 escapes =
+            _mm512_cmpeq_epi8_mask(byte0, backslash) & _mm512_cmpeq_epi8_mask(byte1, letter_u);
+        if (escapes && !escapes_known && has_unicode_escape(message, length))
+            return true;
+        if (candidates)
+            visit_candidates(prefilter, message, length, at, candidates);
+    }
+    return false;
+}
+#endif
+
+/* The literals the message holds, by the bucket method with `table`; true when it holds a
+ * \u escape. */
+static bool find_by_buckets(struct prefilter *prefilter, const uint8_t table[HEAD_BYTES][128],
+                            const char *message, size_t length)
+{
+    for (uint32_t i = 0; i < prefilter->short_literals.count; i++) {
+        uint32_t id = prefilter->short_literals.ids[i];
+        const struct pattern_literal *literal = &prefilter->literals[id];
+        if (memmem(message, length, literal->text, literal->length))
+            mark(prefilter, id);
+    }
+#if defined(HAVE_VBMI_PATH)
+    return scan_buckets(prefilter, table, message, length);
+#else
+    (void)table;
+    return has_unicode_escape(message, length);
+#endif
+}
+
+static void clear_found(struct prefilter *prefilter)
+{
+    memset(prefilter->found, 0, prefilter->found_words * sizeof *prefilter->found);
+    prefilter->found_count = 0;
+}
+
+/* The bucket method: most events are searched for triggers only. */
+static bool find_with_triggers(struct prefilter *prefilter, const char *message, size_t length)
+{
+    bool sample = !prefilter->triggers_chosen || prefilter->events_seen % SAMPLE_EVERY == 0;
+    prefilter->events_seen++;
+    if (!sample) {
+        if (find_by_buckets(prefilter, prefilter->trigger_table, message, length))
+            return true;
+        if (prefilter->found_count == 0)
+            return false;
+        clear_found(prefilter);
+    }
+    if (find_by_buckets(prefilter, prefilter->head_table, message, length))
+        return true;
+    if (sample)
+        record_sample(prefilter);
+    return false;
+}
+
+/* The literals the message holds, by the quote method; true when it holds a \u escape. */
+static bool find_by_quotes(struct prefilter *prefilter, const char *message, size_t length)
 {
     if (has_unicode_escape(message, length))
         return true;
-    memset(prefilter->found, 0, prefilter->found_words * sizeof *prefilter->found);
-    prefilter->found_count = 0;
     for (uint32_t i = 0; i < prefilter->unanchored.count; i++) {
         const struct pattern_literal *literal = &prefilter->literals[prefilter->unanchored.ids[i]];
         if (memmem(message, length, literal->text, literal->length))
             mark(prefilter, prefilter->unanchored.ids[i]);
     }
     visit_quotes(prefilter, message, length);
+    return false;
+}
+
+bool prefilter_may_match(struct prefilter *prefilter, const char *message, size_t length)
+{
+    clear_found(prefilter);
+    if (prefilter->use_buckets && prefilter->buckets_stale && !build_buckets(prefilter))
+        prefilter->use_buckets = false; /* out of memory: the quote method needs nothing */
+    bool escape = prefilter->use_buckets ? find_with_triggers(prefilter, message, length)
+                                         : find_by_quotes(prefilter, message, length);
+    if (escape)
+        return true;
     if (prefilter->found_count == 0)
         return false; /* every filter has at least one clause, and nothing satisfies any */
     for (size_t i = 0; i < prefilter->filter_count; i++)

@@ -22,4 +22,10 @@ bool prefilter_add_filter(struct prefilter *prefilter, const struct pattern_lite
 
 bool prefilter_may_match(struct prefilter *prefilter, const char *message, size_t length);
 
+/* Chooses how literals are found: the SIMD bucket method where the CPU supports it (the
+ * default), else the portable quote method. Returns whether the SIMD method is in use.
+ * Both only set aside events that cannot match (the SIMD method finds literals anywhere,
+ * so it may let a few more through); tests and fuzz targets run both. */
+bool prefilter_use_simd(struct prefilter *prefilter, bool wanted);
+
 #endif
