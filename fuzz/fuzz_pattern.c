@@ -2,7 +2,7 @@
  * a NUL byte, then one event message; without a NUL the input is only a pattern, tested
  * against a fixed CloudTrail-like event. Also checks the scan's pre-test is sound: an event
  * the pattern matches must pass the raw-bytes test built from its required literals, with
- * either way of finding them (SIMD where the CPU has it, and the portable one). */
+ * every way of finding them the CPU supports (AVX-512, AVX2, the portable one). */
 #include "events/event.h"
 #include "metrics/prefilter.h"
 #include "patterns/pattern.h"
@@ -40,12 +40,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct pattern_literal_clause *clauses;
     size_t clause_count;
     if (matched && pattern_required_literals(pattern, &clauses, &clause_count)) {
-        for (int simd = 0; simd < 2; simd++) { /* both ways of finding literals */
+        static const enum prefilter_method methods[] = {PREFILTER_QUOTES, PREFILTER_AVX2,
+                                                        PREFILTER_AVX512};
+        for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
             struct prefilter *prefilter = prefilter_create();
             if (!prefilter)
                 continue;
-            /* the SIMD method chooses triggers after 256 sampled events: go past that */
-            int rounds = prefilter_use_simd(prefilter, simd) ? 300 : simd ? 0 : 1;
+            /* the bucket methods choose triggers after 256 sampled events: go past that */
+            int rounds = !prefilter_set_method(prefilter, methods[m]) ? 0
+                         : methods[m] == PREFILTER_QUOTES             ? 1
+                                                                      : 300;
             if (!prefilter_add_filter(prefilter, clauses, clause_count))
                 rounds = 0;
             for (int i = 0; i < rounds; i++)

@@ -31,7 +31,7 @@
 #endif
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
-#define HAVE_VBMI_PATH 1
+#define HAVE_SIMD_PATHS 1
 #endif
 
 #define KEY_COUNT 65536
@@ -49,6 +49,16 @@
 struct id_list {
     uint32_t *ids;
     uint32_t count;
+};
+
+/* The bucket method's tables (see the top) for a set of literals. bytes[k][byte & 0x7f] has
+ * the bit of every bucket with a literal whose byte k is that byte (bytes >= 0x80 share the
+ * entry of their low 7 bits, which only admits more candidates); for AVX2, low[k] and
+ * high[k] have it by the byte's low and high nibble (a bucket then admits every byte whose
+ * nibbles two of its literals have, again only more candidates). */
+struct head_tables {
+    uint8_t bytes[HEAD_BYTES][128];
+    uint8_t low[HEAD_BYTES][16], high[HEAD_BYTES][16];
 };
 
 /* A literal's first 8 bytes (fewer for short ones) as a word, for a compare that rejects
@@ -84,17 +94,14 @@ struct prefilter {
     uint64_t *found; /* scratch: one bit per literal */
     size_t found_words;
     size_t found_count; /* literals found in this event: most events find none */
-    /* The bucket method (see the top): head_table[k][byte & 0x7f] has the bit of every
-     * bucket with a literal whose byte k is that byte (bytes >= 0x80 share the entry of
-     * their low 7 bits, which only admits more candidates). */
-    bool use_buckets;
-    bool buckets_stale; /* literals were added since the tables were built */
-    uint8_t head_table[HEAD_BYTES][128];
+    enum prefilter_method method;
+    bool buckets_stale;            /* literals were added since the tables were built */
+    struct head_tables head_table; /* every literal */
     struct id_list head_index[1u << HEAD_INDEX_BITS]; /* by hash_head */
     /* Triggers (see choose_triggers): a first pass looks for them alone, with these
      * tables; only an event that holds one is searched for every literal. Chosen from how
      * often each literal was found in sampled events, which are searched for all. */
-    uint8_t trigger_table[HEAD_BYTES][128];
+    struct head_tables trigger_table;
     uint64_t *triggers; /* one bit per literal */
     uint32_t *hits;     /* per literal: sampled events that held it (decaying) */
     bool triggers_chosen;
@@ -123,29 +130,46 @@ static unsigned key_before(const char *quote)
     return hash_three(word & 0xffffff);
 }
 
-static bool buckets_supported(void)
+static bool method_supported(enum prefilter_method method)
 {
-#if defined(HAVE_VBMI_PATH)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vbmi");
+    switch (method) {
+    case PREFILTER_QUOTES:
+        return true;
+    case PREFILTER_AVX2:
+#if defined(HAVE_SIMD_PATHS)
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2");
 #else
-    return false;
+        return false;
 #endif
+    case PREFILTER_AVX512:
+#if defined(HAVE_SIMD_PATHS)
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vbmi");
+#else
+        return false;
+#endif
+    }
+    return false;
 }
 
 struct prefilter *prefilter_create(void)
 {
     struct prefilter *prefilter = calloc(1, sizeof(struct prefilter));
     if (prefilter)
-        prefilter->use_buckets = buckets_supported();
+        prefilter->method = method_supported(PREFILTER_AVX512) ? PREFILTER_AVX512
+                            : method_supported(PREFILTER_AVX2) ? PREFILTER_AVX2
+                                                               : PREFILTER_QUOTES;
     return prefilter;
 }
 
-bool prefilter_use_simd(struct prefilter *prefilter, bool wanted)
+bool prefilter_set_method(struct prefilter *prefilter, enum prefilter_method method)
 {
-    prefilter->use_buckets = wanted && buckets_supported();
-    return prefilter->use_buckets;
+    if (!method_supported(method))
+        return false;
+    prefilter->method = method;
+    return true;
 }
 
 void prefilter_free(struct prefilter *prefilter)
@@ -510,12 +534,12 @@ static unsigned hash_head(uint64_t key)
  * first two bytes, then merging the two groups whose union admits the least typical text
  * until BUCKET_COUNT are left, and fills `table` for them. */
 static void fill_table(const struct prefilter *prefilter, const uint64_t *selected,
-                       uint8_t table[HEAD_BYTES][128], uint8_t *group_of)
+                       struct head_tables *table, uint8_t *group_of)
 {
     struct head_group groups[INITIAL_GROUPS] = {0};
     unsigned keys[INITIAL_GROUPS];
     size_t group_count = 0;
-    memset(table, 0, HEAD_BYTES * 128);
+    memset(table, 0, sizeof *table);
     for (size_t id = 0; id < prefilter->literal_count; id++) {
         const struct pattern_literal *literal = &prefilter->literals[id];
         group_of[id] = UINT8_MAX;
@@ -558,10 +582,17 @@ static void fill_table(const struct prefilter *prefilter, const uint64_t *select
                 group_of[id] = (uint8_t)best_b;
         }
     }
-    for (size_t id = 0; id < prefilter->literal_count; id++)
-        if (group_of[id] != UINT8_MAX)
-            for (size_t k = 0; k < HEAD_BYTES; k++)
-                table[k][head_byte(&prefilter->literals[id], k)] |= (uint8_t)(1u << group_of[id]);
+    for (size_t id = 0; id < prefilter->literal_count; id++) {
+        if (group_of[id] == UINT8_MAX)
+            continue;
+        uint8_t bit = (uint8_t)(1u << group_of[id]);
+        for (size_t k = 0; k < HEAD_BYTES; k++) {
+            unsigned byte = (unsigned char)prefilter->literals[id].text[k];
+            table->bytes[k][byte & 0x7f] |= bit;
+            table->low[k][byte & 15] |= bit;
+            table->high[k][byte >> 4] |= bit;
+        }
+    }
 }
 
 /* The index of literals by their heads, the short ones, and the tables for all literals;
@@ -588,8 +619,8 @@ static bool build_buckets(struct prefilter *prefilter)
                                 (uint32_t)id);
     }
     if (built) {
-        fill_table(prefilter, all, prefilter->head_table, group_of);
-        memcpy(prefilter->trigger_table, prefilter->head_table, sizeof prefilter->trigger_table);
+        fill_table(prefilter, all, &prefilter->head_table, group_of);
+        prefilter->trigger_table = prefilter->head_table;
         free(prefilter->hits);
         free(prefilter->triggers);
         prefilter->hits = hits;
@@ -636,7 +667,7 @@ static void choose_triggers(struct prefilter *prefilter)
             prefilter->triggers[id / 64] |= (uint64_t)1 << (id % 64);
         }
     }
-    fill_table(prefilter, prefilter->triggers, prefilter->trigger_table, group_of);
+    fill_table(prefilter, prefilter->triggers, &prefilter->trigger_table, group_of);
     free(group_of);
     prefilter->triggers_chosen = true;
     /* older samples count half at the next choice */
@@ -668,7 +699,7 @@ static void visit_candidate(struct prefilter *prefilter, const char *message, si
             mark(prefilter, list->ids[i]);
 }
 
-#if defined(HAVE_VBMI_PATH)
+#if defined(HAVE_SIMD_PATHS)
 #define VBMI_TARGET __attribute__((target("avx512f,avx512bw,avx512vbmi")))
 
 /* Bits 0 .. count-1 (count may exceed 64 or be negative). */
@@ -709,14 +740,13 @@ static void visit_candidates(struct prefilter *prefilter, const char *message, s
 
 /* Marks every literal of a bucket that occurs in the message. Returns true when the
  * message holds a \u escape (then nothing more is looked at). */
-VBMI_TARGET static bool scan_buckets(struct prefilter *prefilter,
-                                     const uint8_t table[HEAD_BYTES][128], const char *message,
-                                     size_t length)
+VBMI_TARGET static bool scan_avx512(struct prefilter *prefilter, const struct head_tables *table,
+                                    const char *message, size_t length)
 {
     struct vbmi_tables tables;
     for (size_t k = 0; k < HEAD_BYTES; k++) {
-        tables.low[k] = _mm512_loadu_si512(table[k]);
-        tables.high[k] = _mm512_loadu_si512(table[k] + 64);
+        tables.low[k] = _mm512_loadu_si512(table->bytes[k]);
+        tables.high[k] = _mm512_loadu_si512(table->bytes[k] + 64);
     }
     const __m512i backslash = _mm512_set1_epi8('\\'), letter_u = _mm512_set1_epi8('u');
     bool escapes_known = false;
@@ -761,11 +791,84 @@ VBMI_TARGET static bool scan_buckets(struct prefilter *prefilter,
     }
     return false;
 }
+#define AVX2_TARGET __attribute__((target("avx2")))
+
+/* The AVX2 form of block_buckets, 32 positions at a time, by nibbles. */
+struct avx2_tables {
+    __m256i low[HEAD_BYTES], high[HEAD_BYTES]; /* each 16-entry table in both lanes */
+};
+
+AVX2_TARGET static inline __m256i nibble_lookup(const struct avx2_tables *tables, size_t k,
+                                                __m256i bytes)
+{
+    const __m256i nibble = _mm256_set1_epi8(0x0f);
+    __m256i low = _mm256_shuffle_epi8(tables->low[k], _mm256_and_si256(bytes, nibble));
+    __m256i high =
+        _mm256_shuffle_epi8(tables->high[k], _mm256_and_si256(_mm256_srli_epi16(bytes, 4), nibble));
+    return _mm256_and_si256(low, high);
+}
+
+/* Candidates and escapes among the 32 positions from `block` (36 bytes readable). */
+AVX2_TARGET static inline uint32_t avx2_block(const struct avx2_tables *tables, const char *block,
+                                              uint32_t *escapes)
+{
+    __m256i byte0 = _mm256_loadu_si256((const __m256i *)(const void *)block);
+    __m256i byte1 = _mm256_loadu_si256((const __m256i *)(const void *)(block + 1));
+    __m256i buckets =
+        _mm256_and_si256(nibble_lookup(tables, 0, byte0), nibble_lookup(tables, 1, byte1));
+    for (size_t k = 2; k < HEAD_BYTES; k++)
+        buckets = _mm256_and_si256(
+            buckets, nibble_lookup(tables, k,
+                                   _mm256_loadu_si256((const __m256i *)(const void *)(block + k))));
+    __m256i backslash = _mm256_cmpeq_epi8(byte0, _mm256_set1_epi8('\\'));
+    __m256i letter_u = _mm256_cmpeq_epi8(byte1, _mm256_set1_epi8('u'));
+    *escapes = (uint32_t)_mm256_movemask_epi8(_mm256_and_si256(backslash, letter_u));
+    __m256i empty = _mm256_cmpeq_epi8(buckets, _mm256_setzero_si256());
+    return ~(uint32_t)_mm256_movemask_epi8(empty);
+}
+
+AVX2_TARGET static bool scan_avx2(struct prefilter *prefilter, const struct head_tables *table,
+                                  const char *message, size_t length)
+{
+    struct avx2_tables tables;
+    for (size_t k = 0; k < HEAD_BYTES; k++) {
+        tables.low[k] = _mm256_broadcastsi128_si256(
+            _mm_loadu_si128((const __m128i *)(const void *)table->low[k]));
+        tables.high[k] = _mm256_broadcastsi128_si256(
+            _mm_loadu_si128((const __m128i *)(const void *)table->high[k]));
+    }
+    bool escapes_known = false;
+    size_t at = 0;
+    for (;;) {
+        uint32_t escapes, candidates, positions = UINT32_MAX;
+        if (length - at >= 32 + HEAD_BYTES - 1 && at < length) {
+            candidates = avx2_block(&tables, message + at, &escapes);
+        } else if (at < length) {
+            /* the last positions, from a copy padded with zeros */
+            char tail[32 + 32 + HEAD_BYTES] = {0};
+            size_t left = length - at;
+            memcpy(tail, message + at, left);
+            positions = left >= 32 ? UINT32_MAX : ((uint32_t)1 << left) - 1;
+            candidates = avx2_block(&tables, tail, &escapes) & positions;
+            escapes &= positions;
+        } else {
+            return false;
+        }
+        if (escapes && !escapes_known) {
+            if (has_unicode_escape(message, length))
+                return true;
+            escapes_known = true;
+        }
+        if (candidates)
+            visit_candidates(prefilter, message, length, at, candidates);
+        at += 32;
+    }
+}
 #endif
 
 /* The literals the message holds, by the bucket method with `table`; true when it holds a
  * \u escape. */
-static bool find_by_buckets(struct prefilter *prefilter, const uint8_t table[HEAD_BYTES][128],
+static bool find_by_buckets(struct prefilter *prefilter, const struct head_tables *table,
                             const char *message, size_t length)
 {
     for (uint32_t i = 0; i < prefilter->short_literals.count; i++) {
@@ -774,8 +877,10 @@ static bool find_by_buckets(struct prefilter *prefilter, const uint8_t table[HEA
         if (memmem(message, length, literal->text, literal->length))
             mark(prefilter, id);
     }
-#if defined(HAVE_VBMI_PATH)
-    return scan_buckets(prefilter, table, message, length);
+#if defined(HAVE_SIMD_PATHS)
+    if (prefilter->method == PREFILTER_AVX512)
+        return scan_avx512(prefilter, table, message, length);
+    return scan_avx2(prefilter, table, message, length);
 #else
     (void)table;
     return has_unicode_escape(message, length);
@@ -794,13 +899,13 @@ static bool find_with_triggers(struct prefilter *prefilter, const char *message,
     bool sample = !prefilter->triggers_chosen || prefilter->events_seen % SAMPLE_EVERY == 0;
     prefilter->events_seen++;
     if (!sample) {
-        if (find_by_buckets(prefilter, prefilter->trigger_table, message, length))
+        if (find_by_buckets(prefilter, &prefilter->trigger_table, message, length))
             return true;
         if (prefilter->found_count == 0)
             return false;
         clear_found(prefilter);
     }
-    if (find_by_buckets(prefilter, prefilter->head_table, message, length))
+    if (find_by_buckets(prefilter, &prefilter->head_table, message, length))
         return true;
     if (sample)
         record_sample(prefilter);
@@ -824,10 +929,12 @@ static bool find_by_quotes(struct prefilter *prefilter, const char *message, siz
 bool prefilter_may_match(struct prefilter *prefilter, const char *message, size_t length)
 {
     clear_found(prefilter);
-    if (prefilter->use_buckets && prefilter->buckets_stale && !build_buckets(prefilter))
-        prefilter->use_buckets = false; /* out of memory: the quote method needs nothing */
-    bool escape = prefilter->use_buckets ? find_with_triggers(prefilter, message, length)
-                                         : find_by_quotes(prefilter, message, length);
+    bool buckets = prefilter->method != PREFILTER_QUOTES;
+    if (buckets && prefilter->buckets_stale && !build_buckets(prefilter))
+        prefilter->method = PREFILTER_QUOTES; /* out of memory: the quote method needs nothing */
+    bool escape = prefilter->method != PREFILTER_QUOTES
+                      ? find_with_triggers(prefilter, message, length)
+                      : find_by_quotes(prefilter, message, length);
     if (escape)
         return true;
     if (prefilter->found_count == 0)

@@ -22,10 +22,13 @@ bool prefilter_add_filter(struct prefilter *prefilter, const struct pattern_lite
 
 bool prefilter_may_match(struct prefilter *prefilter, const char *message, size_t length);
 
-/* Chooses how literals are found: the SIMD bucket method where the CPU supports it (the
- * default), else the portable quote method. Returns whether the SIMD method is in use.
- * Both only set aside events that cannot match (the SIMD method finds literals anywhere,
- * so it may let a few more through); tests and fuzz targets run both. */
-bool prefilter_use_simd(struct prefilter *prefilter, bool wanted);
+/* How literals are found: the bucket method with AVX-512 VBMI or with AVX2, or the portable
+ * quote method. prefilter_create picks the first of these the CPU supports. All only set
+ * aside events that cannot match (the bucket method finds literals anywhere, so it may let
+ * a few more through); tests and fuzz targets run each. */
+enum prefilter_method { PREFILTER_QUOTES, PREFILTER_AVX2, PREFILTER_AVX512 };
+
+/* False (and no change) when the CPU cannot run `method`. */
+bool prefilter_set_method(struct prefilter *prefilter, enum prefilter_method method);
 
 #endif

@@ -1,8 +1,8 @@
 /* The scan's pre-test (metrics/prefilter): it may set aside only events that cannot match,
- * with either way of finding literals (the SIMD bucket method where the CPU has it, and
- * the portable quote method), wherever a literal sits in the event (block edges, the last
- * bytes), with escapes, bytes above 0x7f, short literals, many filters, and after the
- * bucket method has chosen its triggers from sampled events. */
+ * with every way of finding literals the CPU supports (the bucket method with AVX-512 VBMI
+ * and with AVX2, the portable quote method), wherever a literal sits in the event (block edges, the
+ * last bytes), with escapes, bytes above 0x7f, short literals, many filters, and after the bucket
+ * method has chosen its triggers from sampled events. */
 #include "metrics/prefilter.h"
 #include "patterns/pattern.h"
 
@@ -16,12 +16,27 @@
 
 #include <cmocka.h>
 
-/* A pre-test for the patterns, with the SIMD method on or off. */
-static struct prefilter *build(const char *const *patterns, size_t count, bool simd)
+static const enum prefilter_method methods[] = {PREFILTER_QUOTES, PREFILTER_AVX2, PREFILTER_AVX512};
+#define METHOD_COUNT (sizeof methods / sizeof methods[0])
+
+static bool supported(enum prefilter_method method)
 {
     struct prefilter *prefilter = prefilter_create();
     assert_non_null(prefilter);
-    prefilter_use_simd(prefilter, simd);
+    bool result = prefilter_set_method(prefilter, method);
+    prefilter_free(prefilter);
+    if (!result)
+        print_message("method %d: not supported by this CPU, not tested\n", (int)method);
+    return result;
+}
+
+/* A pre-test for the patterns, finding literals by `method`. */
+static struct prefilter *build(const char *const *patterns, size_t count,
+                               enum prefilter_method method)
+{
+    struct prefilter *prefilter = prefilter_create();
+    assert_non_null(prefilter);
+    assert_true(prefilter_set_method(prefilter, method));
     for (size_t i = 0; i < count; i++) {
         struct pattern_error error;
         struct pattern *pattern = pattern_compile(patterns[i], strlen(patterns[i]), &error);
@@ -53,9 +68,9 @@ static const char *const cis_like[] = {
 #define CIS_LIKE_COUNT (sizeof cis_like / sizeof cis_like[0])
 
 /* Every offset of a literal in messages long and short, up to the last byte. */
-static void literals_are_found_at_every_offset(bool simd)
+static void literals_are_found_at_every_offset(enum prefilter_method method)
 {
-    struct prefilter *prefilter = build(cis_like, CIS_LIKE_COUNT, simd);
+    struct prefilter *prefilter = build(cis_like, CIS_LIKE_COUNT, method);
     char message[512];
     for (int padding = 0; padding < 200; padding++) {
         snprintf(message, sizeof message, "{\"p\":\"%*s\",\"errorCode\":\"AccessDenied\"}", padding,
@@ -82,23 +97,19 @@ static void literals_are_found_at_every_offset(bool simd)
     prefilter_free(prefilter);
 }
 
-static void offsets_simd(void **state)
+static void offsets(void **state)
 {
     (void)state;
-    literals_are_found_at_every_offset(true);
-}
-
-static void offsets_quotes(void **state)
-{
-    (void)state;
-    literals_are_found_at_every_offset(false);
+    for (size_t m = 0; m < METHOD_COUNT; m++)
+        if (supported(methods[m]))
+            literals_are_found_at_every_offset(methods[m]);
 }
 
 /* A \u escape can spell a literal: such events always may match; an escaped backslash
  * followed by u is no escape. */
-static void unicode_escapes(bool simd)
+static void unicode_escapes(enum prefilter_method method)
 {
-    struct prefilter *prefilter = build(cis_like, CIS_LIKE_COUNT, simd);
+    struct prefilter *prefilter = build(cis_like, CIS_LIKE_COUNT, method);
     char message[512];
     for (int padding = 0; padding < 140; padding += 7) {
         snprintf(message, sizeof message, "{\"p\":\"%*s\",\"errorCode\":\"\\u0041ccessDenied\"}",
@@ -112,28 +123,24 @@ static void unicode_escapes(bool simd)
     prefilter_free(prefilter);
 }
 
-static void escapes_simd(void **state)
+static void escapes(void **state)
 {
     (void)state;
-    unicode_escapes(true);
-}
-
-static void escapes_quotes(void **state)
-{
-    (void)state;
-    unicode_escapes(false);
+    for (size_t m = 0; m < METHOD_COUNT; m++)
+        if (supported(methods[m]))
+            unicode_escapes(methods[m]);
 }
 
 /* Literals with bytes above 0x7f, and literals shorter than the SIMD method's heads (a
  * number compares by its key, "n"). */
-static void unusual_literals(bool simd)
+static void unusual_literals(enum prefilter_method method)
 {
     static const char *const patterns[] = {
         "{ $.name = \"caf\xc3\xa9s\" }",
         "{ $.n = 12 }",
         "{ $.s = \"ab\" }",
     };
-    struct prefilter *prefilter = build(patterns, 3, simd);
+    struct prefilter *prefilter = build(patterns, 3, method);
     assert_true(may_match(prefilter, "{\"name\":\"caf\xc3\xa9s\"}"));
     assert_false(may_match(prefilter, "{\"name\":\"caf\xc3\xa8s\"}"));
     assert_false(may_match(prefilter, "{\"name\":\"cafCs\"}"));
@@ -144,20 +151,16 @@ static void unusual_literals(bool simd)
     prefilter_free(prefilter);
 }
 
-static void unusual_simd(void **state)
+static void unusual(void **state)
 {
     (void)state;
-    unusual_literals(true);
-}
-
-static void unusual_quotes(void **state)
-{
-    (void)state;
-    unusual_literals(false);
+    for (size_t m = 0; m < METHOD_COUNT; m++)
+        if (supported(methods[m]))
+            unusual_literals(methods[m]);
 }
 
 /* More filters (and first bytes) than the SIMD method has buckets. */
-static void many_filters(bool simd)
+static void many_filters(enum prefilter_method method)
 {
     enum { COUNT = 300 };
     static char texts[COUNT][64];
@@ -167,7 +170,7 @@ static void many_filters(bool simd)
                  (int)('A' + i % 26), (int)('a' + i / 26 % 26), i);
         patterns[i] = texts[i];
     }
-    struct prefilter *prefilter = build(patterns, COUNT, simd);
+    struct prefilter *prefilter = build(patterns, COUNT, method);
     char message[256];
     for (size_t i = 0; i < COUNT; i++) {
         snprintf(message, sizeof message, "{\"eventName\":\"%c%cAction%zu\"}", (int)('A' + i % 26),
@@ -180,24 +183,19 @@ static void many_filters(bool simd)
     prefilter_free(prefilter);
 }
 
-static void many_simd(void **state)
+static void many(void **state)
 {
     (void)state;
-    many_filters(true);
-}
-
-static void many_quotes(void **state)
-{
-    (void)state;
-    many_filters(false);
+    for (size_t m = 0; m < METHOD_COUNT; m++)
+        if (supported(methods[m]))
+            many_filters(methods[m]);
 }
 
 /* Once triggers are chosen from a stream where one clause's literal is common, events
  * that satisfy a filter still pass and the others are still set aside. */
-static void triggers_keep_every_match(void **state)
+static void triggers_keep_every_match_with(enum prefilter_method method)
 {
-    (void)state;
-    struct prefilter *prefilter = build(cis_like, CIS_LIKE_COUNT, true);
+    struct prefilter *prefilter = build(cis_like, CIS_LIKE_COUNT, method);
     static const char *const common =
         "{\"eventSource\":\"kms.amazonaws.com\",\"eventName\":\"Decrypt\","
         "\"userIdentity\":{\"type\":\"AssumedRole\"}}";
@@ -223,17 +221,21 @@ static void triggers_keep_every_match(void **state)
     prefilter_free(prefilter);
 }
 
+static void triggers_keep_every_match(void **state)
+{
+    (void)state;
+    for (size_t m = 0; m < METHOD_COUNT; m++)
+        if (supported(methods[m]))
+            triggers_keep_every_match_with(methods[m]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(offsets_simd),
-        cmocka_unit_test(offsets_quotes),
-        cmocka_unit_test(escapes_simd),
-        cmocka_unit_test(escapes_quotes),
-        cmocka_unit_test(unusual_simd),
-        cmocka_unit_test(unusual_quotes),
-        cmocka_unit_test(many_simd),
-        cmocka_unit_test(many_quotes),
+        cmocka_unit_test(offsets),
+        cmocka_unit_test(escapes),
+        cmocka_unit_test(unusual),
+        cmocka_unit_test(many),
         cmocka_unit_test(triggers_keep_every_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
