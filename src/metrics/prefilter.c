@@ -6,7 +6,7 @@
  * literal's first 5 bytes a table says which buckets have a literal with that byte there
  * (128 entries, looked up 64 positions at a time with vpermi2b). A position where some
  * bucket accepts all 5 bytes is a candidate; the literals with those 5 bytes are found by
- * a hash of them and compared whole. The same pass looks for `\u`. Most events are only
+ * a hash of them and compared whole. The same pass looks for `\u` escapes. Most events are only
  * searched for triggers, the rarest clause of each filter (chosen from sampled events, see
  * choose_triggers); an event holding one is searched again for every literal. It finds
  * literals wherever they occur.
@@ -22,6 +22,7 @@
  * method: both only set aside events that cannot match. */
 #define _GNU_SOURCE /* memmem */
 #include "metrics/prefilter.h"
+#include "events/event.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -91,7 +92,9 @@ struct prefilter {
     struct id_list unanchored;
     struct filter_clauses *filters;
     size_t filter_count;
-    uint64_t *found; /* scratch: one bit per literal */
+    uint64_t literal_ascii[2]; /* the ASCII bytes literals hold */
+    bool literal_beyond_ascii; /* some literal holds a byte >= 0x80 */
+    uint64_t *found;           /* scratch: one bit per literal */
     size_t found_words;
     size_t found_count; /* literals found in this event: most events find none */
     enum prefilter_method method;
@@ -284,6 +287,13 @@ static bool literal_id(struct prefilter *prefilter, const struct pattern_literal
     heads[*id] = head_of(copy, literal->length);
     prefilter->literals[prefilter->literal_count++] =
         (struct pattern_literal){copy, literal->length, literal->key, literal->delimited};
+    for (size_t i = 0; i < literal->length; i++) {
+        unsigned char byte = (unsigned char)literal->text[i];
+        if (byte >= 0x80)
+            prefilter->literal_beyond_ascii = true;
+        else
+            prefilter->literal_ascii[byte / 64] |= (uint64_t)1 << (byte % 64);
+    }
     size_t words = (prefilter->literal_count + 63) / 64;
     if (words > prefilter->found_words) {
         uint64_t *found = realloc(prefilter->found, words * sizeof *found);
@@ -341,13 +351,33 @@ bool prefilter_add_filter(struct prefilter *prefilter, const struct pattern_lite
     return true;
 }
 
-static bool has_unicode_escape(const char *message, size_t length)
+/* Whether a \u escape could spell part of a literal: one that decodes to a character some
+ * literal holds (an ASCII byte of one, or anything beyond ASCII when a literal has such
+ * bytes), or that is not four hex digits. Other escapes (\" \\ \/ \b \f \n \r \t) write
+ * characters no literal holds (pattern_required_literals only takes text written
+ * verbatim), so where no escape can, every literal a decoded value holds is in the raw
+ * bytes as written. */
+static bool escape_may_hide_literal(const struct prefilter *prefilter, const char *message,
+                                    size_t length)
 {
     const char *end = message + length;
     for (const char *at = memchr(message, '\\', length); at && at + 1 < end;
-         at = memchr(at + 2, '\\', (size_t)(end - at - 2)))
-        if (at[1] == 'u')
+         at = memchr(at + 2, '\\', (size_t)(end - at - 2))) {
+        if (at[1] != 'u')
+            continue;
+        if (end - at < 6)
             return true;
+        unsigned value = 0;
+        for (int i = 2; i < 6; i++) {
+            int digit = json_hex_digit_value((unsigned char)at[i]);
+            if (digit < 0)
+                return true;
+            value = value << 4 | (unsigned)digit;
+        }
+        if (value >= 0x80 ? prefilter->literal_beyond_ascii
+                          : prefilter->literal_ascii[value / 64] >> (value % 64) & 1)
+            return true;
+    }
     return false;
 }
 
@@ -739,7 +769,7 @@ static void visit_candidates(struct prefilter *prefilter, const char *message, s
 }
 
 /* Marks every literal of a bucket that occurs in the message. Returns true when the
- * message holds a \u escape (then nothing more is looked at). */
+ * message holds a \u escape that may hide a literal (then nothing more is looked at). */
 VBMI_TARGET static bool scan_avx512(struct prefilter *prefilter, const struct head_tables *table,
                                     const char *message, size_t length)
 {
@@ -764,7 +794,7 @@ VBMI_TARGET static bool scan_avx512(struct prefilter *prefilter, const struct he
         if (__builtin_expect(escapes != 0, 0) && !escapes_known) {
             /* a backslash then u: the exact test tells an escape from an escaped
              * backslash followed by u */
-            if (has_unicode_escape(message, length))
+            if (escape_may_hide_literal(prefilter, message, length))
                 return true;
             escapes_known = true;
         }
@@ -784,7 +814,7 @@ VBMI_TARGET static bool scan_avx512(struct prefilter *prefilter, const struct he
         __mmask64 candidates = _mm512_test_epi8_mask(buckets, buckets) & low_bits(left);
         __mmask64 escapes =
             _mm512_cmpeq_epi8_mask(byte0, backslash) & _mm512_cmpeq_epi8_mask(byte1, letter_u);
-        if (escapes && !escapes_known && has_unicode_escape(message, length))
+        if (escapes && !escapes_known && escape_may_hide_literal(prefilter, message, length))
             return true;
         if (candidates)
             visit_candidates(prefilter, message, length, at, candidates);
@@ -855,7 +885,7 @@ AVX2_TARGET static bool scan_avx2(struct prefilter *prefilter, const struct head
             return false;
         }
         if (escapes && !escapes_known) {
-            if (has_unicode_escape(message, length))
+            if (escape_may_hide_literal(prefilter, message, length))
                 return true;
             escapes_known = true;
         }
@@ -867,7 +897,7 @@ AVX2_TARGET static bool scan_avx2(struct prefilter *prefilter, const struct head
 #endif
 
 /* The literals the message holds, by the bucket method with `table`; true when it holds a
- * \u escape. */
+ * \u escape that may hide one. */
 static bool find_by_buckets(struct prefilter *prefilter, const struct head_tables *table,
                             const char *message, size_t length)
 {
@@ -883,7 +913,7 @@ static bool find_by_buckets(struct prefilter *prefilter, const struct head_table
     return scan_avx2(prefilter, table, message, length);
 #else
     (void)table;
-    return has_unicode_escape(message, length);
+    return escape_may_hide_literal(prefilter, message, length);
 #endif
 }
 
@@ -912,10 +942,11 @@ static bool find_with_triggers(struct prefilter *prefilter, const char *message,
     return false;
 }
 
-/* The literals the message holds, by the quote method; true when it holds a \u escape. */
+/* The literals the message holds, by the quote method; true when it holds a \u escape that
+ * may hide one. */
 static bool find_by_quotes(struct prefilter *prefilter, const char *message, size_t length)
 {
-    if (has_unicode_escape(message, length))
+    if (escape_may_hide_literal(prefilter, message, length))
         return true;
     for (uint32_t i = 0; i < prefilter->unanchored.count; i++) {
         const struct pattern_literal *literal = &prefilter->literals[prefilter->unanchored.ids[i]];

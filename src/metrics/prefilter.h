@@ -1,8 +1,9 @@
 /* prefilter: the scan's cheap pre-test. Each filter contributes what the raw bytes of any
  * event it can match must contain (pattern_required_literals: clauses of literals); the
  * pre-test answers "may this event match any filter?" from the raw bytes, without
- * decoding. Events with a \u escape, which could spell a literal without writing it,
- * always may. Internal to the metrics stage; one per thread (it keeps scratch). */
+ * decoding. Events with a \u escape that could spell part of a literal without writing it
+ * (one that decodes to a character some literal holds) always may. Internal to the metrics
+ * stage; one per thread (it keeps scratch). */
 #ifndef TRAILHOUND_METRICS_PREFILTER_H
 #define TRAILHOUND_METRICS_PREFILTER_H
 

@@ -105,8 +105,10 @@ static void offsets(void **state)
             literals_are_found_at_every_offset(methods[m]);
 }
 
-/* A \u escape can spell a literal: such events always may match; an escaped backslash
- * followed by u is no escape. */
+/* A \u escape can spell a literal: an event with one that decodes to a character some
+ * literal holds always may match; escapes of other characters (here beyond ASCII, or
+ * ASCII that no literal holds) cannot hide a literal; an escaped backslash followed by u is
+ * no escape; a malformed escape may (the event is then decoded and reported). */
 static void unicode_escapes(enum prefilter_method method)
 {
     struct prefilter *prefilter = build(cis_like, CIS_LIKE_COUNT, method);
@@ -118,6 +120,13 @@ static void unicode_escapes(enum prefilter_method method)
         snprintf(message, sizeof message, "{\"p\":\"%*s\",\"path\":\"C:\\\\users\"}", padding, "");
         assert_false(may_match(prefilter, message));
         snprintf(message, sizeof message, "{\"p\":\"%*s\\\\\\u0041\"}", padding, "");
+        assert_true(may_match(prefilter, message));
+        snprintf(message, sizeof message, "{\"p\":\"%*s\",\"name\":\"Ren\\u00e9\\u0025\"}", padding,
+                 "");
+        assert_false(may_match(prefilter, message));
+        snprintf(message, sizeof message, "{\"p\":\"%*s\",\"name\":\"Ren\\u00g9\"}", padding, "");
+        assert_true(may_match(prefilter, message));
+        snprintf(message, sizeof message, "{\"p\":\"%*s\",\"type\":\"R\\u006fot\"}", padding, "");
         assert_true(may_match(prefilter, message));
     }
     prefilter_free(prefilter);
@@ -142,6 +151,7 @@ static void unusual_literals(enum prefilter_method method)
     };
     struct prefilter *prefilter = build(patterns, 3, method);
     assert_true(may_match(prefilter, "{\"name\":\"caf\xc3\xa9s\"}"));
+    assert_true(may_match(prefilter, "{\"name\":\"caf\\u00e9s\"}"));
     assert_false(may_match(prefilter, "{\"name\":\"caf\xc3\xa8s\"}"));
     assert_false(may_match(prefilter, "{\"name\":\"cafCs\"}"));
     assert_true(may_match(prefilter, "{\"n\":12}"));
