@@ -179,9 +179,12 @@ void prefilter_free(struct prefilter *prefilter)
 {
     if (!prefilter)
         return;
-    for (size_t key = 0; key < KEY_COUNT; key++) {
-        free(prefilter->after_quote[key].ids);
-        free(prefilter->before_quote[key].ids);
+    /* only keys whose bit is set have a list */
+    for (size_t word = 0; word < KEY_COUNT / 64; word++) {
+        for (uint64_t bits = prefilter->after_quote_keys[word]; bits; bits &= bits - 1)
+            free(prefilter->after_quote[word * 64 + (size_t)__builtin_ctzll(bits)].ids);
+        for (uint64_t bits = prefilter->before_quote_keys[word]; bits; bits &= bits - 1)
+            free(prefilter->before_quote[word * 64 + (size_t)__builtin_ctzll(bits)].ids);
     }
     free(prefilter->unanchored.ids);
     for (size_t i = 0; i < 1u << HEAD_INDEX_BITS; i++)
