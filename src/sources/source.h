@@ -100,7 +100,7 @@ struct source_options {
     size_t read_buffer_bytes;
 };
 
-/* Defaults: max_event_bytes 1 MiB, max_whole_member_bytes 32 MiB, read_buffer_bytes 4 MiB.
+/* Defaults: max_event_bytes 1 MiB, max_whole_member_bytes 32 MiB, read_buffer_bytes 2 MiB.
  * A zero max_event_bytes or read_buffer_bytes means the default; max_event_bytes is capped
  * at 256 MiB and read_buffer_bytes at 1 GiB. */
 struct source_options source_default_options(void);
