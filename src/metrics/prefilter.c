@@ -1,13 +1,14 @@
 /* The pre-test finds which required literals occur in an event's raw bytes, then checks
  * each filter's clauses against them.
  *
- * The bucket method, where the CPU has AVX-512 VBMI (checked at run time), looks at every
- * byte position in one pass: the literals are sorted into 8 buckets, and for each of a
- * literal's first 5 bytes a table says which buckets have a literal with that byte there
- * (128 entries, looked up 64 positions at a time with vpermi2b). A position where some
- * bucket accepts all 5 bytes is a candidate; the literals with those 5 bytes are found by
- * a hash of them and compared whole. The same pass looks for `\u` escapes. Most events are only
- * searched for triggers, the rarest clause of each filter (chosen from sampled events, see
+ * The bucket method, where the CPU has AVX-512 VBMI or AVX2 (checked at run time), looks at
+ * every byte position in one pass: the literals are sorted into 8 buckets, and for each of
+ * a literal's first 5 bytes a table says which buckets have a literal with that byte there
+ * (128 entries, looked up 64 positions at a time with vpermi2b; with AVX2, tables by
+ * nibble, 32 positions at a time with vpshufb). A position where some bucket accepts all 5
+ * bytes is a candidate; the literals with those 5 bytes are found by a hash of them and
+ * compared whole. The same pass looks for `\u` escapes. Most events are only searched for
+ * triggers, the rarest clause of each filter (chosen from sampled events, see
  * choose_triggers); an event holding one is searched again for every literal. It finds
  * literals wherever they occur.
  *
@@ -719,6 +720,7 @@ static void record_sample(struct prefilter *prefilter)
         choose_triggers(prefilter);
 }
 
+#if defined(HAVE_SIMD_PATHS)
 /* Marks the literals that occur at message[position], a candidate: they are found by the
  * bytes there, whatever bucket admitted them. */
 static void visit_candidate(struct prefilter *prefilter, const char *message, size_t length,
@@ -732,7 +734,6 @@ static void visit_candidate(struct prefilter *prefilter, const char *message, si
             mark(prefilter, list->ids[i]);
 }
 
-#if defined(HAVE_SIMD_PATHS)
 #define VBMI_TARGET __attribute__((target("avx512f,avx512bw,avx512vbmi")))
 
 /* Bits 0 .. count-1 (count may exceed 64 or be negative). */
@@ -747,6 +748,8 @@ static inline __mmask64 low_bits(ptrdiff_t count)
 struct vbmi_tables {
     __m512i low[HEAD_BYTES], high[HEAD_BYTES]; /* entries 0-63 and 64-127 */
 };
+
+_Static_assert(HEAD_BYTES == 5, "block_buckets is written out for 5 head bytes");
 
 /* Candidates of the 64 positions from `at`: each byte says which buckets accept the 5
  * bytes from that position. Written out, so the compiler keeps everything in registers. */
