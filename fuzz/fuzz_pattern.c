@@ -1,7 +1,8 @@
 /* libFuzzer target: compile a filter pattern and evaluate it. The input is the pattern,
  * a NUL byte, then one event message; without a NUL the input is only a pattern, tested
  * against a fixed CloudTrail-like event. Also checks the scan's pre-test is sound: an event
- * the pattern matches must pass the raw-bytes test built from its required literals. */
+ * the pattern matches must pass the raw-bytes test built from its required literals, with
+ * every way of finding them the CPU supports (AVX-512, AVX2, the portable one). */
 #include "events/event.h"
 #include "metrics/prefilter.h"
 #include "patterns/pattern.h"
@@ -39,11 +40,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct pattern_literal_clause *clauses;
     size_t clause_count;
     if (matched && pattern_required_literals(pattern, &clauses, &clause_count)) {
-        struct prefilter *prefilter = prefilter_create();
-        if (prefilter && prefilter_add_filter(prefilter, clauses, clause_count) &&
-            !prefilter_may_match(prefilter, message, message_length))
-            __builtin_trap(); /* the pre-test would have lost a match */
-        prefilter_free(prefilter);
+        static const enum prefilter_method methods[] = {PREFILTER_QUOTES, PREFILTER_AVX2,
+                                                        PREFILTER_AVX512};
+        for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
+            struct prefilter *prefilter = prefilter_create();
+            if (!prefilter)
+                continue;
+            /* the bucket methods choose triggers after 256 sampled events: go past that */
+            int rounds = !prefilter_set_method(prefilter, methods[m]) ? 0
+                         : methods[m] == PREFILTER_QUOTES             ? 1
+                                                                      : 300;
+            if (!prefilter_add_filter(prefilter, clauses, clause_count))
+                rounds = 0;
+            for (int i = 0; i < rounds; i++)
+                if (!prefilter_may_match(prefilter, message, message_length))
+                    __builtin_trap(); /* the pre-test would have lost a match */
+            prefilter_free(prefilter);
+        }
         pattern_literal_clauses_free(clauses, clause_count);
     }
     if (matched) {

@@ -1,6 +1,7 @@
-/* The worker pool of `trailhound scan`: jobs (copied batches) go from a free list to a
- * pending queue, workers evaluate them, and the submitting thread commits finished jobs in
- * submission order. Every shared field is guarded by `lock`. */
+/* The worker pool of `trailhound scan`: jobs (batches, their messages held in the source's
+ * memory or copied) go from a free list to a pending queue, workers evaluate them, and the
+ * submitting thread commits finished jobs in submission order. Every shared field is
+ * guarded by `lock`. */
 #include "cli/scan_pool.h"
 
 #include <pthread.h>
@@ -14,7 +15,8 @@ struct invalid_event {
 };
 
 struct scan_job {
-    char *text; /* the batch's messages and paths, copied */
+    struct source_hold *hold; /* retained memory the messages live in; NULL: copied */
+    char *text;               /* the batch's paths, and its messages unless held */
     size_t text_capacity;
     struct source_event *events;
     size_t event_capacity, count;
@@ -81,6 +83,14 @@ static size_t evaluate(struct filter_scan *scan, const struct source_event *even
     return invalid;
 }
 
+/* Releases what a job holds, once its events are evaluated. */
+static void job_release(struct scan_job *job)
+{
+    if (job->hold)
+        source_hold_release(job->hold);
+    job->hold = NULL;
+}
+
 static void *worker_main(void *argument)
 {
     struct pool_worker *worker = argument;
@@ -96,6 +106,7 @@ static void *worker_main(void *argument)
         pool->pending_count--;
         pthread_mutex_unlock(&pool->lock);
         evaluate(worker->scan, job->events, job->count, job);
+        job_release(job);
         pthread_mutex_lock(&pool->lock);
         job->done = true;
         pthread_cond_broadcast(&pool->changed);
@@ -115,6 +126,7 @@ static bool help_with_queued_job(struct scan_pool *pool)
     pool->pending_count--;
     pthread_mutex_unlock(&pool->lock);
     evaluate(pool->workers[0].scan, job->events, job->count, job);
+    job_release(job);
     pthread_mutex_lock(&pool->lock);
     job->done = true;
     pthread_cond_broadcast(&pool->changed);
@@ -152,15 +164,27 @@ static bool reserve(void **items, size_t *capacity, size_t needed, size_t item_s
     return true;
 }
 
-/* Copies a batch into `job`: messages and paths into one block, sized before copying so
- * no pointer into it moves. */
+/* The hold all of a batch's messages live in, if they share one. */
+static struct source_hold *batch_hold(const struct source_event *events, size_t count)
+{
+    for (size_t i = 1; i < count; i++)
+        if (events[i].hold != events[0].hold)
+            return NULL;
+    return count ? events[0].hold : NULL;
+}
+
+/* Fills `job` with a batch: the messages stay where they are when the source lets them be
+ * held, else they are copied; paths are copied. The copies go into one block, sized before
+ * copying so no pointer into it moves. */
 static bool job_fill(struct scan_job *job, const struct source_event *events, size_t count)
 {
+    struct source_hold *hold = batch_hold(events, count);
     size_t bytes = 0;
     for (size_t i = 0; i < count; i++)
-        bytes += events[i].length + (i == 0 || events[i].where.path != events[i - 1].where.path
-                                         ? strlen(events[i].where.path) + 1
-                                         : 0);
+        bytes += (hold ? 0 : events[i].length) +
+                 (i == 0 || events[i].where.path != events[i - 1].where.path
+                      ? strlen(events[i].where.path) + 1
+                      : 0);
     if (!reserve((void **)&job->text, &job->text_capacity, bytes + 1, 1) ||
         !reserve((void **)&job->events, &job->event_capacity, count, sizeof *job->events))
         return false;
@@ -173,10 +197,15 @@ static bool job_fill(struct scan_job *job, const struct source_event *events, si
             used += length;
         }
         job->events[i] = events[i];
-        job->events[i].message = memcpy(job->text + used, events[i].message, events[i].length);
         job->events[i].where.path = path;
-        used += events[i].length;
+        if (!hold) {
+            job->events[i].message = memcpy(job->text + used, events[i].message, events[i].length);
+            used += events[i].length;
+        }
     }
+    if (hold)
+        source_hold_retain(hold);
+    job->hold = hold;
     job->count = count;
     job->invalid_count = 0;
     job->done = false;
@@ -320,6 +349,7 @@ void scan_pool_free(struct scan_pool *pool)
     for (size_t i = 0; i < pool->thread_count; i++)
         filter_scan_free(pool->workers[i].scan);
     for (size_t i = 0; i < pool->job_count; i++) {
+        job_release(&pool->jobs[i]);
         free(pool->jobs[i].text);
         free(pool->jobs[i].events);
         free(pool->jobs[i].invalid);

@@ -1,10 +1,10 @@
 /* scan_pool: evaluating batches of events on worker threads for `trailhound scan`.
  *
  * With one thread, batches are evaluated at once on the caller's thread. With N, each
- * batch is copied into a job (the source's memory is only valid during its callback) and
- * queued, so the reading thread goes on reading and decompressing while N workers
- * evaluate; results are committed in submission order, so the output does not depend on
- * N. Internal to the cli. */
+ * batch becomes a job, which holds the source's memory its messages live in (or, where the
+ * source cannot lend it, a copy of them), and is queued, so the reading thread goes on
+ * reading and decompressing while N-1 workers evaluate; results are committed in
+ * submission order, so the output does not depend on N. Internal to the cli. */
 #ifndef TRAILHOUND_CLI_SCAN_POOL_H
 #define TRAILHOUND_CLI_SCAN_POOL_H
 

@@ -43,13 +43,24 @@ struct source_location {
     uint64_t offset;
 };
 
+/* Memory that events' messages live in, reference counted. A consumer that needs a
+ * message after the callback returns (say, on another thread) can retain the event's hold
+ * instead of copying the message, and release it when done; either may be called from any
+ * thread. The reader reuses the memory once every hold is released. */
+struct source_hold;
+void source_hold_retain(struct source_hold *hold);
+void source_hold_release(struct source_hold *hold);
+
 /* One CloudTrail event: its JSON text, exactly as it will be a log event's message. For
  * layouts that carry the event inside a JSON string (subscription payloads, lookup-events)
- * the text is the decoded string. Valid only during the callback that receives it. */
+ * the text is the decoded string. Valid only during the callback that receives it, unless
+ * `hold` is retained (then `message` stays valid, `where.path` does not); `hold` is NULL
+ * for messages that cannot be kept that way. */
 struct source_event {
     const char *message;
     size_t length;
     struct source_location where;
+    struct source_hold *hold;
 };
 
 struct source_file_summary {
@@ -99,7 +110,7 @@ struct source_options {
     size_t read_buffer_bytes;
 };
 
-/* Defaults: max_event_bytes 1 MiB, max_whole_member_bytes 32 MiB, read_buffer_bytes 4 MiB.
+/* Defaults: max_event_bytes 1 MiB, max_whole_member_bytes 32 MiB, read_buffer_bytes 2 MiB.
  * A zero max_event_bytes or read_buffer_bytes means the default; max_event_bytes is capped
  * at 256 MiB and read_buffer_bytes at 1 GiB. */
 struct source_options source_default_options(void);

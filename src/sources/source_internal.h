@@ -14,6 +14,7 @@
 #include "events/event.h"
 #include "sources/source.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -166,8 +167,20 @@ size_t gzip_decode(struct gzip_decoder *decoder, struct source_input *input, uns
 
 /* ---- The reader, the window and the batch (source_window.c) ------------------------------ */
 
+/* A block of window memory (see source_hold in source.h). The reader holds one reference
+ * to each block it keeps; consumers may hold more. */
+struct source_hold {
+    _Atomic unsigned references;
+    size_t capacity;
+    unsigned char bytes[];
+};
+
+/* Blocks a reader keeps for reuse; a block beyond them is let go when the window leaves it. */
+#define SOURCE_KEPT_BLOCKS 16
+
 struct source_window {
-    unsigned char *data;
+    struct source_hold *block; /* holds data; NULL before the first fill */
+    unsigned char *data;       /* block->bytes */
     size_t capacity;
     size_t begin;         /* bytes before this are consumed and may be discarded */
     size_t end;           /* decoded bytes available */
@@ -187,6 +200,8 @@ struct source_reader {
     const struct source_handler *handler;
     size_t unit_limit; /* largest line or JSON value framed whole */
     struct source_window window;
+    struct source_hold *blocks[SOURCE_KEPT_BLOCKS]; /* kept for reuse, the window's among them */
+    size_t block_count;
     struct source_batch batch;
     struct byte_buffer input_buffer;
     struct gzip_decoder *gzip;

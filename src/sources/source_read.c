@@ -51,7 +51,7 @@ struct source_options source_default_options(void)
     return (struct source_options){
         .max_event_bytes = 1 * MIB,
         .max_whole_member_bytes = 32 * MIB,
-        .read_buffer_bytes = 4 * MIB,
+        .read_buffer_bytes = 2 * MIB,
     };
 }
 

@@ -36,9 +36,22 @@ bool reader_init(struct source_reader *reader, const struct source_options *opti
     return reader->batch.events != NULL;
 }
 
+/* True when the reader keeps `block` for reuse. */
+static bool block_kept(const struct source_reader *reader, const struct source_hold *block)
+{
+    for (size_t i = 0; i < reader->block_count; i++)
+        if (reader->blocks[i] == block)
+            return true;
+    return false;
+}
+
 void reader_release(struct source_reader *reader)
 {
-    free(reader->window.data);
+    /* blocks a consumer still holds are freed by its last release */
+    if (reader->window.block && !block_kept(reader, reader->window.block))
+        source_hold_release(reader->window.block);
+    for (size_t i = 0; i < reader->block_count; i++)
+        source_hold_release(reader->blocks[i]);
     free(reader->batch.events);
     byte_buffer_release(&reader->batch.text);
     byte_buffer_release(&reader->input_buffer);
@@ -80,10 +93,14 @@ void batch_add(struct source_reader *reader, struct source_file *file, const uns
     struct source_batch *batch = &reader->batch;
     if (batch->count == SOURCE_BATCH_EVENTS)
         batch_flush(reader);
+    const struct source_window *window = &reader->window;
+    bool in_window = window->data && message >= window->data &&
+                     message + length <= window->data + window->capacity;
     batch->events[batch->count++] = (struct source_event){
         .message = (const char *)message,
         .length = length,
         .where = {file->path, line, offset},
+        .hold = in_window ? window->block : NULL,
     };
     file->summary.events++;
 }
@@ -139,25 +156,98 @@ static size_t read_content(struct source_reader *reader, struct source_file *fil
     return count;
 }
 
-/* Drops the consumed bytes and makes sure some room is free at the end. */
+/* ---- Blocks: the window's memory, which consumers may hold (source.h) -------------------- */
+
+void source_hold_retain(struct source_hold *hold)
+{
+    atomic_fetch_add_explicit(&hold->references, 1, memory_order_relaxed);
+}
+
+void source_hold_release(struct source_hold *hold)
+{
+    if (atomic_fetch_sub_explicit(&hold->references, 1, memory_order_acq_rel) == 1)
+        free(hold);
+}
+
+static struct source_hold *block_allocate(size_t capacity)
+{
+    struct source_hold *block = malloc(sizeof *block + capacity);
+    if (block) {
+        atomic_init(&block->references, 1);
+        block->capacity = capacity;
+    }
+    return block;
+}
+
+/* Only the reader refers to the block (a consumer's last release happens before). */
+static bool block_free(struct source_hold *block)
+{
+    return atomic_load_explicit(&block->references, memory_order_acquire) == 1;
+}
+
+/* A block of at least `capacity` bytes that nobody else uses: a kept one, or a new one
+ * (kept when there is room). */
+static struct source_hold *block_for_window(struct source_reader *reader, size_t capacity)
+{
+    for (size_t i = 0; i < reader->block_count; i++) {
+        struct source_hold *block = reader->blocks[i];
+        if (block != reader->window.block && block->capacity >= capacity && block_free(block))
+            return block;
+    }
+    struct source_hold *block = block_allocate(capacity);
+    if (block && reader->block_count < SOURCE_KEPT_BLOCKS)
+        reader->blocks[reader->block_count++] = block;
+    return block;
+}
+
+/* Puts the window in `block`, keeping its unconsumed bytes. */
+static void window_move(struct source_reader *reader, struct source_hold *block)
+{
+    struct source_window *window = &reader->window;
+    size_t kept = window->end - window->begin;
+    if (kept > 0)
+        memcpy(block->bytes, window->data + window->begin, kept);
+    struct source_hold *left = window->block;
+    if (left && block_kept(reader, left) && left->capacity < block->capacity) {
+        /* outgrown: no longer kept */
+        size_t i = 0;
+        while (reader->blocks[i] != left)
+            i++;
+        reader->blocks[i] = reader->blocks[--reader->block_count];
+        source_hold_release(left);
+    } else if (left && !block_kept(reader, left)) {
+        source_hold_release(left);
+    }
+    window->block = block;
+    window->data = block->bytes;
+    window->capacity = block->capacity;
+    window->base_offset += window->begin;
+    window->begin = 0;
+    window->end = kept;
+}
+
+/* Drops the consumed bytes and makes sure some room is free at the end. A block a consumer
+ * still holds is left as it is: the window moves to another. */
 static bool make_room(struct source_reader *reader)
 {
     struct source_window *window = &reader->window;
     size_t kept = window->end - window->begin;
-    if (window->begin > 0) {
-        memmove(window->data, window->data + window->begin, kept);
-        window->base_offset += window->begin;
-        window->begin = 0;
-        window->end = kept;
-    }
-    if (window->end < window->capacity)
+    size_t wanted = !window->block             ? reader->options.read_buffer_bytes
+                    : kept == window->capacity ? window->capacity * 2
+                                               : window->capacity;
+    if (window->block && block_free(window->block) && wanted == window->capacity) {
+        if (window->begin > 0) {
+            memmove(window->data, window->data + window->begin, kept);
+            window->base_offset += window->begin;
+            window->begin = 0;
+            window->end = kept;
+        }
         return true;
-    size_t grown = window->capacity ? window->capacity * 2 : reader->options.read_buffer_bytes;
-    unsigned char *data = realloc(window->data, grown);
-    if (!data)
+    }
+    struct source_hold *block = block_for_window(reader, wanted);
+    if (!block)
         return false;
-    window->data = data;
-    window->capacity = grown;
+    window_move(reader, block);
     return true;
 }
 

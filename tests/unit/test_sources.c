@@ -1409,6 +1409,114 @@ static void test_large_file_streams(void **state)
     free(expected.content);
 }
 
+/* ---- Holding the reader's memory past the callback ----------------------------------------- */
+
+struct holder {
+    const char **messages; /* not copied: they live in held blocks */
+    size_t *lengths;
+    size_t count, capacity;
+    struct source_hold **holds;
+    size_t hold_count, hold_capacity;
+    size_t unheld; /* events offered without a hold */
+};
+
+static void hold_events(void *context, const struct source_event *events, size_t count)
+{
+    struct holder *holder = context;
+    for (size_t i = 0; i < count; i++) {
+        if (!events[i].hold) {
+            holder->unheld++;
+            continue;
+        }
+        if (holder->count == holder->capacity) {
+            holder->capacity = holder->capacity ? holder->capacity * 2 : 64;
+            holder->messages = grow(holder->messages, holder->capacity, sizeof *holder->messages);
+            holder->lengths = grow(holder->lengths, holder->capacity, sizeof *holder->lengths);
+        }
+        if (holder->hold_count == holder->hold_capacity) {
+            holder->hold_capacity = holder->hold_capacity ? holder->hold_capacity * 2 : 64;
+            holder->holds = grow(holder->holds, holder->hold_capacity, sizeof *holder->holds);
+        }
+        source_hold_retain(events[i].hold);
+        holder->holds[holder->hold_count++] = events[i].hold;
+        holder->messages[holder->count] = events[i].message;
+        holder->lengths[holder->count++] = events[i].length;
+    }
+}
+
+static void holder_free(struct holder *holder)
+{
+    for (size_t i = 0; i < holder->hold_count; i++)
+        source_hold_release(holder->holds[i]);
+    free(holder->holds);
+    free(holder->messages);
+    free(holder->lengths);
+    *holder = (struct holder){0};
+}
+
+/* Events whose memory is held stay intact after the reader has moved on and returned,
+ * whatever the window size (the window moves to other blocks, and grows for long lines),
+ * plain or gzip; decoded strings are offered without a hold. */
+static void test_held_events(void **state)
+{
+    (void)state;
+    enum { COUNT = 3000 };
+    size_t capacity = (size_t)COUNT * 700;
+    char *text = malloc(capacity);
+    assert_non_null(text);
+    size_t length = 0;
+    for (size_t i = 0; i < COUNT; i++)
+        length += (size_t)snprintf(text + length, capacity - length,
+                                   "{\"eventName\":\"E%zu\",\"pad\":\"%*s\"}\n", i,
+                                   (int)(i * 7919 % (i % 500 == 0 ? 600 : 90)), "");
+    uLongf packed_capacity = compressBound((uLong)length) + 64;
+    unsigned char *packed = malloc(packed_capacity);
+    assert_non_null(packed);
+    z_stream stream = {0};
+    assert_int_equal(deflateInit2(&stream, 1, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    stream.next_in = (unsigned char *)text;
+    stream.avail_in = (uInt)length;
+    stream.next_out = packed;
+    stream.avail_out = (uInt)packed_capacity;
+    assert_int_equal(deflate(&stream, Z_FINISH), Z_STREAM_END);
+    size_t packed_length = stream.total_out;
+    deflateEnd(&stream);
+    static const size_t buffers[] = {64, 1000, 4096, 65536, 0};
+    for (size_t b = 0; b < COUNT_OF(buffers); b++) {
+        for (int gzip = 0; gzip < 2; gzip++) {
+            struct source_options options = source_default_options();
+            if (buffers[b])
+                options.read_buffer_bytes = buffers[b];
+            struct holder holder = {0};
+            struct source_handler handler = {&holder, hold_events, NULL, NULL};
+            if (gzip)
+                source_read_buffer("memory.gz", packed, packed_length, &options, &handler);
+            else
+                source_read_buffer("memory", (unsigned char *)text, length, &options, &handler);
+            assert_int_equal(holder.unheld, 0);
+            assert_int_equal(holder.count, COUNT);
+            size_t at = 0;
+            for (size_t i = 0; i < COUNT; i++) {
+                const char *end = memchr(text + at, '\n', length - at);
+                assert_non_null(end);
+                assert_int_equal(holder.lengths[i], (size_t)(end - (text + at)));
+                assert_memory_equal(holder.messages[i], text + at, holder.lengths[i]);
+                at = (size_t)(end - text) + 1;
+            }
+            holder_free(&holder);
+        }
+    }
+    free(packed);
+    free(text);
+    struct holder holder = {0};
+    struct source_handler handler = {&holder, hold_events, NULL, NULL};
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", LAYOUTS_DIR, "lookup-events.json");
+    assert_int_equal(source_read_path(path, NULL, &handler), 1);
+    assert_true(holder.unheld > 0);
+    holder_free(&holder);
+}
+
 /* ---- The shared CloudTrail data
  * ------------------------------------------------------------------- */
 
@@ -1442,6 +1550,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_records),
+        cmocka_unit_test(test_held_events),
         cmocka_unit_test(test_records_gzip),
         cmocka_unit_test(test_multi_member_gzip),
         cmocka_unit_test(test_ndjson),
