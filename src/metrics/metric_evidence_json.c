@@ -100,9 +100,8 @@ char *metric_evidence_to_json(const struct metric_evidence *evidence)
     struct evidence_text out = {0};
     bool written = append_text(&out, "{\"events\":") && append_count(&out, evidence->events) &&
                    /* only when some are: evidence without suppressions reads as before */
-                   (evidence->suppressed == 0 ||
-                    (append_text(&out, ",\"suppressed\":") &&
-                     append_count(&out, evidence->suppressed))) &&
+                   (evidence->suppressed == 0 || (append_text(&out, ",\"suppressed\":") &&
+                                                  append_count(&out, evidence->suppressed))) &&
                    append_time(&out, ",\"firstSeen\":", evidence->first_seen_ms, known) &&
                    append_time(&out, ",\"lastSeen\":", evidence->last_seen_ms, known);
     for (size_t field = 0; written && field < METRIC_EVIDENCE_FIELD_COUNT; field++)
@@ -245,8 +244,8 @@ static bool check_keys(json_t *object, struct metrics_error *error)
     json_object_foreach(object, key, value)
     {
         bool known = strcmp(key, "events") == 0 || strcmp(key, "suppressed") == 0 ||
-                     strcmp(key, "firstSeen") == 0 ||
-                     strcmp(key, "lastSeen") == 0 || strcmp(key, "samples") == 0;
+                     strcmp(key, "firstSeen") == 0 || strcmp(key, "lastSeen") == 0 ||
+                     strcmp(key, "samples") == 0;
         for (size_t field = 0; !known && field < METRIC_EVIDENCE_FIELD_COUNT; field++)
             known = strcmp(key, metric_evidence_field_key(field)) == 0;
         if (!known)

@@ -471,7 +471,7 @@ static bool cache_load(struct store *store, const struct alarm_definition *alarm
         !cache_settle(cache)) {
         cache_free(cache);
         return monitor_fail(error, "alarm %s: %s", alarm->alarm_name,
-                    store_error.message[0] ? store_error.message : "out of memory");
+                            store_error.message[0] ? store_error.message : "out of memory");
     }
     return true;
 }
@@ -517,7 +517,7 @@ static bool status_load(struct store *store, const struct alarm_definition *alar
     if (!ok) {
         alarm_status_free(status);
         return monitor_fail(error, "alarm %s: %s", alarm->alarm_name,
-                    found ? "unreadable stored state" : "not defined in the store");
+                            found ? "unreadable stored state" : "not defined in the store");
     }
     return true;
 }

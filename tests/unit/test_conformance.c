@@ -105,7 +105,8 @@ static bool scan_path_agrees(const char *id, const char *pattern_text, const cha
     struct metric_filter_definition definition = {
         .filter_name = (char *)id,
         .filter_pattern = (char *)pattern_text,
-        .transformation = {.metric_name = (char *)id, .metric_namespace = "Conformance",
+        .transformation = {.metric_name = (char *)id,
+                           .metric_namespace = "Conformance",
                            .metric_value = "1"},
     };
     struct metric_filter_list list = {0};

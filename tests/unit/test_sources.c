@@ -1488,7 +1488,7 @@ static void test_held_events(void **state)
             if (buffers[b])
                 options.read_buffer_bytes = buffers[b];
             struct holder holder = {0};
-            struct source_handler handler = {&holder, hold_events, NULL, NULL};
+            struct source_handler handler = {.context = &holder, .on_events = hold_events};
             if (gzip)
                 source_read_buffer("memory.gz", packed, packed_length, &options, &handler);
             else
@@ -1509,7 +1509,7 @@ static void test_held_events(void **state)
     free(packed);
     free(text);
     struct holder holder = {0};
-    struct source_handler handler = {&holder, hold_events, NULL, NULL};
+    struct source_handler handler = {.context = &holder, .on_events = hold_events};
     char path[512];
     snprintf(path, sizeof path, "%s/%s", LAYOUTS_DIR, "lookup-events.json");
     assert_int_equal(source_read_path(path, NULL, &handler), 1);
