@@ -274,13 +274,16 @@ static void range_free(struct alarm_range *range, struct alarm_judgement *judgem
 /* The outcome's fields from the judgement and its texts. */
 static bool fill_result(const struct alarm_definition *alarm, const struct alarm_status *current,
                         const struct alarm_range *range, const struct alarm_judgement *judgement,
-                        int64_t now_ms, struct alarm_evaluation *result, struct alarm_error *error)
+                        int64_t now_ms, bool texts_on_change_only, struct alarm_evaluation *result,
+                        struct alarm_error *error)
 {
     *result = (struct alarm_evaluation){.state = current->state};
     if (judgement->keep)
         return true;
     result->state = judgement->state;
     result->changed = judgement->state != current->state;
+    if (texts_on_change_only && !result->changed)
+        return true;
     result->reason = alarm_reason_text(alarm, range, judgement);
     result->reason_data = alarm_reason_data(alarm, range, judgement, now_ms);
     if (result->reason && result->reason_data)
@@ -290,9 +293,10 @@ static bool fill_result(const struct alarm_definition *alarm, const struct alarm
     return false;
 }
 
-bool alarm_evaluate(const struct alarm_definition *alarm, const struct alarm_status *current,
-                    int64_t now_ms, int range_setting, alarm_slot_reader reader, void *context,
-                    struct alarm_evaluation *result, struct alarm_error *error)
+static bool evaluate(const struct alarm_definition *alarm, const struct alarm_status *current,
+                     int64_t now_ms, int range_setting, alarm_slot_reader reader, void *context,
+                     bool texts_on_change_only, struct alarm_evaluation *result,
+                     struct alarm_error *error)
 {
     *result = (struct alarm_evaluation){0};
     if (!evaluable(alarm, current, error))
@@ -308,8 +312,24 @@ bool alarm_evaluate(const struct alarm_definition *alarm, const struct alarm_sta
         snprintf(error->message, sizeof error->message, "out of memory");
     else if (read_range(alarm, reader, context, &range, error)) {
         alarm_judge(alarm, &range, &judgement);
-        evaluated = fill_result(alarm, current, &range, &judgement, now_ms, result, error);
+        evaluated = fill_result(alarm, current, &range, &judgement, now_ms, texts_on_change_only,
+                                result, error);
     }
     range_free(&range, &judgement);
     return evaluated;
+}
+
+bool alarm_evaluate(const struct alarm_definition *alarm, const struct alarm_status *current,
+                    int64_t now_ms, int range_setting, alarm_slot_reader reader, void *context,
+                    struct alarm_evaluation *result, struct alarm_error *error)
+{
+    return evaluate(alarm, current, now_ms, range_setting, reader, context, false, result, error);
+}
+
+bool alarm_evaluate_transition(const struct alarm_definition *alarm,
+                               const struct alarm_status *current, int64_t now_ms,
+                               int range_setting, alarm_slot_reader reader, void *context,
+                               struct alarm_evaluation *result, struct alarm_error *error)
+{
+    return evaluate(alarm, current, now_ms, range_setting, reader, context, true, result, error);
 }

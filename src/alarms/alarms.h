@@ -182,6 +182,13 @@ bool alarm_evaluate(const struct alarm_definition *alarm, const struct alarm_sta
                     int64_t now_ms, int range_setting, alarm_slot_reader reader, void *context,
                     struct alarm_evaluation *result, struct alarm_error *error);
 
+/* The same, writing StateReason and StateReasonData only when the state changes — what a
+ * replay or the daemon needs: they evaluate every minute, and only transitions are kept. */
+bool alarm_evaluate_transition(const struct alarm_definition *alarm,
+                               const struct alarm_status *current, int64_t now_ms,
+                               int range_setting, alarm_slot_reader reader, void *context,
+                               struct alarm_evaluation *result, struct alarm_error *error);
+
 /* ---- texts (§7, §8) ---- */
 
 /* A double as Java's Double.toString prints it ("1.0", "2.147483648E10", "1.0E-4"). */

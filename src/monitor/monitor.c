@@ -342,8 +342,8 @@ static bool evaluate_with(struct store *store, const struct alarm_definition *al
 {
     struct alarm_error alarm_error;
     *result = (struct alarm_evaluation){0};
-    if (!alarm_evaluate(alarm, current, now_ms, settings->evaluation_range, read_slots_from_store,
-                        reader, result, &alarm_error))
+    if (!alarm_evaluate_transition(alarm, current, now_ms, settings->evaluation_range,
+                                   read_slots_from_store, reader, result, &alarm_error))
         return monitor_fail(error, "alarm %s: %s", alarm->alarm_name, alarm_error.message);
     return !result->changed || commit_transition(store, alarm, current, result, now_ms, reader,
                                                  on_transition, context, error);

@@ -512,10 +512,46 @@ static void extreme_instants_evaluate(void **state)
     alarm_definition_free(&alarm);
 }
 
+/* alarm_evaluate_transition decides exactly as alarm_evaluate, and writes the texts only
+ * when the state changes. */
+static void transition_only_texts(void **state)
+{
+    (void)state;
+    struct alarm_spec spec = {.statistic = "Sum", .period = 60, .periods = 1, .threshold = 1};
+    struct alarm_definition alarm;
+    alarm_build(&alarm, &spec);
+    struct fake_reader fake = {0};
+    fake_add(&fake, utc(2024, 2, 1, 12, 0, 10), 3.0);
+    int64_t now_ms = utc(2024, 2, 1, 12, 1, 5) * 1000;
+    struct alarm_error error;
+    for (int from = ALARM_STATE_OK; from <= ALARM_STATE_INSUFFICIENT_DATA; from++) {
+        struct alarm_status current = {.state = (enum alarm_state)from};
+        struct alarm_evaluation full, quick;
+        assert_true(alarm_evaluate(&alarm, &current, now_ms, 0, fake_read, &fake, &full, &error));
+        assert_true(alarm_evaluate_transition(&alarm, &current, now_ms, 0, fake_read, &fake, &quick,
+                                              &error));
+        assert_int_equal(quick.state, ALARM_STATE_ALARM);
+        assert_int_equal(quick.state, full.state);
+        assert_int_equal(quick.changed, full.changed);
+        if (quick.changed) {
+            assert_string_equal(quick.reason, full.reason);
+            assert_string_equal(quick.reason_data, full.reason_data);
+        } else {
+            assert_null(quick.reason);
+            assert_null(quick.reason_data);
+            assert_non_null(full.reason);
+        }
+        alarm_evaluation_free(&full);
+        alarm_evaluation_free(&quick);
+    }
+    alarm_definition_free(&alarm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(range_is_n_plus_a_third_at_least_two),
+        cmocka_unit_test(transition_only_texts),
         cmocka_unit_test(slots_slide_by_the_minute),
         cmocka_unit_test(short_periods_slide_by_ten_seconds),
         cmocka_unit_test(configured_range_stops_at_retention),
