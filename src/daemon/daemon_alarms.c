@@ -26,9 +26,14 @@ static bool on_transition(void *context, const struct monitor_transition *transi
         round->vetoed = true; /* early firing never clears or suspends: the minute does */
         return false;
     }
+    /* an early transition is stamped with the minute it anticipates, but its message is
+     * due now: that is the point of firing early */
+    struct monitor_transition sent = *transition;
+    if (round->early_only)
+        sent.time_ms = daemon_now_ms();
     struct monitor_error error;
-    if (!monitor_enqueue_notifications(round->daemon->store, round->alarm, transition,
-                                       &round->notify, round->daemon->started_ms, &error)) {
+    if (!monitor_enqueue_notifications(round->daemon->store, round->alarm, &sent, &round->notify,
+                                       round->daemon->started_ms, &error)) {
         daemon_log(round->daemon, "error", "enqueue_failed", "alarm=%s error=\"%s\"",
                    transition->alarm_name, error.message);
         return false;
@@ -52,7 +57,26 @@ static bool fires_early(const struct alarm_definition *alarm)
             alarm->comparison == ALARM_GREATER_THAN_THRESHOLD);
 }
 
-static void evaluate_one(struct evaluation_round *round, const struct alarm_definition *alarm)
+/* The replay's span: from the first data point (or where the alarm's state was last
+ * written, so a second run does not replay what the first judged) until the look-back has
+ * passed the last data point, never past now. */
+static bool replay_span(struct evaluation_round *round, const struct alarm_definition *alarm,
+                        int64_t updated_ms, int64_t *from, int64_t *until, bool *found)
+{
+    int64_t first = 0, last = 0;
+    struct store_error error;
+    if (!store_datapoints_span(round->daemon->store, found, &first, &last, &error))
+        return false;
+    *from = first * 1000 > updated_ms ? first * 1000 : updated_ms;
+    *until = last * 1000 + monitor_drain_ms(alarm, &round->settings);
+    if (*until > daemon_now_ms())
+        *until = daemon_now_ms();
+    *found = *found && *from <= *until;
+    return true;
+}
+
+static void evaluate_one(struct evaluation_round *round, const struct alarm_definition *alarm,
+                         int64_t updated_ms)
 {
     struct monitor_error error;
     round->alarm = alarm;
@@ -60,12 +84,9 @@ static void evaluate_one(struct evaluation_round *round, const struct alarm_defi
     bool ok;
     if (round->replay) {
         bool found = false;
-        int64_t first = 0, last = 0;
-        struct store_error store_error;
-        ok = store_datapoints_span(round->daemon->store, &found, &first, &last, &store_error);
-        ok = ok &&
-             (!found || monitor_replay(round->daemon->store, alarm, &round->settings, first * 1000,
-                                       last * 1000 + monitor_drain_ms(alarm, &round->settings),
+        int64_t from = 0, until = 0;
+        ok = replay_span(round, alarm, updated_ms, &from, &until, &found) &&
+             (!found || monitor_replay(round->daemon->store, alarm, &round->settings, from, until,
                                        on_transition, round, &error));
     } else {
         int64_t instant = round->early_only ? monitor_next_evaluation(alarm, round->instant_ms)
@@ -78,19 +99,29 @@ static void evaluate_one(struct evaluation_round *round, const struct alarm_defi
                    alarm->alarm_name, error.message);
 }
 
-/* Names first, then evaluations: an evaluation writes, which a walk in progress forbids. */
+/* Definitions first, then evaluations: an evaluation writes, which a walk forbids. */
+struct stored_alarms {
+    struct alarm_list list;
+    int64_t *updated_ms; /* per alarm, when its state was last written */
+};
+
 static bool collect_alarm(void *context, const char *name, const char *definition_json,
                           const struct store_alarm_state *state)
 {
     (void)name;
-    (void)state;
-    struct alarm_list *list = context;
+    struct stored_alarms *alarms = context;
     struct alarm_definition alarm;
     struct alarm_error error;
-    if (alarm_definition_from_json(definition_json, &alarm, &error)) {
-        alarm_list_append(list, &alarm);
-        alarm_definition_free(&alarm);
+    if (!alarm_definition_from_json(definition_json, &alarm, &error))
+        return true;
+    int64_t *grown =
+        realloc(alarms->updated_ms, (alarms->list.count + 1) * sizeof *alarms->updated_ms);
+    if (grown) {
+        alarms->updated_ms = grown;
+        grown[alarms->list.count] = state->updated_ms;
+        alarm_list_append(&alarms->list, &alarm);
     }
+    alarm_definition_free(&alarm);
     return true;
 }
 
@@ -115,13 +146,14 @@ static void run_round(struct evaluation_round *round)
         (struct monitor_settings){.region = settings->region,
                                   .account_id = settings->account_id,
                                   .evaluation_range = settings->alarm_evaluation_range};
-    struct alarm_list alarms = {0};
+    struct stored_alarms alarms = {0};
     if (!store_alarm_list(daemon->store, collect_alarm, &alarms, &store_error))
         daemon_log(daemon, "error", "alarms_unreadable", "error=\"%s\"", store_error.message);
-    for (size_t i = 0; i < alarms.count && !daemon->stopping; i++)
-        if (!round->early_only || fires_early(&alarms.items[i]))
-            evaluate_one(round, &alarms.items[i]);
-    alarm_list_free(&alarms);
+    for (size_t i = 0; i < alarms.list.count && !daemon->stopping; i++)
+        if (!round->early_only || fires_early(&alarms.list.items[i]))
+            evaluate_one(round, &alarms.list.items[i], alarms.updated_ms[i]);
+    alarm_list_free(&alarms.list);
+    free(alarms.updated_ms);
     notify_topic_list_free(&round->topics);
 }
 
