@@ -235,17 +235,19 @@ int64_t daemon_deliver(struct daemon *daemon)
     return found ? next : INT64_MAX;
 }
 
+/* Retention counts back from now, or from the latest data point when that is older (logs of
+ * last year being ingested must not be pruned as they land, as `scan --db` does). */
 void daemon_prune(struct daemon *daemon)
 {
     const struct config_settings *settings = &daemon->config.settings;
-    int64_t now = daemon_now_ms();
+    int64_t now = daemon_now_ms() / 1000, first = 0, last = 0;
+    bool found = false;
     struct store_error error;
-    if (!store_prune(daemon->store,
-                     now / 1000 - (int64_t)settings->datapoint_retention_days * 86400,
-                     now - (int64_t)settings->history_retention_days * 86400000, &error))
+    bool ok = store_datapoints_span(daemon->store, &found, &first, &last, &error);
+    int64_t reference = found && last < now ? last : now;
+    ok = ok && store_prune(
+                   daemon->store, reference - (int64_t)settings->datapoint_retention_days * 86400,
+                   (reference - (int64_t)settings->history_retention_days * 86400) * 1000, &error);
+    if (!ok)
         daemon_log(daemon, "error", "prune_failed", "error=\"%s\"", error.message);
-    else
-        daemon_log(daemon, "info", "pruned",
-                   "datapoint_retention_days=%d history_retention_days=%d",
-                   settings->datapoint_retention_days, settings->history_retention_days);
 }
