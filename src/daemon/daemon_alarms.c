@@ -39,11 +39,12 @@ static bool on_transition(void *context, const struct monitor_transition *transi
         return false;
     }
     round->transitions++;
+    char at[40];
+    alarm_format_iso_time(transition->time_ms, at, sizeof at);
     daemon_log(round->daemon, "info", "alarm_state",
-               "alarm=%s from=%s to=%s at=%lld early=%s reason=\"%s\"", transition->alarm_name,
-               alarm_state_name(transition->from), alarm_state_name(transition->to),
-               (long long)transition->time_ms, round->early_only ? "true" : "false",
-               transition->reason ? transition->reason : "");
+               "alarm=%s from=%s to=%s at=%s early=%s reason=\"%s\"", transition->alarm_name,
+               alarm_state_name(transition->from), alarm_state_name(transition->to), at,
+               round->early_only ? "true" : "false", transition->reason ? transition->reason : "");
     return true;
 }
 
@@ -118,7 +119,9 @@ static bool collect_alarm(void *context, const char *name, const char *definitio
         realloc(alarms->updated_ms, (alarms->list.count + 1) * sizeof *alarms->updated_ms);
     if (grown) {
         alarms->updated_ms = grown;
-        grown[alarms->list.count] = state->updated_ms;
+        /* a never-evaluated alarm is replayed from the first data point */
+        bool judged = !state->reason || strncmp(state->reason, "Unchecked:", 10) != 0;
+        grown[alarms->list.count] = judged ? state->updated_ms : INT64_MIN;
         alarm_list_append(&alarms->list, &alarm);
     }
     alarm_definition_free(&alarm);

@@ -70,6 +70,21 @@ check "restart: nothing read again" 0 "$(grep -c ' ingested ' "$tmp/again.log")"
 check "restart: same totals" "$(metric_sum "$tmp/scan.db" unauthorized_api_calls_metric)" \
     "$(metric_sum "$tmp/live.db" unauthorized_api_calls_metric)"
 
+# --- standard input, bounded (--exit-when-idle): the alarms replayed on event time give the
+# transitions `scan` gives over the same events ---
+"$TRAILHOUND" serve --cis --db "$tmp/stdin.db" --exit-when-idle - <"$SAMPLES" 2>"$tmp/stdin.log"
+check "stdin run exits 0" 0 $?
+expected=$("$TRAILHOUND" scan --cis --format json "$SAMPLES" |
+    jq -r '.alarms[] | .name as $n | .transitions[] | "\($n) \(.from) \(.to) \(.time)"' |
+    sed 's/Z$//' | sort)
+actual=$(grep ' alarm_state ' "$tmp/stdin.log" |
+    sed -E 's/.* alarm=([^ ]+) from=([^ ]+) to=([^ ]+) at=([^.]+)\.000\+0000.*/\1 \2 \3 \4/' | sort)
+check "stdin: transitions equal scan's" "$expected" "$actual"
+check "stdin: sums equal scan's" "$(metric_sum "$tmp/scan.db" organizations_changes)" \
+    "$(metric_sum "$tmp/stdin.db" organizations_changes)"
+"$TRAILHOUND" serve --cis --db "$tmp/stdin.db" --exit-when-idle - </dev/null 2>"$tmp/stdin2.log"
+check "a second bounded run replays nothing again" 0 "$(grep -c ' alarm_state ' "$tmp/stdin2.log")"
+
 # --- --backlog now skips what a directory holds on its first start ---
 mkdir "$tmp/backlog"
 cp "$SAMPLES" "$tmp/backlog/old.jsonl"
