@@ -3,11 +3,12 @@
  * must mismatch, the skewed ones must expire with the capture server's exact message. */
 #include "api/api_internal.h"
 
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <dirent.h>
 #include <stdio.h>
