@@ -163,6 +163,8 @@ bool api_monitoring_dispatch(struct api_call *call);
 bool api_sns_dispatch(struct api_call *call);
 bool api_logs_dispatch(struct api_call *call);
 void api_sns_publish(struct api_call *call);
+/* PutMetricData, GetMetricStatistics, ListMetrics, GetMetricData. */
+bool api_metrics_dispatch(struct api_call *call);
 /* SNS's callback URLs (GET, unsigned): false when `path` is none of them. */
 bool api_callback_answer(struct api_call *call, const char *path, const struct api_form *query);
 

@@ -7,7 +7,7 @@ bool api_logs_dispatch(struct api_call *call)
     return false;
 }
 
-bool api_monitoring_dispatch(struct api_call *call)
+bool api_metrics_dispatch(struct api_call *call)
 {
     (void)call;
     return false;
