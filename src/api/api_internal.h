@@ -165,6 +165,8 @@ bool api_logs_dispatch(struct api_call *call);
 void api_sns_publish(struct api_call *call);
 /* PutMetricData, GetMetricStatistics, ListMetrics, GetMetricData. */
 bool api_metrics_dispatch(struct api_call *call);
+/* CreateLogGroup, DescribeLogGroups, CreateLogStream, PutLogEvents, FilterLogEvents. */
+bool api_log_groups_dispatch(struct api_call *call);
 /* SNS's callback URLs (GET, unsigned): false when `path` is none of them. */
 bool api_callback_answer(struct api_call *call, const char *path, const struct api_form *query);
 

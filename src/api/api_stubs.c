@@ -1,7 +1,7 @@
 /* Operations not served yet. */
 #include "api/api_internal.h"
 
-bool api_logs_dispatch(struct api_call *call)
+bool api_log_groups_dispatch(struct api_call *call)
 {
     (void)call;
     return false;
