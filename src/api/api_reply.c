@@ -95,6 +95,21 @@ static void append_xml_object(struct api_buffer *buffer, const json_t *object)
     }
 }
 
+/* A map member (the query protocol writes maps as entry/key/value). */
+static void append_xml_map(struct api_buffer *buffer, const json_t *object)
+{
+    const char *name;
+    json_t *member;
+    json_object_foreach((json_t *)object, name, member)
+    {
+        api_buffer_append_text(buffer, "<entry>");
+        api_buffer_append_element(buffer, "key", name);
+        api_buffer_append_text(buffer, "<value>");
+        append_xml_value(buffer, name, member);
+        api_buffer_append_text(buffer, "</value></entry>");
+    }
+}
+
 static void append_xml_real(struct api_buffer *buffer, const char *key, double value)
 {
     char text[64];
@@ -113,7 +128,10 @@ static void append_xml_value(struct api_buffer *buffer, const char *key, const j
     json_t *item;
     switch (json_typeof(value)) {
     case JSON_OBJECT:
-        append_xml_object(buffer, value);
+        if (key && strcmp(key, "ExtendedStatistics") == 0)
+            append_xml_map(buffer, value);
+        else
+            append_xml_object(buffer, value);
         break;
     case JSON_ARRAY:
         json_array_foreach(value, index, item)

@@ -7,12 +7,6 @@ bool api_log_groups_dispatch(struct api_call *call)
     return false;
 }
 
-bool api_metrics_dispatch(struct api_call *call)
-{
-    (void)call;
-    return false;
-}
-
 bool api_callback_answer(struct api_call *call, const char *path, const struct api_form *query)
 {
     (void)call;
