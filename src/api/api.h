@@ -36,8 +36,8 @@ bool api_credentials_load(const char *path, struct api_credentials *credentials,
 void api_credentials_free(struct api_credentials *credentials);
 
 struct api_settings {
-    const char *listen;    /* "127.0.0.1:4566" */
-    const char *db_path;   /* the store every request opens its own handle on */
+    const char *listen;          /* "127.0.0.1:4566" */
+    const char *db_path;         /* the store every request opens its own handle on */
     const struct config *config; /* account, region, public base URL, configured topics */
     const struct api_credentials *credentials; /* NULL or empty: every request is refused */
     /* Log events a PutLogEvents call brought, handed to the daemon's ingestion before the
