@@ -31,7 +31,8 @@ static const char serve_help[] =
     "  --evaluation-offset S  evaluate at S seconds past each minute (default 5)\n"
     "  --exit-when-idle  read the backlog and standard input, replay the alarms over the\n"
     "                    data on event time (as scan), deliver, and exit (a bounded run)\n"
-    "  --listen, --credentials  the AWS-compatible HTTP API (when built in)\n"
+    "  --listen ADDR:PORT  serve the AWS-compatible API (CloudWatch, CloudWatch Logs, SNS)\n"
+    "  --credentials FILE  the access keys it accepts (AWS shared-credentials format)\n"
     "\n"
     "Each file's read offset is committed with the data it produced: after a crash, a\n"
     "restart counts every file event exactly once. Standard input is at-most-once. Log\n"
@@ -44,7 +45,6 @@ struct serve_options {
     struct daemon_options daemon;
     const char *configs[MAX_ITEMS];
     struct daemon_watch watches[MAX_ITEMS];
-    const char *listen;
 };
 
 static int usage_error(const char *message, const char *argument)
@@ -93,8 +93,10 @@ static int parse_value(struct serve_options *options, const char *name, char *va
             return usage_error("--evaluation-offset must be 0 to 59 seconds, not ", value);
         daemon->evaluation_offset_seconds = (int)seconds;
     } else if (strcmp(name, "--listen") == 0) {
-        options->listen = value;
-    } else if (strcmp(name, "--credentials") != 0) {
+        daemon->listen = value;
+    } else if (strcmp(name, "--credentials") == 0) {
+        daemon->credentials_path = value;
+    } else {
         return usage_error("unknown option: ", name);
     }
     return -1;
@@ -145,10 +147,8 @@ static int parse_options(int argc, char **argv, struct serve_options *options)
     }
     if (!daemon->cis && daemon->config_count == 0)
         return usage_error("nothing to look for: give --cis and/or --config FILE", NULL);
-    if (daemon->watch_count == 0 && !daemon->read_stdin && !options->listen)
+    if (daemon->watch_count == 0 && !daemon->read_stdin && !daemon->listen)
         return usage_error("nothing to read: give --watch DIR, - or --listen", NULL);
-    if (options->listen)
-        return usage_error("--listen: the HTTP API is not in this build yet", NULL);
     return -1;
 }
 

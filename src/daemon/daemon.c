@@ -53,6 +53,39 @@ static bool open_store(struct daemon *daemon, struct daemon_error *error)
     return true;
 }
 
+/* The HTTP API, on its own threads (they inherit the blocked signals) and store handles. */
+static bool start_api(struct daemon *daemon, struct daemon_error *error)
+{
+    const struct daemon_options *options = &daemon->options;
+    if (!options->listen)
+        return true;
+    struct api_error api_error = {.message = ""};
+    if (options->credentials_path &&
+        !api_credentials_load(options->credentials_path, &daemon->api_credentials, &api_error)) {
+        snprintf(error->message, sizeof error->message, "--credentials %s: %s",
+                 options->credentials_path, api_error.message);
+        return false;
+    }
+    if (!daemon_config_load(options, &daemon->api_config, error))
+        return false;
+    daemon->api_config_loaded = true;
+    struct api_settings settings = {.listen = options->listen,
+                                    .db_path = daemon->db_path,
+                                    .config = &daemon->api_config,
+                                    .credentials = &daemon->api_credentials};
+    if (!(daemon->api = api_server_start(&settings, &api_error))) {
+        snprintf(error->message, sizeof error->message, "--listen %s: %s", options->listen,
+                 api_error.message);
+        return false;
+    }
+    if (daemon->api_credentials.count == 0)
+        daemon_log(daemon, "warn", "api_no_credentials",
+                   "every API request will be refused: give --credentials FILE");
+    daemon_log(daemon, "info", "api_listening", "listen=%s port=%d", options->listen,
+               api_server_port(daemon->api));
+    return true;
+}
+
 struct daemon *daemon_create(const struct daemon_options *options, struct daemon_error *error)
 {
     struct daemon *daemon = calloc(1, sizeof *daemon);
@@ -70,7 +103,7 @@ struct daemon *daemon_create(const struct daemon_options *options, struct daemon
     }
     if (!open_signals(daemon, error) || !open_store(daemon, error) ||
         !daemon_scans_build(daemon, error) || !daemon_config_apply(daemon, error) ||
-        !daemon_watches_start(daemon, error)) {
+        !daemon_watches_start(daemon, error) || !start_api(daemon, error)) {
         daemon_free(daemon);
         return NULL;
     }
@@ -83,6 +116,10 @@ void daemon_free(struct daemon *daemon)
 {
     if (!daemon)
         return;
+    api_server_stop(daemon->api); /* first: its requests use the store file and config */
+    api_credentials_free(&daemon->api_credentials);
+    if (daemon->api_config_loaded)
+        config_free(&daemon->api_config);
     daemon_scans_free(daemon);
     for (size_t i = 0; i < daemon->dir_count; i++)
         free(daemon->dirs[i].path);

@@ -49,6 +49,9 @@ struct daemon_options {
      * (event time, as `scan`) and the outbox delivered */
     bool exit_when_idle;
     FILE *log; /* structured log lines; NULL: stderr */
+    /* the AWS-compatible HTTP API (api/api.h): started only when `listen` is set */
+    const char *listen;           /* "127.0.0.1:4566"; ":0" ports are logged as bound */
+    const char *credentials_path; /* AWS shared-credentials file of accepted keys */
 };
 
 struct daemon;

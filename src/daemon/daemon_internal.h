@@ -2,6 +2,7 @@
 #ifndef TRAILHOUND_DAEMON_DAEMON_INTERNAL_H
 #define TRAILHOUND_DAEMON_DAEMON_INTERNAL_H
 
+#include "api/api.h"
 #include "config/config.h"
 #include "daemon/daemon.h"
 #include "metrics/metrics.h"
@@ -33,6 +34,12 @@ struct daemon {
     struct daemon_watched_dir *dirs;
     size_t dir_count, dir_capacity;
     struct notify_signing_key signing_key;
+    /* The API reads its own copy of the configuration, loaded once: SIGHUP replaces the
+     * daemon's while request threads may be reading, so they never share it. */
+    struct api_server *api;
+    struct config api_config;
+    struct api_credentials api_credentials;
+    bool api_config_loaded;
     bool stopping, reload_requested, retry_pending, stdin_open;
     int64_t started_ms, next_evaluation_ms, next_prune_ms, retry_at_ms;
     char *stdin_buffer; /* bytes of standard input after its last complete line */
