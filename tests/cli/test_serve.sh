@@ -82,6 +82,11 @@ actual=$(grep ' alarm_state ' "$tmp/stdin.log" |
 check "stdin: transitions equal scan's" "$expected" "$actual"
 check "stdin: sums equal scan's" "$(metric_sum "$tmp/scan.db" organizations_changes)" \
     "$(metric_sum "$tmp/stdin.db" organizations_changes)"
+check "scan --early marks the transitions serve fires early" \
+    "$("$TRAILHOUND" scan --cis --format json "$SAMPLES" | jq -c '[.alarms[].transitions[] | select(.to == "ALARM") | .time]')" \
+    "$("$TRAILHOUND" scan --cis --early --format json "$SAMPLES" | jq -c '[.alarms[].transitions[] | select(.early) | .time]')"
+check "plain scan output has no early key" 0 \
+    "$("$TRAILHOUND" scan --cis --format json "$SAMPLES" | grep -c '"early"')"
 "$TRAILHOUND" serve --cis --db "$tmp/stdin.db" --exit-when-idle - </dev/null 2>"$tmp/stdin2.log"
 check "a second bounded run replays nothing again" 0 "$(grep -c ' alarm_state ' "$tmp/stdin2.log")"
 
