@@ -120,7 +120,9 @@ bool config_load_settings(struct config_loader *loader, const struct config_node
                                         "fallbackTopic",
                                         "pagerDutyUrl",
                                         "snsEndpoint",
-                                        "tlsCaFile"};
+                                        "tlsCaFile",
+                                        "silenceAfterMinutes",
+                                        "silenceTopic"};
     if (settings->kind != NODE_MAPPING)
         return config_fail(loader, settings->line, "settings", "expected a mapping, found %s",
                            config_node_kind_name(settings));
@@ -141,5 +143,8 @@ bool config_load_settings(struct config_loader *loader, const struct config_node
                      &out->pagerduty_url) &&
            load_text(loader, settings, "settings", "snsEndpoint", "http://\0https://\0",
                      &out->sns_endpoint) &&
-           load_text(loader, settings, "settings", "tlsCaFile", NULL, &out->tls_ca_file);
+           load_text(loader, settings, "settings", "tlsCaFile", NULL, &out->tls_ca_file) &&
+           load_count(loader, settings, "silenceAfterMinutes", 1, 10080,
+                      &out->silence_after_minutes) &&
+           load_text(loader, settings, "settings", "silenceTopic", NULL, &out->silence_topic);
 }

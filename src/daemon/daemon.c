@@ -121,6 +121,7 @@ void daemon_free(struct daemon *daemon)
     if (daemon->api_config_loaded)
         config_free(&daemon->api_config);
     daemon_scans_free(daemon);
+    daemon_silence_free(daemon);
     for (size_t i = 0; i < daemon->dir_count; i++)
         free(daemon->dirs[i].path);
     free(daemon->dirs);

@@ -238,8 +238,10 @@ int64_t daemon_deliver(struct daemon *daemon)
     return found ? next : INT64_MAX;
 }
 
-/* Retention counts back from now, or from the latest data point when that is older (logs of
- * last year being ingested must not be pruned as they land, as `scan --db` does). */
+/* Retention counts back from now, or from the latest data point when that is older (a
+ * bounded run over last year's logs must not prune what it reads, as `scan --db`). A
+ * running daemon writes its heartbeat metric at the current minute, so there it is now:
+ * ingesting an archive older than dataPointRetentionDays needs a longer retention. */
 void daemon_prune(struct daemon *daemon)
 {
     const struct config_settings *settings = &daemon->config.settings;

@@ -82,12 +82,16 @@ static bool commit_chunk(struct ingest_run *run, const char *identity, uint64_t 
     if (ok) {
         ok = store_points(daemon->store, &points, &error) &&
              (!identity || store_source_set(daemon->store, identity, offset, &error)) &&
+             (run->events == 0 || daemon->options.exit_when_idle ||
+              daemon_silence_heartbeat(daemon, run->scan->log_group, run->events, &error)) &&
              store_commit(daemon->store, &error);
         if (!ok)
             store_rollback(daemon->store);
     }
     if (ok) {
         daemon->events_ingested += run->events;
+        if (run->events > 0 && !daemon->options.exit_when_idle)
+            daemon_silence_watch(daemon, run->scan->log_group);
         if (run->events || run->malformed)
             daemon_log(daemon, "info", "ingested",
                        "source=%s log_group=%s events=%llu malformed=%llu datapoints=%zu "

@@ -45,6 +45,8 @@ struct daemon {
     char *stdin_buffer; /* bytes of standard input after its last complete line */
     size_t stdin_length, stdin_capacity;
     uint64_t events_ingested, commits_failed;
+    char **silence_groups; /* log groups whose silence alarm this run has defined */
+    size_t silence_count;
 };
 
 /* ---- log (daemon_log.c): "TIME LEVEL what key=value ..." on one line ---- */
@@ -71,6 +73,14 @@ void daemon_ingest_all(struct daemon *daemon);
 void daemon_ingest_inotify(struct daemon *daemon);
 /* Reads what standard input has; false at end of input. */
 bool daemon_ingest_stdin(struct daemon *daemon);
+
+/* ---- silence (daemon_silence.c) ---- */
+/* Adds `events` to the log group's heartbeat metric, in the caller's transaction. */
+bool daemon_silence_heartbeat(struct daemon *daemon, const char *log_group, uint64_t events,
+                              struct store_error *error);
+/* Defines the log group's silence alarm (once per run). */
+void daemon_silence_watch(struct daemon *daemon, const char *log_group);
+void daemon_silence_free(struct daemon *daemon);
 
 /* ---- alarms and delivery (daemon_alarms.c) ---- */
 /* Evaluates every stored alarm at `instant_ms`; `early_only`: only >=/> Sum and SampleCount
