@@ -162,6 +162,7 @@ static void run_timers(struct daemon *daemon, int64_t *next_delivery)
 {
     int64_t now = daemon_now_ms();
     if (now >= daemon->next_evaluation_ms) {
+        daemon_silence_tick(daemon);
         daemon_evaluate_alarms(daemon,
                                (now - daemon->options.evaluation_offset_seconds * 1000) /
                                    MINUTE_MS * MINUTE_MS,
@@ -241,6 +242,8 @@ bool daemon_run(struct daemon *daemon, struct daemon_error *error)
                daemon->options.watch_count, daemon->options.read_stdin ? "true" : "false",
                daemon->options.early ? "true" : "false");
     int64_t next_delivery = 0;
+    if (!daemon->options.exit_when_idle)
+        daemon_silence_load(daemon);
     uint64_t before = daemon->events_ingested;
     daemon_ingest_all(daemon);
     if (!daemon->options.exit_when_idle)

@@ -45,7 +45,8 @@ struct daemon {
     char *stdin_buffer; /* bytes of standard input after its last complete line */
     size_t stdin_length, stdin_capacity;
     uint64_t events_ingested, commits_failed;
-    char **silence_groups; /* log groups whose silence alarm this run has defined */
+    char **silence_groups; /* log groups that delivered events: their silence is watched */
+    bool *silence_defined; /* per group: its alarm was put by this run */
     size_t silence_count;
 };
 
@@ -80,6 +81,10 @@ bool daemon_silence_heartbeat(struct daemon *daemon, const char *log_group, uint
                               struct store_error *error);
 /* Defines the log group's silence alarm (once per run). */
 void daemon_silence_watch(struct daemon *daemon, const char *log_group);
+/* At start: the groups an earlier run saw delivering (their stored silence alarms). */
+void daemon_silence_load(struct daemon *daemon);
+/* Each minute: a 0 heartbeat for every watched group. */
+void daemon_silence_tick(struct daemon *daemon);
 void daemon_silence_free(struct daemon *daemon);
 
 /* ---- alarms and delivery (daemon_alarms.c) ---- */

@@ -1,10 +1,14 @@
 /* Silence is an alarm too. Every commit that brought events also adds their count to the
  * heartbeat metric Trailhound/IncomingEvents {LogGroup} at the wall-clock minute, in the
  * same transaction; once a log group has delivered events, the alarm
- * "trailhound-silence:GROUP" watches that metric: Sum < 1 over silenceAfterMinutes, missing
- * data breaching, its ALARM and OK actions the silenceTopic (else fallbackTopic). It is an
- * ordinary stored alarm, so the minute's evaluation and the outbox handle it; a log group
- * that never delivered raises nothing, so a quiet setup is not an alarm. */
+ * "trailhound-silence:GROUP" watches that metric — Sum < 1 over one period of
+ * silenceAfterMinutes, its ALARM and OK actions the silenceTopic (else fallbackTopic) — and
+ * every minute the daemon adds a 0 to the heartbeat of each such group. So a quiet minute
+ * is a real data point, not missing data (which CloudWatch's rules would judge only once
+ * the last real point left the look-back), and the alarm fires when a whole period had no
+ * events; while the daemon is down, data is missing and the alarm goes to
+ * INSUFFICIENT_DATA. It is an ordinary stored alarm, so the minute's evaluation and the
+ * outbox handle it; a log group that never delivered raises nothing. */
 #include "daemon/daemon_internal.h"
 #include "monitor/monitor.h"
 
@@ -66,7 +70,7 @@ static bool silence_alarm(const struct daemon *daemon, const char *log_group,
     alarm->evaluation_periods = 1;
     alarm->threshold = 1;
     alarm->comparison = ALARM_LESS_THAN_THRESHOLD;
-    alarm->treat_missing = ALARM_TREAT_MISSING_BREACHING;
+    alarm->treat_missing = ALARM_TREAT_MISSING_MISSING;
     if (ok && arn) {
         ok = (alarm->alarm_actions.items[0] = strdup(arn)) &&
              (alarm->ok_actions.items[0] = strdup(arn));
@@ -76,21 +80,60 @@ static bool silence_alarm(const struct daemon *daemon, const char *log_group,
     return ok;
 }
 
+/* The index of `log_group` among the watched groups, added when new; -1 on out of memory. */
+static long remember_group(struct daemon *daemon, const char *log_group)
+{
+    for (size_t i = 0; i < daemon->silence_count; i++)
+        if (strcmp(daemon->silence_groups[i], log_group) == 0)
+            return (long)i;
+    size_t count = daemon->silence_count + 1;
+    char **groups = realloc(daemon->silence_groups, count * sizeof *groups);
+    if (groups)
+        daemon->silence_groups = groups;
+    bool *defined = groups ? realloc(daemon->silence_defined, count * sizeof *defined) : NULL;
+    if (defined)
+        daemon->silence_defined = defined;
+    if (!defined || !(groups[count - 1] = strdup(log_group)))
+        return -1;
+    defined[count - 1] = false;
+    daemon->silence_count = count;
+    return (long)count - 1;
+}
+
+static bool remember_stored(void *context, const char *name, const char *definition_json,
+                            const struct store_alarm_state *state)
+{
+    (void)definition_json;
+    (void)state;
+    if (strncmp(name, SILENCE_PREFIX, strlen(SILENCE_PREFIX)) == 0)
+        remember_group(context, name + strlen(SILENCE_PREFIX));
+    return true;
+}
+
+void daemon_silence_load(struct daemon *daemon)
+{
+    struct store_error error;
+    if (!store_alarm_list(daemon->store, remember_stored, daemon, &error))
+        daemon_log(daemon, "error", "silence_load_failed", "error=\"%s\"", error.message);
+}
+
+void daemon_silence_tick(struct daemon *daemon)
+{
+    struct store_error error;
+    for (size_t i = 0; i < daemon->silence_count; i++)
+        if (!daemon_silence_heartbeat(daemon, daemon->silence_groups[i], 0, &error))
+            daemon_log(daemon, "error", "heartbeat_failed", "log_group=%s error=\"%s\"",
+                       daemon->silence_groups[i], error.message);
+}
+
 /* Defines the log group's silence alarm once per run (an unchanged definition writes
  * nothing: monitor_put_alarm compares). */
 void daemon_silence_watch(struct daemon *daemon, const char *log_group)
 {
-    for (size_t i = 0; i < daemon->silence_count; i++)
-        if (strcmp(daemon->silence_groups[i], log_group) == 0)
-            return;
-    char **grown = realloc(daemon->silence_groups, (daemon->silence_count + 1) * sizeof *grown);
-    if (!grown || !(grown[daemon->silence_count] = strdup(log_group))) {
-        if (grown)
-            daemon->silence_groups = grown;
+    long index = remember_group(daemon, log_group);
+    if (index < 0 || daemon->silence_defined[index])
         return;
-    }
-    daemon->silence_groups = grown;
-    daemon->silence_count++;
+    daemon->silence_defined[index] = true;
     struct alarm_definition alarm;
     struct monitor_error error = {.message = "out of memory"};
     struct monitor_settings settings = {.region = daemon->config.settings.region,
@@ -107,6 +150,8 @@ void daemon_silence_free(struct daemon *daemon)
     for (size_t i = 0; i < daemon->silence_count; i++)
         free(daemon->silence_groups[i]);
     free(daemon->silence_groups);
+    free(daemon->silence_defined);
     daemon->silence_groups = NULL;
+    daemon->silence_defined = NULL;
     daemon->silence_count = 0;
 }
