@@ -66,7 +66,10 @@ check "describe-alarms says ALARM" ALARM \
 kill -HUP "$pid"
 wait_for "$tmp/serve.log" ' reloaded ' 10
 check "SIGHUP keeps the API-made alarm" api-denied \
-    "$(cw describe-alarms --query 'MetricAlarms[].AlarmName' --output text)"
+    "$(cw describe-alarms --alarm-names api-denied --query 'MetricAlarms[].AlarmName' --output text)"
+check "the log group's silence alarm is visible through the API" \
+    "trailhound-silence:CloudTrail/DefaultLogGroup" \
+    "$(cw describe-alarms --alarm-name-prefix trailhound-silence --query 'MetricAlarms[].AlarmName' --output text)"
 kill -TERM "$pid"
 wait "$pid"
 check "exit status after SIGTERM" 0 $?
