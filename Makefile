@@ -30,7 +30,9 @@ test-fuzz:
 	cd build-fuzz && ctest --output-on-failure
 
 # The quickstart: the CIS section-4 scan over CloudTrail events shipped in samples/, then
-# the CIS 4.1 pattern alone, with jq shortening each match (trailhound prints whole events).
+# the CIS 4.1 pattern alone, with jq shortening each match (trailhound prints whole events),
+# then a bounded `serve`: the samples read from standard input, the alarms replayed on event
+# time, each state change a log line, and exit.
 demo: build
 	@echo '$$ build/trailhound scan --cis samples/cloudtrail-events.jsonl'
 	@./build/trailhound scan --cis samples/cloudtrail-events.jsonl
@@ -38,6 +40,11 @@ demo: build
 	@echo '$$ build/trailhound test-pattern <CIS 4.1 pattern> < samples/cloudtrail-events.jsonl'
 	@./build/trailhound test-pattern '$(CIS41)' < samples/cloudtrail-events.jsonl | \
 	  jq -c '.matches[] | {eventNumber} + (.eventMessage | fromjson | {eventTime, eventName, errorCode, user: .userIdentity.arn})'
+	@echo
+	@echo '$$ build/trailhound serve --cis --db DEMO.db --exit-when-idle - < samples/cloudtrail-events.jsonl'
+	@demo=$$(mktemp -d) && ./build/trailhound serve --cis --db $$demo/demo.db --exit-when-idle - \
+	  < samples/cloudtrail-events.jsonl 2>&1 | grep -E ' (ingested|alarm_state|stopped) ' | \
+	  cut -d' ' -f3- | sed -E 's/ reason=.*//'; rm -rf $$demo
 
 # A long fuzz run that grows the committed corpus: make fuzz SECONDS=600
 SECONDS ?= 600

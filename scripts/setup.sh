@@ -22,6 +22,7 @@ packages=(
   python3-aiosmtpd openssl                # delivery tests: a real SMTP server, its STARTTLS certificate
   time                                    # peak RSS in the benchmark
   libdeflate-tools                        # libdeflate-gunzip, the gzip benchmark peer
+  awscli                                  # /usr/bin/aws 2.9.19: the API round-trip tests
 )
 
 missing=()

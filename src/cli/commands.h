@@ -9,5 +9,6 @@ int test_pattern_command(int argc, char **argv);
 int scan_command(int argc, char **argv);
 int metrics_command(int argc, char **argv);
 int notify_command(int argc, char **argv);
+int serve_command(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ static const struct command {
     {"scan", scan_command, "scan CloudTrail logs once and report what the filters matched"},
     {"metrics", metrics_command,
      "query stored data points (like aws cloudwatch get-metric-statistics)"},
+    {"serve", serve_command, "monitor continuously: watch directories, alarms on the clock"},
     {"notify", notify_command, "send a test message through a topic's subscriptions"},
     {"test-pattern", test_pattern_command,
      "test a filter pattern against events (like aws logs test-metric-filter)"},

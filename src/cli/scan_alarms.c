@@ -187,6 +187,7 @@ static bool copy_alarm_evidence(const struct monitor_transition *transition,
  * queue the alarm's actions with (in the transition's transaction). */
 struct transition_sink {
     struct scan_alarm_result *result;
+    bool early; /* --early and the alarm fires early */
     struct store *store;
     const struct monitor_notify_settings *notify; /* NULL: no --notify */
     int64_t configuration_updated_ms;
@@ -201,6 +202,9 @@ static bool record_transition(void *context, const struct monitor_transition *tr
     struct transition_sink *sink = context;
     if (!append_transition(sink->result, transition))
         return false;
+    struct scan_alarm_result *result = sink->result;
+    result->transitions[result->transition_count - 1].early =
+        sink->early && transition->to == ALARM_STATE_ALARM;
     if (!sink->notify)
         return true;
     return monitor_enqueue_notifications(sink->store, sink->result->alarm, transition, sink->notify,
@@ -268,6 +272,16 @@ static bool data_span(const struct metric_datapoint_list *points, int64_t *first
     return true;
 }
 
+/* As `serve --early`: a value that only grows (Sum, SampleCount) compared with >=/>
+ * crosses for good the moment it crosses. */
+static bool fires_early(const struct alarm_definition *alarm)
+{
+    return alarm->statistic &&
+           (strcmp(alarm->statistic, "Sum") == 0 || strcmp(alarm->statistic, "SampleCount") == 0) &&
+           (alarm->comparison == ALARM_GREATER_THAN_OR_EQUAL_TO_THRESHOLD ||
+            alarm->comparison == ALARM_GREATER_THAN_THRESHOLD);
+}
+
 static bool replay_all(struct store *store, const struct config *config,
                        const struct scan_alarm_options *options, int64_t last_data_ms,
                        const struct monitor_notify_settings *notify, struct scan_alarm_replay *out,
@@ -287,6 +301,7 @@ static bool replay_all(struct store *store, const struct config *config,
         if (until > out->until_ms)
             out->until_ms = until;
         struct transition_sink sink = {.result = result,
+                                       .early = options->early && fires_early(result->alarm),
                                        .store = store,
                                        .notify = notify,
                                        .configuration_updated_ms = out->from_ms,

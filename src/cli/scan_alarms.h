@@ -20,6 +20,9 @@ struct scan_alarm_transition {
     char *reason;
     /* owned; the matches behind a transition into ALARM, NULL for others or when none */
     struct metric_evidence *evidence;
+    /* --early: a transition into ALARM that `serve --early` sends as the crossing event is
+     * read (a >=/> Sum or SampleCount alarm); stamped, as serve stamps it, at this minute */
+    bool early;
 };
 
 struct scan_alarm_result {
@@ -52,6 +55,7 @@ struct scan_alarm_options {
     bool notify;             /* run the alarms' actions: send to their topics' subscriptions */
     const char *smtp_url;    /* --smtp: replaces settings.smtp.url */
     int notify_wait_seconds; /* how long to keep retrying before reporting what is pending */
+    bool early;              /* mark the transitions `serve --early` fires as values cross */
 };
 
 /* A file whose events this scan counted, to be recorded with its data points so a later

@@ -18,7 +18,8 @@
 static const char scan_help[] =
     "usage: trailhound scan [--cis] [--config FILE]... [--format text|json] [--threads N]\n"
     "                       [--strict] [--db PATH] [--since TIME] [--until TIME]\n"
-    "                       [--notify [--smtp URL] [--notify-wait SECONDS]] PATH...\n"
+    "                       [--early] [--notify [--smtp URL] [--notify-wait SECONDS]]\n"
+    "                       PATH...\n"
     "\n"
     "Read CloudTrail logs once and report, for each metric filter, how many events matched\n"
     "and who caused them (top principals, source IPs, event names, error codes, accounts,\n"
@@ -47,6 +48,9 @@ static const char scan_help[] =
     "                  2024-10-26) instead of the first data point\n"
     "  --until TIME    end the alarm replay at TIME instead of when every alarm's\n"
     "                  look-back has passed the last data point\n"
+    "  --early         as `serve` does by default: a >=/> Sum or SampleCount alarm fires\n"
+    "                  as its value crosses, stamped at the minute whose evaluation it\n"
+    "                  anticipates; such transitions are marked (early)\n"
     "  --notify        run the alarms' actions: every transition of the replay is sent to\n"
     "                  the subscriptions of the topics its actions name (config `topics`),\n"
     "                  over SMTP, HTTP/S (signed SNS messages), Slack, PagerDuty, exec or\n"
@@ -281,6 +285,8 @@ static int parse_options(int argc, char **argv, struct scan_options *options)
             if (*end || threads < 1 || threads > SCAN_POOL_MAX_THREADS)
                 return usage_error("--threads must be between 1 and 64, not ", argv[i]);
             options->threads = (size_t)threads;
+        } else if (strcmp(argument, "--early") == 0) {
+            options->alarms.early = true;
         } else if (strcmp(argument, "--notify") == 0) {
             options->alarms.notify = true;
         } else if (strcmp(argument, "--smtp") == 0 && has_value) {

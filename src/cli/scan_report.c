@@ -100,6 +100,8 @@ static json_t *transition_json(const struct scan_alarm_transition *transition)
                   "to", alarm_state_name(transition->to), "reason", transition->reason);
     if (object && transition->evidence)
         json_object_set_new(object, "evidence", evidence_json(transition->evidence));
+    if (object && transition->early)
+        json_object_set_new(object, "early", json_true());
     return object;
 }
 
@@ -288,8 +290,9 @@ static void print_alarm_timeline(FILE *out, const struct scan_alarm_result *resu
         const struct scan_alarm_transition *transition = &result->transitions[i];
         char time[40];
         format_time(transition->time_ms, time, sizeof time);
-        fprintf(out, "  %s  %s -> %s\n      %s\n", time, alarm_state_name(transition->from),
-                alarm_state_name(transition->to), transition->reason);
+        fprintf(out, "  %s  %s -> %s%s\n      %s\n", time, alarm_state_name(transition->from),
+                alarm_state_name(transition->to), transition->early ? " (early)" : "",
+                transition->reason);
         if (transition->evidence)
             print_evidence_line(out, transition->evidence);
     }

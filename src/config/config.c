@@ -508,7 +508,7 @@ static char **settings_text(struct config_settings *settings, size_t index)
         &settings->account_id,      &settings->region,         &settings->smtp_url,
         &settings->smtp_from,       &settings->smtp_username,  &settings->smtp_password,
         &settings->public_base_url, &settings->fallback_topic, &settings->pagerduty_url,
-        &settings->sns_endpoint,    &settings->tls_ca_file};
+        &settings->sns_endpoint,    &settings->tls_ca_file,    &settings->silence_topic};
     return index < sizeof fields / sizeof fields[0] ? fields[index] : NULL;
 }
 
@@ -544,6 +544,7 @@ static void settings_apply(struct config_settings *into, struct config_settings 
     replace_count(&into->alarm_evaluation_range, loaded->alarm_evaluation_range);
     replace_count(&into->datapoint_retention_days, loaded->datapoint_retention_days);
     replace_count(&into->history_retention_days, loaded->history_retention_days);
+    replace_count(&into->silence_after_minutes, loaded->silence_after_minutes);
 }
 
 /* Adds all of `loaded` or, when memory runs out, nothing. */
@@ -585,7 +586,8 @@ bool config_init(struct config *config)
         .settings = {.account_id = strdup("000000000000"),
                      .region = strdup("us-east-1"),
                      .datapoint_retention_days = 455,
-                     .history_retention_days = 14},
+                     .history_retention_days = 14,
+                     .silence_after_minutes = 60},
     };
     if (config->settings.account_id && config->settings.region)
         return true;
@@ -762,6 +764,12 @@ bool config_finish(struct config *config, char **warnings, struct config_error *
     if (fallback && !notify_topic_find(&config->topics, fallback)) {
         snprintf(error->message, sizeof error->message,
                  "settings.fallbackTopic: '%.200s' is not a topic of the configuration", fallback);
+        return false;
+    }
+    const char *silence = config->settings.silence_topic;
+    if (silence && !notify_topic_find(&config->topics, silence)) {
+        snprintf(error->message, sizeof error->message,
+                 "settings.silenceTopic: '%.200s' is not a topic of the configuration", silence);
         return false;
     }
     if (!config_check_suppressions(config, error))

@@ -46,6 +46,10 @@ struct config_settings {
     char *pagerduty_url;  /* pagerDutyUrl: default https://events.pagerduty.com/v2/enqueue */
     char *sns_endpoint;   /* snsEndpoint: default https://sns.REGION.amazonaws.com */
     char *tls_ca_file;    /* tlsCaFile: extra CA certificates (PEM) for https/smtps */
+    /* silenceAfterMinutes: `serve` raises an alarm when a source that delivered events is
+     * quiet this long (default 60); silenceTopic: where (default fallbackTopic) */
+    int silence_after_minutes;
+    char *silence_topic;
 };
 
 /* A whole configuration: what one or more files define. */

@@ -102,7 +102,9 @@ bool config_load_settings(struct config_loader *loader, const struct config_node
                                         "fallbackTopic",
                                         "pagerDutyUrl",
                                         "snsEndpoint",
-                                        "tlsCaFile"};
+                                        "tlsCaFile",
+                                        "silenceAfterMinutes",
+                                        "silenceTopic"};
     if (settings->kind != NODE_MAPPING)
         return config_fail(loader, settings->line, "settings", "expected a mapping, found %s",
                            config_node_kind_name(settings));
@@ -123,5 +125,8 @@ bool config_load_settings(struct config_loader *loader, const struct config_node
                      &out->pagerduty_url) &&
            load_line(loader, settings, "settings", "snsEndpoint", "http://\0https://\0",
                      &out->sns_endpoint) &&
-           load_line(loader, settings, "settings", "tlsCaFile", NULL, &out->tls_ca_file);
+           load_line(loader, settings, "settings", "tlsCaFile", NULL, &out->tls_ca_file) &&
+           config_optional_whole_number(loader, settings, "settings", "silenceAfterMinutes", 1,
+                                        10080, &out->silence_after_minutes) &&
+           load_line(loader, settings, "settings", "silenceTopic", NULL, &out->silence_topic);
 }

@@ -1,0 +1,286 @@
+/* SNS over query/XML (aws-api.md §6.3): topics and subscriptions in the store, the
+ * confirmation flow through the monitor. */
+#include "api/api_internal.h"
+
+#include "monitor/monitor.h"
+#include "notify/notify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SNS_TOPIC_NAME_MAX 256
+
+static bool valid_topic_name(const char *name)
+{
+    size_t length = strlen(name);
+    if (length == 0 || length > SNS_TOPIC_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < length; i++) {
+        char c = name[i];
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     c == '-' || c == '_';
+        if (!plain && !(c == '.' && strcmp(name + i, ".fifo") == 0))
+            return false;
+    }
+    return true;
+}
+
+/* Attributes.entry.N.key/value (a list after api_form_to_json) as a JSON object text. */
+static char *attributes_text(const json_t *input)
+{
+    json_t *object = json_object();
+    json_t *entries = json_object_get(input, "Attributes");
+    size_t index;
+    json_t *entry;
+    json_array_foreach(entries, index, entry)
+    {
+        const char *key = api_input_string(entry, "key");
+        const char *value = api_input_string(entry, "value");
+        if (key && value)
+            json_object_set_new(object, key, json_string(value));
+    }
+    char *text = json_object_size(object) ? json_dumps(object, JSON_COMPACT) : NULL;
+    json_decref(object);
+    return text;
+}
+
+static const char *required(struct api_call *call, const char *name)
+{
+    const char *value = api_input_string(call->input, name);
+    if (!value) {
+        char message[128];
+        snprintf(message, sizeof message, "Invalid parameter: %s Reason: cannot be empty", name);
+        api_fail(call, 400, "InvalidParameter", message);
+    }
+    return value;
+}
+
+static void create_topic(struct api_call *call)
+{
+    const char *name = required(call, "Name");
+    if (!name)
+        return;
+    if (!valid_topic_name(name))
+        return api_fail(call, 400, "InvalidParameter",
+                        "Invalid parameter: Topic Name must be made up of only uppercase and "
+                        "lowercase ASCII letters, numbers, underscores, and hyphens, and must "
+                        "be between 1 and 256 characters long.");
+    char arn[400];
+    snprintf(arn, sizeof arn, "arn:aws:sns:%s:%s:%s", call->region, call->account_id, name);
+    char *attributes = attributes_text(call->input);
+    struct store_topic topic = {arn, name, attributes ? attributes : "{}", call->now_ms};
+    struct store_error error;
+    bool created;
+    bool ok = store_topic_put(call->store, &topic, &created, &error);
+    free(attributes);
+    if (!ok)
+        return api_fail_internal(call, error.message);
+    api_reply(call, json_pack("{s:s}", "TopicArn", arn));
+}
+
+static bool list_topic(void *context, const struct store_topic *topic)
+{
+    json_t *topics = context;
+    return json_array_append_new(topics, json_pack("{s:s}", "TopicArn", topic->arn)) == 0;
+}
+
+static bool has_topic(json_t *topics, const char *arn)
+{
+    size_t index;
+    json_t *item;
+    json_array_foreach(topics, index, item)
+    {
+        if (strcmp(api_input_string(item, "TopicArn"), arn) == 0)
+            return true;
+    }
+    return false;
+}
+
+static json_t *all_topics(struct api_call *call)
+{
+    json_t *topics = json_array();
+    struct store_error error;
+    if (!store_topic_list(call->store, list_topic, topics, &error)) {
+        json_decref(topics);
+        api_fail_internal(call, error.message);
+        return NULL;
+    }
+    const struct config *config = call->settings->config;
+    for (size_t i = 0; config && i < config->topics.count; i++) {
+        if (!has_topic(topics, config->topics.items[i].arn))
+            json_array_append_new(topics,
+                                  json_pack("{s:s}", "TopicArn", config->topics.items[i].arn));
+    }
+    return topics;
+}
+
+static void list_topics(struct api_call *call)
+{
+    json_t *topics = all_topics(call);
+    if (topics)
+        api_reply(call, json_pack("{s:o}", "Topics", topics));
+}
+
+static void delete_topic(struct api_call *call)
+{
+    const char *arn = required(call, "TopicArn");
+    if (!arn)
+        return;
+    struct store_error error;
+    bool deleted;
+    if (!store_topic_delete(call->store, arn, &deleted, &error))
+        return api_fail_internal(call, error.message);
+    api_reply(call, NULL); /* SNS's DeleteTopic is idempotent */
+}
+
+static void fail_sns(struct api_call *call, enum monitor_sns_status status, const char *message)
+{
+    switch (status) {
+    case MONITOR_SNS_INVALID_PARAMETER:
+        return api_fail(call, 400, "InvalidParameter", message);
+    case MONITOR_SNS_NOT_FOUND:
+        return api_fail(call, 404, "NotFound", message);
+    default:
+        return api_fail_internal(call, message);
+    }
+}
+
+struct subscription_context {
+    struct api_call *call;
+    struct notify_signing_key key;
+    struct monitor_subscription_settings settings;
+};
+
+static bool subscription_settings(struct api_call *call, struct subscription_context *context)
+{
+    *context = (struct subscription_context){.call = call};
+    struct monitor_error error;
+    if (!monitor_signing_key(call->store, &context->key, &error)) {
+        api_fail_internal(call, error.message);
+        return false;
+    }
+    const struct config *config = call->settings->config;
+    context->settings = (struct monitor_subscription_settings){
+        .configured = config ? &config->topics : NULL,
+        .public_base_url = config && config->settings.public_base_url
+                               ? config->settings.public_base_url
+                               : "http://127.0.0.1:4566",
+        .signing_key = &context->key,
+    };
+    return true;
+}
+
+static void subscribe(struct api_call *call)
+{
+    const char *topic = required(call, "TopicArn");
+    const char *protocol = topic ? required(call, "Protocol") : NULL;
+    const char *endpoint = protocol ? required(call, "Endpoint") : NULL;
+    struct subscription_context context;
+    if (!endpoint || !subscription_settings(call, &context))
+        return;
+    char *attributes = attributes_text(call->input);
+    char *arn = NULL;
+    struct monitor_error error;
+    enum monitor_sns_status status =
+        monitor_subscribe(call->store, &context.settings, topic, protocol, endpoint, attributes,
+                          call->now_ms, &arn, &error);
+    free(attributes);
+    notify_signing_key_free(&context.key);
+    if (status != MONITOR_SNS_OK)
+        return fail_sns(call, status, error.message);
+    api_reply(call, json_pack("{s:s}", "SubscriptionArn", arn));
+    free(arn);
+}
+
+static void confirm_subscription(struct api_call *call)
+{
+    const char *topic = required(call, "TopicArn");
+    const char *token = topic ? required(call, "Token") : NULL;
+    if (!token)
+        return;
+    char *arn = NULL;
+    struct monitor_error error;
+    enum monitor_sns_status status =
+        monitor_confirm_subscription(call->store, topic, token, call->now_ms, &arn, &error);
+    if (status != MONITOR_SNS_OK)
+        return fail_sns(call, status, error.message);
+    api_reply(call, json_pack("{s:s}", "SubscriptionArn", arn));
+    free(arn);
+}
+
+static void unsubscribe(struct api_call *call)
+{
+    const char *arn = required(call, "SubscriptionArn");
+    struct subscription_context context;
+    if (!arn || !subscription_settings(call, &context))
+        return;
+    struct monitor_error error;
+    enum monitor_sns_status status =
+        monitor_unsubscribe(call->store, &context.settings, arn, call->now_ms, &error);
+    notify_signing_key_free(&context.key);
+    if (status != MONITOR_SNS_OK && status != MONITOR_SNS_NOT_FOUND)
+        return fail_sns(call, status, error.message);
+    api_reply(call, NULL); /* SNS answers an unknown subscription with success */
+}
+
+static bool list_subscription(void *context, const struct store_subscription *subscription)
+{
+    struct api_call *call = ((void **)context)[0];
+    json_t *list = ((void **)context)[1];
+    bool pending = strcmp(subscription->state, "confirmed") != 0;
+    return json_array_append_new(
+               list, json_pack("{s:s, s:s, s:s, s:s, s:s}", "SubscriptionArn",
+                               pending ? "PendingConfirmation" : subscription->arn, "Owner",
+                               call->account_id, "Protocol", subscription->protocol, "Endpoint",
+                               subscription->endpoint, "TopicArn", subscription->topic_arn)) == 0;
+}
+
+static void list_subscriptions_by_topic(struct api_call *call)
+{
+    const char *topic = required(call, "TopicArn");
+    if (!topic)
+        return;
+    json_t *topics = all_topics(call);
+    if (!topics)
+        return;
+    bool exists = has_topic(topics, topic);
+    json_decref(topics);
+    if (!exists)
+        return api_fail(call, 404, "NotFound", "Topic does not exist");
+    json_t *list = json_array();
+    struct store_error error;
+    if (!store_subscription_list(call->store, topic, list_subscription, (void *[]){call, list},
+                                 &error)) {
+        json_decref(list);
+        return api_fail_internal(call, error.message);
+    }
+    api_reply(call, json_pack("{s:o}", "Subscriptions", list));
+}
+
+struct sns_operation {
+    const char *name;
+    void (*run)(struct api_call *call);
+};
+
+static const struct sns_operation SNS_OPERATIONS[] = {
+    {"CreateTopic", create_topic},
+    {"ListTopics", list_topics},
+    {"DeleteTopic", delete_topic},
+    {"Subscribe", subscribe},
+    {"ConfirmSubscription", confirm_subscription},
+    {"Unsubscribe", unsubscribe},
+    {"ListSubscriptionsByTopic", list_subscriptions_by_topic},
+    {"Publish", api_sns_publish},
+};
+
+bool api_sns_dispatch(struct api_call *call)
+{
+    for (size_t i = 0; i < sizeof SNS_OPERATIONS / sizeof *SNS_OPERATIONS; i++) {
+        if (strcmp(SNS_OPERATIONS[i].name, call->operation) == 0) {
+            SNS_OPERATIONS[i].run(call);
+            return true;
+        }
+    }
+    return false;
+}

@@ -1,0 +1,100 @@
+/* The daemon's state and the functions its files share. Internal to the daemon stage. */
+#ifndef TRAILHOUND_DAEMON_DAEMON_INTERNAL_H
+#define TRAILHOUND_DAEMON_DAEMON_INTERNAL_H
+
+#include "api/api.h"
+#include "config/config.h"
+#include "daemon/daemon.h"
+#include "metrics/metrics.h"
+#include "notify/notify.h"
+#include "store/store.h"
+
+/* A compiled filter set for one log group: the filters with its logGroupName or none. */
+struct daemon_scan {
+    char *log_group;
+    struct metric_filter_list filters;
+    struct filter_scan *scan;
+};
+
+/* One inotify watch: a watched directory or one of its subdirectories. */
+struct daemon_watched_dir {
+    int descriptor;
+    char *path;
+    const char *log_group; /* the option's */
+};
+
+struct daemon {
+    struct daemon_options options;
+    struct config config;
+    struct store *store;
+    char *db_path;
+    int signal_fd, inotify_fd;
+    struct daemon_scan *scans;
+    size_t scan_count;
+    struct daemon_watched_dir *dirs;
+    size_t dir_count, dir_capacity;
+    struct notify_signing_key signing_key;
+    /* The API reads its own copy of the configuration, loaded once: SIGHUP replaces the
+     * daemon's while request threads may be reading, so they never share it. */
+    struct api_server *api;
+    struct config api_config;
+    struct api_credentials api_credentials;
+    bool api_config_loaded;
+    bool stopping, reload_requested, retry_pending, stdin_open;
+    int64_t started_ms, next_evaluation_ms, next_prune_ms, retry_at_ms;
+    char *stdin_buffer; /* bytes of standard input after its last complete line */
+    size_t stdin_length, stdin_capacity;
+    uint64_t events_ingested, commits_failed;
+    char **silence_groups; /* log groups that delivered events: their silence is watched */
+    bool *silence_defined; /* per group: its alarm was put by this run */
+    size_t silence_count;
+};
+
+/* ---- log (daemon_log.c): "TIME LEVEL what key=value ..." on one line ---- */
+__attribute__((format(printf, 4, 5))) void daemon_log(struct daemon *daemon, const char *level,
+                                                      const char *what, const char *format, ...);
+int64_t daemon_now_ms(void);
+
+/* ---- configuration (daemon_config.c) ---- */
+bool daemon_config_load(const struct daemon_options *options, struct config *config,
+                        struct daemon_error *error);
+/* Builds one filter scan per log group the sources use; frees the old ones. */
+bool daemon_scans_build(struct daemon *daemon, struct daemon_error *error);
+void daemon_scans_free(struct daemon *daemon);
+struct daemon_scan *daemon_scan_for(struct daemon *daemon, const char *log_group);
+/* Puts the configuration's filters and alarms into the store; deletes alarms an earlier
+ * configuration defined that this one does not. */
+bool daemon_config_apply(struct daemon *daemon, struct daemon_error *error);
+bool daemon_reload(struct daemon *daemon);
+
+/* ---- ingestion (daemon_ingest.c) ---- */
+bool daemon_watches_start(struct daemon *daemon, struct daemon_error *error);
+/* Reads every file of every watched directory as far as it has grown. */
+void daemon_ingest_all(struct daemon *daemon);
+void daemon_ingest_inotify(struct daemon *daemon);
+/* Reads what standard input has; false at end of input. */
+bool daemon_ingest_stdin(struct daemon *daemon);
+
+/* ---- silence (daemon_silence.c) ---- */
+/* Adds `events` to the log group's heartbeat metric, in the caller's transaction. */
+bool daemon_silence_heartbeat(struct daemon *daemon, const char *log_group, uint64_t events,
+                              struct store_error *error);
+/* Defines the log group's silence alarm (once per run). */
+void daemon_silence_watch(struct daemon *daemon, const char *log_group);
+/* At start: the groups an earlier run saw delivering (their stored silence alarms). */
+void daemon_silence_load(struct daemon *daemon);
+/* Each minute: a 0 heartbeat for every watched group. */
+void daemon_silence_tick(struct daemon *daemon);
+void daemon_silence_free(struct daemon *daemon);
+
+/* ---- alarms and delivery (daemon_alarms.c) ---- */
+/* Evaluates every stored alarm at `instant_ms`; `early_only`: only >=/> Sum and SampleCount
+ * alarms, and only transitions into ALARM are kept. */
+void daemon_evaluate_alarms(struct daemon *daemon, int64_t instant_ms, bool early_only);
+/* Replays every alarm over the span of the stored data (event time), as `scan` does. */
+void daemon_replay_alarms(struct daemon *daemon);
+/* Delivers what is due; the time of the next due message (INT64_MAX when none). */
+int64_t daemon_deliver(struct daemon *daemon);
+void daemon_prune(struct daemon *daemon);
+
+#endif

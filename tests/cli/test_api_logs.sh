@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# CloudWatch Logs over JSON 1.1 with Debian's aws-cli 2.9.19: metric filters and
+# TestMetricFilter; each output equals section A of its capture (ids and times normalised).
+source "$REPO_DIR/tests/support/api_test_lib.sh"
+start_server
+GROUP=CloudTrail/DefaultLogGroup
+PATTERN='{ ($.errorCode ="*UnauthorizedOperation") || ($.errorCode ="AccessDenied*") && ($.sourceIPAddress!="delivery.logs.amazonaws.com") && ($.eventName!="HeadBucket") }'
+
+aws logs put-metric-filter --log-group-name "$GROUP" --filter-name UnauthorizedAPICalls \
+    --metric-transformations metricName=UnauthorizedAPICalls,metricNamespace=CISBenchmark,metricValue=1 \
+    --filter-pattern "$PATTERN"
+expect_capture logs-PutMetricFilter
+aws logs describe-metric-filters --log-group-name "$GROUP"
+expect_capture logs-DescribeMetricFilters
+[ "$(db_query "SELECT count(*) FROM metric_filters")" = 1 ] ||
+    { echo "FAIL: filter not stored"; failures=$((failures + 1)); }
+
+aws logs test-metric-filter --filter-pattern "$PATTERN" --log-event-messages \
+    '{"errorCode":"AccessDenied","eventName":"GetObject","sourceIPAddress":"203.0.113.5"}' \
+    '{"errorCode":"","eventName":"HeadBucket","sourceIPAddress":"delivery.logs.amazonaws.com"}'
+expect_capture logs-TestMetricFilter
+aws logs test-metric-filter --filter-pattern '[ip, user, status = 4*]' \
+    --log-event-messages '10.0.0.1 alice 404' '10.0.0.2 bob 200'
+grep -q '"\$status": "404"' "$tmp/out" && [ "$(grep -c eventNumber "$tmp/out")" = 1 ] ||
+    { echo "FAIL: space-delimited test: $(cat "$tmp/out")"; failures=$((failures + 1)); }
+
+aws logs put-metric-filter --log-group-name "$GROUP" --filter-name Bad \
+    --metric-transformations metricName=M,metricNamespace=N,metricValue=1 --filter-pattern '{ $.a = }'
+expect_error InvalidParameterException 254
+aws logs test-metric-filter --filter-pattern '{ $.a = ' --log-event-messages x
+expect_error InvalidParameterException 254
+
+aws logs delete-metric-filter --log-group-name "$GROUP" --filter-name UnauthorizedAPICalls
+expect_capture logs-DeleteMetricFilter
+[ "$(db_query "SELECT count(*) FROM metric_filters")" = 0 ] ||
+    { echo "FAIL: filter not deleted"; failures=$((failures + 1)); }
+aws logs delete-metric-filter --log-group-name "$GROUP" --filter-name UnauthorizedAPICalls
+expect_error ResourceNotFoundException 254
+
+finish

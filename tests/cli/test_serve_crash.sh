@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Exactly once across kill -9: `serve` is killed at random moments (25 times) while a
+# writer drops gzip delivery files into the watched directory and appends to NDJSON files,
+# and a large NDJSON file is being read; it is restarted each time. At the end the stored
+# sums equal the known counts and what `scan` counts over the same files.
+set -u
+: "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+failures=0
+check() {
+    if [ "$2" != "$3" ]; then
+        echo "FAIL: $1"
+        echo "  expected: $2"
+        echo "  actual:   $3"
+        failures=$((failures + 1))
+    fi
+}
+metric_sum() {
+    "$TRAILHOUND" metrics --db "$1" --namespace CISBenchmark --metric-name "$2" \
+        --start-time 2000-01-01 --end-time 2100-01-01 --period 2592000 --statistics Sum |
+        jq '[.Datapoints[].Sum] | add // 0'
+}
+SAMPLES="$REPO_DIR/samples/cloudtrail-events.jsonl" # 12 events, 4 unauthorized API calls
+mkdir -p "$tmp/watch/delivery" "$tmp/staging"
+# the samples are from 2023: keep them (serve's retention counts back from now)
+printf 'settings:\n  dataPointRetentionDays: 36500\n' >"$tmp/config.yaml"
+jq -s '{Records: .}' "$SAMPLES" | gzip >"$tmp/staging/records.json.gz"
+# a large file being read when the first kills come: 1500 copies of the samples
+for _ in $(seq 1500); do cat "$SAMPLES"; done >"$tmp/watch/big.jsonl"
+
+# a steady stream, so most kills land while chunks are being read and committed
+writer() {
+    for round in $(seq 600); do
+        if [ $((round % 15)) -eq 0 ]; then
+            cp "$tmp/staging/records.json.gz" "$tmp/watch/delivery/.$round.tmp"
+            mv "$tmp/watch/delivery/.$round.tmp" "$tmp/watch/delivery/file-$round.json.gz"
+            sleep 0.05
+        fi
+        cat "$SAMPLES" >>"$tmp/watch/appended-$((round % 3)).jsonl"
+        sleep 0.01
+    done
+}
+writer &
+writer_pid=$!
+pids+=("$writer_pid")
+kills=0
+for _ in $(seq 25); do
+    "$TRAILHOUND" serve --cis --config "$tmp/config.yaml" --db "$tmp/serve.db" --watch "$tmp/watch" 2>>"$tmp/serve.log" &
+    pid=$!
+    # once it has started (sanitizer builds start slowly), a random moment within 0.4 s
+    for _ in $(seq 200); do
+        [ "$(grep -c ' started ' "$tmp/serve.log")" -gt "$kills" ] && break
+        sleep 0.02
+    done
+    sleep "0.$((RANDOM % 4))$((RANDOM % 10))"
+    kill -9 "$pid" && kills=$((kills + 1))
+    wait "$pid" 2>/dev/null
+done
+wait "$writer_pid"
+"$TRAILHOUND" serve --cis --config "$tmp/config.yaml" --db "$tmp/serve.db" --watch "$tmp/watch" --exit-when-idle \
+    2>>"$tmp/serve.log"
+check "killed at least 20 times" 1 $((kills >= 20))
+# the kills landed during ingestion: most killed runs had committed chunks
+busy=$(awk '/ started /{if (s && n) b++; s=1; n=0} / ingested /{n++} END{print b + 0}' "$tmp/serve.log")
+check "at least 10 killed runs were ingesting ($busy)" 1 $((busy >= 10))
+copies=$((1500 + 40 + 600)) # big.jsonl, 40 delivery files, 600 appended sample sets
+check "exact unauthorized_api_calls total" $((copies * 4)) \
+    "$(metric_sum "$tmp/serve.db" unauthorized_api_calls_metric)"
+"$TRAILHOUND" scan --cis --db "$tmp/scan.db" "$tmp/watch" >/dev/null
+for metric in unauthorized_api_calls_metric organizations_changes console_signin_failure_metric; do
+    check "serve = scan for $metric" "$(metric_sum "$tmp/scan.db" $metric)" \
+        "$(metric_sum "$tmp/serve.db" $metric)"
+done
+if [ "$failures" -gt 0 ]; then
+    grep -v ' ingested ' "$tmp/serve.log" | tail -40
+    exit 1
+fi
+echo "serve crash: all checks passed ($kills kills)"
