@@ -7,14 +7,6 @@ bool api_log_groups_dispatch(struct api_call *call)
     return false;
 }
 
-bool api_callback_answer(struct api_call *call, const char *path, const struct api_form *query)
-{
-    (void)call;
-    (void)path;
-    (void)query;
-    return false;
-}
-
 void api_sns_publish(struct api_call *call)
 {
     api_fail(call, 400, "InvalidAction", "Publish is not served yet.");
