@@ -62,6 +62,7 @@ text = sys.stdin.read()
 text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>", text)
 text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00", "<time>", text)
 text = re.sub(r"\b1[6-9]\d{11}\b", "<ms>", text)
+text = re.sub(r"\"\d{20,}\"", "\"<digits>\"", text)
 sys.stdout.write(text.rstrip("\n") + "\n" if text.strip() else "")'
 }
 
