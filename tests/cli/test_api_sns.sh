@@ -20,6 +20,15 @@ expect_capture sns-ConfirmSubscription
 arn=$(db_query "SELECT arn FROM subscriptions WHERE state = 'confirmed'")
 [ -n "$arn" ] || { echo "FAIL: no confirmed subscription"; failures=$((failures + 1)); }
 
+# Publish: one outbox message per confirmed subscription.
+aws sns publish --topic-arn "$TOPIC" --subject 'ALARM: CISUnauthorizedAPICallsAlarm' \
+    --message 'Alarm CISUnauthorizedAPICallsAlarm entered ALARM state'
+expect_capture sns-Publish
+[ "$(db_query "SELECT count(*) FROM outbox WHERE subscription_arn = '$arn' AND subject = 'ALARM: CISUnauthorizedAPICallsAlarm' AND body LIKE 'Alarm CISUnauthorizedAPICallsAlarm entered ALARM state%'")" = 1 ] ||
+    { echo "FAIL: publish did not reach the outbox"; failures=$((failures + 1)); }
+aws sns publish --topic-arn "$TOPIC:nope" --message x
+expect_error NotFound 254
+
 aws sns confirm-subscription --topic-arn "$TOPIC" --token 00ff
 expect_error InvalidParameter 254
 
