@@ -303,32 +303,30 @@ static bool is_index(const char *segment, size_t *index)
     return *index >= 1 && *index <= API_MAX_FORM_FIELDS;
 }
 
-/* The child of `node` for `segment` (creating it as an object, or as `leaf` when last). */
+/* The child of `node` for `segment`: the existing object, a new object, or `leaf` when
+ * `last`. A segment that already holds a value of another kind (or any value, for a
+ * leaf) is a conflict: NULL, and nothing already built is replaced or freed. */
 static json_t *step_into(json_t *node, const char *segment, json_t *leaf, bool last)
 {
     size_t index;
+    json_t *child = NULL;
     if (json_is_array(node) && is_index(segment, &index)) {
         while (json_array_size(node) < index)
-            json_array_append_new(node, json_null());
-        json_t *child = json_array_get(node, index - 1);
-        if (last)
-            return json_array_set(node, index - 1, leaf) == 0 ? leaf : NULL;
-        if (!json_is_object(child)) {
-            child = json_object();
-            json_array_set_new(node, index - 1, child);
-        }
-        return child;
+            if (json_array_append_new(node, json_null()) != 0)
+                return NULL;
+        child = json_array_get(node, index - 1);
+        if (!json_is_null(child))
+            return !last && json_is_object(child) ? child : NULL;
+        child = last ? json_incref(leaf) : json_object();
+        return json_array_set_new(node, index - 1, child) == 0 ? child : NULL;
     }
     if (!json_is_object(node))
         return NULL;
-    if (last)
-        return json_object_set(node, segment, leaf) == 0 ? leaf : NULL;
-    json_t *child = json_object_get(node, segment);
-    if (!child) {
-        child = json_object();
-        json_object_set_new(node, segment, child);
-    }
-    return child;
+    child = json_object_get(node, segment);
+    if (child)
+        return !last && json_is_object(child) ? child : NULL;
+    child = last ? json_incref(leaf) : json_object();
+    return json_object_set_new(node, segment, child) == 0 ? child : NULL;
 }
 
 /* Puts one field: X.member.N and X.entry.N make X an array. */
@@ -346,14 +344,14 @@ static bool put_field(json_t *root, const char *name, const char *value)
         char *next = strtok_r(NULL, ".", &save);
         if (next && (strcmp(next, "member") == 0 || strcmp(next, "entry") == 0)) {
             json_t *list = json_is_object(node) ? json_object_get(node, segment) : NULL;
-            if (!json_is_array(list)) {
+            if (!list) {
                 list = json_array();
-                if (step_into(node, segment, list, true) != list) {
-                    json_decref(list);
-                    return false;
-                }
+                json_t *placed = list ? step_into(node, segment, list, true) : NULL;
                 json_decref(list);
+                list = placed;
             }
+            if (!json_is_array(list))
+                return false;
             node = list;
             member = segment;
             segment = strtok_r(NULL, ".", &save);
@@ -362,6 +360,8 @@ static bool put_field(json_t *root, const char *name, const char *value)
         if (!is_index(segment, &(size_t){0}))
             member = segment;
         json_t *leaf = next ? NULL : typed_leaf(member, value);
+        if (!next && !leaf)
+            return false;
         json_t *child = step_into(node, segment, leaf, next == NULL);
         json_decref(leaf);
         node = child;
