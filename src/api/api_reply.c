@@ -193,7 +193,7 @@ void api_reply(struct api_call *call, json_t *output)
     if (is_query(call))
         body = xml_reply(call, output);
     else if (output)
-        body = json_dumps(output, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        body = json_dumps(output, JSON_COMPACT | JSON_REAL_PRECISION(16));
     bool failed = (is_query(call) || output) && !body;
     json_decref(output);
     if (failed)

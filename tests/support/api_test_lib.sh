@@ -4,8 +4,8 @@
 # normalised. Needs: API_SERVER, REPO_DIR; sets tmp, port, failures.
 set -u
 : "${API_SERVER:?path to the api_server test program}" "${REPO_DIR:?repository root}"
-AWS_CLI=/usr/bin/aws
-CAPTURES="$REPO_DIR/../shared/spec/aws-captures"
+AWS_CLI=${AWS_CLI:-/usr/bin/aws}
+CAPTURES="$REPO_DIR/../shared/spec/aws-captures${CAPTURES_SUBDIR:-}"
 tmp=$(mktemp -d)
 failures=0
 server_pid=""
@@ -20,7 +20,7 @@ stop_server() {
 trap 'stop_server; rm -rf "$tmp"' EXIT
 
 if [ ! -x "$AWS_CLI" ]; then
-    echo "SKIP: $AWS_CLI (Debian's awscli) is not installed"
+    echo "SKIP: $AWS_CLI is not installed"
     exit 0
 fi
 
@@ -62,6 +62,8 @@ text = sys.stdin.read()
 text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>", text)
 text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00", "<time>", text)
 text = re.sub(r"\b1[6-9]\d{11}\b", "<ms>", text)
+text = re.sub(r"\b(1[7-9]\d{8})(\.\d+)?\b",
+              lambda m: "<s>" if int(m.group(1)) > 1750000000 else m.group(0), text)
 text = re.sub(r"\"\d{20,}\"", "\"<digits>\"", text)
 sys.stdout.write(text.rstrip("\n") + "\n" if text.strip() else "")'
 }
