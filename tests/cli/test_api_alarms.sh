@@ -6,6 +6,12 @@ start_server
 TOPIC=arn:aws:sns:us-east-1:123456789012:CISUnauthorizedAPICallAlerts
 NAME=CISUnauthorizedAPICallsAlarm
 
+# A confirmed e-mail subscription on the alarm's topic, for the actions of SetAlarmState.
+aws sns create-topic --name CISUnauthorizedAPICallAlerts
+aws sns subscribe --topic-arn "$TOPIC" --protocol email --notification-endpoint ops@example.com
+aws sns confirm-subscription --topic-arn "$TOPIC" \
+    --token "$(db_query "SELECT token FROM subscriptions WHERE state = 'pending'")"
+
 aws cloudwatch put-metric-alarm --alarm-name "$NAME" --metric-name UnauthorizedAPICalls \
     --statistic Sum --period 300 --threshold 1 --comparison-operator GreaterThanOrEqualToThreshold \
     --evaluation-periods 1 --namespace CISBenchmark --alarm-actions "$TOPIC"
@@ -15,6 +21,8 @@ expect_capture cloudwatch-DescribeAlarms
 
 aws cloudwatch set-alarm-state --alarm-name "$NAME" --state-value ALARM --state-reason testing
 expect_capture cloudwatch-SetAlarmState
+[ "$(db_query "SELECT count(*) FROM outbox WHERE alarm_name = '$NAME' AND protocol = 'email' AND subject LIKE 'ALARM: %'")" = 1 ] ||
+    { echo "FAIL: SetAlarmState queued no action: $(db_query 'SELECT alarm_name, protocol, subject FROM outbox')"; failures=$((failures + 1)); }
 aws cloudwatch describe-alarms --alarm-names "$NAME" --query 'MetricAlarms[0].StateValue' --output text
 [ "$(cat "$tmp/out")" = ALARM ] || { echo "FAIL: state $(cat "$tmp/out")"; failures=$((failures + 1)); }
 
