@@ -10,11 +10,17 @@ tmp=$(mktemp -d)
 failures=0
 server_pid=""
 
+# Stops the server; it must exit 0 and, in sanitizer builds, report nothing.
 stop_server() {
     if [ -n "$server_pid" ]; then
         exec 3>&-
         wait "$server_pid" 2>/dev/null
+        local rc=$?
         server_pid=""
+        if [ "$rc" -ne 0 ] || grep -q "Sanitizer\|runtime error" "$tmp/server.err"; then
+            echo "FAIL: the server exited $rc: $(head -c 2000 "$tmp/server.err")"
+            failures=$((failures + 1))
+        fi
     fi
 }
 trap 'stop_server; rm -rf "$tmp"' EXIT
