@@ -171,6 +171,37 @@ static bool subscription_settings(struct api_call *call, struct subscription_con
     return true;
 }
 
+struct pending_lookup {
+    const char *protocol, *endpoint;
+    char *arn;
+};
+
+static bool find_pending(void *context, const struct store_subscription *subscription)
+{
+    struct pending_lookup *lookup = context;
+    if (strcmp(subscription->state, "pending") != 0 ||
+        strcmp(subscription->protocol, lookup->protocol) != 0 ||
+        strcmp(subscription->endpoint, lookup->endpoint) != 0)
+        return true;
+    free(lookup->arn);
+    lookup->arn = strdup(subscription->arn);
+    return true;
+}
+
+/* ReturnSubscriptionArn=true: the pending subscription's ARN instead of "pending
+ * confirmation" (owned by the caller; NULL when not found). */
+static char *pending_arn(struct api_call *call, const char *topic, const char *protocol,
+                         const char *endpoint)
+{
+    struct pending_lookup lookup = {protocol, endpoint, NULL};
+    struct store_error error;
+    if (!store_subscription_list(call->store, topic, find_pending, &lookup, &error)) {
+        free(lookup.arn);
+        return NULL;
+    }
+    return lookup.arn;
+}
+
 static void subscribe(struct api_call *call)
 {
     const char *topic = required(call, "TopicArn");
@@ -189,6 +220,14 @@ static void subscribe(struct api_call *call)
     notify_signing_key_free(&context.key);
     if (status != MONITOR_SNS_OK)
         return fail_sns(call, status, error.message);
+    if (json_is_true(json_object_get(call->input, "ReturnSubscriptionArn")) &&
+        strcmp(arn, MONITOR_PENDING_CONFIRMATION) == 0) {
+        char *pending = pending_arn(call, topic, protocol, endpoint);
+        if (pending) {
+            free(arn);
+            arn = pending;
+        }
+    }
     api_reply(call, json_pack("{s:s}", "SubscriptionArn", arn));
     free(arn);
 }

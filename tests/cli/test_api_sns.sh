@@ -51,6 +51,10 @@ expect_get() {
         echo "ok: GET ${1%%\?*} $2"
     fi
 }
+aws sns subscribe --topic-arn "$TOPIC" --protocol email --notification-endpoint c@example.com \
+    --return-subscription-arn --query SubscriptionArn --output text
+[ "$(cat "$tmp/out")" = "$(db_query "SELECT arn FROM subscriptions WHERE endpoint = 'c@example.com'")" ] ||
+    { echo "FAIL: ReturnSubscriptionArn: $(cat "$tmp/out") $(cat "$tmp/err")"; failures=$((failures + 1)); }
 for who in a b; do
     aws sns subscribe --topic-arn "$TOPIC" --protocol email --notification-endpoint "$who@example.com"
 done
