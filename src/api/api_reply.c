@@ -4,6 +4,7 @@
 #include "alarms/alarms.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,12 +111,24 @@ static void append_xml_map(struct api_buffer *buffer, const json_t *object)
     }
 }
 
+/* ISO 8601 UTC with milliseconds and Z, as the query protocol writes timestamps. */
+static void format_iso_time(double seconds, char *out, size_t size)
+{
+    int64_t ms = (int64_t)floor(seconds * 1000.0 + 0.5);
+    int64_t whole = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    time_t when = (time_t)whole;
+    struct tm parts;
+    char date[32];
+    if (!gmtime_r(&when, &parts) || strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &parts) == 0)
+        date[0] = '\0';
+    snprintf(out, size, "%s.%03dZ", date, (int)(ms - whole * 1000));
+}
+
 static void append_xml_real(struct api_buffer *buffer, const char *key, double value)
 {
     char text[64];
     if (is_time_key(key))
-        alarm_format_iso_time((int64_t)(value * 1000.0 + (value < 0 ? -0.5 : 0.5)), text,
-                              sizeof text);
+        format_iso_time(value, text, sizeof text);
     else
         alarm_format_number(value, text, sizeof text);
     api_buffer_append_text(buffer, text);
