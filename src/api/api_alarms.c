@@ -6,6 +6,7 @@
 
 #include "alarms/alarms.h"
 #include "monitor/monitor.h"
+#include "notify/notify.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,6 +341,65 @@ static void delete_alarms(struct api_call *call)
 
 /* ---- SetAlarmState ---- */
 
+struct stored_definition {
+    const char *name;
+    char *json; /* malloc'ed copy */
+};
+
+static bool copy_definition(void *context, const char *name, const char *definition_json,
+                            const struct store_alarm_state *state)
+{
+    (void)state;
+    struct stored_definition *stored = context;
+    if (strcmp(name, stored->name) != 0)
+        return true;
+    stored->json = strdup(definition_json);
+    return false;
+}
+
+/* The alarm's actions for a state set by hand, as AWS takes them (in the caller's
+ * transaction): one outbox message per confirmed subscription of the topics named. */
+static bool enqueue_actions(struct api_call *call, const char *name,
+                            const struct monitor_transition *transition, struct store_error *error)
+{
+    struct stored_definition stored = {name, NULL};
+    struct alarm_definition alarm;
+    struct alarm_error alarm_error;
+    if (!store_alarm_list(call->store, copy_definition, &stored, error))
+        return false;
+    bool parsed = stored.json && alarm_definition_from_json(stored.json, &alarm, &alarm_error);
+    free(stored.json);
+    if (!parsed) {
+        snprintf(error->message, sizeof error->message, "unreadable alarm definition");
+        return false;
+    }
+    const struct config *config = call->settings->config;
+    struct notify_topic_list topics = {0};
+    struct notify_signing_key key = {0};
+    struct monitor_error monitor_error;
+    bool ok = monitor_topics_load(call->store, config ? &config->topics : NULL, &topics,
+                                  &monitor_error) &&
+              monitor_signing_key(call->store, &key, &monitor_error);
+    struct monitor_notify_settings settings = {
+        .topics = &topics,
+        .region = call->region,
+        .account_id = call->account_id,
+        .public_base_url = config && config->settings.public_base_url
+                               ? config->settings.public_base_url
+                               : "http://127.0.0.1:4566",
+        .signing_key = &key,
+    };
+    ok = ok &&
+         monitor_enqueue_notifications(call->store, &alarm, transition, &settings,
+                                       configuration_updated_ms(call, name, 0), &monitor_error);
+    if (!ok)
+        snprintf(error->message, sizeof error->message, "%.500s", monitor_error.message);
+    notify_signing_key_free(&key);
+    notify_topic_list_free(&topics);
+    alarm_definition_free(&alarm);
+    return ok;
+}
+
 static bool write_state(struct api_call *call, const char *name,
                         const struct store_alarm_state *stored, enum alarm_state new_state,
                         const char *reason, const char *reason_data)
@@ -358,6 +418,9 @@ static bool write_state(struct api_call *call, const char *name,
     ok = ok && store_alarm_set_state(call->store, name, alarm_state_name(new_state), reason,
                                      reason_data, call->now_ms, old_state != new_state, &error);
     ok = ok && (old_state == new_state || store_history_add(call->store, &item, &error));
+    struct monitor_transition transition = {name,   call->now_ms, old_state, new_state,
+                                            reason, reason_data,  NULL};
+    ok = ok && (old_state == new_state || enqueue_actions(call, name, &transition, &error));
     if (ok)
         ok = store_commit(call->store, &error);
     else

@@ -162,7 +162,6 @@ const char *api_input_string(const json_t *input, const char *name);
 bool api_monitoring_dispatch(struct api_call *call);
 bool api_sns_dispatch(struct api_call *call);
 bool api_logs_dispatch(struct api_call *call);
-void api_sns_publish(struct api_call *call);
 /* PutMetricData, GetMetricStatistics, ListMetrics, GetMetricData. */
 bool api_metrics_dispatch(struct api_call *call);
 /* CreateLogGroup, DescribeLogGroups, CreateLogStream, PutLogEvents, FilterLogEvents. */

@@ -4,6 +4,7 @@
 #include "alarms/alarms.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,12 +111,24 @@ static void append_xml_map(struct api_buffer *buffer, const json_t *object)
     }
 }
 
+/* ISO 8601 UTC with milliseconds and Z, as the query protocol writes timestamps. */
+static void format_iso_time(double seconds, char *out, size_t size)
+{
+    int64_t ms = (int64_t)floor(seconds * 1000.0 + 0.5);
+    int64_t whole = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    time_t when = (time_t)whole;
+    struct tm parts;
+    char date[32];
+    if (!gmtime_r(&when, &parts) || strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &parts) == 0)
+        date[0] = '\0';
+    snprintf(out, size, "%s.%03dZ", date, (int)(ms - whole * 1000));
+}
+
 static void append_xml_real(struct api_buffer *buffer, const char *key, double value)
 {
     char text[64];
     if (is_time_key(key))
-        alarm_format_iso_time((int64_t)(value * 1000.0 + (value < 0 ? -0.5 : 0.5)), text,
-                              sizeof text);
+        format_iso_time(value, text, sizeof text);
     else
         alarm_format_number(value, text, sizeof text);
     api_buffer_append_text(buffer, text);
@@ -193,7 +206,7 @@ void api_reply(struct api_call *call, json_t *output)
     if (is_query(call))
         body = xml_reply(call, output);
     else if (output)
-        body = json_dumps(output, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        body = json_dumps(output, JSON_COMPACT | JSON_REAL_PRECISION(16));
     bool failed = (is_query(call) || output) && !body;
     json_decref(output);
     if (failed)
@@ -303,32 +316,30 @@ static bool is_index(const char *segment, size_t *index)
     return *index >= 1 && *index <= API_MAX_FORM_FIELDS;
 }
 
-/* The child of `node` for `segment` (creating it as an object, or as `leaf` when last). */
+/* The child of `node` for `segment`: the existing object, a new object, or `leaf` when
+ * `last`. A segment that already holds a value of another kind (or any value, for a
+ * leaf) is a conflict: NULL, and nothing already built is replaced or freed. */
 static json_t *step_into(json_t *node, const char *segment, json_t *leaf, bool last)
 {
     size_t index;
+    json_t *child = NULL;
     if (json_is_array(node) && is_index(segment, &index)) {
         while (json_array_size(node) < index)
-            json_array_append_new(node, json_null());
-        json_t *child = json_array_get(node, index - 1);
-        if (last)
-            return json_array_set(node, index - 1, leaf) == 0 ? leaf : NULL;
-        if (!json_is_object(child)) {
-            child = json_object();
-            json_array_set_new(node, index - 1, child);
-        }
-        return child;
+            if (json_array_append_new(node, json_null()) != 0)
+                return NULL;
+        child = json_array_get(node, index - 1);
+        if (!json_is_null(child))
+            return !last && json_is_object(child) ? child : NULL;
+        child = last ? json_incref(leaf) : json_object();
+        return json_array_set_new(node, index - 1, child) == 0 ? child : NULL;
     }
     if (!json_is_object(node))
         return NULL;
-    if (last)
-        return json_object_set(node, segment, leaf) == 0 ? leaf : NULL;
-    json_t *child = json_object_get(node, segment);
-    if (!child) {
-        child = json_object();
-        json_object_set_new(node, segment, child);
-    }
-    return child;
+    child = json_object_get(node, segment);
+    if (child)
+        return !last && json_is_object(child) ? child : NULL;
+    child = last ? json_incref(leaf) : json_object();
+    return json_object_set_new(node, segment, child) == 0 ? child : NULL;
 }
 
 /* Puts one field: X.member.N and X.entry.N make X an array. */
@@ -346,14 +357,14 @@ static bool put_field(json_t *root, const char *name, const char *value)
         char *next = strtok_r(NULL, ".", &save);
         if (next && (strcmp(next, "member") == 0 || strcmp(next, "entry") == 0)) {
             json_t *list = json_is_object(node) ? json_object_get(node, segment) : NULL;
-            if (!json_is_array(list)) {
+            if (!list) {
                 list = json_array();
-                if (step_into(node, segment, list, true) != list) {
-                    json_decref(list);
-                    return false;
-                }
+                json_t *placed = list ? step_into(node, segment, list, true) : NULL;
                 json_decref(list);
+                list = placed;
             }
+            if (!json_is_array(list))
+                return false;
             node = list;
             member = segment;
             segment = strtok_r(NULL, ".", &save);
@@ -362,6 +373,8 @@ static bool put_field(json_t *root, const char *name, const char *value)
         if (!is_index(segment, &(size_t){0}))
             member = segment;
         json_t *leaf = next ? NULL : typed_leaf(member, value);
+        if (!next && !leaf)
+            return false;
         json_t *child = step_into(node, segment, leaf, next == NULL);
         json_decref(leaf);
         node = child;

@@ -171,6 +171,37 @@ static bool subscription_settings(struct api_call *call, struct subscription_con
     return true;
 }
 
+struct pending_lookup {
+    const char *protocol, *endpoint;
+    char *arn;
+};
+
+static bool find_pending(void *context, const struct store_subscription *subscription)
+{
+    struct pending_lookup *lookup = context;
+    if (strcmp(subscription->state, "pending") != 0 ||
+        strcmp(subscription->protocol, lookup->protocol) != 0 ||
+        strcmp(subscription->endpoint, lookup->endpoint) != 0)
+        return true;
+    free(lookup->arn);
+    lookup->arn = strdup(subscription->arn);
+    return true;
+}
+
+/* ReturnSubscriptionArn=true: the pending subscription's ARN instead of "pending
+ * confirmation" (owned by the caller; NULL when not found). */
+static char *pending_arn(struct api_call *call, const char *topic, const char *protocol,
+                         const char *endpoint)
+{
+    struct pending_lookup lookup = {protocol, endpoint, NULL};
+    struct store_error error;
+    if (!store_subscription_list(call->store, topic, find_pending, &lookup, &error)) {
+        free(lookup.arn);
+        return NULL;
+    }
+    return lookup.arn;
+}
+
 static void subscribe(struct api_call *call)
 {
     const char *topic = required(call, "TopicArn");
@@ -189,6 +220,14 @@ static void subscribe(struct api_call *call)
     notify_signing_key_free(&context.key);
     if (status != MONITOR_SNS_OK)
         return fail_sns(call, status, error.message);
+    if (json_is_true(json_object_get(call->input, "ReturnSubscriptionArn")) &&
+        strcmp(arn, MONITOR_PENDING_CONFIRMATION) == 0) {
+        char *pending = pending_arn(call, topic, protocol, endpoint);
+        if (pending) {
+            free(arn);
+            arn = pending;
+        }
+    }
     api_reply(call, json_pack("{s:s}", "SubscriptionArn", arn));
     free(arn);
 }
@@ -258,6 +297,93 @@ static void list_subscriptions_by_topic(struct api_call *call)
     api_reply(call, json_pack("{s:o}", "Subscriptions", list));
 }
 
+/* ---- Publish ---- */
+
+#define SNS_MESSAGE_MAX_BYTES (256 * 1024)
+#define SNS_SUBJECT_MAX 100
+
+static const struct notify_topic *find_topic(const struct notify_topic_list *topics,
+                                             const char *arn)
+{
+    for (size_t i = 0; i < topics->count; i++) {
+        if (strcmp(topics->items[i].arn, arn) == 0)
+            return &topics->items[i];
+    }
+    return NULL;
+}
+
+static bool enqueue_publish(struct api_call *call, const struct notify_topic *topic,
+                            const struct subscription_context *context, const char *subject,
+                            const char *message, char message_id[37])
+{
+    struct monitor_notify_settings settings = {
+        .region = call->region,
+        .account_id = call->account_id,
+        .public_base_url = context->settings.public_base_url,
+        .signing_key = &context->key,
+    };
+    struct store_error error;
+    bool ok = store_begin(call->store, &error) &&
+              monitor_publish(call->store, topic, subject, message, &settings, call->now_ms,
+                              message_id, &error);
+    if (ok)
+        ok = store_commit(call->store, &error);
+    else
+        store_rollback(call->store);
+    if (!ok)
+        api_fail_internal(call, error.message);
+    return ok;
+}
+
+static bool check_publish(struct api_call *call, const char *topic, const char *message,
+                          const char *subject)
+{
+    if (!topic) {
+        api_fail(call, 400, "InvalidParameter",
+                 "Invalid parameter: TopicArn or TargetArn Reason: no value for required "
+                 "parameter");
+        return false;
+    }
+    if (!message || !*message || strlen(message) > SNS_MESSAGE_MAX_BYTES) {
+        api_fail(call, 400, "InvalidParameter",
+                 !message || !*message ? "Invalid parameter: Empty message"
+                                       : "Invalid parameter: Message too long");
+        return false;
+    }
+    if (subject && (!*subject || strlen(subject) > SNS_SUBJECT_MAX || strpbrk(subject, "\r\n"))) {
+        api_fail(call, 400, "InvalidParameter", "Invalid parameter: Subject");
+        return false;
+    }
+    return true;
+}
+
+static void publish(struct api_call *call)
+{
+    const char *topic_arn = api_input_string(call->input, "TopicArn");
+    if (!topic_arn)
+        topic_arn = api_input_string(call->input, "TargetArn");
+    const char *message = api_input_string(call->input, "Message");
+    const char *subject = api_input_string(call->input, "Subject");
+    struct subscription_context context;
+    if (!check_publish(call, topic_arn, message, subject) || !subscription_settings(call, &context))
+        return;
+    const struct config *config = call->settings->config;
+    struct notify_topic_list topics = {0};
+    struct monitor_error error;
+    if (!monitor_topics_load(call->store, config ? &config->topics : NULL, &topics, &error)) {
+        notify_signing_key_free(&context.key);
+        return api_fail_internal(call, error.message);
+    }
+    const struct notify_topic *topic = find_topic(&topics, topic_arn);
+    char message_id[37];
+    if (!topic)
+        api_fail(call, 404, "NotFound", "Topic does not exist");
+    else if (enqueue_publish(call, topic, &context, subject, message, message_id))
+        api_reply(call, json_pack("{s:s}", "MessageId", message_id));
+    notify_topic_list_free(&topics);
+    notify_signing_key_free(&context.key);
+}
+
 struct sns_operation {
     const char *name;
     void (*run)(struct api_call *call);
@@ -271,7 +397,7 @@ static const struct sns_operation SNS_OPERATIONS[] = {
     {"ConfirmSubscription", confirm_subscription},
     {"Unsubscribe", unsubscribe},
     {"ListSubscriptionsByTopic", list_subscriptions_by_topic},
-    {"Publish", api_sns_publish},
+    {"Publish", publish},
 };
 
 bool api_sns_dispatch(struct api_call *call)

@@ -104,6 +104,16 @@ bool monitor_enqueue_failure_alert(struct store *store, const struct store_outbo
                                    const struct monitor_notify_settings *settings, int64_t now_ms,
                                    struct store_error *error);
 
+/* SNS's Publish: one outbox message per confirmed subscription of `topic` (pending ones get
+ * nothing), rendered for its protocol as the failure alerts are (the text for e-mail and
+ * exec, a signed Notification envelope for http/https/email-json, Slack's and
+ * PagerDuty's JSON), in the caller's transaction. Each row has its own message id (the
+ * outbox's idempotency key); `message_id` is the first one, or a fresh one when the topic
+ * has no confirmed subscription. */
+bool monitor_publish(struct store *store, const struct notify_topic *topic, const char *subject,
+                     const char *message, const struct monitor_notify_settings *settings,
+                     int64_t now_ms, char message_id[37], struct store_error *error);
+
 /* The SNS signing key pair and certificate, kept in the store's settings and created on
  * first use. */
 bool monitor_signing_key(struct store *store, struct notify_signing_key *key,

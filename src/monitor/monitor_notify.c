@@ -418,6 +418,52 @@ bool monitor_enqueue_failure_alert(struct store *store, const struct store_outbo
     return ok;
 }
 
+bool monitor_publish(struct store *store, const struct notify_topic *topic, const char *subject,
+                     const char *message, const struct monitor_notify_settings *settings,
+                     int64_t now_ms, char message_id[37], struct store_error *error)
+{
+    message_id[0] = '\0';
+    for (size_t i = 0; i < topic->subscription_count; i++) {
+        const struct notify_subscription *subscription = &topic->subscriptions[i];
+        char row_id[37];
+        if (!subscription->confirmed)
+            continue;
+        if (!notify_uuid(row_id)) {
+            snprintf(error->message, sizeof error->message, "no source of random bytes");
+            return false;
+        }
+        char *body = failure_body(settings, topic, subscription, subject, message, row_id, now_ms);
+        char *attributes = attributes_json("Notification", topic, subscription, 0);
+        struct store_outbox_message row = {
+            .message_id = row_id,
+            .topic_arn = topic->arn,
+            .subscription_arn = subscription->arn,
+            .protocol = notify_protocol_name(subscription->protocol),
+            .endpoint = subscription->endpoint,
+            .subject = subject,
+            .body = body,
+            .attributes_json = attributes,
+            .policy = policy_of(topic, subscription),
+            .created_ms = now_ms,
+            .next_attempt_ms = now_ms,
+        };
+        bool ok = body && attributes && store_outbox_add(store, &row, error);
+        if (!body || !attributes)
+            snprintf(error->message, sizeof error->message, "out of memory");
+        free(body);
+        free(attributes);
+        if (!ok)
+            return false;
+        if (!message_id[0])
+            memcpy(message_id, row_id, sizeof row_id);
+    }
+    if (!message_id[0] && !notify_uuid(message_id)) {
+        snprintf(error->message, sizeof error->message, "no source of random bytes");
+        return false;
+    }
+    return true;
+}
+
 bool monitor_signing_key(struct store *store, struct notify_signing_key *key,
                          struct monitor_error *error)
 {

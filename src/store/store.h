@@ -22,7 +22,7 @@ struct store_error {
 
 /* The schema version this build writes; older databases are migrated on open, newer ones
  * are refused. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* Opens (creating when absent, with its parent directory) and migrates. */
 struct store *store_open(const char *path, struct store_error *error);
@@ -316,6 +316,57 @@ bool store_subscription_confirm(struct store *store, const char *topic_arn, cons
 /* Deletes the pending and unsubscribed subscriptions whose token expired by `now_ms`:
  * nothing can confirm or restore them any more. */
 bool store_subscription_purge(struct store *store, int64_t now_ms, struct store_error *error);
+
+/* ---- log groups, streams and events made through the API (schema 6) ----
+ * What CreateLogGroup, CreateLogStream and PutLogEvents keep, for DescribeLogGroups and
+ * FilterLogEvents. Each function joins the caller's transaction when one is open. */
+
+struct store_log_group {
+    const char *name;
+    int64_t created_ms;
+    int64_t metric_filter_count; /* filters of this group (not those of every group) */
+    int64_t stored_bytes;        /* the bytes of its stored messages */
+};
+
+/* `created` false when a group of this name exists (nothing changes). */
+bool store_log_group_create(struct store *store, const char *name, int64_t now_ms, bool *created,
+                            struct store_error *error);
+bool store_log_group_exists(struct store *store, const char *name, bool *found,
+                            struct store_error *error);
+/* Calls `each` for every group whose name starts with `prefix` (NULL: all), by name. */
+bool store_log_group_list(struct store *store, const char *prefix,
+                          bool (*each)(void *context, const struct store_log_group *group),
+                          void *context, struct store_error *error);
+/* `created` false when the stream exists; the group must exist (the caller checks). */
+bool store_log_stream_create(struct store *store, const char *group, const char *stream,
+                             int64_t now_ms, bool *created, struct store_error *error);
+bool store_log_stream_exists(struct store *store, const char *group, const char *stream,
+                             bool *found, struct store_error *error);
+
+struct store_log_event {
+    int64_t id; /* increasing with insertion */
+    const char *log_stream;
+    int64_t timestamp_ms, ingestion_ms;
+    const char *message;
+};
+
+/* Stores `count` events of one stream. */
+bool store_log_events_add(struct store *store, const char *group, const char *stream,
+                          const char *const *messages, const int64_t *timestamps_ms, size_t count,
+                          int64_t ingestion_ms, struct store_error *error);
+
+struct store_log_event_query {
+    const char *log_group;
+    const char *stream_prefix; /* NULL: every stream */
+    int64_t start_ms, end_ms;  /* timestamps in [start, end] */
+    int64_t after_id;          /* only events with a larger id (pagination) */
+};
+
+/* Calls `each` for the group's events, ordered by timestamp then id, until it returns
+ * false. Strings live until `each` returns. */
+bool store_log_events_list(struct store *store, const struct store_log_event_query *query,
+                           bool (*each)(void *context, const struct store_log_event *event),
+                           void *context, struct store_error *error);
 
 /* ---- sources, settings, retention ---- */
 

@@ -153,8 +153,35 @@ static const char schema_version_5[] =
     "CREATE INDEX subscriptions_by_topic ON subscriptions (topic_arn, created_ms);\n"
     "CREATE UNIQUE INDEX subscriptions_by_token ON subscriptions (topic_arn, token);\n";
 
-const char *const store_migrations[STORE_SCHEMA_VERSION] = {
-    schema_version_1, schema_version_2, schema_version_3, schema_version_4, schema_version_5};
+/* Version 6: log groups, streams and events made through the API (CreateLogGroup,
+ * CreateLogStream, PutLogEvents), for DescribeLogGroups and FilterLogEvents. Events are
+ * numbered in insertion order, the order FilterLogEvents pages by within one timestamp. */
+static const char schema_version_6[] =
+    "CREATE TABLE log_groups (\n"
+    "    name TEXT PRIMARY KEY NOT NULL,\n"
+    "    created_ms INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE log_streams (\n"
+    "    log_group TEXT NOT NULL REFERENCES log_groups (name) ON DELETE CASCADE,\n"
+    "    name TEXT NOT NULL,\n"
+    "    created_ms INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (log_group, name)\n"
+    ");\n"
+    "CREATE TABLE log_events (\n"
+    "    id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "    log_group TEXT NOT NULL,\n"
+    "    log_stream TEXT NOT NULL,\n"
+    "    timestamp_ms INTEGER NOT NULL,\n"
+    "    ingestion_ms INTEGER NOT NULL,\n"
+    "    message TEXT NOT NULL,\n"
+    "    FOREIGN KEY (log_group, log_stream) REFERENCES log_streams (log_group, name)\n"
+    "        ON DELETE CASCADE\n"
+    ");\n"
+    "CREATE INDEX log_events_by_time ON log_events (log_group, timestamp_ms, id);\n";
+
+const char *const store_migrations[STORE_SCHEMA_VERSION] = {schema_version_1, schema_version_2,
+                                                            schema_version_3, schema_version_4,
+                                                            schema_version_5, schema_version_6};
 
 static bool read_user_version(struct store *store, int *version, struct store_error *error)
 {

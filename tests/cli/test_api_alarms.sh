@@ -6,6 +6,12 @@ start_server
 TOPIC=arn:aws:sns:us-east-1:123456789012:CISUnauthorizedAPICallAlerts
 NAME=CISUnauthorizedAPICallsAlarm
 
+# A confirmed e-mail subscription on the alarm's topic, for the actions of SetAlarmState.
+aws sns create-topic --name CISUnauthorizedAPICallAlerts
+aws sns subscribe --topic-arn "$TOPIC" --protocol email --notification-endpoint ops@example.com
+aws sns confirm-subscription --topic-arn "$TOPIC" \
+    --token "$(db_query "SELECT token FROM subscriptions WHERE state = 'pending'")"
+
 aws cloudwatch put-metric-alarm --alarm-name "$NAME" --metric-name UnauthorizedAPICalls \
     --statistic Sum --period 300 --threshold 1 --comparison-operator GreaterThanOrEqualToThreshold \
     --evaluation-periods 1 --namespace CISBenchmark --alarm-actions "$TOPIC"
@@ -13,8 +19,17 @@ expect_capture cloudwatch-PutMetricAlarm
 aws cloudwatch describe-alarms --alarm-names "$NAME"
 expect_capture cloudwatch-DescribeAlarms
 
+# The wire form of timestamps: ISO 8601 with milliseconds and Z, as the capture's.
+python3 "$REPO_DIR/tests/support/sigv4_send.py" "$endpoint" monitoring 0 \
+    'application/x-www-form-urlencoded; charset=utf-8' \
+    "Action=DescribeAlarms&Version=2010-08-01&AlarmNames.member.1=$NAME" >"$tmp/sent"
+grep -Eq '<StateUpdatedTimestamp>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z</StateUpdatedTimestamp>' "$tmp/sent" ||
+    { echo "FAIL: wire timestamp: $(cat "$tmp/sent")"; failures=$((failures + 1)); }
+
 aws cloudwatch set-alarm-state --alarm-name "$NAME" --state-value ALARM --state-reason testing
 expect_capture cloudwatch-SetAlarmState
+[ "$(db_query "SELECT count(*) FROM outbox WHERE alarm_name = '$NAME' AND protocol = 'email' AND subject LIKE 'ALARM: %'")" = 1 ] ||
+    { echo "FAIL: SetAlarmState queued no action: $(db_query 'SELECT alarm_name, protocol, subject FROM outbox')"; failures=$((failures + 1)); }
 aws cloudwatch describe-alarms --alarm-names "$NAME" --query 'MetricAlarms[0].StateValue' --output text
 [ "$(cat "$tmp/out")" = ALARM ] || { echo "FAIL: state $(cat "$tmp/out")"; failures=$((failures + 1)); }
 
@@ -61,6 +76,24 @@ expect_error InvalidFormat 254
 aws cloudwatch put-metric-alarm --alarm-name bad --metric-name M --namespace N --statistic Sum \
     --period 7 --threshold 1 --comparison-operator GreaterThanThreshold --evaluation-periods 1
 expect_error InvalidParameterValue 254
+
+# Pages: the CLI follows NextToken (MaxRecords 1) through three alarms (text output prints
+# the query's result page by page).
+for extra in Extra1 Extra2; do
+    aws cloudwatch put-metric-alarm --alarm-name "$extra" --metric-name M --namespace N \
+        --statistic Maximum --period 60 --threshold 2.5 --comparison-operator LessThanThreshold \
+        --evaluation-periods 3 --datapoints-to-alarm 2 --treat-missing-data breaching \
+        --dimensions Name=Ip,Value=203.0.113.5
+    [ "$status" = 0 ] || { echo "FAIL: put $extra: $(cat "$tmp/err")"; failures=$((failures + 1)); }
+done
+aws cloudwatch describe-alarms --page-size 1 --query 'join(`,`, MetricAlarms[].AlarmName)' --output text
+[ "$(tr -s '\n' ',' <"$tmp/out")" = "$NAME,Extra1,Extra2," ] ||
+    { echo "FAIL: paged describe-alarms: $(cat "$tmp/out") $(cat "$tmp/err")"; failures=$((failures + 1)); }
+aws cloudwatch describe-alarms --alarm-name-prefix Extra --state-value INSUFFICIENT_DATA \
+    --query 'MetricAlarms[0].[DatapointsToAlarm, TreatMissingData, Threshold, Dimensions[0].Value]' --output text
+[ "$(cat "$tmp/out")" = "2	breaching	2.5	203.0.113.5" ] ||
+    { echo "FAIL: describe-alarms fields: $(cat "$tmp/out") $(cat "$tmp/err")"; failures=$((failures + 1)); }
+aws cloudwatch delete-alarms --alarm-names Extra1 Extra2
 
 aws cloudwatch delete-alarms --alarm-names "$NAME"
 expect_capture cloudwatch-DeleteAlarms

@@ -4,23 +4,29 @@
 # normalised. Needs: API_SERVER, REPO_DIR; sets tmp, port, failures.
 set -u
 : "${API_SERVER:?path to the api_server test program}" "${REPO_DIR:?repository root}"
-AWS_CLI=/usr/bin/aws
-CAPTURES="$REPO_DIR/../shared/spec/aws-captures"
+AWS_CLI=${AWS_CLI:-/usr/bin/aws}
+CAPTURES="$REPO_DIR/../shared/spec/aws-captures${CAPTURES_SUBDIR:-}"
 tmp=$(mktemp -d)
 failures=0
 server_pid=""
 
+# Stops the server; it must exit 0 and, in sanitizer builds, report nothing.
 stop_server() {
     if [ -n "$server_pid" ]; then
         exec 3>&-
         wait "$server_pid" 2>/dev/null
+        local rc=$?
         server_pid=""
+        if [ "$rc" -ne 0 ] || grep -q "Sanitizer\|runtime error" "$tmp/server.err"; then
+            echo "FAIL: the server exited $rc: $(head -c 2000 "$tmp/server.err")"
+            failures=$((failures + 1))
+        fi
     fi
 }
 trap 'stop_server; rm -rf "$tmp"' EXIT
 
 if [ ! -x "$AWS_CLI" ]; then
-    echo "SKIP: $AWS_CLI (Debian's awscli) is not installed"
+    echo "SKIP: $AWS_CLI is not installed"
     exit 0
 fi
 
@@ -62,6 +68,9 @@ text = sys.stdin.read()
 text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>", text)
 text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00", "<time>", text)
 text = re.sub(r"\b1[6-9]\d{11}\b", "<ms>", text)
+text = re.sub(r"\b(1[7-9]\d{8})(\.\d+)?\b",
+              lambda m: "<s>" if int(m.group(1)) > 1750000000 else m.group(0), text)
+text = re.sub(r"\"\d{20,}\"", "\"<digits>\"", text)
 sys.stdout.write(text.rstrip("\n") + "\n" if text.strip() else "")'
 }
 
