@@ -90,6 +90,7 @@ check "mails received" 3 "$mails"
 alarm_mail=$(grep -l '^Subject: ALARM' "$tmp/mail/new"/* 2>/dev/null | head -1)
 check "ALARM subject" 'Subject: ALARM: "denied-burst" in EU (Ireland)' "$(grep '^Subject:' "$alarm_mail" | tr -d '\r')"
 check "mail recipient" "To: soc@example.com" "$(grep '^To:' "$alarm_mail" | tr -d '\r')"
+check "mail sender" "From: trailhound@example.com" "$(grep '^From:' "$alarm_mail" | tr -d '\r')"
 check "mail first line" 'You are receiving this email because your Amazon CloudWatch Alarm "denied-burst" in the EU (Ireland) region has entered the ALARM state, because "Threshold Crossed: 1 out of the last 1 datapoints [2.0 (01/03/24 10:00:00)] was greater than or equal to the threshold (2.0) (minimum 1 datapoint for OK -> ALARM transition)." at "Friday 01 March, 2024 10:01:00 UTC".' \
     "$(grep '^You are receiving' "$alarm_mail" | tr -d '\r')"
 check "mail state change line" "- State Change:               OK -> ALARM" \
