@@ -1,11 +1,13 @@
 # Shared by tests/cli/test_api_*.sh: starts the API alone (tests/support/api_server_main.c)
 # on 127.0.0.1, runs Debian's aws-cli 2.9.19 (/usr/bin/aws) against it, and compares its
-# output with section A of the captures in ../shared/spec/aws-captures/, ids and times
+# output with section A of the captures in tests/data/aws-captures/ (a copy of
+# ../shared/spec/aws-captures/), ids and times
 # normalised. Needs: API_SERVER, REPO_DIR; sets tmp, port, failures.
 set -u
 : "${API_SERVER:?path to the api_server test program}" "${REPO_DIR:?repository root}"
 AWS_CLI=${AWS_CLI:-/usr/bin/aws}
-CAPTURES="$REPO_DIR/../shared/spec/aws-captures${CAPTURES_SUBDIR:-}"
+# a copy of ../shared/spec/aws-captures, so a clone tests itself
+CAPTURES="$REPO_DIR/tests/data/aws-captures${CAPTURES_SUBDIR:-}"
 tmp=$(mktemp -d)
 failures=0
 server_pid=""
