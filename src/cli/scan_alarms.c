@@ -272,16 +272,6 @@ static bool data_span(const struct metric_datapoint_list *points, int64_t *first
     return true;
 }
 
-/* As `serve --early`: a value that only grows (Sum, SampleCount) compared with >=/>
- * crosses for good the moment it crosses. */
-static bool fires_early(const struct alarm_definition *alarm)
-{
-    return alarm->statistic &&
-           (strcmp(alarm->statistic, "Sum") == 0 || strcmp(alarm->statistic, "SampleCount") == 0) &&
-           (alarm->comparison == ALARM_GREATER_THAN_OR_EQUAL_TO_THRESHOLD ||
-            alarm->comparison == ALARM_GREATER_THAN_THRESHOLD);
-}
-
 static bool replay_all(struct store *store, const struct config *config,
                        const struct scan_alarm_options *options, int64_t last_data_ms,
                        const struct monitor_notify_settings *notify, struct scan_alarm_replay *out,
@@ -301,7 +291,8 @@ static bool replay_all(struct store *store, const struct config *config,
         if (until > out->until_ms)
             out->until_ms = until;
         struct transition_sink sink = {.result = result,
-                                       .early = options->early && fires_early(result->alarm),
+                                       .early =
+                                           options->early && monitor_fires_early(result->alarm),
                                        .store = store,
                                        .notify = notify,
                                        .configuration_updated_ms = out->from_ms,

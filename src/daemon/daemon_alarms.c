@@ -48,16 +48,6 @@ static bool on_transition(void *context, const struct monitor_transition *transi
     return true;
 }
 
-/* Early firing: a value that only grows (Sum or SampleCount of non-negative samples)
- * compared with >= or > crosses for good the moment it crosses. */
-static bool fires_early(const struct alarm_definition *alarm)
-{
-    return alarm->statistic &&
-           (strcmp(alarm->statistic, "Sum") == 0 || strcmp(alarm->statistic, "SampleCount") == 0) &&
-           (alarm->comparison == ALARM_GREATER_THAN_OR_EQUAL_TO_THRESHOLD ||
-            alarm->comparison == ALARM_GREATER_THAN_THRESHOLD);
-}
-
 /* The replay's span: from the first data point (or where the alarm's state was last
  * written, so a second run does not replay what the first judged) until the look-back has
  * passed the last data point, never past now. */
@@ -153,7 +143,7 @@ static void run_round(struct evaluation_round *round)
     if (!store_alarm_list(daemon->store, collect_alarm, &alarms, &store_error))
         daemon_log(daemon, "error", "alarms_unreadable", "error=\"%s\"", store_error.message);
     for (size_t i = 0; i < alarms.list.count && !daemon->stopping; i++)
-        if (!round->early_only || fires_early(&alarms.list.items[i]))
+        if (!round->early_only || monitor_fires_early(&alarms.list.items[i]))
             evaluate_one(round, &alarms.list.items[i], alarms.updated_ms[i]);
     alarm_list_free(&alarms.list);
     free(alarms.updated_ms);

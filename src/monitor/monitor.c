@@ -375,6 +375,14 @@ bool monitor_evaluate_alarm(struct store *store, const struct alarm_definition *
     return ok;
 }
 
+bool monitor_fires_early(const struct alarm_definition *alarm)
+{
+    return alarm->statistic &&
+           (strcmp(alarm->statistic, "Sum") == 0 || strcmp(alarm->statistic, "SampleCount") == 0) &&
+           (alarm->comparison == ALARM_GREATER_THAN_OR_EQUAL_TO_THRESHOLD ||
+            alarm->comparison == ALARM_GREATER_THAN_THRESHOLD);
+}
+
 /* ---- replay --------------------------------------------------------------------------- */
 
 int64_t monitor_next_evaluation(const struct alarm_definition *alarm, int64_t time_ms)

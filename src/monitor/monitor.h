@@ -68,6 +68,11 @@ bool monitor_replay(struct store *store, const struct alarm_definition *alarm,
                                           const struct monitor_transition *transition),
                     void *context, struct monitor_error *error);
 
+/* Whether `--early` may fire `alarm` the moment its running value crosses: a value that only
+ * grows (Sum or SampleCount of non-negative samples) compared with >= or > crosses for good
+ * once it crosses (serve fires such alarms early; scan --early replays them so). */
+bool monitor_fires_early(const struct alarm_definition *alarm);
+
 /* How long after its last data point `alarm` can still change state: the evaluation range
  * (slots × period) plus one evaluation step, in milliseconds. */
 int64_t monitor_drain_ms(const struct alarm_definition *alarm,
