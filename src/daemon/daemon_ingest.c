@@ -21,28 +21,29 @@
 /* Bytes of lines committed per transaction. */
 #define CHUNK_BYTES (4u << 20)
 
-struct ingest_run {
-    struct daemon *daemon;
-    struct daemon_scan *scan;
-    const char *path;
-    uint64_t events, malformed;
-};
+bool daemon_ingest_event(struct daemon_ingest_run *run, const char *message, size_t length,
+                         int64_t timestamp_ms)
+{
+    (void)timestamp_ms; /* log events: the hand-off from the API stamps them (to come) */
+    struct event_json_error error;
+    bool ok = filter_scan_event(run->scan->scan, message, length, &error);
+    if (ok)
+        run->events++;
+    else
+        run->malformed++;
+    return ok;
+}
 
 static void on_events(void *context, const struct source_event *events, size_t count)
 {
-    struct ingest_run *run = context;
-    for (size_t i = 0; i < count; i++) {
-        struct event_json_error error;
-        if (filter_scan_event(run->scan->scan, events[i].message, events[i].length, &error))
-            run->events++;
-        else
-            run->malformed++;
-    }
+    struct daemon_ingest_run *run = context;
+    for (size_t i = 0; i < count; i++)
+        daemon_ingest_event(run, events[i].message, events[i].length, DAEMON_EVENT_TIME);
 }
 
 static void on_malformed(void *context, const struct source_location *where, const char *reason)
 {
-    struct ingest_run *run = context;
+    struct daemon_ingest_run *run = context;
     run->malformed++;
     daemon_log(run->daemon, "warn", "malformed", "file=%s line=%llu offset=%llu reason=\"%s\"",
                where->path, (unsigned long long)where->line, (unsigned long long)where->offset,
@@ -69,10 +70,7 @@ static bool store_points(struct store *store, struct metric_datapoint_list *poin
     return true;
 }
 
-/* The data points of what `run` read and the source's new offset, in one transaction.
- * `identity` NULL (standard input) records no offset. On failure nothing is kept and the
- * offset does not move, so the bytes are read again at the next retry. */
-static bool commit_chunk(struct ingest_run *run, const char *identity, uint64_t offset)
+bool daemon_commit_run(struct daemon_ingest_run *run, const char *identity, uint64_t offset)
 {
     struct daemon *daemon = run->daemon;
     struct metric_datapoint_list points = {0};
@@ -82,6 +80,7 @@ static bool commit_chunk(struct ingest_run *run, const char *identity, uint64_t 
     if (ok) {
         ok = store_points(daemon->store, &points, &error) &&
              (!identity || store_source_set(daemon->store, identity, offset, &error)) &&
+             (!run->also_commit || run->also_commit(run->also_context, daemon->store, &error)) &&
              (run->events == 0 || daemon->options.exit_when_idle ||
               daemon_silence_heartbeat(daemon, run->scan->log_group, run->events, &error)) &&
              store_commit(daemon->store, &error);
@@ -142,8 +141,8 @@ static char *last_newline(char *text, size_t length)
 }
 
 /* Reads complete lines from `offset` in chunks, committing each. */
-static void ingest_lines(struct ingest_run *run, int fd, const char *identity, uint64_t offset,
-                         uint64_t size)
+static void ingest_lines(struct daemon_ingest_run *run, int fd, const char *identity,
+                         uint64_t offset, uint64_t size)
 {
     char *chunk = malloc(CHUNK_BYTES);
     struct source_options options = source_default_options();
@@ -160,7 +159,7 @@ static void ingest_lines(struct ingest_run *run, int fd, const char *identity, u
         size_t length = end ? (size_t)(end - chunk) + 1 : (size_t)got;
         run->events = run->malformed = 0;
         source_read_buffer(run->path, (const unsigned char *)chunk, length, &options, &handler);
-        if (!commit_chunk(run, identity, offset + length))
+        if (!daemon_commit_run(run, identity, offset + length))
             break;
         offset += length;
     }
@@ -168,7 +167,7 @@ static void ingest_lines(struct ingest_run *run, int fd, const char *identity, u
 }
 
 struct whole_file {
-    struct ingest_run *run;
+    struct daemon_ingest_run *run;
     char identity[64];
     uint64_t size;
     bool skip;
@@ -191,7 +190,7 @@ static void whole_on_malformed(void *context, const struct source_location *wher
     on_malformed(((struct whole_file *)context)->run, where, reason);
 }
 
-static void ingest_whole(struct ingest_run *run, const char *identity, uint64_t size)
+static void ingest_whole(struct daemon_ingest_run *run, const char *identity, uint64_t size)
 {
     struct whole_file whole = {.run = run, .size = size};
     struct source_options options = source_default_options();
@@ -201,7 +200,7 @@ static void ingest_whole(struct ingest_run *run, const char *identity, uint64_t 
                                      .should_read = should_read_whole};
     run->events = run->malformed = 0;
     source_read_path(run->path, &options, &handler);
-    commit_chunk(run, identity, size);
+    daemon_commit_run(run, identity, size);
 }
 
 /* Reads what `path` has that the store has not counted. `complete`: the writer closed it
@@ -226,7 +225,7 @@ static void ingest_file(struct daemon *daemon, const char *path, const char *log
         close(fd);
         return;
     }
-    struct ingest_run run = {
+    struct daemon_ingest_run run = {
         .daemon = daemon, .scan = daemon_scan_for(daemon, log_group), .path = path};
     uint64_t size = (uint64_t)info.st_size;
     if (run.scan && size > offset) {
@@ -428,16 +427,17 @@ bool daemon_ingest_stdin(struct daemon *daemon)
     size_t length = got == 0 ? daemon->stdin_length
                     : end    ? (size_t)(end - daemon->stdin_buffer) + 1
                              : 0;
-    struct ingest_run run = {.daemon = daemon,
-                             .scan = daemon_scan_for(daemon, daemon->options.stdin_log_group),
-                             .path = "-"};
+    struct daemon_ingest_run run = {.daemon = daemon,
+                                    .scan =
+                                        daemon_scan_for(daemon, daemon->options.stdin_log_group),
+                                    .path = "-"};
     if (length > 0 && run.scan) {
         struct source_options options = source_default_options();
         struct source_handler handler = {
             .context = &run, .on_events = on_events, .on_malformed = on_malformed};
         source_read_buffer("-", (const unsigned char *)daemon->stdin_buffer, length, &options,
                            &handler);
-        if (!commit_chunk(&run, NULL, 0))
+        if (!daemon_commit_run(&run, NULL, 0))
             return true; /* kept: read again... */
         memmove(daemon->stdin_buffer, daemon->stdin_buffer + length, daemon->stdin_length - length);
         daemon->stdin_length -= length;

@@ -68,6 +68,28 @@ bool daemon_config_apply(struct daemon *daemon, struct daemon_error *error);
 bool daemon_reload(struct daemon *daemon);
 
 /* ---- ingestion (daemon_ingest.c) ---- */
+/* What one chunk of one source brought, before it is committed. */
+struct daemon_ingest_run {
+    struct daemon *daemon;
+    struct daemon_scan *scan;
+    const char *path; /* for log lines: a file, "-", or the API's group/stream */
+    uint64_t events, malformed;
+    /* Run inside the commit's transaction (e.g. storing PutLogEvents' events); NULL: none. */
+    bool (*also_commit)(void *context, struct store *store, struct store_error *error);
+    void *also_context;
+};
+
+/* The data points' time comes from the event's eventTime (CloudTrail), not a timestamp. */
+#define DAEMON_EVENT_TIME INT64_MIN
+
+/* Tests one event against the run's filters; `timestamp_ms` (a log event's timestamp) or
+ * DAEMON_EVENT_TIME says which time its data points get. False when it is malformed. */
+bool daemon_ingest_event(struct daemon_ingest_run *run, const char *message, size_t length,
+                         int64_t timestamp_ms);
+/* The data points of what `run` read and the source's new offset, in one transaction.
+ * `identity` NULL (standard input, the API) records no offset. On failure nothing is kept,
+ * the offset does not move (the bytes are read again at the next retry) and false. */
+bool daemon_commit_run(struct daemon_ingest_run *run, const char *identity, uint64_t offset);
 bool daemon_watches_start(struct daemon *daemon, struct daemon_error *error);
 /* Reads every file of every watched directory as far as it has grown. */
 void daemon_ingest_all(struct daemon *daemon);
