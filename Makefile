@@ -41,10 +41,14 @@ demo: build
 	@./build/trailhound test-pattern '$(CIS41)' < samples/cloudtrail-events.jsonl | \
 	  jq -c '.matches[] | {eventNumber} + (.eventMessage | fromjson | {eventTime, eventName, errorCode, user: .userIdentity.arn})'
 	@echo
-	@echo '$$ build/trailhound serve --cis --db DEMO.db --exit-when-idle - < samples/cloudtrail-events.jsonl'
-	@demo=$$(mktemp -d) && ./build/trailhound serve --cis --db $$demo/demo.db --exit-when-idle - \
-	  < samples/cloudtrail-events.jsonl 2>&1 | grep -E ' (ingested|alarm_state|stopped) ' | \
-	  cut -d' ' -f3- | sed -E 's/ reason=.*//'; rm -rf $$demo
+	@echo '$$ TRAILHOUND_DEMO_SINK=ALERTS build/trailhound serve --cis --config samples/demo-serve.yaml --db DEMO.db --exit-when-idle - < samples/cloudtrail-events.jsonl'
+	@demo=$$(mktemp -d) && TRAILHOUND_DEMO_SINK=$$demo/alerts ./build/trailhound serve --cis \
+	  --config samples/demo-serve.yaml --db $$demo/demo.db --exit-when-idle - \
+	  < samples/cloudtrail-events.jsonl 2>&1 | grep -E ' (ingested|alarm_state|delivered|stopped) ' | \
+	  cut -d' ' -f3- | sed -E 's/ reason=.*//'; \
+	  echo; echo "the alerts the topic cis-alerts delivered to its local sink (ALERTS), shortened with jq:"; \
+	  jq -r -f samples/demo-alert.jq $$demo/alerts; \
+	  rm -rf $$demo
 
 # A long fuzz run that grows the committed corpus: make fuzz SECONDS=600
 SECONDS ?= 600

@@ -333,29 +333,15 @@ static int parse_options(int argc, char **argv, struct scan_options *options)
 
 static bool load_configuration(const struct scan_options *options, struct config *config)
 {
-    if (!config_init(config) ||
-        (options->cis && (!metrics_cis_pack(&config->filters) ||
-                          !alarms_cis_pack(&config->filters, &config->alarms)))) {
+    if (!config_init(config)) {
         fprintf(stderr, "trailhound: out of memory\n");
         return false;
-    }
-    for (size_t i = 0; i < options->config_count; i++) {
-        struct config_error error;
-        if (!config_load(options->configs[i], config, &error)) {
-            fprintf(stderr, "trailhound: %s\n", error.message);
-            return false;
-        }
     }
     char *warnings = NULL;
     struct config_error error;
-    if (!config_finish(config, &warnings, &error)) {
+    if (!config_load_all(config, options->cis, (const char *const *)options->configs,
+                         options->config_count, &warnings, &error)) {
         fprintf(stderr, "trailhound: %s\n", error.message);
-        return false;
-    }
-    /* CIS alarms stay verbatim; filters with suppressions get a tuned companion */
-    if (options->cis &&
-        !alarms_cis_tuned_pack(&config->filters, &config->suppressions, &config->alarms)) {
-        fprintf(stderr, "trailhound: out of memory\n");
         free(warnings);
         return false;
     }

@@ -508,7 +508,8 @@ static char **settings_text(struct config_settings *settings, size_t index)
         &settings->account_id,      &settings->region,         &settings->smtp_url,
         &settings->smtp_from,       &settings->smtp_username,  &settings->smtp_password,
         &settings->public_base_url, &settings->fallback_topic, &settings->pagerduty_url,
-        &settings->sns_endpoint,    &settings->tls_ca_file,    &settings->silence_topic};
+        &settings->sns_endpoint,    &settings->tls_ca_file,    &settings->silence_topic,
+        &settings->cis_alarm_topic};
     return index < sizeof fields / sizeof fields[0] ? fields[index] : NULL;
 }
 
@@ -772,6 +773,12 @@ bool config_finish(struct config *config, char **warnings, struct config_error *
                  "settings.silenceTopic: '%.200s' is not a topic of the configuration", silence);
         return false;
     }
+    const char *cis_topic = config->settings.cis_alarm_topic;
+    if (cis_topic && !notify_topic_find(&config->topics, cis_topic)) {
+        snprintf(error->message, sizeof error->message,
+                 "settings.cisAlarmTopic: '%.200s' is not a topic of the configuration", cis_topic);
+        return false;
+    }
     if (!config_check_suppressions(config, error))
         return false;
     size_t length = 0;
@@ -782,4 +789,45 @@ bool config_finish(struct config *config, char **warnings, struct config_error *
         note_unknown_actions(config, alarm, &alarm->insufficient_data_actions, warnings, &length);
     }
     return true;
+}
+
+/* cisAlarmTopic: the CIS alarms (and their tuned companions) that name no AlarmActions
+ * notify the topic, as the remediation's put-metric-alarm --alarm-actions does. */
+static bool apply_cis_alarm_topic(struct config *config)
+{
+    const struct notify_topic *topic =
+        config->settings.cis_alarm_topic
+            ? notify_topic_find(&config->topics, config->settings.cis_alarm_topic)
+            : NULL;
+    for (size_t i = 0; topic && i < config->alarms.count; i++) {
+        struct alarm_definition *alarm = &config->alarms.items[i];
+        bool from_pack = alarm->origin && (strcmp(alarm->origin, "cis") == 0 ||
+                                           strcmp(alarm->origin, "cis-tuned") == 0);
+        if (!from_pack || alarm->alarm_actions.count > 0)
+            continue;
+        if (!(alarm->alarm_actions.items[0] = strdup(topic->arn)))
+            return false;
+        alarm->alarm_actions.count = 1;
+    }
+    return true;
+}
+
+bool config_load_all(struct config *config, bool cis, const char *const *paths, size_t count,
+                     char **warnings, struct config_error *error)
+{
+    *warnings = NULL;
+    snprintf(error->message, sizeof error->message, "out of memory");
+    if (cis && (!metrics_cis_pack(&config->filters) ||
+                !alarms_cis_pack(&config->filters, &config->alarms)))
+        return false;
+    for (size_t i = 0; i < count; i++)
+        if (!config_load(paths[i], config, error))
+            return false;
+    if (!config_finish(config, warnings, error))
+        return false;
+    snprintf(error->message, sizeof error->message, "out of memory");
+    /* CIS alarms stay verbatim; filters with suppressions get a tuned companion */
+    return (!cis ||
+            alarms_cis_tuned_pack(&config->filters, &config->suppressions, &config->alarms)) &&
+           apply_cis_alarm_topic(config);
 }

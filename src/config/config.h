@@ -50,6 +50,9 @@ struct config_settings {
      * quiet this long (default 60); silenceTopic: where (default fallbackTopic) */
     int silence_after_minutes;
     char *silence_topic;
+    /* cisAlarmTopic: the topic the CIS pack's alarms notify on ALARM (their AlarmActions, as
+     * the benchmark's remediation passes --alarm-actions); default none */
+    char *cis_alarm_topic;
 };
 
 /* A whole configuration: what one or more files define. */
@@ -79,5 +82,12 @@ bool config_load_text(const char *name, const char *text, size_t length, struct 
  * configured topic are listed in `warnings` (one per line, malloc'ed, NULL when none): AWS
  * does not check them either, but a typo there means no alert. */
 bool config_finish(struct config *config, char **warnings, struct config_error *error);
+
+/* The whole sequence `scan` and `serve` share: the CIS pack when `cis`, then each file,
+ * config_finish, the CIS alarms' tuned companions, and cisAlarmTopic as the AlarmActions of
+ * the CIS alarms that have none. `config` must be config_init'ed; `warnings` as for
+ * config_finish. False with `error` (then `config` holds a part: config_free it). */
+bool config_load_all(struct config *config, bool cis, const char *const *paths, size_t count,
+                     char **warnings, struct config_error *error);
 
 #endif

@@ -16,30 +16,16 @@ bool daemon_config_load(const struct daemon_options *options, struct config *con
     snprintf(error->message, sizeof error->message, "out of memory");
     if (!config_init(config))
         return false;
-    if (options->cis && (!metrics_cis_pack(&config->filters) ||
-                         !alarms_cis_pack(&config->filters, &config->alarms)))
-        goto failed;
-    for (size_t i = 0; i < options->config_count; i++) {
-        struct config_error config_error;
-        if (!config_load(options->config_paths[i], config, &config_error)) {
-            snprintf(error->message, sizeof error->message, "%s", config_error.message);
-            goto failed;
-        }
-    }
     char *warnings = NULL;
     struct config_error config_error;
-    if (!config_finish(config, &warnings, &config_error)) {
-        snprintf(error->message, sizeof error->message, "%s", config_error.message);
-        goto failed;
-    }
+    bool loaded = config_load_all(config, options->cis, options->config_paths,
+                                  options->config_count, &warnings, &config_error);
     free(warnings);
-    if (options->cis &&
-        !alarms_cis_tuned_pack(&config->filters, &config->suppressions, &config->alarms))
-        goto failed;
-    return true;
-failed:
-    config_free(config);
-    return false;
+    if (!loaded) {
+        snprintf(error->message, sizeof error->message, "%s", config_error.message);
+        config_free(config);
+    }
+    return loaded;
 }
 
 void daemon_scans_free(struct daemon *daemon)
