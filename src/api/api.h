@@ -34,12 +34,17 @@ struct api_credentials {
 bool api_credentials_load(const char *path, struct api_credentials *credentials,
                           struct api_error *error);
 void api_credentials_free(struct api_credentials *credentials);
+/* Adds a copy of one pair; false on out of memory. */
+bool api_credentials_add(struct api_credentials *credentials, const char *access_key_id,
+                         const char *secret_access_key);
 
 struct api_settings {
     const char *listen;          /* "127.0.0.1:4566" */
     const char *db_path;         /* the store every request opens its own handle on */
     const struct config *config; /* account, region, public base URL, configured topics */
     const struct api_credentials *credentials; /* NULL or empty: every request is refused */
+    /* serve --insecure-no-auth, for local experiments only: requests are not checked */
+    bool allow_unsigned;
     /* Log events a PutLogEvents call brought, handed to the daemon's ingestion before the
      * call is answered (acknowledged = committed); NULL: events are only stored. */
     bool (*on_log_events)(void *context, const char *log_group, const char *log_stream,

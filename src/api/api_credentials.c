@@ -68,6 +68,16 @@ static bool flush_pair(struct api_credentials *credentials, struct profile_pair 
     return ok;
 }
 
+bool api_credentials_add(struct api_credentials *credentials, const char *access_key_id,
+                         const char *secret_access_key)
+{
+    struct profile_pair pair = {strdup(access_key_id), strdup(secret_access_key)};
+    if (pair.key && pair.secret)
+        return flush_pair(credentials, &pair);
+    flush_pair(credentials, &pair); /* frees the half that was copied */
+    return false;
+}
+
 static bool read_line(struct api_credentials *credentials, struct profile_pair *pair,
                       const char *line, const char *end)
 {

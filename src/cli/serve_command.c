@@ -9,7 +9,8 @@
 
 static const char serve_help[] =
     "usage: trailhound serve [--cis] [--config FILE]... [--db PATH] [--listen ADDR:PORT]\n"
-    "                        [--credentials FILE] [--watch DIR[=LOGGROUP]]...\n"
+    "                        [--credentials FILE] [--insecure-no-auth]\n"
+    "                        [--watch DIR[=LOGGROUP]]...\n"
     "                        [--backlog all|now] [--early|--no-early] [--smtp URL]\n"
     "                        [--stdin-log-group NAME] [--evaluation-offset SECONDS]\n"
     "                        [--exit-when-idle] [-]\n"
@@ -32,7 +33,12 @@ static const char serve_help[] =
     "  --exit-when-idle  read the backlog and standard input, replay the alarms over the\n"
     "                    data on event time (as scan), deliver, and exit (a bounded run)\n"
     "  --listen ADDR:PORT  serve the AWS-compatible API (CloudWatch, CloudWatch Logs, SNS)\n"
-    "  --credentials FILE  the access keys it accepts (AWS shared-credentials format)\n"
+    "  --credentials FILE  access keys it accepts (AWS shared-credentials format), with\n"
+    "                    settings.apiAccessKeyId/apiSecretAccessKey; with neither, the\n"
+    "                    first start generates a key into DB-DIRECTORY/api-credentials\n"
+    "                    (mode 0600, profile [trailhound])\n"
+    "  --insecure-no-auth  accept unsigned requests: INSECURE, for local experiments on a\n"
+    "                    loopback --listen only\n"
     "\n"
     "Each file's read offset is committed with the data it produced: after a crash, a\n"
     "restart counts every file event exactly once. Standard input is at-most-once. Log\n"
@@ -96,6 +102,7 @@ static int parse_value(struct serve_options *options, const char *name, char *va
         daemon->listen = value;
     } else if (strcmp(name, "--credentials") == 0) {
         daemon->credentials_path = value;
+
     } else {
         return usage_error("unknown option: ", name);
     }
@@ -135,6 +142,8 @@ static int parse_options(int argc, char **argv, struct serve_options *options)
             daemon->early = strcmp(argument, "--early") == 0;
         } else if (strcmp(argument, "--exit-when-idle") == 0) {
             daemon->exit_when_idle = true;
+        } else if (strcmp(argument, "--insecure-no-auth") == 0) {
+            daemon->insecure_no_auth = true;
         } else if (strcmp(argument, "-") == 0) {
             daemon->read_stdin = true;
         } else if (takes_value(argument) && i + 1 < argc) {

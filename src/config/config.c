@@ -504,12 +504,21 @@ static void drop_replaced_alarms(struct alarm_list *alarms, size_t first_loaded)
 /* The text settings, by position, so copying and freeing them is one loop. */
 static char **settings_text(struct config_settings *settings, size_t index)
 {
-    char **fields[] = {
-        &settings->account_id,      &settings->region,         &settings->smtp_url,
-        &settings->smtp_from,       &settings->smtp_username,  &settings->smtp_password,
-        &settings->public_base_url, &settings->fallback_topic, &settings->pagerduty_url,
-        &settings->sns_endpoint,    &settings->tls_ca_file,    &settings->silence_topic,
-        &settings->cis_alarm_topic};
+    char **fields[] = {&settings->account_id,
+                       &settings->region,
+                       &settings->smtp_url,
+                       &settings->smtp_from,
+                       &settings->smtp_username,
+                       &settings->smtp_password,
+                       &settings->public_base_url,
+                       &settings->fallback_topic,
+                       &settings->pagerduty_url,
+                       &settings->sns_endpoint,
+                       &settings->tls_ca_file,
+                       &settings->silence_topic,
+                       &settings->cis_alarm_topic,
+                       &settings->api_access_key_id,
+                       &settings->api_secret_access_key};
     return index < sizeof fields / sizeof fields[0] ? fields[index] : NULL;
 }
 
@@ -771,6 +780,12 @@ bool config_finish(struct config *config, char **warnings, struct config_error *
     if (silence && !notify_topic_find(&config->topics, silence)) {
         snprintf(error->message, sizeof error->message,
                  "settings.silenceTopic: '%.200s' is not a topic of the configuration", silence);
+        return false;
+    }
+    if (!config->settings.api_access_key_id != !config->settings.api_secret_access_key) {
+        snprintf(error->message, sizeof error->message,
+                 "settings: apiAccessKeyId and apiSecretAccessKey go together: give both or "
+                 "neither");
         return false;
     }
     const char *cis_topic = config->settings.cis_alarm_topic;

@@ -53,6 +53,9 @@ struct config_settings {
     /* cisAlarmTopic: the topic the CIS pack's alarms notify on ALARM (their AlarmActions, as
      * the benchmark's remediation passes --alarm-actions); default none */
     char *cis_alarm_topic;
+    /* apiAccessKeyId, apiSecretAccessKey: one access key `serve --listen` accepts (the
+     * secret may be a reference, env:NAME or file:PATH) */
+    char *api_access_key_id, *api_secret_access_key;
 };
 
 /* A whole configuration: what one or more files define. */

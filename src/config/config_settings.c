@@ -105,7 +105,9 @@ bool config_load_settings(struct config_loader *loader, const struct config_node
                                         "tlsCaFile",
                                         "silenceAfterMinutes",
                                         "silenceTopic",
-                                        "cisAlarmTopic"};
+                                        "cisAlarmTopic",
+                                        "apiAccessKeyId",
+                                        "apiSecretAccessKey"};
     if (settings->kind != NODE_MAPPING)
         return config_fail(loader, settings->line, "settings", "expected a mapping, found %s",
                            config_node_kind_name(settings));
@@ -130,5 +132,9 @@ bool config_load_settings(struct config_loader *loader, const struct config_node
            config_optional_whole_number(loader, settings, "settings", "silenceAfterMinutes", 1,
                                         10080, &out->silence_after_minutes) &&
            load_line(loader, settings, "settings", "silenceTopic", NULL, &out->silence_topic) &&
-           load_line(loader, settings, "settings", "cisAlarmTopic", NULL, &out->cis_alarm_topic);
+           load_line(loader, settings, "settings", "cisAlarmTopic", NULL, &out->cis_alarm_topic) &&
+           load_line(loader, settings, "settings", "apiAccessKeyId", NULL,
+                     &out->api_access_key_id) &&
+           load_line(loader, settings, "settings", "apiSecretAccessKey", NULL,
+                     &out->api_secret_access_key);
 }

@@ -53,6 +53,15 @@ static bool open_store(struct daemon *daemon, struct daemon_error *error)
     return true;
 }
 
+static bool is_loopback(const char *listen)
+{
+    static const char *const prefixes[] = {"127.", "[::1]:", "localhost:"};
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (strncmp(listen, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
 /* The HTTP API, on its own threads (they inherit the blocked signals) and store handles. */
 static bool start_api(struct daemon *daemon, struct daemon_error *error)
 {
@@ -60,27 +69,33 @@ static bool start_api(struct daemon *daemon, struct daemon_error *error)
     if (!options->listen)
         return true;
     struct api_error api_error = {.message = ""};
-    if (options->credentials_path &&
-        !api_credentials_load(options->credentials_path, &daemon->api_credentials, &api_error)) {
-        snprintf(error->message, sizeof error->message, "--credentials %s: %s",
-                 options->credentials_path, api_error.message);
+    if (options->insecure_no_auth && !is_loopback(options->listen)) {
+        snprintf(error->message, sizeof error->message,
+                 "--insecure-no-auth is for local experiments: --listen must be a loopback "
+                 "address (127.0.0.1, [::1], localhost), not %s",
+                 options->listen);
         return false;
     }
-    if (!daemon_config_load(options, &daemon->api_config, error))
+    if (!daemon_credentials_gather(daemon, error) ||
+        !daemon_config_load(options, &daemon->api_config, error))
         return false;
     daemon->api_config_loaded = true;
     struct api_settings settings = {.listen = options->listen,
                                     .db_path = daemon->db_path,
                                     .config = &daemon->api_config,
-                                    .credentials = &daemon->api_credentials};
+                                    .credentials = &daemon->api_credentials,
+                                    .allow_unsigned = options->insecure_no_auth};
     if (!(daemon->api = api_server_start(&settings, &api_error))) {
         snprintf(error->message, sizeof error->message, "--listen %s: %s", options->listen,
                  api_error.message);
         return false;
     }
-    if (daemon->api_credentials.count == 0)
-        daemon_log(daemon, "warn", "api_no_credentials",
-                   "every API request will be refused: give --credentials FILE");
+    if (options->insecure_no_auth)
+        daemon_log(daemon, "warn", "api_auth_disabled",
+                   "INSECURE: --insecure-no-auth accepts every request unsigned; anyone who "
+                   "reaches %s can read and change filters, alarms, topics and subscriptions. "
+                   "For local experiments only.",
+                   options->listen);
     daemon_log(daemon, "info", "api_listening", "listen=%s port=%d", options->listen,
                api_server_port(daemon->api));
     return true;

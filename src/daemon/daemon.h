@@ -52,6 +52,7 @@ struct daemon_options {
     /* the AWS-compatible HTTP API (api/api.h): started only when `listen` is set */
     const char *listen;           /* "127.0.0.1:4566"; ":0" ports are logged as bound */
     const char *credentials_path; /* AWS shared-credentials file of accepted keys */
+    bool insecure_no_auth;        /* local experiments only: the API checks no signature */
 };
 
 struct daemon;

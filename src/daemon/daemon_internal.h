@@ -55,6 +55,11 @@ __attribute__((format(printf, 4, 5))) void daemon_log(struct daemon *daemon, con
                                                       const char *what, const char *format, ...);
 int64_t daemon_now_ms(void);
 
+/* ---- the API's access keys (daemon_credentials.c) ---- */
+/* --credentials FILE, settings.apiAccessKeyId/apiSecretAccessKey and the stored generated
+ * key; with none of them (and auth on), generates one: store + 0600 file beside the db. */
+bool daemon_credentials_gather(struct daemon *daemon, struct daemon_error *error);
+
 /* ---- configuration (daemon_config.c) ---- */
 bool daemon_config_load(const struct daemon_options *options, struct config *config,
                         struct daemon_error *error);
