@@ -33,6 +33,9 @@ struct api_credentials {
  * aws_secret_access_key), every profile's pair accepted. */
 bool api_credentials_load(const char *path, struct api_credentials *credentials,
                           struct api_error *error);
+/* The same for a file's text (`length` bytes, not NUL-terminated; a NUL byte is refused). */
+bool api_credentials_parse(const char *text, size_t length, struct api_credentials *credentials,
+                           struct api_error *error);
 void api_credentials_free(struct api_credentials *credentials);
 /* Adds a copy of one pair; false on out of memory. */
 bool api_credentials_add(struct api_credentials *credentials, const char *access_key_id,

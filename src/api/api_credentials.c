@@ -96,7 +96,7 @@ static bool read_line(struct api_credentials *credentials, struct profile_pair *
             slot = &pair->key;
         else if (name && strcmp(name, "aws_secret_access_key") == 0)
             slot = &pair->secret;
-        if (slot && value) {
+        if (slot && value && *value) {
             free(*slot);
             *slot = value;
             value = NULL;
@@ -126,6 +126,27 @@ static bool parse_text(const char *text, struct api_credentials *credentials)
     return flush_pair(credentials, &pair);
 }
 
+bool api_credentials_parse(const char *text, size_t length, struct api_credentials *credentials,
+                           struct api_error *error)
+{
+    *credentials = (struct api_credentials){0};
+    char *copy = memchr(text, '\0', length) ? NULL : strndup(text, length);
+    bool copied = copy != NULL;
+    bool ok = copied && parse_text(copy, credentials);
+    if (copied) {
+        memset(copy, 0, length);
+        free(copy);
+    }
+    if (!ok || credentials->count == 0) {
+        api_credentials_free(credentials);
+        set_error(error, "%s",
+                  copied ? "no aws_access_key_id/aws_secret_access_key pair"
+                         : "a NUL byte, or out of memory");
+        return false;
+    }
+    return true;
+}
+
 bool api_credentials_load(const char *path, struct api_credentials *credentials,
                           struct api_error *error)
 {
@@ -143,14 +164,13 @@ bool api_credentials_load(const char *path, struct api_credentials *credentials,
         set_error(error, "%s: unreadable or larger than %d bytes", path, CREDENTIALS_MAX_BYTES);
         return false;
     }
-    text[length] = '\0';
-    bool ok = strlen(text) == length && parse_text(text, credentials);
+    bool ok = api_credentials_parse(text, length, credentials, error);
     memset(text, 0, length);
     free(text);
-    if (!ok || credentials->count == 0) {
-        api_credentials_free(credentials);
-        set_error(error, "%s: no aws_access_key_id/aws_secret_access_key pair", path);
-        return false;
+    if (!ok) {
+        char reason[sizeof error->message];
+        snprintf(reason, sizeof reason, "%s", error->message);
+        set_error(error, "%s: %s", path, reason);
     }
-    return true;
+    return ok;
 }
