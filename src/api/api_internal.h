@@ -166,6 +166,11 @@ bool api_logs_dispatch(struct api_call *call);
 bool api_metrics_dispatch(struct api_call *call);
 /* CreateLogGroup, DescribeLogGroups, CreateLogStream, PutLogEvents, FilterLogEvents. */
 bool api_log_groups_dispatch(struct api_call *call);
+/* Paging by position (api_page.c): the items of `all` from the NextToken's index, at most
+ * `page_size`, into output[list_name], and "NextToken" when more remain. False with the
+ * error answered (`invalid_token_code`, 400) when the token is not an index. */
+bool api_page(struct api_call *call, json_t *all, size_t page_size, const char *list_name,
+              const char *invalid_token_code, json_t *output);
 /* SNS's callback URLs (GET, unsigned): false when `path` is none of them. */
 bool api_callback_answer(struct api_call *call, const char *path, const struct api_form *query);
 
