@@ -12,6 +12,7 @@ static const char serve_help[] =
     "                        [--credentials FILE] [--watch DIR[=LOGGROUP]]...\n"
     "                        [--backlog all|now] [--early|--no-early] [--smtp URL]\n"
     "                        [--stdin-log-group NAME] [--evaluation-offset SECONDS]\n"
+    "                        [--metrics-listen ADDR:PORT] [--no-metrics]\n"
     "                        [--exit-when-idle] [-]\n"
     "\n"
     "Monitor CloudTrail continuously: read watched directories as files arrive (delivery\n"
@@ -33,6 +34,10 @@ static const char serve_help[] =
     "                    data on event time (as scan), deliver, and exit (a bounded run)\n"
     "  --listen ADDR:PORT  serve the AWS-compatible API (CloudWatch, CloudWatch Logs, SNS)\n"
     "  --credentials FILE  the access keys it accepts (AWS shared-credentials format)\n"
+    "  --metrics-listen ADDR:PORT  serve /metrics (Prometheus) and /healthz there instead\n"
+    "                    of on --listen (both unsigned; /healthz answers 503 while\n"
+    "                    deliveries fail or ingestion is stuck)\n"
+    "  --no-metrics      do not serve /metrics (/healthz stays)\n"
     "\n"
     "Each file's read offset is committed with the data it produced: after a crash, a\n"
     "restart counts every file event exactly once. Standard input is at-most-once. Log\n"
@@ -96,6 +101,8 @@ static int parse_value(struct serve_options *options, const char *name, char *va
         daemon->listen = value;
     } else if (strcmp(name, "--credentials") == 0) {
         daemon->credentials_path = value;
+    } else if (strcmp(name, "--metrics-listen") == 0) {
+        daemon->metrics_listen = value;
     } else {
         return usage_error("unknown option: ", name);
     }
@@ -112,7 +119,8 @@ static bool takes_value(const char *name)
                                         "--stdin-log-group",
                                         "--evaluation-offset",
                                         "--listen",
-                                        "--credentials"};
+                                        "--credentials",
+                                        "--metrics-listen"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(name, names[i]) == 0)
             return true;
@@ -133,6 +141,8 @@ static int parse_options(int argc, char **argv, struct serve_options *options)
             daemon->cis = true;
         } else if (strcmp(argument, "--early") == 0 || strcmp(argument, "--no-early") == 0) {
             daemon->early = strcmp(argument, "--early") == 0;
+        } else if (strcmp(argument, "--no-metrics") == 0) {
+            daemon->no_metrics = true;
         } else if (strcmp(argument, "--exit-when-idle") == 0) {
             daemon->exit_when_idle = true;
         } else if (strcmp(argument, "-") == 0) {
