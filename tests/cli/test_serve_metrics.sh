@@ -101,7 +101,9 @@ mkdir "$tmp/watch" "$tmp/scanned"
 start_serve "$tmp/serve.log" --config "$tmp/config.yaml" --db "$tmp/store.db" \
     --watch "$tmp/watch=Trail/Main" --listen 127.0.0.1:0 --credentials "$tmp/credentials"
 port=$(port_of "$tmp/serve.log" api_listening)
-{ cat "$SAMPLES"; echo '{"not": json'; } >"$tmp/watch/events.jsonl"
+# written aside and moved in, so one chunk holds it all (dot files are not read)
+{ cat "$SAMPLES"; echo '{"not": json'; } >"$tmp/watch/.events.jsonl"
+mv "$tmp/watch/.events.jsonl" "$tmp/watch/events.jsonl"
 wait_for "$tmp/serve.log" 'events.jsonl.*events=' 10
 cp "$tmp/watch/events.jsonl" "$tmp/scanned/"
 "$TRAILHOUND" scan --config "$tmp/config.yaml" --format json "$tmp/scanned" >"$tmp/scan.json" 2>/dev/null
