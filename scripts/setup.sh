@@ -23,6 +23,7 @@ packages=(
   time                                    # peak RSS in the benchmark
   libdeflate-tools                        # libdeflate-gunzip, the gzip benchmark peer
   awscli                                  # /usr/bin/aws 2.9.19: the API round-trip tests
+  prometheus                              # /usr/bin/promtool checks serve's /metrics
 )
 
 missing=()

@@ -18,21 +18,12 @@
 /* AWS's clock-skew window. */
 #define API_MAX_SKEW_MS (INT64_C(15) * 60 * 1000)
 
-/* ---- a growable text buffer; `failed` sticks after the first allocation failure ---- */
-struct api_buffer {
-    char *data;
-    size_t length, capacity;
-    bool failed;
-};
-
-void api_buffer_append(struct api_buffer *buffer, const char *bytes, size_t length);
-void api_buffer_append_text(struct api_buffer *buffer, const char *text);
+/* ---- the text buffer (struct api_buffer and its appends: api.h) ---- */
 void api_buffer_append_xml(struct api_buffer *buffer, const char *text); /* escaped */
 /* <name>escaped text</name> */
 void api_buffer_append_element(struct api_buffer *buffer, const char *name, const char *text);
 /* The text (NUL-terminated, never NULL unless failed); the buffer gives it up. */
 char *api_buffer_take(struct api_buffer *buffer);
-void api_buffer_free(struct api_buffer *buffer);
 
 /* ---- the request as received ---- */
 struct api_header {
@@ -166,6 +157,14 @@ bool api_logs_dispatch(struct api_call *call);
 bool api_metrics_dispatch(struct api_call *call);
 /* CreateLogGroup, DescribeLogGroups, CreateLogStream, PutLogEvents, FilterLogEvents. */
 bool api_log_groups_dispatch(struct api_call *call);
+/* /metrics and /healthz (GET, unsigned, api_prometheus.c): false when `path` is neither or
+ * /metrics is turned off. */
+bool api_operations_answer(struct api_call *call, const char *path);
+/* Paging by position (api_page.c): the items of `all` from the NextToken's index, at most
+ * `page_size`, into output[list_name], and "NextToken" when more remain. False with the
+ * error answered (`invalid_token_code`, 400) when the token is not an index. */
+bool api_page(struct api_call *call, json_t *all, size_t page_size, const char *list_name,
+              const char *invalid_token_code, json_t *output);
 /* SNS's callback URLs (GET, unsigned): false when `path` is none of them. */
 bool api_callback_answer(struct api_call *call, const char *path, const struct api_form *query);
 

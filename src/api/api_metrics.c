@@ -14,6 +14,8 @@
 #define PUT_METRIC_DATA_MAX 1000
 #define METRIC_DIMENSIONS_MAX 30
 #define METRIC_DATA_QUERIES_MAX 500
+/* ListMetrics pages as AWS does. */
+#define LIST_METRICS_PAGE_SIZE 500
 
 static void fail_parameter(struct api_call *call, const char *message)
 {
@@ -316,7 +318,12 @@ static void list_metrics(struct api_call *call)
         json_decref(list.metrics);
         return api_fail_internal(call, error.message);
     }
-    api_reply(call, json_pack("{s:o}", "Metrics", list.metrics));
+    json_t *output = json_object();
+    if (api_page(call, list.metrics, LIST_METRICS_PAGE_SIZE, "Metrics", "InvalidNextToken", output))
+        api_reply(call, output);
+    else
+        json_decref(output);
+    json_decref(list.metrics);
 }
 
 /* ---- GetMetricData (MetricStat queries) ---- */

@@ -1,6 +1,6 @@
 /* The HTTP server (libmicrohttpd): collects each request (bodies up to API_MAX_BODY_BYTES),
  * tells the services apart (aws-api.md §2), checks SigV4 (§8) and hands the call to the
- * service's operations; SNS's callback URLs are answered unsigned. */
+ * service's operations; SNS's callback URLs, /metrics and /healthz are answered unsigned. */
 #include "api/api_internal.h"
 
 #include "notify/notify.h"
@@ -17,8 +17,9 @@
 
 struct api_server {
     struct api_settings settings;
-    struct MHD_Daemon *daemon;
-    int port;
+    struct MHD_Daemon *daemon;         /* the API on `listen` (NULL when not set) */
+    struct MHD_Daemon *metrics_daemon; /* /metrics and /healthz on `metrics_listen` */
+    int port, metrics_port;
 };
 
 /* What one connection's request accumulates. */
@@ -314,8 +315,17 @@ static bool answer_callback(struct api_call *call, struct MHD_Connection *connec
     return known;
 }
 
+/* /metrics and /healthz: on `metrics_listen` when set, else on `listen`. */
+static bool answer_operations(struct api_call *call, const char *method, const char *path,
+                              bool operations_listener)
+{
+    bool here = operations_listener || !call->settings->metrics_listen;
+    return here && strcmp(method, "GET") == 0 && api_operations_answer(call, path);
+}
+
 static enum MHD_Result answer(struct api_server *server, struct MHD_Connection *connection,
-                              const char *method, const char *url, struct pending_request *pending)
+                              const char *method, const char *url, struct pending_request *pending,
+                              bool operations_listener)
 {
     struct api_call call;
     init_call(&call, server);
@@ -329,9 +339,10 @@ static enum MHD_Result answer(struct api_server *server, struct MHD_Connection *
         api_fail(&call, 413, "RequestEntityTooLarge", "The request body is larger than 2 MiB.");
     else if (request.header_count >= API_MAX_HEADERS)
         api_fail(&call, 400, "InvalidRequest", "Too many headers.");
-    else if (strcmp(method, "POST") == 0 && strcmp(url, "/") == 0)
+    else if (!operations_listener && strcmp(method, "POST") == 0 && strcmp(url, "/") == 0)
         handle_api_call(&call, &request);
-    else if (!answer_callback(&call, connection, method, url))
+    else if (!answer_operations(&call, method, url, operations_listener) &&
+             (operations_listener || !answer_callback(&call, connection, method, url)))
         api_fail(&call, 404, "NotFound", "Not found.");
     free_headers(&request);
     enum MHD_Result result = send_call(connection, &call);
@@ -339,11 +350,11 @@ static enum MHD_Result answer(struct api_server *server, struct MHD_Connection *
     return result;
 }
 
-static enum MHD_Result on_request(void *context, struct MHD_Connection *connection, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **connection_context)
+static enum MHD_Result on_any_request(struct api_server *server, struct MHD_Connection *connection,
+                                      const char *url, const char *method, const char *upload_data,
+                                      size_t *upload_data_size, void **connection_context,
+                                      bool operations_listener)
 {
-    (void)version;
     struct pending_request *pending = *connection_context;
     if (!pending) {
         pending = calloc(1, sizeof *pending);
@@ -366,7 +377,26 @@ static enum MHD_Result on_request(void *context, struct MHD_Connection *connecti
         pending->body[pending->length] = '\0';
         return MHD_YES;
     }
-    return answer(context, connection, method, url, pending);
+    return answer(server, connection, method, url, pending, operations_listener);
+}
+
+static enum MHD_Result on_request(void *context, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **connection_context)
+{
+    (void)version;
+    return on_any_request(context, connection, url, method, upload_data, upload_data_size,
+                          connection_context, false);
+}
+
+static enum MHD_Result on_operations_request(void *context, struct MHD_Connection *connection,
+                                             const char *url, const char *method,
+                                             const char *version, const char *upload_data,
+                                             size_t *upload_data_size, void **connection_context)
+{
+    (void)version;
+    return on_any_request(context, connection, url, method, upload_data, upload_data_size,
+                          connection_context, true);
 }
 
 static void on_completed(void *context, struct MHD_Connection *connection,
@@ -406,34 +436,49 @@ static bool parse_listen(const char *listen, struct sockaddr_in *address, struct
     return true;
 }
 
-struct api_server *api_server_start(const struct api_settings *settings, struct api_error *error)
+/* One libmicrohttpd daemon on `listen`; its bound port into *port. */
+static struct MHD_Daemon *start_listener(struct api_server *server, const char *listen,
+                                         MHD_AccessHandlerCallback handler, int *port,
+                                         struct api_error *error)
 {
     struct sockaddr_in address;
-    if (!settings->db_path) {
-        snprintf(error->message, sizeof error->message, "no database path");
+    if (!parse_listen(listen, &address, error))
+        return NULL;
+    struct MHD_Daemon *daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
+        NULL, NULL, handler, server, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+    if (!daemon) {
+        snprintf(error->message, sizeof error->message, "cannot listen on %s", listen);
         return NULL;
     }
-    if (!parse_listen(settings->listen, &address, error))
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+    *port = info ? info->port : ntohs(address.sin_port);
+    return daemon;
+}
+
+struct api_server *api_server_start(const struct api_settings *settings, struct api_error *error)
+{
+    if (!settings->db_path || (!settings->listen && !settings->metrics_listen)) {
+        snprintf(error->message, sizeof error->message,
+                 settings->db_path ? "no listen address" : "no database path");
         return NULL;
+    }
     struct api_server *server = calloc(1, sizeof *server);
     if (!server) {
         snprintf(error->message, sizeof error->message, "out of memory");
         return NULL;
     }
     server->settings = *settings;
-    server->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
-        NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
-    if (!server->daemon) {
-        snprintf(error->message, sizeof error->message, "cannot listen on %s", settings->listen);
-        free(server);
+    if ((settings->listen && !(server->daemon = start_listener(server, settings->listen, on_request,
+                                                               &server->port, error))) ||
+        (settings->metrics_listen && !(server->metrics_daemon = start_listener(
+                                           server, settings->metrics_listen, on_operations_request,
+                                           &server->metrics_port, error)))) {
+        api_server_stop(server);
         return NULL;
     }
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    server->port = info ? info->port : ntohs(address.sin_port);
     return server;
 }
 
@@ -442,10 +487,18 @@ int api_server_port(const struct api_server *server)
     return server->port;
 }
 
+int api_server_metrics_port(const struct api_server *server)
+{
+    return server->metrics_port;
+}
+
 void api_server_stop(struct api_server *server)
 {
     if (!server)
         return;
-    MHD_stop_daemon(server->daemon);
+    if (server->daemon)
+        MHD_stop_daemon(server->daemon);
+    if (server->metrics_daemon)
+        MHD_stop_daemon(server->metrics_daemon);
     free(server);
 }

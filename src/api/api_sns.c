@@ -10,6 +10,8 @@
 #include <string.h>
 
 #define SNS_TOPIC_NAME_MAX 256
+/* ListTopics pages as AWS does. */
+#define LIST_TOPICS_PAGE_SIZE 100
 
 static bool valid_topic_name(const char *name)
 {
@@ -118,8 +120,13 @@ static json_t *all_topics(struct api_call *call)
 static void list_topics(struct api_call *call)
 {
     json_t *topics = all_topics(call);
-    if (topics)
-        api_reply(call, json_pack("{s:o}", "Topics", topics));
+    json_t *output = topics ? json_object() : NULL;
+    if (output &&
+        api_page(call, topics, LIST_TOPICS_PAGE_SIZE, "Topics", "InvalidParameter", output))
+        api_reply(call, output);
+    else
+        json_decref(output);
+    json_decref(topics);
 }
 
 static void delete_topic(struct api_call *call)

@@ -13,6 +13,7 @@ static const char serve_help[] =
     "                        [--watch DIR[=LOGGROUP]]...\n"
     "                        [--backlog all|now] [--early|--no-early] [--smtp URL]\n"
     "                        [--stdin-log-group NAME] [--evaluation-offset SECONDS]\n"
+    "                        [--metrics-listen ADDR:PORT] [--no-metrics]\n"
     "                        [--exit-when-idle] [-]\n"
     "\n"
     "Monitor CloudTrail continuously: read watched directories as files arrive (delivery\n"
@@ -39,6 +40,10 @@ static const char serve_help[] =
     "                    (mode 0600, profile [trailhound])\n"
     "  --insecure-no-auth  accept unsigned requests: INSECURE, for local experiments on a\n"
     "                    loopback --listen only\n"
+    "  --metrics-listen ADDR:PORT  serve /metrics (Prometheus) and /healthz there instead\n"
+    "                    of on --listen (both unsigned; /healthz answers 503 while\n"
+    "                    deliveries fail or ingestion is stuck)\n"
+    "  --no-metrics      do not serve /metrics (/healthz stays)\n"
     "\n"
     "Each file's read offset is committed with the data it produced: after a crash, a\n"
     "restart counts every file event exactly once. Standard input is at-most-once. Log\n"
@@ -102,7 +107,8 @@ static int parse_value(struct serve_options *options, const char *name, char *va
         daemon->listen = value;
     } else if (strcmp(name, "--credentials") == 0) {
         daemon->credentials_path = value;
-
+    } else if (strcmp(name, "--metrics-listen") == 0) {
+        daemon->metrics_listen = value;
     } else {
         return usage_error("unknown option: ", name);
     }
@@ -119,7 +125,8 @@ static bool takes_value(const char *name)
                                         "--stdin-log-group",
                                         "--evaluation-offset",
                                         "--listen",
-                                        "--credentials"};
+                                        "--credentials",
+                                        "--metrics-listen"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(name, names[i]) == 0)
             return true;
@@ -140,6 +147,8 @@ static int parse_options(int argc, char **argv, struct serve_options *options)
             daemon->cis = true;
         } else if (strcmp(argument, "--early") == 0 || strcmp(argument, "--no-early") == 0) {
             daemon->early = strcmp(argument, "--early") == 0;
+        } else if (strcmp(argument, "--no-metrics") == 0) {
+            daemon->no_metrics = true;
         } else if (strcmp(argument, "--exit-when-idle") == 0) {
             daemon->exit_when_idle = true;
         } else if (strcmp(argument, "--insecure-no-auth") == 0) {

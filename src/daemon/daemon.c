@@ -66,17 +66,17 @@ static bool is_loopback(const char *listen)
 static bool start_api(struct daemon *daemon, struct daemon_error *error)
 {
     const struct daemon_options *options = &daemon->options;
-    if (!options->listen)
+    if (!options->listen && !options->metrics_listen)
         return true;
     struct api_error api_error = {.message = ""};
-    if (options->insecure_no_auth && !is_loopback(options->listen)) {
+    if (options->insecure_no_auth && (!options->listen || !is_loopback(options->listen))) {
         snprintf(error->message, sizeof error->message,
                  "--insecure-no-auth is for local experiments: --listen must be a loopback "
                  "address (127.0.0.1, [::1], localhost), not %s",
-                 options->listen);
+                 options->listen ? options->listen : "none");
         return false;
     }
-    if (!daemon_credentials_gather(daemon, error) ||
+    if ((options->listen && !daemon_credentials_gather(daemon, error)) ||
         !daemon_config_load(options, &daemon->api_config, error))
         return false;
     daemon->api_config_loaded = true;
@@ -84,12 +84,22 @@ static bool start_api(struct daemon *daemon, struct daemon_error *error)
                                     .db_path = daemon->db_path,
                                     .config = &daemon->api_config,
                                     .credentials = &daemon->api_credentials,
-                                    .allow_unsigned = options->insecure_no_auth};
+                                    .allow_unsigned = options->insecure_no_auth,
+                                    .metrics_listen = options->metrics_listen,
+                                    .metrics_off = options->no_metrics,
+                                    .write_metrics = daemon_metrics_write,
+                                    .check_health = daemon_health_check,
+                                    .context = daemon};
     if (!(daemon->api = api_server_start(&settings, &api_error))) {
-        snprintf(error->message, sizeof error->message, "--listen %s: %s", options->listen,
-                 api_error.message);
+        snprintf(error->message, sizeof error->message, "--listen %s: %s",
+                 options->listen ? options->listen : options->metrics_listen, api_error.message);
         return false;
     }
+    if (options->metrics_listen)
+        daemon_log(daemon, "info", "metrics_listening", "listen=%s port=%d",
+                   options->metrics_listen, api_server_metrics_port(daemon->api));
+    if (!options->listen)
+        return true;
     if (options->insecure_no_auth)
         daemon_log(daemon, "warn", "api_auth_disabled",
                    "INSECURE: --insecure-no-auth accepts every request unsigned; anyone who "
@@ -112,7 +122,13 @@ struct daemon *daemon_create(const struct daemon_options *options, struct daemon
     daemon->signal_fd = daemon->inotify_fd = -1;
     daemon->started_ms = daemon_now_ms();
     daemon->stdin_open = options->read_stdin;
+    if (!(daemon->stats = daemon_stats_create(daemon->started_ms))) {
+        snprintf(error->message, sizeof error->message, "out of memory");
+        free(daemon);
+        return NULL;
+    }
     if (!daemon_config_load(options, &daemon->config, error)) {
+        daemon_stats_free(daemon->stats);
         free(daemon);
         return NULL;
     }
@@ -133,6 +149,7 @@ void daemon_free(struct daemon *daemon)
         return;
     api_server_stop(daemon->api); /* first: its requests use the store file and config */
     api_credentials_free(&daemon->api_credentials);
+    daemon_stats_free(daemon->stats); /* after the API: its threads read them */
     if (daemon->api_config_loaded)
         config_free(&daemon->api_config);
     daemon_scans_free(daemon);

@@ -53,6 +53,10 @@ struct daemon_options {
     const char *listen;           /* "127.0.0.1:4566"; ":0" ports are logged as bound */
     const char *credentials_path; /* AWS shared-credentials file of accepted keys */
     bool insecure_no_auth;        /* local experiments only: the API checks no signature */
+    /* /metrics and /healthz (unsigned): on `listen`, or on `metrics_listen` when set (then
+     * served even without `listen`); `no_metrics` turns /metrics off (404) */
+    const char *metrics_listen;
+    bool no_metrics;
 };
 
 struct daemon;

@@ -34,6 +34,7 @@ void daemon_scans_free(struct daemon *daemon)
         free(daemon->scans[i].log_group);
         metric_filter_list_free(&daemon->scans[i].filters);
         filter_scan_free(daemon->scans[i].scan);
+        free(daemon->scans[i].matches_counted);
     }
     free(daemon->scans);
     daemon->scans = NULL;

@@ -87,6 +87,7 @@ bool daemon_commit_run(struct daemon_ingest_run *run, const char *identity, uint
         if (!ok)
             store_rollback(daemon->store);
     }
+    daemon_stats_commit(daemon->stats, run, identity, ok);
     if (ok) {
         daemon->events_ingested += run->events;
         if (run->events > 0 && !daemon->options.exit_when_idle)

@@ -14,6 +14,7 @@ struct daemon_scan {
     char *log_group;
     struct metric_filter_list filters;
     struct filter_scan *scan;
+    uint64_t *matches_counted; /* daemon_stats: per filter, the matches already accounted for */
 };
 
 /* One inotify watch: a watched directory or one of its subdirectories. */
@@ -45,8 +46,9 @@ struct daemon {
     char *stdin_buffer; /* bytes of standard input after its last complete line */
     size_t stdin_length, stdin_capacity;
     uint64_t events_ingested, commits_failed;
-    char **silence_groups; /* log groups that delivered events: their silence is watched */
-    bool *silence_defined; /* per group: its alarm was put by this run */
+    struct daemon_stats *stats; /* /metrics and /healthz; read by the API's threads */
+    char **silence_groups;      /* log groups that delivered events: their silence is watched */
+    bool *silence_defined;      /* per group: its alarm was put by this run */
     size_t silence_count;
 };
 
@@ -113,6 +115,34 @@ void daemon_silence_load(struct daemon *daemon);
 /* Each minute: a 0 heartbeat for every watched group. */
 void daemon_silence_tick(struct daemon *daemon);
 void daemon_silence_free(struct daemon *daemon);
+
+/* ---- operations statistics (daemon_stats.c), read by the API's threads ---- */
+struct daemon_stats;
+struct daemon_stats *daemon_stats_create(int64_t now_ms);
+void daemon_stats_free(struct daemon_stats *stats);
+/* One commit, as counted: `filters`/`matches` the matches per filter it brought. */
+struct daemon_stats_commit {
+    const char *log_group;
+    const char *source_kind; /* "file", "stdin", "api" */
+    bool committed;          /* false: rolled back, nothing of it counts */
+    uint64_t events, malformed;
+    const char *const *filters;
+    const uint64_t *matches;
+    size_t filter_count;
+};
+void daemon_stats_record(struct daemon_stats *stats, const struct daemon_stats_commit *commit,
+                         int64_t now_ms);
+/* Counts `run`'s commit (called by daemon_commit_run, kept or not); a rolled-back chunk's
+ * matches are marked accounted for, so its bytes read again count once. */
+void daemon_stats_commit(struct daemon_stats *stats, struct daemon_ingest_run *run,
+                         const char *identity, bool committed);
+/* The daemon's part of /metrics; false when memory ran out. */
+bool daemon_stats_write(struct daemon_stats *stats, int64_t now_ms, struct api_buffer *out);
+/* False with a reason when commits have been failing for 60 s or more (ingestion stuck). */
+bool daemon_stats_healthy(struct daemon_stats *stats, int64_t now_ms, char *reason, size_t size);
+/* api_settings' write_metrics and check_health; `context` is the daemon. */
+bool daemon_metrics_write(void *context, int64_t now_ms, struct api_buffer *out);
+bool daemon_health_check(void *context, int64_t now_ms, char *reason, size_t size);
 
 /* ---- alarms and delivery (daemon_alarms.c) ---- */
 /* Evaluates every stored alarm at `instant_ms`; `early_only`: only >=/> Sum and SampleCount
