@@ -6,7 +6,6 @@
 #define _XOPEN_SOURCE 700
 #include "store/store.h"
 
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,9 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
+
+#include "../support/temp_store.h"
 
 #define NOW INT64_C(1795687851290) /* 2026-11-26T10:10:51.290Z */
 #define DAY_MS INT64_C(86400000)
@@ -25,46 +25,15 @@
 #define TOKEN_A "aa11"
 #define TOKEN_B "bb22"
 
-struct fixture {
-    char directory[64];
-    char database[128];
-    struct store *store;
-};
-
-static int remove_entry(const char *path, const struct stat *status, int flag, struct FTW *walk)
-{
-    (void)status, (void)flag, (void)walk;
-    return remove(path);
-}
-
-static struct store *open_store(const char *path)
-{
-    struct store_error error = {{0}};
-    struct store *store = store_open(path, &error);
-    if (!store)
-        fail_msg("store_open: %s", error.message);
-    return store;
-}
-
 static int set_up(void **state)
 {
-    struct fixture *fixture = calloc(1, sizeof *fixture);
-    assert_non_null(fixture);
-    snprintf(fixture->directory, sizeof fixture->directory, "/tmp/test_store_topics.XXXXXX");
-    assert_non_null(mkdtemp(fixture->directory));
-    snprintf(fixture->database, sizeof fixture->database, "%s/trailhound.db", fixture->directory);
-    fixture->store = open_store(fixture->database);
-    *state = fixture;
+    *state = temp_store_new("test_store_topics", "trailhound.db", true);
     return 0;
 }
 
 static int tear_down(void **state)
 {
-    struct fixture *fixture = *state;
-    store_close(fixture->store);
-    int status = nftw(fixture->directory, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(fixture);
-    return status;
+    return temp_store_free(*state);
 }
 
 /* ---- what the walks report ------------------------------------------------------------ */
@@ -173,7 +142,7 @@ static enum store_confirm_outcome confirm(struct store *store, const char *topic
 
 static void topics_put_list_delete(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     put_topic(f->store, TOPIC, "alerts", "{}", NOW, true);
     put_topic(f->store, OTHER_TOPIC, "audit", "{\"DisplayName\":\"Audit\"}", NOW + 1, true);
     /* a second put replaces the attributes and keeps the creation time */
@@ -200,7 +169,7 @@ static void topics_put_list_delete(void **state)
 
 static void attributes_must_be_json(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     struct store_topic topic = {TOPIC, "alerts", "not json", NOW};
     bool created;
     struct store_error error;
@@ -213,7 +182,7 @@ static void attributes_must_be_json(void **state)
 
 static void subscriptions_add_list_get_delete(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     add_pending(f->store, OTHER_TOPIC ":2", OTHER_TOPIC, "env:HOOK", TOKEN_B, NOW + 1);
     struct store_subscription confirmed = {.arn = TOPIC ":3",
@@ -250,7 +219,7 @@ static void subscriptions_add_list_get_delete(void **state)
 
 static void pending_needs_a_token(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     struct store_subscription no_token = {.arn = TOPIC ":1",
                                           .topic_arn = TOPIC,
                                           .protocol = "email",
@@ -272,7 +241,7 @@ static void pending_needs_a_token(void **state)
 
 static void right_token_confirms(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     add_pending(f->store, TOPIC ":2", TOPIC, "http://b.example/", TOKEN_B, NOW);
     char *arn = NULL;
@@ -292,7 +261,7 @@ static void right_token_confirms(void **state)
 
 static void wrong_token_or_topic_confirms_nothing(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     char *arn = (char *)"untouched";
     assert_int_equal(confirm(f->store, TOPIC, "ffff", NOW, &arn), STORE_TOKEN_UNKNOWN);
@@ -305,7 +274,7 @@ static void wrong_token_or_topic_confirms_nothing(void **state)
 
 static void expired_token_confirms_nothing(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     char *arn = NULL;
     /* valid for three days: the last millisecond counts, the next does not */
@@ -321,7 +290,7 @@ static void expired_token_confirms_nothing(void **state)
 
 static void renewed_token_replaces_the_old(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     bool found = false;
     struct store_error error;
@@ -340,7 +309,7 @@ static void renewed_token_replaces_the_old(void **state)
 
 static void unsubscribed_is_hidden_until_restored(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     char *arn = NULL;
     assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW, &arn), STORE_CONFIRMED);
@@ -367,7 +336,7 @@ static void unsubscribed_is_hidden_until_restored(void **state)
 
 static void resubscribing_supersedes_an_unsubscribed_row(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     char *arn = NULL;
     assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW, &arn), STORE_CONFIRMED);
@@ -384,7 +353,7 @@ static void resubscribing_supersedes_an_unsubscribed_row(void **state)
 
 static void purge_drops_what_no_token_can_save(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     add_pending(f->store, TOPIC ":2", TOPIC, "http://b.example/", TOKEN_B, NOW + DAY_MS);
     add_pending(f->store, TOPIC ":3", TOPIC, "http://c.example/", "cc33", NOW);
@@ -404,7 +373,7 @@ static void purge_drops_what_no_token_can_save(void **state)
 
 static void rolled_back_transaction_leaves_nothing(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     struct store_error error;
     assert_true(store_begin(f->store, &error));
     put_topic(f->store, TOPIC, "alerts", "{}", NOW, true);
@@ -432,18 +401,18 @@ static void rolled_back_transaction_leaves_nothing(void **state)
 
 static void reopen_keeps_topics_subscriptions_and_tokens(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     put_topic(f->store, TOPIC, "alerts", "{\"DisplayName\":\"Alerts\"}", NOW, true);
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     store_close(f->store);
-    f->store = open_store(f->database);
+    f->store = temp_store_open(f->database);
     assert_int_equal(store_schema_version(f->store), STORE_SCHEMA_VERSION);
     assert_int_equal(topics(f->store).count, 1);
     char *arn = NULL;
     assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW, &arn), STORE_CONFIRMED);
     free(arn);
     store_close(f->store);
-    f->store = open_store(f->database);
+    f->store = temp_store_open(f->database);
     char row[512];
     assert_non_null(strstr(get(f->store, TOPIC ":1", row), "|confirmed|"));
 }
