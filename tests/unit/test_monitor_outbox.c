@@ -5,6 +5,7 @@
  * resolved at each attempt and never stored resolved; attributes; Action history items.
  * Real delivery is tested end to end by the command-line tests. */
 #define _XOPEN_SOURCE 700
+#include "config/config.h"
 #include "monitor/monitor.h"
 #include "notify/notify.h"
 #include "store/store.h"
@@ -526,6 +527,89 @@ static void alert_that_cannot_be_queued_still_parks_the_message(void **state)
                         "outbox: a fallback topic needs the enqueue_failure callback");
 }
 
+/* ---- delivery as the configuration says ------------------------------------------------ */
+
+/* monitor_configured_delivery, the rule `scan --notify` and `serve` share: every setting
+ * reaches the delivery, the --smtp-url flag wins over the file, and a message failed for
+ * good alerts the fallbackTopic's subscribers, found by name among the topics. */
+static void configured_delivery_follows_the_settings(void **state)
+{
+    struct fixture *fixture = *state;
+    struct notify_subscription operations = {.protocol = NOTIFY_EMAIL,
+                                             .endpoint = "ops@example.com",
+                                             .arn = FALLBACK_SUB,
+                                             .confirmed = true};
+    struct notify_topic topics[] = {
+        {.name = "alerts", .arn = TOPIC},
+        {.name = "trailhound-failures",
+         .arn = FALLBACK_TOPIC,
+         .subscriptions = &operations,
+         .subscription_count = 1},
+    };
+    struct notify_topic_list list = {.items = topics, .count = 2};
+    struct monitor_notify_settings notify = {.topics = &list,
+                                             .region = "us-east-1",
+                                             .account_id = "123456789012",
+                                             .public_base_url = "http://127.0.0.1:4566"};
+    struct config_settings settings = {.region = "eu-west-1",
+                                       .smtp_url = "smtp://file.example.com:25",
+                                       .smtp_username = "mailer",
+                                       .smtp_password = "env:" HOOK_VARIABLE,
+                                       .smtp_starttls = true,
+                                       .pagerduty_url = "http://127.0.0.1:9/v2/enqueue",
+                                       .sns_endpoint = "http://127.0.0.1:9/sns",
+                                       .tls_ca_file = "/etc/trailhound/ca.pem",
+                                       .fallback_topic = "trailhound-failures"};
+    struct monitor_fallback fallback;
+    struct monitor_delivery_settings delivery =
+        monitor_configured_delivery(&settings, NULL, &notify, &fallback);
+    assert_string_equal(delivery.smtp_url, "smtp://file.example.com:25");
+    assert_string_equal(delivery.smtp_from, "trailhound@localhost");
+    assert_string_equal(delivery.smtp_username, "mailer");
+    assert_string_equal(delivery.smtp_password, "env:" HOOK_VARIABLE);
+    assert_true(delivery.smtp_starttls);
+    assert_string_equal(delivery.pagerduty_url, "http://127.0.0.1:9/v2/enqueue");
+    assert_string_equal(delivery.sns_endpoint, "http://127.0.0.1:9/sns");
+    assert_string_equal(delivery.sns_region, "eu-west-1");
+    assert_string_equal(delivery.ca_file, "/etc/trailhound/ca.pem");
+    assert_string_equal(delivery.fallback_topic_arn, FALLBACK_TOPIC);
+    assert_ptr_equal(fallback.topic, &topics[1]);
+
+    settings.smtp_from = "trailhound@example.com";
+    delivery =
+        monitor_configured_delivery(&settings, "smtp://flag.example.com:2525", &notify, &fallback);
+    assert_string_equal(delivery.smtp_url, "smtp://flag.example.com:2525");
+    assert_string_equal(delivery.smtp_from, "trailhound@example.com");
+
+    /* the alert is written by monitor_enqueue_failure_alert and delivered in the same call */
+    delivery.deliver = fake_deliver;
+    delivery.deliver_context = &fixture->deliverer;
+    fixture->settings = delivery;
+    script(&fixture->deliverer, NOTIFY_PERMANENT, 0, "HTTP 410 Gone");
+    add(fixture->temp.store, message_of("m-1", SUB_A, "root-usage"));
+    struct monitor_delivery_report report = deliver_at(fixture, T0, 0);
+    assert_report(&report, 0, 0, 2);
+    assert_int_equal(report.alerts, 1);
+    assert_int_equal(fixture->deliverer.calls, 2);
+    assert_memory_equal(fixture->deliverer.seen[1], "email|ops@example.com|", 22);
+    assert_non_null(strstr(fixture->deliverer.seen[1],
+                           "|Notification|" FALLBACK_TOPIC "|" FALLBACK_SUB
+                           "|trailhound: a notification could not be delivered|raw=0|"
+                           "http://127.0.0.1:9/v2/enqueue|timeout=15|"
+                           "smtp=smtp://flag.example.com:2525/https://hooks.example.com/"
+                           "secret-path"));
+
+    /* without fallbackTopic, or naming no topic, a failure alerts nobody */
+    settings.fallback_topic = NULL;
+    delivery = monitor_configured_delivery(&settings, NULL, &notify, &fallback);
+    assert_null(delivery.fallback_topic_arn);
+    assert_null(delivery.enqueue_failure);
+    settings.fallback_topic = "missing";
+    delivery = monitor_configured_delivery(&settings, NULL, &notify, &fallback);
+    assert_null(delivery.fallback_topic_arn);
+    assert_null(delivery.enqueue_failure);
+}
+
 /* ---- secrets and attributes ----------------------------------------------------------- */
 
 static void secrets_are_resolved_at_each_attempt_and_never_stored(void **state)
@@ -711,6 +795,7 @@ int main(void)
         TEST(resolve_follows_a_failed_trigger_and_limit_counts_attempts),
         TEST(failed_message_alerts_the_fallback_topic),
         TEST(alert_that_cannot_be_queued_still_parks_the_message),
+        TEST(configured_delivery_follows_the_settings),
         TEST(secrets_are_resolved_at_each_attempt_and_never_stored),
         TEST(unreadable_secret_is_retried_without_an_attempt),
         TEST(attributes_default_to_the_row_and_bad_ones_fail),
