@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "../support/alarm_fixtures.h"
+
 /* ---- fixtures ---- */
 
 struct fixture {
@@ -53,17 +55,6 @@ static int teardown(void **state)
     notify_signing_key_free(&fixture->other_key);
     free(fixture);
     return 0;
-}
-
-static int64_t utc_ms(int year, int month, int day, int hour, int minute, int second, int ms)
-{
-    struct tm fields = {.tm_year = year - 1900,
-                        .tm_mon = month - 1,
-                        .tm_mday = day,
-                        .tm_hour = hour,
-                        .tm_min = minute,
-                        .tm_sec = second};
-    return (int64_t)timegm(&fields) * 1000 + ms;
 }
 
 static const char topic_arn[] = "arn:aws:sns:eu-west-1:111122223333:cis-alarms";
