@@ -241,34 +241,39 @@ static size_t alarm_fires(struct fixture *f, const char *topic, const char *subs
     return counted.alarm_messages;
 }
 
+struct stored_counts {
+    size_t subscriptions, messages;
+};
+
 static bool count_message(void *context, const struct store_outbox_message *message)
 {
     (void)message;
-    (*(size_t *)context)++;
+    ((struct stored_counts *)context)->messages++;
     return true;
-}
-
-static size_t outbox_size(struct fixture *f)
-{
-    size_t count = 0;
-    struct store_error error;
-    assert_true(store_outbox_list(f->temp.store, NULL, 0, count_message, &count, &error));
-    return count;
 }
 
 static bool count_subscription(void *context, const struct store_subscription *subscription)
 {
     (void)subscription;
-    (*(size_t *)context)++;
+    ((struct stored_counts *)context)->subscriptions++;
     return true;
 }
 
-static size_t subscription_count(struct fixture *f)
+/* How many subscriptions and outbox messages the store holds. */
+static struct stored_counts stored(struct fixture *f)
 {
-    size_t count = 0;
+    struct stored_counts counts = {0};
     struct store_error error;
-    assert_true(store_subscription_list(f->temp.store, NULL, count_subscription, &count, &error));
-    return count;
+    assert_true(store_subscription_list(f->temp.store, NULL, count_subscription, &counts, &error));
+    assert_true(store_outbox_list(f->temp.store, NULL, 0, count_message, &counts, &error));
+    return counts;
+}
+
+static void assert_stored(struct fixture *f, size_t subscriptions, size_t messages)
+{
+    struct stored_counts counts = stored(f);
+    assert_int_equal(counts.subscriptions, subscriptions);
+    assert_int_equal(counts.messages, messages);
 }
 
 /* The receiver's requests to `path`, oldest first (json_decref the array). */
@@ -330,16 +335,42 @@ static void assert_hex_token(const char *token)
 
 /* ---- http: confirmation, delivery, unsubscribe ------------------------------------------- */
 
+/* Subscribes `endpoint` with `protocol`, which answers "pending confirmation", and delivers
+ * its confirmation request: what `received` (requests_to or mails_to) then finds for
+ * `where`, one entry (json_decref). */
+static json_t *subscribe_pending(struct fixture *f, const char *protocol, const char *endpoint,
+                                 json_t *(*received)(const char *), const char *where)
+{
+    char *answer = subscribe(f, ALERTS, protocol, endpoint, NULL);
+    assert_string_equal(answer, MONITOR_PENDING_CONFIRMATION);
+    free(answer);
+    deliver(f, 1);
+    json_t *entries = received(where);
+    assert_int_equal(json_array_size(entries), 1);
+    return entries;
+}
+
+/* Delivers the next message to `path` of the receiver, its second request: of SNS message
+ * type `type`, for the subscription `arn`. Returns its verified envelope (json_decref). */
+static json_t *deliver_second(struct fixture *f, const char *path, const char *type,
+                              const char *arn)
+{
+    deliver(f, 1);
+    json_t *requests = requests_to(path);
+    assert_int_equal(json_array_size(requests), 2);
+    json_t *request = json_array_get(requests, 1);
+    assert_string_equal(receiver_header(request, "x-amz-sns-message-type"), type);
+    assert_string_equal(receiver_header(request, "x-amz-sns-subscription-arn"), arn);
+    json_t *envelope = verified_envelope(receiver_string(request, "body"));
+    json_decref(requests);
+    return envelope;
+}
+
 /* Subscribes `path` of the receiver over http and confirms it with the token of the
  * SubscriptionConfirmation it received; returns the subscription's ARN (malloc'ed). */
 static char *subscribe_and_confirm(struct fixture *f, const char *path)
 {
-    char *answer = subscribe(f, ALERTS, "http", receiver_url(0, path), NULL);
-    assert_string_equal(answer, "pending confirmation");
-    free(answer);
-    deliver(f, 1);
-    json_t *requests = requests_to(path);
-    assert_int_equal(json_array_size(requests), 1);
+    json_t *requests = subscribe_pending(f, "http", receiver_url(0, path), requests_to, path);
     json_t *envelope = verified_envelope(receiver_string(json_array_get(requests, 0), "body"));
     char *arn = confirm(f, ALERTS, member(envelope, "Token"), NOW);
     json_decref(envelope);
@@ -350,12 +381,8 @@ static char *subscribe_and_confirm(struct fixture *f, const char *path)
 static void http_confirmation_is_signed_and_names_no_subscription(void **state)
 {
     struct fixture *f = *state;
-    char *answer = subscribe(f, ALERTS, "http", receiver_url(0, "/case/confirmation"), NULL);
-    assert_string_equal(answer, MONITOR_PENDING_CONFIRMATION);
-    free(answer);
-    deliver(f, 1);
-    json_t *requests = requests_to("/case/confirmation");
-    assert_int_equal(json_array_size(requests), 1);
+    json_t *requests = subscribe_pending(f, "http", receiver_url(0, "/case/confirmation"),
+                                         requests_to, "/case/confirmation");
     json_t *request = json_array_get(requests, 0);
     assert_string_equal(receiver_header(request, "x-amz-sns-message-type"),
                         "SubscriptionConfirmation");
@@ -406,14 +433,7 @@ static void nothing_is_delivered_before_confirmation(void **state)
     assert_string_equal(confirmed, arn);
     /* the next transition reaches it, signed, with its ARN in the headers */
     assert_int_equal(alarm_fires(f, ALERTS, arn), 1);
-    deliver(f, 1);
-    json_decref(requests);
-    requests = requests_to("/case/before");
-    assert_int_equal(json_array_size(requests), 2);
-    json_t *request = json_array_get(requests, 1);
-    assert_string_equal(receiver_header(request, "x-amz-sns-message-type"), "Notification");
-    assert_string_equal(receiver_header(request, "x-amz-sns-subscription-arn"), arn);
-    json_t *notification = verified_envelope(receiver_string(request, "body"));
+    json_t *notification = deliver_second(f, "/case/before", "Notification", arn);
     assert_string_equal(member(notification, "Subject"),
                         "ALARM: \"root-use\" in US East (N. Virginia)");
     json_decref(notification);
@@ -429,16 +449,9 @@ static void unsubscribe_sends_a_confirmation_that_restores(void **state)
     struct monitor_error error;
     assert_int_equal(monitor_unsubscribe(f->temp.store, &f->settings, arn, NOW, &error),
                      MONITOR_SNS_OK);
-    assert_int_equal(subscription_count(f), 0);
+    assert_int_equal(stored(f).subscriptions, 0);
     assert_int_equal(alarm_fires(f, ALERTS, arn), 0);
-    deliver(f, 1);
-    json_t *requests = requests_to("/case/unsubscribe");
-    assert_int_equal(json_array_size(requests), 2);
-    json_t *request = json_array_get(requests, 1);
-    assert_string_equal(receiver_header(request, "x-amz-sns-message-type"),
-                        "UnsubscribeConfirmation");
-    assert_string_equal(receiver_header(request, "x-amz-sns-subscription-arn"), arn);
-    json_t *envelope = verified_envelope(receiver_string(request, "body"));
+    json_t *envelope = deliver_second(f, "/case/unsubscribe", "UnsubscribeConfirmation", arn);
     assert_string_equal(member(envelope, "Type"), "UnsubscribeConfirmation");
     char expected[512];
     snprintf(expected, sizeof expected,
@@ -456,7 +469,6 @@ static void unsubscribe_sends_a_confirmation_that_restores(void **state)
     assert_string_equal(restored, arn);
     assert_int_equal(alarm_fires(f, ALERTS, arn), 1);
     json_decref(envelope);
-    json_decref(requests);
     free(restored);
     free(arn);
 }
@@ -467,12 +479,11 @@ static void pending_subscription_is_removed_without_a_message(void **state)
     free(subscribe(f, ALERTS, "https", "https://hooks.example.com/x", NULL));
     char arn[256];
     stored_arn(f, ALERTS, arn);
-    size_t queued = outbox_size(f);
+    size_t queued = stored(f).messages;
     struct monitor_error error;
     assert_int_equal(monitor_unsubscribe(f->temp.store, &f->settings, arn, NOW, &error),
                      MONITOR_SNS_OK);
-    assert_int_equal(subscription_count(f), 0);
-    assert_int_equal(outbox_size(f), queued);
+    assert_stored(f, 0, queued);
     assert_int_equal(monitor_unsubscribe(f->temp.store, &f->settings, arn, NOW, &error),
                      MONITOR_SNS_NOT_FOUND);
     assert_string_equal(error.message, "Subscription does not exist");
@@ -484,12 +495,7 @@ static void email_gets_snss_confirmation_mail(void **state)
 {
     struct fixture *f = *state;
     const char *address = "ops+alerts@example.com";
-    char *answer = subscribe(f, ALERTS, "email", address, NULL);
-    assert_string_equal(answer, MONITOR_PENDING_CONFIRMATION);
-    free(answer);
-    deliver(f, 1);
-    json_t *mails = mails_to(address);
-    assert_int_equal(json_array_size(mails), 1);
+    json_t *mails = subscribe_pending(f, "email", address, mails_to, address);
     json_t *mail = json_array_get(mails, 0);
     assert_string_equal(receiver_string(mail, "subject"),
                         "AWS Notification - Subscription Confirmation");
@@ -530,10 +536,7 @@ static void email_json_gets_the_signed_envelope(void **state)
 {
     struct fixture *f = *state;
     const char *address = "robot@example.com";
-    free(subscribe(f, ALERTS, "email-json", address, NULL));
-    deliver(f, 1);
-    json_t *mails = mails_to(address);
-    assert_int_equal(json_array_size(mails), 1);
+    json_t *mails = subscribe_pending(f, "email-json", address, mails_to, address);
     json_t *mail = json_array_get(mails, 0);
     assert_string_equal(receiver_string(mail, "subject"),
                         "AWS Notification - Subscription Confirmation");
@@ -554,12 +557,8 @@ static void email_json_gets_the_signed_envelope(void **state)
 static void slack_gets_a_message_with_the_link(void **state)
 {
     struct fixture *f = *state;
-    char *answer = subscribe(f, ALERTS, "slack", receiver_url(0, "/case/slack/body/ok"), NULL);
-    assert_string_equal(answer, MONITOR_PENDING_CONFIRMATION);
-    free(answer);
-    deliver(f, 1);
-    json_t *requests = requests_to("/case/slack/body/ok");
-    assert_int_equal(json_array_size(requests), 1);
+    json_t *requests = subscribe_pending(f, "slack", receiver_url(0, "/case/slack/body/ok"),
+                                         requests_to, "/case/slack/body/ok");
     json_t *payload = json_loads(receiver_string(json_array_get(requests, 0), "body"), 0, NULL);
     assert_non_null(payload);
     const char *text = member(payload, "text");
@@ -592,7 +591,7 @@ static void pagerduty_and_sns_are_confirmed_at_once(void **state)
     char *sns = subscribe(f, ALERTS, "sns", "arn:aws:sns:eu-west-1:111122223333:upstream", NULL);
     assert_memory_equal(pagerduty, ALERTS ":", strlen(ALERTS ":"));
     assert_memory_equal(sns, ALERTS ":", strlen(ALERTS ":"));
-    assert_int_equal(outbox_size(f), 0); /* no confirmation request */
+    assert_int_equal(stored(f).messages, 0); /* no confirmation request */
     assert_int_equal(alarm_fires(f, ALERTS, pagerduty), 1);
     assert_int_equal(alarm_fires(f, ALERTS, sns), 2); /* two transitions so far */
     free(pagerduty);
@@ -647,8 +646,7 @@ static void refusals_use_snss_words_and_store_nothing(void **state)
                      MONITOR_SNS_INVALID_PARAMETER);
     assert_memory_equal(error.message, "Invalid parameter: Attributes Reason: DeliveryPolicy: ",
                         strlen("Invalid parameter: Attributes Reason: DeliveryPolicy: "));
-    assert_int_equal(subscription_count(f), 0);
-    assert_int_equal(outbox_size(f), 0);
+    assert_stored(f, 0, 0);
 }
 
 static bool copy_row(void *context, const struct store_subscription *subscription)
@@ -680,8 +678,7 @@ static void subscribing_again(void **state)
     char *answer = subscribe(f, ALERTS, "https", hook, NULL);
     assert_string_equal(answer, MONITOR_PENDING_CONFIRMATION);
     free(answer);
-    assert_int_equal(outbox_size(f), 2);
-    assert_int_equal(subscription_count(f), 1);
+    assert_stored(f, 1, 2);
     assert_string_not_equal(stored_row(f, ALERTS, second), first);
     refused(f, ALERTS, "https", hook, "{\"RawMessageDelivery\":\"false\"}",
             MONITOR_SNS_INVALID_PARAMETER,
@@ -701,7 +698,7 @@ static void subscribing_again(void **state)
     answer = subscribe(f, ALERTS, "https", hook, "{\"RawMessageDelivery\":\"true\"}");
     assert_string_equal(answer, arn);
     free(answer);
-    assert_int_equal(outbox_size(f), 2);
+    assert_int_equal(stored(f).messages, 2);
 }
 
 static void expired_or_unknown_tokens_are_invalid(void **state)
@@ -731,7 +728,7 @@ static void expired_or_unknown_tokens_are_invalid(void **state)
                                        &answer, &error),
                      MONITOR_SNS_OK);
     free(answer);
-    assert_int_equal(subscription_count(f), 1);
+    assert_int_equal(stored(f).subscriptions, 1);
     char other[512];
     assert_string_not_equal(stored_row(f, ALERTS, other), row);
 }
@@ -769,8 +766,7 @@ static void subscribe_joins_the_callers_transaction(void **state)
     free(subscribe(f, ALERTS, "https", "https://hooks.example.com/t", NULL));
     store_rollback(f->temp.store);
     /* neither the subscription nor its confirmation request */
-    assert_int_equal(subscription_count(f), 0);
-    assert_int_equal(outbox_size(f), 0);
+    assert_stored(f, 0, 0);
     /* a refusal leaves the caller's transaction usable */
     assert_true(store_begin(f->temp.store, &error));
     free(subscribe(f, ALERTS, "https", "https://hooks.example.com/t", NULL));
@@ -778,8 +774,7 @@ static void subscribe_joins_the_callers_transaction(void **state)
             "Topic does not exist");
     if (!store_commit(f->temp.store, &error))
         fail_msg("store_commit: %s", error.message);
-    assert_int_equal(subscription_count(f), 1);
-    assert_int_equal(outbox_size(f), 1);
+    assert_stored(f, 1, 1);
 }
 
 /* ---- the topics alarm actions deliver to -------------------------------------------------- */

@@ -138,6 +138,26 @@ static enum store_confirm_outcome confirm(struct store *store, const char *topic
     return outcome;
 }
 
+/* Confirms with `token` at `now`: confirmed, answering `expected_arn`. */
+static void assert_confirms(struct store *store, const char *topic_arn, const char *token,
+                            int64_t now, const char *expected_arn)
+{
+    char *arn = NULL;
+    assert_int_equal(confirm(store, topic_arn, token, now, &arn), STORE_CONFIRMED);
+    assert_string_equal(arn, expected_arn);
+    free(arn);
+}
+
+/* Unsubscribes a confirmed subscription, `token` restoring it until `expires_ms`. */
+static void unsubscribe(struct store *store, const char *arn, const char *token, int64_t expires_ms)
+{
+    bool found = false;
+    struct store_error error;
+    if (!store_subscription_unsubscribe(store, arn, token, expires_ms, &found, &error))
+        fail_msg("store_subscription_unsubscribe: %s", error.message);
+    assert_true(found);
+}
+
 /* ---- topics ----------------------------------------------------------------------------- */
 
 static void topics_put_list_delete(void **state)
@@ -244,18 +264,13 @@ static void right_token_confirms(void **state)
     struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     add_pending(f->store, TOPIC ":2", TOPIC, "http://b.example/", TOKEN_B, NOW);
-    char *arn = NULL;
-    assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW + 1000, &arn), STORE_CONFIRMED);
-    assert_string_equal(arn, TOPIC ":1");
-    free(arn);
+    assert_confirms(f->store, TOPIC, TOKEN_A, NOW + 1000, TOPIC ":1");
     char row[512];
     assert_non_null(strstr(get(f->store, TOPIC ":1", row), "|confirmed|aa11|"));
     assert_non_null(strstr(row, "|1795687852290")); /* confirmed_ms */
     assert_non_null(strstr(get(f->store, TOPIC ":2", row), "|pending|"));
     /* again: the same answer (idempotent), even after the token's three days */
-    assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW + 5 * DAY_MS, &arn), STORE_CONFIRMED);
-    assert_string_equal(arn, TOPIC ":1");
-    free(arn);
+    assert_confirms(f->store, TOPIC, TOKEN_A, NOW + 5 * DAY_MS, TOPIC ":1");
     assert_non_null(strstr(get(f->store, TOPIC ":1", row), "|1795687852290"));
 }
 
@@ -283,9 +298,7 @@ static void expired_token_confirms_nothing(void **state)
     assert_null(arn);
     char row[512];
     assert_non_null(strstr(get(f->store, TOPIC ":1", row), "|pending|"));
-    assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW + 3 * DAY_MS - 1, &arn),
-                     STORE_CONFIRMED);
-    free(arn);
+    assert_confirms(f->store, TOPIC, TOKEN_A, NOW + 3 * DAY_MS - 1, TOPIC ":1");
 }
 
 static void renewed_token_replaces_the_old(void **state)
@@ -299,9 +312,7 @@ static void renewed_token_replaces_the_old(void **state)
     assert_true(found);
     char *arn = NULL;
     assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW, &arn), STORE_TOKEN_UNKNOWN);
-    assert_int_equal(confirm(f->store, TOPIC, TOKEN_B, NOW + 3 * DAY_MS + 1, &arn),
-                     STORE_CONFIRMED);
-    free(arn);
+    assert_confirms(f->store, TOPIC, TOKEN_B, NOW + 3 * DAY_MS + 1, TOPIC ":1");
     /* only a pending subscription's token is renewed */
     assert_true(store_subscription_renew_token(f->store, TOPIC ":1", "cc33", NOW, &found, &error));
     assert_false(found);
@@ -311,25 +322,20 @@ static void unsubscribed_is_hidden_until_restored(void **state)
 {
     struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
-    char *arn = NULL;
-    assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW, &arn), STORE_CONFIRMED);
-    free(arn);
-    bool found = false;
-    struct store_error error;
-    assert_true(store_subscription_unsubscribe(f->store, TOPIC ":1", TOKEN_B, NOW + 3 * DAY_MS,
-                                               &found, &error));
-    assert_true(found);
+    assert_confirms(f->store, TOPIC, TOKEN_A, NOW, TOPIC ":1");
+    unsubscribe(f->store, TOPIC ":1", TOKEN_B, NOW + 3 * DAY_MS);
     char row[512];
     assert_int_equal(subscriptions(f->store, NULL).count, 0);
     assert_string_equal(get(f->store, TOPIC ":1", row), "");
     /* the old token no longer answers; the unsubscribe's token restores it */
+    char *arn = NULL;
     assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW + 1, &arn), STORE_TOKEN_UNKNOWN);
-    assert_int_equal(confirm(f->store, TOPIC, TOKEN_B, NOW + 2, &arn), STORE_CONFIRMED);
-    assert_string_equal(arn, TOPIC ":1");
-    free(arn);
+    assert_confirms(f->store, TOPIC, TOKEN_B, NOW + 2, TOPIC ":1");
     assert_non_null(strstr(get(f->store, TOPIC ":1", row), "|confirmed|bb22|"));
     /* a pending subscription cannot be unsubscribed this way */
     add_pending(f->store, TOPIC ":2", TOPIC, "http://b.example/", "dd44", NOW);
+    bool found = true;
+    struct store_error error;
     assert_true(store_subscription_unsubscribe(f->store, TOPIC ":2", "ee55", NOW, &found, &error));
     assert_false(found);
 }
@@ -338,15 +344,11 @@ static void resubscribing_supersedes_an_unsubscribed_row(void **state)
 {
     struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
-    char *arn = NULL;
-    assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW, &arn), STORE_CONFIRMED);
-    free(arn);
-    bool found;
-    struct store_error error;
-    assert_true(store_subscription_unsubscribe(f->store, TOPIC ":1", TOKEN_B, NOW + DAY_MS, &found,
-                                               &error));
+    assert_confirms(f->store, TOPIC, TOKEN_A, NOW, TOPIC ":1");
+    unsubscribe(f->store, TOPIC ":1", TOKEN_B, NOW + DAY_MS);
     add_pending(f->store, TOPIC ":2", TOPIC, "http://a.example/", "cc33", NOW);
     /* the restore token went with the row it would have restored */
+    char *arn = NULL;
     assert_int_equal(confirm(f->store, TOPIC, TOKEN_B, NOW, &arn), STORE_TOKEN_UNKNOWN);
     assert_int_equal(subscriptions(f->store, NULL).count, 1);
 }
@@ -357,9 +359,7 @@ static void purge_drops_what_no_token_can_save(void **state)
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     add_pending(f->store, TOPIC ":2", TOPIC, "http://b.example/", TOKEN_B, NOW + DAY_MS);
     add_pending(f->store, TOPIC ":3", TOPIC, "http://c.example/", "cc33", NOW);
-    char *arn = NULL;
-    assert_int_equal(confirm(f->store, TOPIC, "cc33", NOW, &arn), STORE_CONFIRMED);
-    free(arn);
+    assert_confirms(f->store, TOPIC, "cc33", NOW, TOPIC ":3");
     struct store_error error;
     assert_true(store_subscription_purge(f->store, NOW + 3 * DAY_MS, &error));
     struct rows rows = subscriptions(f->store, NULL);
@@ -408,9 +408,7 @@ static void reopen_keeps_topics_subscriptions_and_tokens(void **state)
     f->store = temp_store_open(f->database);
     assert_int_equal(store_schema_version(f->store), STORE_SCHEMA_VERSION);
     assert_int_equal(topics(f->store).count, 1);
-    char *arn = NULL;
-    assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW, &arn), STORE_CONFIRMED);
-    free(arn);
+    assert_confirms(f->store, TOPIC, TOKEN_A, NOW, TOPIC ":1");
     store_close(f->store);
     f->store = temp_store_open(f->database);
     char row[512];
