@@ -1,6 +1,8 @@
-/* A store file in a fresh temporary directory for unit tests: made by temp_store_make (or
- * temp_store_new for a cmocka fixture of its own), removed with everything written beside
- * it (WAL files, nested directories) by temp_store_remove. Include after <cmocka.h>. */
+/* Temporary directories for unit tests, and a store file in one: a directory made by
+ * temp_directory_make and removed with everything in it by temp_directory_remove; a store
+ * made by temp_store_make (or temp_store_new for a cmocka fixture of its own), removed with
+ * everything written beside it (WAL files, nested directories) by temp_store_remove.
+ * Include after <cmocka.h>. */
 #ifndef TRAILHOUND_TESTS_TEMP_STORE_H
 #define TRAILHOUND_TESTS_TEMP_STORE_H
 
@@ -11,6 +13,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+
+static inline int temp_store_remove_entry(const char *path, const struct stat *status, int flag,
+                                          struct FTW *walk)
+{
+    (void)status, (void)flag, (void)walk;
+    return remove(path);
+}
+
+/* Makes /tmp/`name`.XXXXXX into `directory`; false when it cannot. */
+static inline bool temp_directory_make(char directory[64], const char *name)
+{
+    snprintf(directory, 64, "/tmp/%s.XXXXXX", name);
+    return mkdtemp(directory) != NULL;
+}
+
+/* Removes `directory` with everything in it (links, not what they point to); 0 when
+ * removed, as a cmocka set-up or tear-down returns. */
+static inline int temp_directory_remove(const char *directory)
+{
+    return nftw(directory, temp_store_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 struct temp_store {
     char directory[64];  /* /tmp/<name>.XXXXXX */
@@ -33,17 +56,9 @@ static inline struct store *temp_store_open(const char *path)
 static inline void temp_store_make(struct temp_store *temp, const char *name, const char *file,
                                    bool open)
 {
-    snprintf(temp->directory, sizeof temp->directory, "/tmp/%s.XXXXXX", name);
-    assert_non_null(mkdtemp(temp->directory));
+    assert_true(temp_directory_make(temp->directory, name));
     snprintf(temp->database, sizeof temp->database, "%s/%s", temp->directory, file);
     temp->store = open ? temp_store_open(temp->database) : NULL;
-}
-
-static inline int temp_store_remove_entry(const char *path, const struct stat *status, int flag,
-                                          struct FTW *walk)
-{
-    (void)status, (void)flag, (void)walk;
-    return remove(path);
 }
 
 /* Closes the store when open and removes the directory; nftw's status (0: removed). */
@@ -51,7 +66,7 @@ static inline int temp_store_remove(struct temp_store *temp)
 {
     store_close(temp->store);
     temp->store = NULL;
-    return nftw(temp->directory, temp_store_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return temp_directory_remove(temp->directory);
 }
 
 /* A fixture that is only the temporary store: allocated, made, and freed after removal. */

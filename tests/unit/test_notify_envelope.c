@@ -3,6 +3,7 @@
  * SignatureVersion 1 and 2, tampering with any signed field, and the real `openssl`
  * command line on both sides (its signature verifies here, ours verifies there, and its
  * key and certificate work with our functions). */
+#define _XOPEN_SOURCE 700
 #include "notify/notify.h"
 
 #include <ctype.h>
@@ -22,6 +23,7 @@
 #include <cmocka.h>
 
 #include "../support/alarm_fixtures.h"
+#include "../support/temp_store.h"
 
 /* ---- fixtures ---- */
 
@@ -37,8 +39,7 @@ static int setup(void **state)
     if (!fixture || !notify_signing_key_create(&fixture->key, &error) ||
         !notify_signing_key_create(&fixture->other_key, &error))
         return -1;
-    strcpy(fixture->directory, "/tmp/trailhound-envelope-XXXXXX");
-    if (!mkdtemp(fixture->directory))
+    if (!temp_directory_make(fixture->directory, "trailhound-envelope"))
         return -1;
     *state = fixture;
     return 0;
@@ -47,9 +48,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fixture = *state;
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", fixture->directory);
-    if (system(command) != 0)
+    if (temp_directory_remove(fixture->directory) != 0)
         return -1;
     notify_signing_key_free(&fixture->key);
     notify_signing_key_free(&fixture->other_key);
