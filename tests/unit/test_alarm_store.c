@@ -8,6 +8,7 @@
  *
  * Also: restart keeps state and history, the CIS sequence of §5.10 through monitor_replay,
  * and the replay's skipping of quiet stretches against a minute-by-minute run. */
+#define _XOPEN_SOURCE 700
 #include "alarms/alarms.h"
 #include "monitor/monitor.h"
 #include "store/store.h"
@@ -22,6 +23,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "../support/temp_store.h"
 
 #define VECTOR_FIELDS 9
 #define VECTOR_ROWS 192
@@ -206,10 +209,9 @@ static void test_every_vector_through_the_store(void **state)
 static void test_restart_keeps_state_and_history(void **state)
 {
     (void)state;
-    char directory[] = "/tmp/trailhound-alarm-store-XXXXXX";
-    assert_non_null(mkdtemp(directory));
-    char path[128];
-    snprintf(path, sizeof path, "%s/state.db", directory);
+    struct temp_store temp;
+    temp_store_make(&temp, "trailhound-alarm-store", "state.db", false);
+    const char *path = temp.database;
     struct store_error error;
     struct monitor_error monitor_error;
     struct alarm_definition alarm;
@@ -244,13 +246,7 @@ static void test_restart_keeps_state_and_history(void **state)
     assert_string_equal(history.summary, "Alarm updated from INSUFFICIENT_DATA to ALARM");
     store_close(store);
     alarm_definition_free(&alarm);
-    unlink(path);
-    char wal[160];
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    unlink(wal);
-    snprintf(wal, sizeof wal, "%s-shm", path);
-    unlink(wal);
-    rmdir(directory);
+    assert_int_equal(temp_store_remove(&temp), 0);
 }
 
 /* ---- §5.10: a CIS alarm through the replay --------------------------------------------- */
