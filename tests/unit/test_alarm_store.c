@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "../support/temp_store.h"
+#include "../support/text_file.h"
 
 #define VECTOR_FIELDS 9
 #define VECTOR_ROWS 192
@@ -34,40 +35,6 @@
 
 static const struct monitor_settings settings = {.region = "us-east-1",
                                                  .account_id = "123456789012"};
-
-static char *read_text(const char *path)
-{
-    FILE *file = fopen(path, "rb");
-    if (!file)
-        return NULL;
-    fseek(file, 0, SEEK_END);
-    long size = ftell(file);
-    fseek(file, 0, SEEK_SET);
-    char *text = malloc((size_t)size + 1);
-    if (text && fread(text, 1, (size_t)size, file) != (size_t)size) {
-        free(text);
-        text = NULL;
-    }
-    fclose(file);
-    if (text)
-        text[size] = '\0';
-    return text;
-}
-
-static size_t split_tabs(char *line, char **fields, size_t wanted)
-{
-    size_t count = 0;
-    fields[count++] = line;
-    for (char *at = line; *at; at++)
-        if (*at == '\t') {
-            *at = '\0';
-            if (count < wanted)
-                fields[count++] = at + 1;
-            else
-                return wanted + 1;
-        }
-    return count;
-}
 
 static void define_alarm(struct alarm_definition *alarm, int n, int m, const char *treat)
 {
@@ -185,7 +152,7 @@ static bool run_vector(char **fields)
 static void test_every_vector_through_the_store(void **state)
 {
     (void)state;
-    char *text = read_text(TESTS_DATA_DIR "/alarm-vectors.tsv");
+    char *text = text_file_read(TESTS_DATA_DIR "/alarm-vectors.tsv", NULL);
     assert_non_null(text);
     size_t rows = 0, failed = 0;
     char *save = NULL;
@@ -193,7 +160,7 @@ static void test_every_vector_through_the_store(void **state)
         if (line[0] == '#' || strncmp(line, "id\t", 3) == 0)
             continue;
         char *fields[VECTOR_FIELDS + 1];
-        assert_int_equal(split_tabs(line, fields, VECTOR_FIELDS), VECTOR_FIELDS);
+        assert_int_equal(text_split_tabs(line, fields, VECTOR_FIELDS), VECTOR_FIELDS);
         failed += !run_vector(fields);
         rows++;
     }

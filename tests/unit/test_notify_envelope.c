@@ -24,6 +24,7 @@
 
 #include "../support/alarm_fixtures.h"
 #include "../support/temp_store.h"
+#include "../support/text_file.h"
 
 /* ---- fixtures ---- */
 
@@ -482,12 +483,8 @@ static void write_file(const char *path, const char *text)
 
 static char *read_file(const char *path)
 {
-    FILE *file = fopen(path, "rb");
-    assert_non_null(file);
-    char *text = calloc(1, 65536);
-    size_t length = fread(text, 1, 65535, file);
-    fclose(file);
-    text[length] = '\0';
+    char *text = text_file_read(path, NULL);
+    assert_non_null(text);
     return text;
 }
 
