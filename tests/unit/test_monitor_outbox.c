@@ -2,7 +2,8 @@
  * once and never again; retries on the policy's schedule (sns-default: 3 retries 20 s apart,
  * then failed); Retry-After; permanent failures parked at once; restart between attempts;
  * order per (subscription, alarm); the failure alert to the fallback topic; secrets
- * resolved at each attempt and never stored resolved; attributes; Action history items.
+ * resolved at each attempt and never stored resolved; attributes; Action history items;
+ * the delivery settings and fallback alert wired from the configuration's settings.
  * Real delivery is tested end to end by the command-line tests. */
 #define _XOPEN_SOURCE 700
 #include "config/config.h"
