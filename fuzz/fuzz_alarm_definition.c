@@ -2,6 +2,7 @@
  * A failure must say why and leave the definition empty; a success must be a valid
  * definition whose JSON reads back to the same text. */
 #include "alarms/alarms.h"
+#include "fuzz_text.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -29,11 +30,9 @@ static void check_round_trip(const struct alarm_definition *alarm)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = fuzz_text(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     struct alarm_definition alarm;
     struct alarm_error error = {{0}};
     if (alarm_definition_from_json(text, &alarm, &error)) {

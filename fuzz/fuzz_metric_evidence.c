@@ -2,6 +2,7 @@
  * must say why and leave the evidence empty; accepted evidence must be written back, read
  * again to the same text (the form is canonical), and merge into empty evidence and into
  * itself without breaking the limits or the orders. */
+#include "fuzz_text.h"
 #include "metrics/metrics.h"
 
 #include <stddef.h>
@@ -43,11 +44,9 @@ static void check_written(const struct metric_evidence *evidence, const char *ex
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = fuzz_text(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     struct metric_evidence first, second;
     struct metrics_error error = {{0}};
     if (!metric_evidence_from_json(text, &first, &error)) {

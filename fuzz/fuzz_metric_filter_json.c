@@ -1,6 +1,7 @@
 /* libFuzzer target: read the input as a metric filter definition in JSON. A refusal must say
  * why and leave the definition empty; an accepted definition must be written back and read
  * again to the very same definition. */
+#include "fuzz_text.h"
 #include "metrics/metrics.h"
 
 #include <stddef.h>
@@ -40,11 +41,9 @@ static bool same_definition(const struct metric_filter_definition *a,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = fuzz_text(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     struct metric_filter_definition first, second;
     struct metrics_error error = {{0}};
     if (!metric_filter_from_json(text, &first, &error)) {

@@ -3,6 +3,7 @@
  * fuzz/corpus/notify_envelope_verify/ are envelopes signed with that certificate's key
  * (made once with `openssl req -x509 -newkey rsa:2048`; the key is not kept), so mutations
  * start from documents that verify. A failure must say why; a success must be repeatable. */
+#include "fuzz_text.h"
 #include "notify/notify.h"
 
 #include <stddef.h>
@@ -34,11 +35,9 @@ static const char certificate_pem[] =
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = fuzz_text(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     struct notify_error error = {{0}};
     bool valid = notify_envelope_verify(text, certificate_pem, &error);
     if (!valid && error.message[0] == '\0')

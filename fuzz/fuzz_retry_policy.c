@@ -1,6 +1,7 @@
 /* libFuzzer target: retry policy texts (names and SNS delivery-policy JSON). A refusal says
  * why; an accepted SNS-style policy yields a schedule that never goes back in time, stops
  * after numRetries, and waits at most 3600 s in all. The last input byte is the jitter. */
+#include "fuzz_text.h"
 #include "notify/notify.h"
 
 #include <stddef.h>
@@ -33,11 +34,9 @@ static void walk_schedule(const struct notify_retry_policy *policy, double rando
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = fuzz_text(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     double random = size ? data[size - 1] / 256.0 : 0;
     struct notify_retry_policy policy;
     struct notify_error error = {{0}};

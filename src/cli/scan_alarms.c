@@ -331,20 +331,6 @@ static int64_t wall_clock_ms(void)
     return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-struct failure_context {
-    const struct notify_topic *fallback;
-    const struct monitor_notify_settings *notify;
-};
-
-static bool enqueue_failure(void *context, struct store *store,
-                            const struct store_outbox_message *failed, int64_t now_ms,
-                            struct store_error *error)
-{
-    struct failure_context *failure = context;
-    return monitor_enqueue_failure_alert(store, failed, failure->fallback, failure->notify, now_ms,
-                                         error);
-}
-
 /* Delivers what is due, waiting for retries up to the deadline; what is still pending then
  * stays in a --db store for the next run and is reported. */
 static bool deliver_outbox(struct store *store, const struct monitor_delivery_settings *delivery,
@@ -384,24 +370,9 @@ static bool send_notifications(struct store *store, const struct config *config,
                                const struct monitor_notify_settings *notify,
                                struct scan_notifications *report, char *error, size_t error_size)
 {
-    const struct config_settings *settings = &config->settings;
-    const struct notify_topic *fallback =
-        notify_topic_find(notify->topics, settings->fallback_topic);
-    struct failure_context failure = {.fallback = fallback, .notify = notify};
-    struct monitor_delivery_settings delivery = {
-        .smtp_url = options->smtp_url ? options->smtp_url : settings->smtp_url,
-        .smtp_from = settings->smtp_from ? settings->smtp_from : "trailhound@localhost",
-        .smtp_username = settings->smtp_username,
-        .smtp_password = settings->smtp_password,
-        .smtp_starttls = settings->smtp_starttls,
-        .pagerduty_url = settings->pagerduty_url,
-        .sns_endpoint = settings->sns_endpoint,
-        .sns_region = settings->region,
-        .ca_file = settings->tls_ca_file,
-        .fallback_topic_arn = fallback ? fallback->arn : NULL,
-        .enqueue_failure = fallback ? enqueue_failure : NULL,
-        .enqueue_context = &failure,
-    };
+    struct monitor_fallback fallback;
+    struct monitor_delivery_settings delivery =
+        monitor_configured_delivery(&config->settings, options->smtp_url, notify, &fallback);
     return deliver_outbox(store, &delivery, options->notify_wait_seconds, report, error,
                           error_size);
 }

@@ -163,20 +163,6 @@ void daemon_replay_alarms(struct daemon *daemon)
     run_round(&round);
 }
 
-struct failure_context {
-    const struct notify_topic *fallback;
-    const struct monitor_notify_settings *notify;
-};
-
-static bool enqueue_failure(void *context, struct store *store,
-                            const struct store_outbox_message *failed, int64_t now_ms,
-                            struct store_error *error)
-{
-    struct failure_context *failure = context;
-    return monitor_enqueue_failure_alert(store, failed, failure->fallback, failure->notify, now_ms,
-                                         error);
-}
-
 static void log_delivery(struct daemon *daemon, const struct monitor_delivery_report *report)
 {
     if (report->delivered || report->retried || report->failed)
@@ -200,21 +186,9 @@ int64_t daemon_deliver(struct daemon *daemon)
                                                                     ? settings->public_base_url
                                                                     : "http://127.0.0.1:4566",
                                              .signing_key = &daemon->signing_key};
-    const struct notify_topic *fallback = notify_topic_find(&topics, settings->fallback_topic);
-    struct failure_context failure = {.fallback = fallback, .notify = &notify};
-    struct monitor_delivery_settings delivery = {
-        .smtp_url = daemon->options.smtp_url ? daemon->options.smtp_url : settings->smtp_url,
-        .smtp_from = settings->smtp_from ? settings->smtp_from : "trailhound@localhost",
-        .smtp_username = settings->smtp_username,
-        .smtp_password = settings->smtp_password,
-        .smtp_starttls = settings->smtp_starttls,
-        .pagerduty_url = settings->pagerduty_url,
-        .sns_endpoint = settings->sns_endpoint,
-        .sns_region = settings->region,
-        .ca_file = settings->tls_ca_file,
-        .fallback_topic_arn = fallback ? fallback->arn : NULL,
-        .enqueue_failure = fallback ? enqueue_failure : NULL,
-        .enqueue_context = &failure};
+    struct monitor_fallback fallback;
+    struct monitor_delivery_settings delivery =
+        monitor_configured_delivery(settings, daemon->options.smtp_url, &notify, &fallback);
     struct monitor_delivery_report report;
     if (!monitor_deliver_due(daemon->store, &delivery, daemon_now_ms(), 16, &report, &error))
         daemon_log(daemon, "error", "delivery_failed", "error=\"%s\"", error.message);

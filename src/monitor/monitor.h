@@ -310,4 +310,25 @@ bool monitor_deliver_due(struct store *store, const struct monitor_delivery_sett
                          int64_t now_ms, size_t limit, struct monitor_delivery_report *report,
                          struct monitor_error *error);
 
+/* ---- delivery as the configuration file says ---- */
+
+struct config_settings; /* config/config.h */
+
+/* What a failed message's alert is rendered with; the delivery settings point at it, so it
+ * must live as long as they are used. */
+struct monitor_fallback {
+    const struct notify_topic *topic; /* NULL: fallbackTopic unset */
+    const struct monitor_notify_settings *notify;
+};
+
+/* The outbox's delivery as the configuration's settings say, one rule for `scan --notify`
+ * and `serve`: SMTP (`smtp_url`, when not NULL, instead of the settings' — the --smtp-url
+ * flag; sender trailhound@localhost by default), PagerDuty, SNS and TLS from `settings`,
+ * and a message failed for good alerting the subscribers of fallbackTopic, found among
+ * notify's topics and rendered with `notify` (monitor_enqueue_failure_alert). */
+struct monitor_delivery_settings
+monitor_configured_delivery(const struct config_settings *settings, const char *smtp_url,
+                            const struct monitor_notify_settings *notify,
+                            struct monitor_fallback *fallback);
+
 #endif

@@ -371,71 +371,29 @@ static char *failure_body(const struct monitor_notify_settings *settings,
     return body;
 }
 
-bool monitor_enqueue_failure_alert(struct store *store, const struct store_outbox_message *failed,
-                                   const struct notify_topic *fallback,
-                                   const struct monitor_notify_settings *settings, int64_t now_ms,
-                                   struct store_error *error)
+/* One outbox message per confirmed subscription of `topic` (nothing reaches a subscription
+ * before it is confirmed), `text` rendered for each protocol by failure_body, in the
+ * caller's transaction; `first_id` is the first row's message id, "" when none. */
+static bool enqueue_to_confirmed(struct store *store, const struct notify_topic *topic,
+                                 const char *subject, const char *text,
+                                 const struct monitor_notify_settings *settings, int64_t now_ms,
+                                 char first_id[37], struct store_error *error)
 {
-    char *text = failure_text(failed);
-    const char *subject = "trailhound: a notification could not be delivered";
-    bool ok = text != NULL;
-    for (size_t i = 0; ok && i < fallback->subscription_count; i++) {
-        const struct notify_subscription *subscription = &fallback->subscriptions[i];
+    first_id[0] = '\0';
+    for (size_t i = 0; i < topic->subscription_count; i++) {
+        const struct notify_subscription *subscription = &topic->subscriptions[i];
         if (!subscription->confirmed)
-            continue; /* nothing reaches a subscription before it is confirmed */
+            continue;
         char message_id[37];
         if (!notify_uuid(message_id)) {
             snprintf(error->message, sizeof error->message,
                      "no source of random bytes for a message id");
-            ok = false;
-            break;
-        }
-        char *body =
-            failure_body(settings, fallback, subscription, subject, text, message_id, now_ms);
-        char *attributes = attributes_json("Notification", fallback, subscription, 0);
-        struct store_outbox_message message = {
-            .message_id = message_id,
-            .topic_arn = fallback->arn,
-            .subscription_arn = subscription->arn,
-            .protocol = notify_protocol_name(subscription->protocol),
-            .endpoint = subscription->endpoint,
-            .subject = subject,
-            .body = body,
-            .attributes_json = attributes,
-            .policy = policy_of(fallback, subscription),
-            .created_ms = now_ms,
-            .next_attempt_ms = now_ms,
-        };
-        ok = body && attributes && store_outbox_add(store, &message, error);
-        if (!body || !attributes)
-            snprintf(error->message, sizeof error->message, "out of memory");
-        free(body);
-        free(attributes);
-    }
-    if (!text)
-        snprintf(error->message, sizeof error->message, "out of memory");
-    free(text);
-    return ok;
-}
-
-bool monitor_publish(struct store *store, const struct notify_topic *topic, const char *subject,
-                     const char *message, const struct monitor_notify_settings *settings,
-                     int64_t now_ms, char message_id[37], struct store_error *error)
-{
-    message_id[0] = '\0';
-    for (size_t i = 0; i < topic->subscription_count; i++) {
-        const struct notify_subscription *subscription = &topic->subscriptions[i];
-        char row_id[37];
-        if (!subscription->confirmed)
-            continue;
-        if (!notify_uuid(row_id)) {
-            snprintf(error->message, sizeof error->message, "no source of random bytes");
             return false;
         }
-        char *body = failure_body(settings, topic, subscription, subject, message, row_id, now_ms);
+        char *body = failure_body(settings, topic, subscription, subject, text, message_id, now_ms);
         char *attributes = attributes_json("Notification", topic, subscription, 0);
-        struct store_outbox_message row = {
-            .message_id = row_id,
+        struct store_outbox_message message = {
+            .message_id = message_id,
             .topic_arn = topic->arn,
             .subscription_arn = subscription->arn,
             .protocol = notify_protocol_name(subscription->protocol),
@@ -447,16 +405,43 @@ bool monitor_publish(struct store *store, const struct notify_topic *topic, cons
             .created_ms = now_ms,
             .next_attempt_ms = now_ms,
         };
-        bool ok = body && attributes && store_outbox_add(store, &row, error);
+        bool ok = body && attributes && store_outbox_add(store, &message, error);
         if (!body || !attributes)
             snprintf(error->message, sizeof error->message, "out of memory");
         free(body);
         free(attributes);
         if (!ok)
             return false;
-        if (!message_id[0])
-            memcpy(message_id, row_id, sizeof row_id);
+        if (!first_id[0])
+            memcpy(first_id, message_id, sizeof message_id);
     }
+    return true;
+}
+
+bool monitor_enqueue_failure_alert(struct store *store, const struct store_outbox_message *failed,
+                                   const struct notify_topic *fallback,
+                                   const struct monitor_notify_settings *settings, int64_t now_ms,
+                                   struct store_error *error)
+{
+    char *text = failure_text(failed);
+    if (!text) {
+        snprintf(error->message, sizeof error->message, "out of memory");
+        return false;
+    }
+    char first_id[37];
+    bool ok =
+        enqueue_to_confirmed(store, fallback, "trailhound: a notification could not be delivered",
+                             text, settings, now_ms, first_id, error);
+    free(text);
+    return ok;
+}
+
+bool monitor_publish(struct store *store, const struct notify_topic *topic, const char *subject,
+                     const char *message, const struct monitor_notify_settings *settings,
+                     int64_t now_ms, char message_id[37], struct store_error *error)
+{
+    if (!enqueue_to_confirmed(store, topic, subject, message, settings, now_ms, message_id, error))
+        return false;
     if (!message_id[0] && !notify_uuid(message_id)) {
         snprintf(error->message, sizeof error->message, "no source of random bytes");
         return false;

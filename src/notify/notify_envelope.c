@@ -151,19 +151,29 @@ static void values_of(const struct notify_envelope *envelope, const struct envel
     set_value(values, FIELD_SUBSCRIBE_URL, notification ? NULL : envelope->subscribe_url);
 }
 
-char *notify_envelope_string_to_sign(const struct notify_envelope *envelope,
-                                     struct notify_error *error)
+/* The envelope's type, its values (their texts in `timestamp` and `version` where the
+ * struct has none) and its string to sign; NULL with `error` for an unknown type. */
+static char *values_to_sign(const struct notify_envelope *envelope,
+                            const struct envelope_type **type, char timestamp[32], char version[16],
+                            struct field_values *values, size_t *length, struct notify_error *error)
 {
-    const struct envelope_type *type = envelope_type_of(envelope->type);
-    if (!type) {
+    *type = envelope_type_of(envelope->type);
+    if (!*type) {
         fail(error, "Type: unknown envelope type %d", (int)envelope->type);
         return NULL;
     }
+    values_of(envelope, *type, timestamp, version, values);
+    return string_to_sign(*type, values, length, error);
+}
+
+char *notify_envelope_string_to_sign(const struct notify_envelope *envelope,
+                                     struct notify_error *error)
+{
+    const struct envelope_type *type;
     char timestamp[32], version[16];
     struct field_values values;
-    values_of(envelope, type, timestamp, version, &values);
     size_t length;
-    return string_to_sign(type, &values, &length, error);
+    return values_to_sign(envelope, &type, timestamp, version, &values, &length, error);
 }
 
 /* ---- the document ---- */
@@ -198,16 +208,11 @@ static char *write_document(const struct envelope_type *type, const struct field
 char *notify_envelope_json(const struct notify_envelope *envelope,
                            const struct notify_signing_key *key, struct notify_error *error)
 {
-    const struct envelope_type *type = envelope_type_of(envelope->type);
-    if (!type) {
-        fail(error, "Type: unknown envelope type %d", (int)envelope->type);
-        return NULL;
-    }
+    const struct envelope_type *type;
     char timestamp[32], version[16];
     struct field_values values;
-    values_of(envelope, type, timestamp, version, &values);
     size_t length;
-    char *to_sign = string_to_sign(type, &values, &length, error);
+    char *to_sign = values_to_sign(envelope, &type, timestamp, version, &values, &length, error);
     if (!to_sign)
         return NULL;
     char *signature = notify_sign_base64(key ? key->private_key_pem : NULL,

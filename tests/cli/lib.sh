@@ -1,8 +1,9 @@
 # Shared by the command-line tests (tests/cli/test_*.sh), sourced after `set -u` and the
 # check of TRAILHOUND and REPO_DIR:  . "$REPO_DIR/tests/cli/lib.sh"
-# It gives each script a scratch directory `$tmp`, removed on exit together with the
-# background processes listed in `pids` (killed with `$cleanup_signal`, TERM unless the
-# script says otherwise), the `failures` count that check() adds to, and the receivers.
+# It gives each script a scratch directory `$tmp`, removed on exit (kept when KEEP is set,
+# to look into) together with the background processes listed in `pids` (killed with
+# `$cleanup_signal`, TERM unless the script says otherwise), the `failures` count that
+# check() adds to, waiting for a log line, the receivers, and the AWS CLI's environment.
 
 PYTHON=/usr/bin/python3
 tmp=$(mktemp -d)
@@ -15,7 +16,7 @@ cleanup() {
         kill -s "$cleanup_signal" "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
     done
-    rm -rf "$tmp"
+    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 
@@ -35,6 +36,49 @@ finish() { # finish SUCCESS_LINE
         exit 1
     fi
     echo "$1"
+}
+
+# Waits up to SECONDS for a line of FILE (a log a background process writes) matching the
+# grep PATTERN; returns 1 when none came.
+wait_for_line() { # wait_for_line FILE PATTERN SECONDS
+    for _ in $(seq $(($3 * 10))); do
+        grep -q -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# The Sum of every data point of NAMESPACE/METRIC (CISBenchmark by default) in a store.
+metric_sum() { # metric_sum DB METRIC [NAMESPACE]
+    "$TRAILHOUND" metrics --db "$1" --namespace "${3:-CISBenchmark}" --metric-name "$2" \
+        --start-time 2000-01-01 --end-time 2100-01-01 --period 2592000 --statistics Sum |
+        jq '[.Datapoints[].Sum] | add // 0'
+}
+
+# tests/data/alarms/denied-burst.yaml's metric filter alone, as a configuration file FILE
+# (the test's own file then defines the alarm and where it notifies).
+denied_filter_config() { # denied_filter_config FILE
+    sed -n '/^metricFilters:/,/^alarms:/p' "$REPO_DIR/tests/data/alarms/denied-burst.yaml" |
+        sed '$d' >"$1"
+}
+
+# denied-burst.yaml's alarm as YAML text, its AlarmActions and OKActions both ACTIONS.
+denied_burst_alarm() { # denied_burst_alarm ACTIONS (a YAML list: "[security]")
+    sed -n '/^alarms:/,$p' "$REPO_DIR/tests/data/alarms/denied-burst.yaml"
+    printf '    AlarmActions: %s\n    OKActions: %s\n' "$1" "$1"
+}
+
+# The AWS CLI's environment for calls to our API on 127.0.0.1 (the test key pair, us-east-1,
+# no pager, no user configuration, one attempt), and $tmp/credentials, the shared
+# credentials file with that key for `serve --credentials`.
+aws_test_env() {
+    export AWS_ACCESS_KEY_ID=AKIDEXAMPLE
+    export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
+    export AWS_DEFAULT_REGION=us-east-1
+    export AWS_PAGER="" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+    export AWS_MAX_ATTEMPTS=1
+    printf '[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = %s\n' \
+        "$AWS_SECRET_ACCESS_KEY" >"$tmp/credentials"
 }
 
 free_port() { "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

@@ -3,11 +3,7 @@
 # 1.43 (the pip-installed `aws` first on PATH on this project's machines; skipped where it
 # is absent): the nine operations' outputs equal section A of aws-captures/newer-cli/, and
 # errors carry x-amzn-query-error so the CLI shows the query codes.
-AWS_CLI=$(type -a -p aws | while read -r cli; do
-    "$cli" --version 2>&1 | grep -q '^aws-cli/1\.' && { echo "$cli"; break; }
-done)
-AWS_CLI=${AWS_CLI:-/nonexistent/aws-cli-1}
-CAPTURES_SUBDIR=/newer-cli
+NEWER_CLI=1
 source "$REPO_DIR/tests/support/api_test_lib.sh"
 start_server
 TOPIC=arn:aws:sns:us-east-1:123456789012:CISUnauthorizedAPICallAlerts
@@ -30,17 +26,7 @@ expect_error ResourceNotFound 255
 aws cloudwatch delete-alarms --alarm-names "$NAME"
 expect_capture cloudwatch-DeleteAlarms
 
-aws cloudwatch put-metric-data --namespace CISBenchmark --metric-name UnauthorizedAPICalls \
-    --value 1 --unit Count --timestamp 2024-01-01T00:00:00Z
-expect_capture cloudwatch-PutMetricData
-aws cloudwatch get-metric-statistics --namespace CISBenchmark --metric-name UnauthorizedAPICalls \
-    --start-time 2024-01-01T00:00:00Z --end-time 2024-01-01T01:00:00Z --period 300 --statistics Sum
-expect_capture cloudwatch-GetMetricStatistics
-aws cloudwatch list-metrics --namespace CISBenchmark
-expect_capture cloudwatch-ListMetrics
-aws cloudwatch get-metric-data --metric-data-queries '[{"Id": "m1", "MetricStat": {"Metric": {"Namespace": "CISBenchmark", "MetricName": "UnauthorizedAPICalls"}, "Period": 300, "Stat": "Sum"}}]' \
-    --start-time 2024-01-01T00:00:00Z --end-time 2024-01-01T01:00:00Z
-expect_capture cloudwatch-GetMetricData
+expect_metric_captures
 
 # A batch of 100 data points: the CLI gzips the body (Content-Encoding: gzip, signed).
 python3 -c 'import json; print(json.dumps([{"MetricName": "Big", "Value": 1, "Unit": "Count", "Timestamp": "2024-01-01T00:00:00Z", "Dimensions": [{"Name": "Ip", "Value": "203.0.113.%d" % i}]} for i in range(100)]))' >"$tmp/big.json"

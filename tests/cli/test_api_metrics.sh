@@ -4,17 +4,7 @@
 source "$REPO_DIR/tests/support/api_test_lib.sh"
 start_server
 
-aws cloudwatch put-metric-data --namespace CISBenchmark --metric-name UnauthorizedAPICalls \
-    --value 1 --unit Count --timestamp 2024-01-01T00:00:00Z
-expect_capture cloudwatch-PutMetricData
-aws cloudwatch get-metric-statistics --namespace CISBenchmark --metric-name UnauthorizedAPICalls \
-    --start-time 2024-01-01T00:00:00Z --end-time 2024-01-01T01:00:00Z --period 300 --statistics Sum
-expect_capture cloudwatch-GetMetricStatistics
-aws cloudwatch list-metrics --namespace CISBenchmark
-expect_capture cloudwatch-ListMetrics
-aws cloudwatch get-metric-data --metric-data-queries '[{"Id": "m1", "MetricStat": {"Metric": {"Namespace": "CISBenchmark", "MetricName": "UnauthorizedAPICalls"}, "Period": 300, "Stat": "Sum"}}]' \
-    --start-time 2024-01-01T00:00:00Z --end-time 2024-01-01T01:00:00Z
-expect_capture cloudwatch-GetMetricData
+expect_metric_captures
 
 # More data: dimensions, several statistics, an extended one.
 aws cloudwatch put-metric-data --namespace CISBenchmark --metric-data \

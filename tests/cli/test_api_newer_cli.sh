@@ -1,11 +1,7 @@
 #!/usr/bin/env bash
 # Logs (JSON 1.1) and SNS (query) with the other CLI, aws-cli 1.x / botocore 1.43 (skipped
 # where it is absent): outputs equal section A of aws-captures/newer-cli/.
-AWS_CLI=$(type -a -p aws | while read -r cli; do
-    "$cli" --version 2>&1 | grep -q '^aws-cli/1\.' && { echo "$cli"; break; }
-done)
-AWS_CLI=${AWS_CLI:-/nonexistent/aws-cli-1}
-CAPTURES_SUBDIR=/newer-cli
+NEWER_CLI=1
 source "$REPO_DIR/tests/support/api_test_lib.sh"
 start_server
 GROUP=CloudTrail/DefaultLogGroup
@@ -37,14 +33,7 @@ expect_capture logs-TestMetricFilter
 aws logs delete-metric-filter --log-group-name "$GROUP" --filter-name UnauthorizedAPICalls
 expect_capture logs-DeleteMetricFilter
 
-aws sns create-topic --name CISUnauthorizedAPICallAlerts
-expect_capture sns-CreateTopic
-aws sns list-topics
-expect_capture sns-ListTopics
-aws sns subscribe --topic-arn "$TOPIC" --protocol email --notification-endpoint ops@example.com
-expect_capture sns-Subscribe
-aws sns list-subscriptions-by-topic --topic-arn "$TOPIC"
-expect_capture sns-ListSubscriptionsByTopic
+expect_topic_captures
 aws sns confirm-subscription --topic-arn "$TOPIC" \
     --token "$(db_query "SELECT token FROM subscriptions WHERE state = 'pending'")"
 expect_capture sns-ConfirmSubscription

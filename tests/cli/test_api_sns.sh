@@ -5,14 +5,7 @@ source "$REPO_DIR/tests/support/api_test_lib.sh"
 start_server
 TOPIC=arn:aws:sns:us-east-1:123456789012:CISUnauthorizedAPICallAlerts
 
-aws sns create-topic --name CISUnauthorizedAPICallAlerts
-expect_capture sns-CreateTopic
-aws sns list-topics
-expect_capture sns-ListTopics
-aws sns subscribe --topic-arn "$TOPIC" --protocol email --notification-endpoint ops@example.com
-expect_capture sns-Subscribe
-aws sns list-subscriptions-by-topic --topic-arn "$TOPIC"
-expect_capture sns-ListSubscriptionsByTopic
+expect_topic_captures
 
 token=$(db_query "SELECT token FROM subscriptions WHERE state = 'pending'")
 aws sns confirm-subscription --topic-arn "$TOPIC" --token "$token"

@@ -30,7 +30,7 @@ alarms:
     AlarmActions: [arn:aws:sns:us-east-1:000000000000:security]
     OKActions: [arn:aws:sns:us-east-1:000000000000:security]
 YAML
-sed -n '/^metricFilters:/,/^alarms:/p' "$DATA/denied-burst.yaml" | sed '$d' >"$tmp/filter.yaml"
+denied_filter_config "$tmp/filter.yaml"
 run_scan() { # exec: a background run is the scan itself, so kill -9 reaches it
     exec "$TRAILHOUND" scan --config "$tmp/filter.yaml" --config "$tmp/notify.yaml" --notify \
         --notify-wait "$1" --db "$tmp/state.db" --format json "$DATA/denied-events.jsonl"

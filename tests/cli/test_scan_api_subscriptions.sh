@@ -17,31 +17,21 @@ base="http://127.0.0.1:$(cat "$tmp/http.port")"
 account=111122223333
 security="arn:aws:sns:eu-west-1:$account:security"
 api_topic="arn:aws:sns:eu-west-1:$account:api-alerts"
-cat >"$tmp/notify.yaml" <<YAML
+{
+    cat <<YAML
 topics:
   - Name: security
     Subscriptions:
       - Protocol: http
         Endpoint: $base/file
-alarms:
-  - AlarmName: denied-burst
-    MetricName: DeniedCount
-    Namespace: Security
-    Statistic: Sum
-    Period: 60
-    EvaluationPeriods: 1
-    DatapointsToAlarm: 1
-    Threshold: 2
-    ComparisonOperator: GreaterThanOrEqualToThreshold
-    TreatMissingData: notBreaching
-    AlarmActions: [$security, $api_topic]
-    OKActions: [$security, $api_topic]
 settings:
   accountId: "$account"
   region: eu-west-1
   publicBaseUrl: https://trailhound.example.com
 YAML
-sed -n '/^metricFilters:/,/^alarms:/p' "$DATA/denied-burst.yaml" | sed '$d' >"$tmp/filter.yaml"
+    denied_burst_alarm "[$security, $api_topic]"
+} >"$tmp/notify.yaml"
+denied_filter_config "$tmp/filter.yaml"
 
 # a database of the current schema, then the API's rows
 : >"$tmp/empty.jsonl"

@@ -17,31 +17,21 @@ DATA="$REPO_DIR/tests/data/alarms"
 . "$REPO_DIR/tests/cli/lib.sh"
 
 # the filter of denied-burst.yaml, without its alarm (the file below defines it)
-sed -n '/^metricFilters:/,/^alarms:/p' "$DATA/denied-burst.yaml" | sed '$d' >"$tmp/filter.yaml"
+denied_filter_config "$tmp/filter.yaml"
 
 run() { # run WINDOW: scan --notify with that window, messages into $tmp/exec-WINDOW.out
     local window=$1
-    cat >"$tmp/notify-$window.yaml" <<YAML
+    {
+        cat <<YAML
 topics:
   - Name: security
     GroupingWindowSeconds: $window
     Subscriptions:
       - Protocol: exec
         Endpoint: cat >> $tmp/exec-$window.out; echo >> $tmp/exec-$window.out
-alarms:
-  - AlarmName: denied-burst
-    MetricName: DeniedCount
-    Namespace: Security
-    Statistic: Sum
-    Period: 60
-    EvaluationPeriods: 1
-    DatapointsToAlarm: 1
-    Threshold: 2
-    ComparisonOperator: GreaterThanOrEqualToThreshold
-    TreatMissingData: notBreaching
-    AlarmActions: [security]
-    OKActions: [security]
 YAML
+        denied_burst_alarm "[security]"
+    } >"$tmp/notify-$window.yaml"
     "$TRAILHOUND" scan --config "$tmp/filter.yaml" --config "$tmp/notify-$window.yaml" --notify \
         --db "$tmp/state-$window.db" --format json "$DATA/denied-events.jsonl" \
         >"$tmp/scan-$window.json" 2>"$tmp/scan-$window.err"

@@ -73,7 +73,7 @@ settings:
     from: trailhound@example.com
 YAML
 # the filter of denied-burst.yaml, without its alarm (the file above defines it)
-sed -n '/^metricFilters:/,/^alarms:/p' "$DATA/denied-burst.yaml" | sed '$d' >"$tmp/filter.yaml"
+denied_filter_config "$tmp/filter.yaml"
 
 "$TRAILHOUND" scan --config "$tmp/filter.yaml" --config "$tmp/notify.yaml" --notify \
     --smtp "smtp://127.0.0.1:$smtp_port" --db "$tmp/state.db" --format json \

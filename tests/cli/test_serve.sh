@@ -5,36 +5,8 @@
 # with nothing lost; SIGHUP reloads the configuration.
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-check() {
-    if [ "$2" != "$3" ]; then
-        echo "FAIL: $1"
-        echo "  expected: $2"
-        echo "  actual:   $3"
-        failures=$((failures + 1))
-    fi
-}
-# metric_sum DB METRIC: the Sum of every data point of CISBenchmark/METRIC (or NS/METRIC)
-metric_sum() {
-    "$TRAILHOUND" metrics --db "$1" --namespace "${3:-CISBenchmark}" --metric-name "$2" \
-        --start-time 2000-01-01 --end-time 2100-01-01 --period 2592000 --statistics Sum |
-        jq '[.Datapoints[].Sum] | add // 0'
-}
-# wait_for FILE PATTERN SECONDS: until FILE has a line matching PATTERN
-wait_for() {
-    for _ in $(seq $(($3 * 10))); do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
+. "$REPO_DIR/tests/cli/lib.sh"
+cleanup_signal=KILL
 SAMPLES="$REPO_DIR/samples/cloudtrail-events.jsonl"
 LAYOUTS="$REPO_DIR/tests/data/layouts"
 
@@ -43,16 +15,16 @@ mkdir -p "$tmp/watch/sub" "$tmp/scanned"
 "$TRAILHOUND" serve --cis --db "$tmp/live.db" --watch "$tmp/watch" --no-early 2>"$tmp/live.log" &
 pid=$!
 pids+=("$pid")
-wait_for "$tmp/live.log" ' started ' 10
+wait_for_line "$tmp/live.log" ' started ' 10
 cp "$LAYOUTS/records.json.gz" "$tmp/watch/.part" && mv "$tmp/watch/.part" "$tmp/watch/records.json.gz"
 head -5 "$SAMPLES" >"$tmp/watch/sub/events.jsonl"
-wait_for "$tmp/live.log" 'events.jsonl.*events=5' 10
+wait_for_line "$tmp/live.log" 'events.jsonl.*events=5' 10
 tail -n +6 "$SAMPLES" | head -3 >>"$tmp/watch/sub/events.jsonl"
 printf '%s' "$(tail -n +9 "$SAMPLES" | head -1)" >>"$tmp/watch/sub/events.jsonl" # no newline yet
-wait_for "$tmp/live.log" 'events.jsonl.*events=3' 10
+wait_for_line "$tmp/live.log" 'events.jsonl.*events=3' 10
 echo >>"$tmp/watch/sub/events.jsonl"
 tail -n +10 "$SAMPLES" >>"$tmp/watch/sub/events.jsonl"
-wait_for "$tmp/live.log" 'events.jsonl.*events=4' 10
+wait_for_line "$tmp/live.log" 'events.jsonl.*events=4' 10
 kill -TERM "$pid"
 wait "$pid"
 check "serve exits 0 on SIGTERM" 0 $?
@@ -132,7 +104,7 @@ mkdir "$tmp/sec" "$tmp/other"
     --watch "$tmp/other" 2>"$tmp/early.log" &
 pid=$!
 pids+=("$pid")
-wait_for "$tmp/early.log" ' started ' 10
+wait_for_line "$tmp/early.log" ' started ' 10
 event() {
     printf '{"eventVersion":"1.08","eventTime":"%s","eventSource":"s3.amazonaws.com","eventName":"GetObject","errorCode":"AccessDenied","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.1","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/eve"},"recipientAccountId":"111122223333"}\n' \
         "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -140,13 +112,13 @@ event() {
 event >>"$tmp/other/a.jsonl"
 event >>"$tmp/other/a.jsonl"
 event >>"$tmp/sec/a.jsonl"
-wait_for "$tmp/early.log" 'sec/a.jsonl.*events=1' 10
+wait_for_line "$tmp/early.log" 'sec/a.jsonl.*events=1' 10
 check "other log group: no alarm yet" 0 "$(grep -c 'to=ALARM' "$tmp/early.log")"
 started=$(date +%s)
 event >>"$tmp/sec/a.jsonl"
-wait_for "$tmp/early.log" 'alarm=denied-now .*to=ALARM.*early=true' 10
+wait_for_line "$tmp/early.log" 'alarm=denied-now .*to=ALARM.*early=true' 10
 check "alarm fired early" 0 $?
-wait_for "$tmp/exec.out" '"NewStateValue":"ALARM"' 10
+wait_for_line "$tmp/exec.out" '"NewStateValue":"ALARM"' 10
 check "alarm message delivered to exec" 0 $?
 check "early: within seconds, not at the minute" 1 $(($(date +%s) - started < 5))
 check "only the security log group's events count" 2 "$(metric_sum "$tmp/early.db" Denied Live)"
@@ -154,9 +126,9 @@ check "only the security log group's events count" 2 "$(metric_sum "$tmp/early.d
 # --- SIGHUP reloads the configuration ---
 sed -i 's/Threshold: 2/Threshold: 5/; s/denied-now/denied-five/' "$tmp/live.yaml"
 kill -HUP "$pid"
-wait_for "$tmp/early.log" ' reloaded ' 10
+wait_for_line "$tmp/early.log" ' reloaded ' 10
 check "SIGHUP reloads" 0 $?
-wait_for "$tmp/early.log" 'alarm_deleted alarm=denied-now' 5
+wait_for_line "$tmp/early.log" 'alarm_deleted alarm=denied-now' 5
 check "reload deletes the alarm the file no longer defines" 0 $?
 check "new alarm stored" 1 "$(sqlite3 "$tmp/early.db" "select count(*) from alarms where name='denied-five'" 2>/dev/null || echo 1)"
 

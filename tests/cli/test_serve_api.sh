@@ -9,32 +9,9 @@ if [ ! -x "$AWS_CLI" ]; then
     echo "SKIP: $AWS_CLI (Debian's awscli) is not installed"
     exit 0
 fi
-tmp=$(mktemp -d)
-pid=""
-trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-failures=0
-check() {
-    if [ "$2" != "$3" ]; then
-        echo "FAIL: $1"
-        echo "  expected: $2"
-        echo "  actual:   $3"
-        failures=$((failures + 1))
-    fi
-}
-wait_for() {
-    for _ in $(seq $(($3 * 10))); do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-export AWS_ACCESS_KEY_ID=AKIDEXAMPLE
-export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
-export AWS_DEFAULT_REGION=us-east-1
-export AWS_PAGER="" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-export AWS_MAX_ATTEMPTS=1
-printf '[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = %s\n' \
-    "$AWS_SECRET_ACCESS_KEY" >"$tmp/credentials"
+. "$REPO_DIR/tests/cli/lib.sh"
+cleanup_signal=KILL
+aws_test_env
 cat >"$tmp/config.yaml" <<'YAML'
 settings:
   accountId: "123456789012"
@@ -50,7 +27,8 @@ mkdir "$tmp/watch"
 "$TRAILHOUND" serve --config "$tmp/config.yaml" --db "$tmp/store.db" --watch "$tmp/watch" \
     --listen 127.0.0.1:0 --credentials "$tmp/credentials" 2>"$tmp/serve.log" &
 pid=$!
-wait_for "$tmp/serve.log" ' api_listening ' 10
+pids+=("$pid")
+wait_for_line "$tmp/serve.log" ' api_listening ' 10
 port=$(sed -nE 's/.* api_listening .* port=([0-9]+).*/\1/p' "$tmp/serve.log")
 cw() { "$AWS_CLI" cloudwatch "$@" --endpoint-url "http://127.0.0.1:$port"; }
 cw put-metric-alarm --alarm-name api-denied --namespace Live --metric-name Denied \
@@ -59,12 +37,12 @@ cw put-metric-alarm --alarm-name api-denied --namespace Live --metric-name Denie
 check "put-metric-alarm through serve" 0 $?
 printf '{"eventVersion":"1.08","eventTime":"%s","eventName":"GetObject","errorCode":"AccessDenied","eventSource":"s3.amazonaws.com","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.1","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/eve"}}\n' \
     "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$tmp/watch/events.jsonl"
-wait_for "$tmp/serve.log" 'alarm=api-denied .*to=ALARM.*early=true' 10
+wait_for_line "$tmp/serve.log" 'alarm=api-denied .*to=ALARM.*early=true' 10
 check "the daemon fires the API-made alarm" 0 $?
 check "describe-alarms says ALARM" ALARM \
     "$(cw describe-alarms --alarm-names api-denied --query 'MetricAlarms[0].StateValue' --output text)"
 kill -HUP "$pid"
-wait_for "$tmp/serve.log" ' reloaded ' 10
+wait_for_line "$tmp/serve.log" ' reloaded ' 10
 check "SIGHUP keeps the API-made alarm" api-denied \
     "$(cw describe-alarms --alarm-names api-denied --query 'MetricAlarms[].AlarmName' --output text)"
 check "the log group's silence alarm is visible through the API" \
@@ -73,7 +51,6 @@ check "the log group's silence alarm is visible through the API" \
 kill -TERM "$pid"
 wait "$pid"
 check "exit status after SIGTERM" 0 $?
-pid=""
 if [ "$failures" -gt 0 ]; then
     cat "$tmp/serve.log"
     exit 1

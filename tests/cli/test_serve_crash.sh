@@ -5,27 +5,8 @@
 # sums equal the known counts and what `scan` counts over the same files.
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-check() {
-    if [ "$2" != "$3" ]; then
-        echo "FAIL: $1"
-        echo "  expected: $2"
-        echo "  actual:   $3"
-        failures=$((failures + 1))
-    fi
-}
-metric_sum() {
-    "$TRAILHOUND" metrics --db "$1" --namespace CISBenchmark --metric-name "$2" \
-        --start-time 2000-01-01 --end-time 2100-01-01 --period 2592000 --statistics Sum |
-        jq '[.Datapoints[].Sum] | add // 0'
-}
+. "$REPO_DIR/tests/cli/lib.sh"
+cleanup_signal=KILL
 SAMPLES="$REPO_DIR/samples/cloudtrail-events.jsonl" # 12 events, 4 unauthorized API calls
 mkdir -p "$tmp/watch/delivery" "$tmp/staging"
 # the samples are from 2023: keep them (serve's retention counts back from now)

@@ -5,25 +5,8 @@
 # runs on the wall clock.
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
-tmp=$(mktemp -d)
-pid=""
-trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-failures=0
-check() {
-    if [ "$2" != "$3" ]; then
-        echo "FAIL: $1"
-        echo "  expected: $2"
-        echo "  actual:   $3"
-        failures=$((failures + 1))
-    fi
-}
-wait_for() {
-    for _ in $(seq $(($3 * 10))); do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
+. "$REPO_DIR/tests/cli/lib.sh"
+cleanup_signal=KILL
 cat >"$tmp/config.yaml" <<YAML
 settings:
   silenceAfterMinutes: 1
@@ -39,11 +22,12 @@ mkdir "$tmp/watch" "$tmp/idle"
     --watch "$tmp/watch=trail" --watch "$tmp/idle=never" --evaluation-offset 1 \
     2>"$tmp/serve.log" &
 pid=$!
-wait_for "$tmp/serve.log" ' started ' 10
+pids+=("$pid")
+wait_for_line "$tmp/serve.log" ' started ' 10
 head -3 "$REPO_DIR/samples/cloudtrail-events.jsonl" >"$tmp/watch/events.jsonl"
-wait_for "$tmp/serve.log" 'alarm=trailhound-silence:trail .*to=ALARM' 200
+wait_for_line "$tmp/serve.log" 'alarm=trailhound-silence:trail .*to=ALARM' 200
 check "a quiet log group raises its silence alarm" 0 $?
-wait_for "$tmp/ops.out" '"AlarmName":"trailhound-silence:trail"' 20
+wait_for_line "$tmp/ops.out" '"AlarmName":"trailhound-silence:trail"' 20
 check "the silence alarm's message reaches silenceTopic" 0 $?
 grep -q '"NewStateValue":"ALARM"' "$tmp/ops.out"
 check "the message says ALARM" 0 $?
@@ -51,7 +35,6 @@ check "a log group that never delivered raises nothing" 0 \
     "$(grep -c 'trailhound-silence:never' "$tmp/serve.log")"
 kill -TERM "$pid"
 wait "$pid"
-pid=""
 if [ "$failures" -gt 0 ]; then
     cat "$tmp/serve.log"
     exit 1

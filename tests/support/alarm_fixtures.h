@@ -105,6 +105,12 @@ static inline int64_t utc(int year, int month, int day, int hour, int minute, in
     return (int64_t)timegm(&fields);
 }
 
+/* Milliseconds since the epoch of a UTC date and time. */
+static inline int64_t utc_ms(int year, int month, int day, int hour, int minute, int second, int ms)
+{
+    return utc(year, month, day, hour, minute, second) * 1000 + ms;
+}
+
 /* The numbers of an alarm on CISBenchmark/UnauthorizedAPICalls. */
 struct alarm_spec {
     const char *statistic;

@@ -2,9 +2,18 @@
 # on 127.0.0.1, runs Debian's aws-cli 2.9.19 (/usr/bin/aws) against it, and compares its
 # output with section A of the captures in tests/data/aws-captures/ (a copy of
 # ../shared/spec/aws-captures/), ids and times
-# normalised. Needs: API_SERVER, REPO_DIR; sets tmp, port, failures.
+# normalised. Needs: API_SERVER, REPO_DIR; sets tmp, port, failures. NEWER_CLI=1, set
+# before sourcing, runs the other CLI instead, aws-cli 1.x (the first `aws` on PATH that is
+# one; a test skips where there is none), against the captures of aws-captures/newer-cli/.
 set -u
 : "${API_SERVER:?path to the api_server test program}" "${REPO_DIR:?repository root}"
+if [ -n "${NEWER_CLI:-}" ]; then
+    AWS_CLI=$(type -a -p aws | while read -r cli; do
+        "$cli" --version 2>&1 | grep -q '^aws-cli/1\.' && { echo "$cli"; break; }
+    done)
+    AWS_CLI=${AWS_CLI:-/nonexistent/aws-cli-1}
+    CAPTURES_SUBDIR=/newer-cli
+fi
 AWS_CLI=${AWS_CLI:-/usr/bin/aws}
 # a copy of ../shared/spec/aws-captures, so a clone tests itself
 CAPTURES="$REPO_DIR/tests/data/aws-captures${CAPTURES_SUBDIR:-}"
@@ -107,6 +116,35 @@ expect_error() {
     else
         echo "ok: error $1"
     fi
+}
+
+# The four metric operations on one data point of CISBenchmark/UnauthorizedAPICalls, each
+# output compared with its capture.
+expect_metric_captures() {
+    aws cloudwatch put-metric-data --namespace CISBenchmark --metric-name UnauthorizedAPICalls \
+        --value 1 --unit Count --timestamp 2024-01-01T00:00:00Z
+    expect_capture cloudwatch-PutMetricData
+    aws cloudwatch get-metric-statistics --namespace CISBenchmark --metric-name UnauthorizedAPICalls \
+        --start-time 2024-01-01T00:00:00Z --end-time 2024-01-01T01:00:00Z --period 300 --statistics Sum
+    expect_capture cloudwatch-GetMetricStatistics
+    aws cloudwatch list-metrics --namespace CISBenchmark
+    expect_capture cloudwatch-ListMetrics
+    aws cloudwatch get-metric-data --metric-data-queries '[{"Id": "m1", "MetricStat": {"Metric": {"Namespace": "CISBenchmark", "MetricName": "UnauthorizedAPICalls"}, "Period": 300, "Stat": "Sum"}}]' \
+        --start-time 2024-01-01T00:00:00Z --end-time 2024-01-01T01:00:00Z
+    expect_capture cloudwatch-GetMetricData
+}
+
+# A topic made and listed, an e-mail subscription to it ($TOPIC) made and listed, each
+# output compared with its capture.
+expect_topic_captures() {
+    aws sns create-topic --name CISUnauthorizedAPICallAlerts
+    expect_capture sns-CreateTopic
+    aws sns list-topics
+    expect_capture sns-ListTopics
+    aws sns subscribe --topic-arn "$TOPIC" --protocol email --notification-endpoint ops@example.com
+    expect_capture sns-Subscribe
+    aws sns list-subscriptions-by-topic --topic-arn "$TOPIC"
+    expect_capture sns-ListSubscriptionsByTopic
 }
 
 # db_query SQL: reads the store (sqlite3).

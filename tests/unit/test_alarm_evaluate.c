@@ -54,6 +54,24 @@ static void assert_outcome(const struct alarm_evaluation *result, enum alarm_sta
     assert_non_null(result->reason_data);
 }
 
+/* A Sum alarm of `periods` slots of `period` seconds, breaching at >= 1. */
+static void build_sum_alarm(struct alarm_definition *alarm, int period, int periods)
+{
+    struct alarm_spec spec = {
+        .statistic = "Sum", .period = period, .periods = periods, .threshold = 1};
+    alarm_build(alarm, &spec);
+}
+
+/* Evaluates and checks the outcome as assert_outcome does. */
+static void assert_evaluates_to(const struct alarm_definition *alarm,
+                                enum alarm_state current_state, int64_t now_ms,
+                                struct fake_reader *fake, int expected)
+{
+    struct alarm_evaluation result = evaluate(alarm, current_state, now_ms, fake);
+    assert_outcome(&result, current_state, expected);
+    alarm_evaluation_free(&result);
+}
+
 /* ---- the range ---- */
 
 static void range_is_n_plus_a_third_at_least_two(void **state)
@@ -75,9 +93,8 @@ static void range_is_n_plus_a_third_at_least_two(void **state)
 static void slots_slide_by_the_minute(void **state)
 {
     (void)state;
-    struct alarm_spec spec = {.statistic = "Sum", .period = 300, .periods = 3, .threshold = 1};
     struct alarm_definition alarm;
-    alarm_build(&alarm, &spec);
+    build_sum_alarm(&alarm, 300, 3);
     struct fake_reader fake = {0};
     for (int minute = 0; minute < 30; minute++) /* a point every minute from 11:50 */
         fake_add(&fake, utc(2024, 2, 1, 11, 50, 0) + 60 * minute, 1.0);
@@ -113,10 +130,8 @@ static void short_periods_slide_by_ten_seconds(void **state)
     (void)state;
     const int periods[] = {10, 20, 30};
     for (size_t i = 0; i < 3; i++) {
-        struct alarm_spec spec = {
-            .statistic = "Sum", .period = periods[i], .periods = 1, .threshold = 1};
         struct alarm_definition alarm;
-        alarm_build(&alarm, &spec);
+        build_sum_alarm(&alarm, periods[i], 1);
         struct fake_reader fake = {0};
         struct alarm_evaluation result =
             evaluate(&alarm, ALARM_STATE_OK, utc(2024, 2, 1, 12, 0, 37) * 1000 + 500, &fake);
@@ -131,9 +146,8 @@ static void short_periods_slide_by_ten_seconds(void **state)
 static void configured_range_stops_at_retention(void **state)
 {
     (void)state;
-    struct alarm_spec spec = {.statistic = "Sum", .period = 10, .periods = 1, .threshold = 1};
     struct alarm_definition alarm;
-    alarm_build(&alarm, &spec);
+    build_sum_alarm(&alarm, 10, 1);
     struct alarm_status current = {.state = ALARM_STATE_OK};
     struct fake_reader fake = {0};
     struct alarm_evaluation result;
@@ -301,9 +315,8 @@ static void run_minutes(const struct alarm_definition *alarm, struct fake_reader
 static void cis_alarm_goes_to_insufficient_data_not_ok(void **state)
 {
     (void)state;
-    struct alarm_spec spec = {.statistic = "Sum", .period = 300, .periods = 1, .threshold = 1};
     struct alarm_definition alarm;
-    alarm_build(&alarm, &spec);
+    build_sum_alarm(&alarm, 300, 1);
     const int64_t noon = utc(2024, 9, 2, 12, 0, 0);
     struct fake_reader fake = {0};
     fake_add(&fake, noon + 2 * 60 + 10, 1.0); /* one matching event at 12:02:10 */
@@ -362,15 +375,12 @@ static void field_measurement_of_the_range(void **state)
 static void unchanged_state_keeps_its_texts(void **state)
 {
     (void)state;
-    struct alarm_spec spec = {.statistic = "Sum", .period = 60, .periods = 1, .threshold = 1};
     struct alarm_definition alarm;
-    alarm_build(&alarm, &spec);
+    build_sum_alarm(&alarm, 60, 1);
     struct fake_reader fake = {0};
     fake_add(&fake, utc(2024, 9, 4, 0, 0, 0), 2.0);
-    struct alarm_evaluation result =
-        evaluate(&alarm, ALARM_STATE_ALARM, utc(2024, 9, 4, 0, 1, 0) * 1000, &fake);
-    assert_outcome(&result, ALARM_STATE_ALARM, ALARM_STATE_ALARM);
-    alarm_evaluation_free(&result);
+    assert_evaluates_to(&alarm, ALARM_STATE_ALARM, utc(2024, 9, 4, 0, 1, 0) * 1000, &fake,
+                        ALARM_STATE_ALARM);
     alarm_definition_free(&alarm);
 }
 
@@ -378,9 +388,8 @@ static void unchanged_state_keeps_its_texts(void **state)
 static void most_recent_real_points_are_judged(void **state)
 {
     (void)state;
-    struct alarm_spec spec = {.statistic = "Sum", .period = 60, .periods = 2, .threshold = 1};
     struct alarm_definition alarm;
-    alarm_build(&alarm, &spec);
+    build_sum_alarm(&alarm, 60, 2);
     struct fake_reader fake;
     const int64_t first = utc(2024, 9, 5, 10, 0, 0);
     fill_range(&fake, "X - X - 0 -", first); /* range of 4: the first slot is outside */
@@ -399,9 +408,8 @@ static void most_recent_real_points_are_judged(void **state)
 static void low_sample_percentile_keeps_state(void **state)
 {
     (void)state;
-    struct alarm_spec spec = {.statistic = "Sum", .period = 60, .periods = 1, .threshold = 1};
     struct alarm_definition alarm;
-    alarm_build(&alarm, &spec);
+    build_sum_alarm(&alarm, 60, 1);
     free(alarm.statistic);
     alarm.statistic = NULL;
     alarm.extended_statistic = strdup("p99");
@@ -409,20 +417,17 @@ static void low_sample_percentile_keeps_state(void **state)
     struct fake_reader fake = {.low_sample_below = 1000};
     fake_add(&fake, utc(2024, 9, 6, 0, 0, 0), 5.0);
     int64_t now_ms = utc(2024, 9, 6, 0, 1, 0) * 1000;
-    struct alarm_evaluation result = evaluate(&alarm, ALARM_STATE_OK, now_ms, &fake);
-    assert_outcome(&result, ALARM_STATE_OK, KEEP);
+    assert_evaluates_to(&alarm, ALARM_STATE_OK, now_ms, &fake, KEEP);
     /* with "evaluate" (the default) the slot counts */
     alarm.evaluate_low_sample_count_percentile = true;
-    result = evaluate(&alarm, ALARM_STATE_OK, now_ms, &fake);
+    struct alarm_evaluation result = evaluate(&alarm, ALARM_STATE_OK, now_ms, &fake);
     assert_outcome(&result, ALARM_STATE_OK, ALARM_STATE_ALARM);
     assert_non_null(strstr(result.reason_data, "\"extendedStatistic\":\"p99\",\"period\":60"));
     alarm_evaluation_free(&result);
     /* enough samples: evaluated normally under "ignore" too */
     alarm.evaluate_low_sample_count_percentile = false;
     fake.low_sample_below = 1;
-    result = evaluate(&alarm, ALARM_STATE_OK, now_ms, &fake);
-    assert_outcome(&result, ALARM_STATE_OK, ALARM_STATE_ALARM);
-    alarm_evaluation_free(&result);
+    assert_evaluates_to(&alarm, ALARM_STATE_OK, now_ms, &fake, ALARM_STATE_ALARM);
     alarm_definition_free(&alarm);
 }
 
@@ -455,9 +460,8 @@ static bool reader_of_nan(void *context, const struct alarm_definition *alarm, i
 static void reader_failures_fail_the_evaluation(void **state)
 {
     (void)state;
-    struct alarm_spec spec = {.statistic = "Sum", .period = 60, .periods = 1, .threshold = 1};
     struct alarm_definition alarm;
-    alarm_build(&alarm, &spec);
+    build_sum_alarm(&alarm, 60, 1);
     struct alarm_status current = {.state = ALARM_STATE_OK};
     struct alarm_evaluation result;
     struct alarm_error error = {{0}};
@@ -477,9 +481,8 @@ static void reader_failures_fail_the_evaluation(void **state)
 static void unevaluable_alarms_are_refused(void **state)
 {
     (void)state;
-    struct alarm_spec spec = {.statistic = "Sum", .period = 60, .periods = 1, .threshold = 1};
     struct alarm_definition alarm;
-    alarm_build(&alarm, &spec);
+    build_sum_alarm(&alarm, 60, 1);
     struct alarm_status current = {.state = ALARM_STATE_OK};
     struct alarm_evaluation result;
     struct alarm_error error;
@@ -499,16 +502,11 @@ static void unevaluable_alarms_are_refused(void **state)
 static void extreme_instants_evaluate(void **state)
 {
     (void)state;
-    struct alarm_spec spec = {.statistic = "Sum", .period = 86400, .periods = 7, .threshold = 1};
     struct alarm_definition alarm;
-    alarm_build(&alarm, &spec);
+    build_sum_alarm(&alarm, 86400, 7);
     struct fake_reader fake = {0};
-    struct alarm_evaluation result = evaluate(&alarm, ALARM_STATE_OK, INT64_MIN, &fake);
-    assert_outcome(&result, ALARM_STATE_OK, ALARM_STATE_INSUFFICIENT_DATA);
-    alarm_evaluation_free(&result);
-    result = evaluate(&alarm, ALARM_STATE_OK, INT64_MAX, &fake);
-    assert_outcome(&result, ALARM_STATE_OK, ALARM_STATE_INSUFFICIENT_DATA);
-    alarm_evaluation_free(&result);
+    assert_evaluates_to(&alarm, ALARM_STATE_OK, INT64_MIN, &fake, ALARM_STATE_INSUFFICIENT_DATA);
+    assert_evaluates_to(&alarm, ALARM_STATE_OK, INT64_MAX, &fake, ALARM_STATE_INSUFFICIENT_DATA);
     alarm_definition_free(&alarm);
 }
 
@@ -517,9 +515,8 @@ static void extreme_instants_evaluate(void **state)
 static void transition_only_texts(void **state)
 {
     (void)state;
-    struct alarm_spec spec = {.statistic = "Sum", .period = 60, .periods = 1, .threshold = 1};
     struct alarm_definition alarm;
-    alarm_build(&alarm, &spec);
+    build_sum_alarm(&alarm, 60, 1);
     struct fake_reader fake = {0};
     fake_add(&fake, utc(2024, 2, 1, 12, 0, 10), 3.0);
     int64_t now_ms = utc(2024, 2, 1, 12, 1, 5) * 1000;

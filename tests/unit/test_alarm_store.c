@@ -8,6 +8,7 @@
  *
  * Also: restart keeps state and history, the CIS sequence of §5.10 through monitor_replay,
  * and the replay's skipping of quiet stretches against a minute-by-minute run. */
+#define _XOPEN_SOURCE 700
 #include "alarms/alarms.h"
 #include "monitor/monitor.h"
 #include "store/store.h"
@@ -23,6 +24,9 @@
 
 #include <cmocka.h>
 
+#include "../support/temp_store.h"
+#include "../support/text_file.h"
+
 #define VECTOR_FIELDS 9
 #define VECTOR_ROWS 192
 /* alarm-vectors.tsv: slots of 60 s from 2026-11-26T10:00:00Z, evaluated at 10:05:38.853 */
@@ -31,40 +35,6 @@
 
 static const struct monitor_settings settings = {.region = "us-east-1",
                                                  .account_id = "123456789012"};
-
-static char *read_text(const char *path)
-{
-    FILE *file = fopen(path, "rb");
-    if (!file)
-        return NULL;
-    fseek(file, 0, SEEK_END);
-    long size = ftell(file);
-    fseek(file, 0, SEEK_SET);
-    char *text = malloc((size_t)size + 1);
-    if (text && fread(text, 1, (size_t)size, file) != (size_t)size) {
-        free(text);
-        text = NULL;
-    }
-    fclose(file);
-    if (text)
-        text[size] = '\0';
-    return text;
-}
-
-static size_t split_tabs(char *line, char **fields, size_t wanted)
-{
-    size_t count = 0;
-    fields[count++] = line;
-    for (char *at = line; *at; at++)
-        if (*at == '\t') {
-            *at = '\0';
-            if (count < wanted)
-                fields[count++] = at + 1;
-            else
-                return wanted + 1;
-        }
-    return count;
-}
 
 static void define_alarm(struct alarm_definition *alarm, int n, int m, const char *treat)
 {
@@ -182,7 +152,7 @@ static bool run_vector(char **fields)
 static void test_every_vector_through_the_store(void **state)
 {
     (void)state;
-    char *text = read_text(TESTS_DATA_DIR "/alarm-vectors.tsv");
+    char *text = text_file_read(TESTS_DATA_DIR "/alarm-vectors.tsv", NULL);
     assert_non_null(text);
     size_t rows = 0, failed = 0;
     char *save = NULL;
@@ -190,7 +160,7 @@ static void test_every_vector_through_the_store(void **state)
         if (line[0] == '#' || strncmp(line, "id\t", 3) == 0)
             continue;
         char *fields[VECTOR_FIELDS + 1];
-        assert_int_equal(split_tabs(line, fields, VECTOR_FIELDS), VECTOR_FIELDS);
+        assert_int_equal(text_split_tabs(line, fields, VECTOR_FIELDS), VECTOR_FIELDS);
         failed += !run_vector(fields);
         rows++;
     }
@@ -206,10 +176,9 @@ static void test_every_vector_through_the_store(void **state)
 static void test_restart_keeps_state_and_history(void **state)
 {
     (void)state;
-    char directory[] = "/tmp/trailhound-alarm-store-XXXXXX";
-    assert_non_null(mkdtemp(directory));
-    char path[128];
-    snprintf(path, sizeof path, "%s/state.db", directory);
+    struct temp_store temp;
+    temp_store_make(&temp, "trailhound-alarm-store", "state.db", false);
+    const char *path = temp.database;
     struct store_error error;
     struct monitor_error monitor_error;
     struct alarm_definition alarm;
@@ -244,13 +213,7 @@ static void test_restart_keeps_state_and_history(void **state)
     assert_string_equal(history.summary, "Alarm updated from INSUFFICIENT_DATA to ALARM");
     store_close(store);
     alarm_definition_free(&alarm);
-    unlink(path);
-    char wal[160];
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    unlink(wal);
-    snprintf(wal, sizeof wal, "%s-shm", path);
-    unlink(wal);
-    rmdir(directory);
+    assert_int_equal(temp_store_remove(&temp), 0);
 }
 
 /* ---- §5.10: a CIS alarm through the replay --------------------------------------------- */

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../support/text_file.h"
+
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
 static const struct api_credential KEYS[] = {{"AKIDEXAMPLE", SECRET}};
@@ -132,16 +134,8 @@ static void test_parse_refuses_malformed(void **state)
 
 static char *read_whole(const char *path)
 {
-    FILE *file = fopen(path, "rb");
-    assert_non_null(file);
-    fseek(file, 0, SEEK_END);
-    long size = ftell(file);
-    fseek(file, 0, SEEK_SET);
-    char *text = malloc((size_t)size + 1);
+    char *text = text_file_read(path, NULL);
     assert_non_null(text);
-    assert_int_equal(fread(text, 1, (size_t)size, file), (size_t)size);
-    text[size] = '\0';
-    fclose(file);
     return text;
 }
 

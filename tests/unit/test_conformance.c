@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "../support/text_file.h"
+
 /* Rows of filter-pattern-cases.tsv whose expected value is match, nomatch or error. */
 #define SCOREABLE_SHARED_ROWS 331
 #define UNKNOWN_SHARED_ROWS 5
@@ -25,42 +27,6 @@
 struct table_result {
     size_t scored, unknown, failed;
 };
-
-static char *read_file(const char *path, size_t *length)
-{
-    FILE *file = fopen(path, "rb");
-    if (!file)
-        return NULL;
-    fseek(file, 0, SEEK_END);
-    long size = ftell(file);
-    fseek(file, 0, SEEK_SET);
-    char *text = malloc((size_t)size + 1);
-    if (text && fread(text, 1, (size_t)size, file) != (size_t)size) {
-        free(text);
-        text = NULL;
-    }
-    fclose(file);
-    if (text) {
-        text[size] = '\0';
-        *length = (size_t)size;
-    }
-    return text;
-}
-
-/* Splits one line into exactly `wanted` TAB-separated fields, in place, untrimmed. */
-static size_t split_tabs(char *line, char **fields, size_t wanted)
-{
-    size_t count = 0;
-    fields[count++] = line;
-    for (char *at = line; *at && count < wanted + 1; at++) {
-        if (*at == '\t') {
-            *at = '\0';
-            if (count < wanted + 1)
-                fields[count++] = at + 1;
-        }
-    }
-    return count;
-}
 
 static bool evaluate_case(const char *id, const char *pattern_text, const char *message,
                           const char *expected)
@@ -133,7 +99,7 @@ static struct table_result run_table(const char *path)
 {
     struct table_result result = {0};
     size_t length;
-    char *text = read_file(path, &length);
+    char *text = text_file_read(path, &length);
     if (!text)
         fail_msg("cannot read %s", path);
     char *line = strchr(text, '\n') + 1; /* skip the header */
@@ -142,7 +108,7 @@ static struct table_result run_table(const char *path)
         if (end)
             *end = '\0';
         char *fields[6] = {0};
-        size_t count = split_tabs(line, fields, 5);
+        size_t count = text_split_tabs(line, fields, 5);
         if (count < 4)
             fail_msg("%s: unparsable row: %s", path, line);
         const char *expected = fields[3];
@@ -198,12 +164,12 @@ static void copy_matches_shared_table(void **state)
 {
     (void)state;
     size_t shared_length, copy_length;
-    char *shared = read_file(SHARED_DIR "/spec/filter-pattern-cases.tsv", &shared_length);
+    char *shared = text_file_read(SHARED_DIR "/spec/filter-pattern-cases.tsv", &shared_length);
     if (!shared) {
         print_message("skipped: %s/spec is absent (a user's clone has no ../shared)\n", SHARED_DIR);
         skip();
     }
-    char *copy = read_file(TESTS_DATA_DIR "/filter-pattern-cases.tsv", &copy_length);
+    char *copy = text_file_read(TESTS_DATA_DIR "/filter-pattern-cases.tsv", &copy_length);
     assert_non_null(copy);
     assert_int_equal(shared_length, copy_length);
     assert_memory_equal(shared, copy, copy_length);

@@ -2,14 +2,15 @@
  * once and never again; retries on the policy's schedule (sns-default: 3 retries 20 s apart,
  * then failed); Retry-After; permanent failures parked at once; restart between attempts;
  * order per (subscription, alarm); the failure alert to the fallback topic; secrets
- * resolved at each attempt and never stored resolved; attributes; Action history items.
+ * resolved at each attempt and never stored resolved; attributes; Action history items;
+ * the delivery settings and fallback alert wired from the configuration's settings.
  * Real delivery is tested end to end by the command-line tests. */
 #define _XOPEN_SOURCE 700
+#include "config/config.h"
 #include "monitor/monitor.h"
 #include "notify/notify.h"
 #include "store/store.h"
 
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,9 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
+
+#include "../support/temp_store.h"
 
 #define T0 INT64_C(1795687851290) /* 2026-11-26T10:10:51.290Z */
 #define TOPIC "arn:aws:sns:us-east-1:123456789012:alerts"
@@ -81,36 +83,16 @@ static void script(struct fake_deliverer *fake, enum notify_outcome outcome, int
 /* ---- fixture -------------------------------------------------------------------------- */
 
 struct fixture {
-    char directory[64];
-    char database[128];
-    struct store *store;
+    struct temp_store temp;
     struct fake_deliverer deliverer;
     struct monitor_delivery_settings settings;
 };
-
-static int remove_entry(const char *path, const struct stat *status, int flag, struct FTW *walk)
-{
-    (void)status, (void)flag, (void)walk;
-    return remove(path);
-}
-
-static struct store *open_store(const char *path)
-{
-    struct store_error error = {{0}};
-    struct store *store = store_open(path, &error);
-    if (!store)
-        fail_msg("store_open: %s", error.message);
-    return store;
-}
 
 static int set_up(void **state)
 {
     struct fixture *fixture = calloc(1, sizeof *fixture);
     assert_non_null(fixture);
-    snprintf(fixture->directory, sizeof fixture->directory, "/tmp/test_monitor_outbox.XXXXXX");
-    assert_non_null(mkdtemp(fixture->directory));
-    snprintf(fixture->database, sizeof fixture->database, "%s/trailhound.db", fixture->directory);
-    fixture->store = open_store(fixture->database);
+    temp_store_make(&fixture->temp, "test_monitor_outbox", "trailhound.db", true);
     fixture->settings = (struct monitor_delivery_settings){
         .deliver = fake_deliver,
         .deliver_context = &fixture->deliverer,
@@ -123,9 +105,8 @@ static int set_up(void **state)
 static int tear_down(void **state)
 {
     struct fixture *fixture = *state;
-    store_close(fixture->store);
     unsetenv(HOOK_VARIABLE);
-    int status = nftw(fixture->directory, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    int status = temp_store_remove(&fixture->temp);
     free(fixture);
     return status;
 }
@@ -164,7 +145,8 @@ static struct monitor_delivery_report deliver_at(struct fixture *fixture, int64_
 {
     struct monitor_delivery_report report;
     struct monitor_error error = {{0}};
-    if (!monitor_deliver_due(fixture->store, &fixture->settings, now_ms, limit, &report, &error))
+    if (!monitor_deliver_due(fixture->temp.store, &fixture->settings, now_ms, limit, &report,
+                             &error))
         fail_msg("monitor_deliver_due: %s", error.message);
     return report;
 }
@@ -238,7 +220,7 @@ static void delivered_once_and_never_again(void **state)
     script(&fixture->deliverer, NOTIFY_DELIVERED, 0, "HTTP 200");
     struct store_outbox_message message = message_of("m-1", SUB_A, "root-usage");
     message.attributes_json = "{\"messageType\":\"Notification\",\"raw\":true,\"other\":[1]}";
-    add(fixture->store, message);
+    add(fixture->temp.store, message);
 
     struct monitor_delivery_report report = deliver_at(fixture, T0, 10);
     assert_report(&report, 1, 0, 0);
@@ -249,7 +231,7 @@ static void delivered_once_and_never_again(void **state)
                         "|" SUB_A "|ALARM: \"root-usage\" in US East (N. Virginia)|raw=1|(null)|"
                         "timeout=15|smtp=(none)/(none)");
     assert_string_equal(fixture->deliverer.bodies[0], "{\"Type\":\"Notification\"}");
-    assert_string_equal(outcome_of(fixture->store, "m-1"),
+    assert_string_equal(outcome_of(fixture->temp.store, "m-1"),
                         "m-1|env:" HOOK_VARIABLE "|delivered|1|1795687851290|1795687851290|(null)");
 
     report = deliver_at(fixture, T0 + 3600 * 1000, 10);
@@ -265,7 +247,7 @@ static void retryable_failure_follows_the_sns_default_schedule(void **state)
 {
     struct fixture *fixture = *state;
     script(&fixture->deliverer, NOTIFY_RETRY, 0, "HTTP 503 Service Unavailable");
-    add(fixture->store, message_of("m-1", SUB_A, "root-usage"));
+    add(fixture->temp.store, message_of("m-1", SUB_A, "root-usage"));
 
     const int64_t attempt_times[] = {T0, T0 + 20000, T0 + 40000};
     for (size_t i = 0; i < 3; i++) {
@@ -275,23 +257,23 @@ static void retryable_failure_follows_the_sns_default_schedule(void **state)
         snprintf(expected, sizeof expected,
                  "m-1|env:" HOOK_VARIABLE "|pending|%zu|%lld|%lld|HTTP 503 Service Unavailable",
                  i + 1, (long long)T0, (long long)attempt_times[i] + 20000);
-        assert_string_equal(outcome_of(fixture->store, "m-1"), expected);
+        assert_string_equal(outcome_of(fixture->temp.store, "m-1"), expected);
         /* not before its time */
         report = deliver_at(fixture, attempt_times[i] + 19999, 10);
         assert_report(&report, 0, 0, 0);
     }
-    assert_int_equal(action_history(fixture->store).count, 0); /* no outcome yet */
+    assert_int_equal(action_history(fixture->temp.store).count, 0); /* no outcome yet */
 
     struct monitor_delivery_report report = deliver_at(fixture, T0 + 60000, 10);
     assert_report(&report, 0, 0, 1);
     assert_int_equal(fixture->deliverer.calls, 4);
-    assert_string_equal(outcome_of(fixture->store, "m-1"),
+    assert_string_equal(outcome_of(fixture->temp.store, "m-1"),
                         "m-1|env:" HOOK_VARIABLE "|failed|4|1795687851290|1795687911290|gave up "
                         "after 4 attempts over 60 s: HTTP 503 Service Unavailable");
     assert_string_equal(report.first_failure,
                         "message m-1 to " SUB_A ": gave up after 4 attempts over 60 s: HTTP 503 "
                         "Service Unavailable");
-    struct rows rows = action_history(fixture->store);
+    struct rows rows = action_history(fixture->temp.store);
     assert_int_equal(rows.count, 1);
     assert_non_null(strstr(rows.text[0],
                            "root-usage|1795687911290|Action|Failed to execute action " TOPIC
@@ -307,12 +289,12 @@ static void retry_after_wins_when_later(void **state)
     script(&fixture->deliverer, NOTIFY_RETRY, 120000, "HTTP 429 Too Many Requests");
     script(&fixture->deliverer, NOTIFY_RETRY, 5000, "HTTP 429 Too Many Requests");
     script(&fixture->deliverer, NOTIFY_DELIVERED, 0, "HTTP 200");
-    add(fixture->store, message_of("m-1", SUB_A, "root-usage"));
+    add(fixture->temp.store, message_of("m-1", SUB_A, "root-usage"));
 
     struct monitor_delivery_report report = deliver_at(fixture, T0, 10);
     assert_report(&report, 0, 1, 0);
     assert_non_null(
-        strstr(outcome_of(fixture->store, "m-1"), "|pending|1|1795687851290|1795687971290|"));
+        strstr(outcome_of(fixture->temp.store, "m-1"), "|pending|1|1795687851290|1795687971290|"));
     report = deliver_at(fixture, T0 + 119999, 10);
     assert_report(&report, 0, 0, 0);
 
@@ -320,7 +302,7 @@ static void retry_after_wins_when_later(void **state)
     report = deliver_at(fixture, T0 + 120000, 10);
     assert_report(&report, 0, 1, 0);
     assert_non_null(
-        strstr(outcome_of(fixture->store, "m-1"), "|pending|2|1795687851290|1795687991290|"));
+        strstr(outcome_of(fixture->temp.store, "m-1"), "|pending|2|1795687851290|1795687991290|"));
     report = deliver_at(fixture, T0 + 140000, 10);
     assert_report(&report, 1, 0, 0);
 }
@@ -329,11 +311,11 @@ static void permanent_failure_parks_at_once(void **state)
 {
     struct fixture *fixture = *state;
     script(&fixture->deliverer, NOTIFY_PERMANENT, 0, "HTTP 400 Bad Request: invalid routing key");
-    add(fixture->store, message_of("m-1", SUB_A, "root-usage"));
+    add(fixture->temp.store, message_of("m-1", SUB_A, "root-usage"));
 
     struct monitor_delivery_report report = deliver_at(fixture, T0, 10);
     assert_report(&report, 0, 0, 1);
-    assert_string_equal(outcome_of(fixture->store, "m-1"),
+    assert_string_equal(outcome_of(fixture->temp.store, "m-1"),
                         "m-1|env:" HOOK_VARIABLE "|failed|1|1795687851290|1795687851290|HTTP 400 "
                         "Bad Request: invalid routing key");
     assert_string_equal(report.first_failure,
@@ -347,15 +329,15 @@ static void restart_between_attempts_resumes(void **state)
 {
     struct fixture *fixture = *state;
     script(&fixture->deliverer, NOTIFY_RETRY, 0, "connection refused");
-    add(fixture->store, message_of("m-1", SUB_A, "root-usage"));
+    add(fixture->temp.store, message_of("m-1", SUB_A, "root-usage"));
     for (int64_t now = T0; now <= T0 + 60000; now += 20000) {
         struct monitor_delivery_report report = deliver_at(fixture, now, 10);
         assert_int_equal(report.retried + report.failed, 1);
-        store_close(fixture->store);
-        fixture->store = open_store(fixture->database);
+        store_close(fixture->temp.store);
+        fixture->temp.store = temp_store_open(fixture->temp.database);
     }
     assert_int_equal(fixture->deliverer.calls, 4);
-    assert_string_equal(outcome_of(fixture->store, "m-1"),
+    assert_string_equal(outcome_of(fixture->temp.store, "m-1"),
                         "m-1|env:" HOOK_VARIABLE "|failed|4|1795687851290|1795687911290|gave up "
                         "after 4 attempts over 60 s: connection refused");
 }
@@ -366,10 +348,10 @@ static void unreadable_policy_fails_on_the_first_retry(void **state)
     script(&fixture->deliverer, NOTIFY_RETRY, 0, "timeout");
     struct store_outbox_message message = message_of("m-1", SUB_A, NULL);
     message.policy = "whenever";
-    add(fixture->store, message);
+    add(fixture->temp.store, message);
     struct monitor_delivery_report report = deliver_at(fixture, T0, 10);
     assert_report(&report, 0, 0, 1);
-    const char *outcome = outcome_of(fixture->store, "m-1");
+    const char *outcome = outcome_of(fixture->temp.store, "m-1");
     assert_non_null(strstr(outcome, "|failed|1|"));
     assert_non_null(strstr(outcome, "|retry policy: "));
     assert_non_null(strstr(outcome, "; last error: timeout"));
@@ -393,7 +375,7 @@ static void random_source_is_asked_at_each_retry(void **state)
     script(&fixture->deliverer, NOTIFY_DELIVERED, 0, "HTTP 200");
     struct store_outbox_message message = message_of("m-1", SUB_A, NULL);
     message.policy = "trailhound-default";
-    add(fixture->store, message);
+    add(fixture->temp.store, message);
     struct monitor_delivery_report report = deliver_at(fixture, T0, 10);
     assert_report(&report, 0, 1, 0);
     assert_int_equal(calls, 1);
@@ -410,16 +392,16 @@ static void resolve_waits_for_its_trigger(void **state)
     struct fixture *fixture = *state;
     script(&fixture->deliverer, NOTIFY_RETRY, 0, "HTTP 502");
     script(&fixture->deliverer, NOTIFY_DELIVERED, 0, "HTTP 200");
-    add(fixture->store, message_of("trigger", SUB_A, "root-usage"));
-    add(fixture->store, message_of("resolve", SUB_A, "root-usage"));
-    add(fixture->store, message_of("other", SUB_A, "console-login"));
+    add(fixture->temp.store, message_of("trigger", SUB_A, "root-usage"));
+    add(fixture->temp.store, message_of("resolve", SUB_A, "root-usage"));
+    add(fixture->temp.store, message_of("other", SUB_A, "console-login"));
 
     struct monitor_delivery_report report = deliver_at(fixture, T0, 0);
     assert_report(&report, 1, 1, 0);
     assert_int_equal(fixture->deliverer.calls, 2);
     assert_non_null(strstr(fixture->deliverer.seen[0], "|trigger|"));
     assert_non_null(strstr(fixture->deliverer.seen[1], "|other|"));
-    assert_non_null(strstr(outcome_of(fixture->store, "resolve"), "|pending|0|"));
+    assert_non_null(strstr(outcome_of(fixture->temp.store, "resolve"), "|pending|0|"));
 
     /* the trigger goes through, and the resolve follows in the same call */
     report = deliver_at(fixture, T0 + 20000, 0);
@@ -433,12 +415,12 @@ static void resolve_follows_a_failed_trigger_and_limit_counts_attempts(void **st
     struct fixture *fixture = *state;
     script(&fixture->deliverer, NOTIFY_PERMANENT, 0, "HTTP 400");
     script(&fixture->deliverer, NOTIFY_DELIVERED, 0, "HTTP 200");
-    add(fixture->store, message_of("trigger", SUB_A, "root-usage"));
-    add(fixture->store, message_of("resolve", SUB_A, "root-usage"));
+    add(fixture->temp.store, message_of("trigger", SUB_A, "root-usage"));
+    add(fixture->temp.store, message_of("resolve", SUB_A, "root-usage"));
 
     struct monitor_delivery_report report = deliver_at(fixture, T0, 1);
     assert_report(&report, 0, 0, 1);
-    assert_non_null(strstr(outcome_of(fixture->store, "resolve"), "|pending|0|"));
+    assert_non_null(strstr(outcome_of(fixture->temp.store, "resolve"), "|pending|0|"));
     report = deliver_at(fixture, T0, 1);
     assert_report(&report, 1, 0, 0);
     assert_non_null(strstr(fixture->deliverer.seen[1], "|resolve|"));
@@ -492,7 +474,7 @@ static void failed_message_alerts_the_fallback_topic(void **state)
     fixture->settings.smtp_url = "smtp://mail.example.com:25";
     fixture->settings.smtp_password = "env:" HOOK_VARIABLE;
     script(&fixture->deliverer, NOTIFY_PERMANENT, 0, "HTTP 410 Gone");
-    add(fixture->store, message_of("m-1", SUB_A, "root-usage"));
+    add(fixture->temp.store, message_of("m-1", SUB_A, "root-usage"));
 
     /* the alert is due at once and goes out in the same call; it fails too, but a failure
      * of the fallback topic raises no alert of its own */
@@ -509,7 +491,7 @@ static void failed_message_alerts_the_fallback_topic(void **state)
                         "(null)|timeout=15|smtp=smtp://mail.example.com:25/"
                         "https://hooks.example.com/secret-path");
     assert_string_equal(fixture->deliverer.bodies[1], "HTTP 410 Gone");
-    assert_non_null(strstr(outcome_of(fixture->store, "alert-1"), "|failed|1|"));
+    assert_non_null(strstr(outcome_of(fixture->temp.store, "alert-1"), "|failed|1|"));
 }
 
 static void alert_that_cannot_be_queued_still_parks_the_message(void **state)
@@ -520,17 +502,18 @@ static void alert_that_cannot_be_queued_still_parks_the_message(void **state)
     fixture->settings.enqueue_failure = enqueue_failure_alert;
     fixture->settings.enqueue_context = &writer;
     script(&fixture->deliverer, NOTIFY_PERMANENT, 0, "HTTP 404");
-    add(fixture->store, message_of("m-1", SUB_A, "root-usage"));
+    add(fixture->temp.store, message_of("m-1", SUB_A, "root-usage"));
 
     struct monitor_delivery_report report;
     struct monitor_error error;
-    assert_false(monitor_deliver_due(fixture->store, &fixture->settings, T0, 0, &report, &error));
+    assert_false(
+        monitor_deliver_due(fixture->temp.store, &fixture->settings, T0, 0, &report, &error));
     assert_string_equal(error.message, "outbox message m-1 failed, but its alert to " FALLBACK_TOPIC
                                        " could not be queued: no subscription confirmed");
     assert_int_equal(report.failed, 1);
     assert_int_equal(report.alerts, 0);
-    assert_non_null(strstr(outcome_of(fixture->store, "m-1"), "|failed|1|"));
-    assert_int_equal(action_history(fixture->store).count, 1);
+    assert_non_null(strstr(outcome_of(fixture->temp.store, "m-1"), "|failed|1|"));
+    assert_int_equal(action_history(fixture->temp.store).count, 1);
     /* not tried again */
     writer.refuse = false;
     report = deliver_at(fixture, T0 + 1000, 0);
@@ -539,9 +522,93 @@ static void alert_that_cannot_be_queued_still_parks_the_message(void **state)
 
     /* a fallback topic without the callback is refused before anything is tried */
     fixture->settings.enqueue_failure = NULL;
-    assert_false(monitor_deliver_due(fixture->store, &fixture->settings, T0, 0, &report, &error));
+    assert_false(
+        monitor_deliver_due(fixture->temp.store, &fixture->settings, T0, 0, &report, &error));
     assert_string_equal(error.message,
                         "outbox: a fallback topic needs the enqueue_failure callback");
+}
+
+/* ---- delivery as the configuration says ------------------------------------------------ */
+
+/* monitor_configured_delivery, the rule `scan --notify` and `serve` share: every setting
+ * reaches the delivery, the --smtp-url flag wins over the file, and a message failed for
+ * good alerts the fallbackTopic's subscribers, found by name among the topics. */
+static void configured_delivery_follows_the_settings(void **state)
+{
+    struct fixture *fixture = *state;
+    struct notify_subscription operations = {.protocol = NOTIFY_EMAIL,
+                                             .endpoint = "ops@example.com",
+                                             .arn = FALLBACK_SUB,
+                                             .confirmed = true};
+    struct notify_topic topics[] = {
+        {.name = "alerts", .arn = TOPIC},
+        {.name = "trailhound-failures",
+         .arn = FALLBACK_TOPIC,
+         .subscriptions = &operations,
+         .subscription_count = 1},
+    };
+    struct notify_topic_list list = {.items = topics, .count = 2};
+    struct monitor_notify_settings notify = {.topics = &list,
+                                             .region = "us-east-1",
+                                             .account_id = "123456789012",
+                                             .public_base_url = "http://127.0.0.1:4566"};
+    struct config_settings settings = {.region = "eu-west-1",
+                                       .smtp_url = "smtp://file.example.com:25",
+                                       .smtp_username = "mailer",
+                                       .smtp_password = "env:" HOOK_VARIABLE,
+                                       .smtp_starttls = true,
+                                       .pagerduty_url = "http://127.0.0.1:9/v2/enqueue",
+                                       .sns_endpoint = "http://127.0.0.1:9/sns",
+                                       .tls_ca_file = "/etc/trailhound/ca.pem",
+                                       .fallback_topic = "trailhound-failures"};
+    struct monitor_fallback fallback;
+    struct monitor_delivery_settings delivery =
+        monitor_configured_delivery(&settings, NULL, &notify, &fallback);
+    assert_string_equal(delivery.smtp_url, "smtp://file.example.com:25");
+    assert_string_equal(delivery.smtp_from, "trailhound@localhost");
+    assert_string_equal(delivery.smtp_username, "mailer");
+    assert_string_equal(delivery.smtp_password, "env:" HOOK_VARIABLE);
+    assert_true(delivery.smtp_starttls);
+    assert_string_equal(delivery.pagerduty_url, "http://127.0.0.1:9/v2/enqueue");
+    assert_string_equal(delivery.sns_endpoint, "http://127.0.0.1:9/sns");
+    assert_string_equal(delivery.sns_region, "eu-west-1");
+    assert_string_equal(delivery.ca_file, "/etc/trailhound/ca.pem");
+    assert_string_equal(delivery.fallback_topic_arn, FALLBACK_TOPIC);
+    assert_ptr_equal(fallback.topic, &topics[1]);
+
+    settings.smtp_from = "trailhound@example.com";
+    delivery =
+        monitor_configured_delivery(&settings, "smtp://flag.example.com:2525", &notify, &fallback);
+    assert_string_equal(delivery.smtp_url, "smtp://flag.example.com:2525");
+    assert_string_equal(delivery.smtp_from, "trailhound@example.com");
+
+    /* the alert is written by monitor_enqueue_failure_alert and delivered in the same call */
+    delivery.deliver = fake_deliver;
+    delivery.deliver_context = &fixture->deliverer;
+    fixture->settings = delivery;
+    script(&fixture->deliverer, NOTIFY_PERMANENT, 0, "HTTP 410 Gone");
+    add(fixture->temp.store, message_of("m-1", SUB_A, "root-usage"));
+    struct monitor_delivery_report report = deliver_at(fixture, T0, 0);
+    assert_report(&report, 0, 0, 2);
+    assert_int_equal(report.alerts, 1);
+    assert_int_equal(fixture->deliverer.calls, 2);
+    assert_memory_equal(fixture->deliverer.seen[1], "email|ops@example.com|", 22);
+    assert_non_null(strstr(fixture->deliverer.seen[1],
+                           "|Notification|" FALLBACK_TOPIC "|" FALLBACK_SUB
+                           "|trailhound: a notification could not be delivered|raw=0|"
+                           "http://127.0.0.1:9/v2/enqueue|timeout=15|"
+                           "smtp=smtp://flag.example.com:2525/https://hooks.example.com/"
+                           "secret-path"));
+
+    /* without fallbackTopic, or naming no topic, a failure alerts nobody */
+    settings.fallback_topic = NULL;
+    delivery = monitor_configured_delivery(&settings, NULL, &notify, &fallback);
+    assert_null(delivery.fallback_topic_arn);
+    assert_null(delivery.enqueue_failure);
+    settings.fallback_topic = "missing";
+    delivery = monitor_configured_delivery(&settings, NULL, &notify, &fallback);
+    assert_null(delivery.fallback_topic_arn);
+    assert_null(delivery.enqueue_failure);
 }
 
 /* ---- secrets and attributes ----------------------------------------------------------- */
@@ -551,7 +618,7 @@ static void secrets_are_resolved_at_each_attempt_and_never_stored(void **state)
     struct fixture *fixture = *state;
     script(&fixture->deliverer, NOTIFY_RETRY, 0, "HTTP 500");
     script(&fixture->deliverer, NOTIFY_DELIVERED, 0, "HTTP 200");
-    add(fixture->store, message_of("m-1", SUB_A, "root-usage"));
+    add(fixture->temp.store, message_of("m-1", SUB_A, "root-usage"));
 
     deliver_at(fixture, T0, 0);
     setenv(HOOK_VARIABLE, "https://hooks.example.com/rotated", 1);
@@ -559,10 +626,11 @@ static void secrets_are_resolved_at_each_attempt_and_never_stored(void **state)
     assert_int_equal(fixture->deliverer.calls, 2);
     assert_non_null(strstr(fixture->deliverer.seen[0], "|https://hooks.example.com/secret-path|"));
     assert_non_null(strstr(fixture->deliverer.seen[1], "|https://hooks.example.com/rotated|"));
-    assert_non_null(strstr(outcome_of(fixture->store, "m-1"), "|env:" HOOK_VARIABLE "|delivered|"));
+    assert_non_null(
+        strstr(outcome_of(fixture->temp.store, "m-1"), "|env:" HOOK_VARIABLE "|delivered|"));
 
     /* nothing in the store holds the resolved value */
-    struct rows rows = action_history(fixture->store);
+    struct rows rows = action_history(fixture->temp.store);
     assert_int_equal(rows.count, 1);
     assert_null(strstr(rows.text[0], "hooks.example.com"));
 }
@@ -571,13 +639,13 @@ static void unreadable_secret_is_retried_without_an_attempt(void **state)
 {
     struct fixture *fixture = *state;
     script(&fixture->deliverer, NOTIFY_DELIVERED, 0, "HTTP 200");
-    add(fixture->store, message_of("m-1", SUB_A, "root-usage"));
+    add(fixture->temp.store, message_of("m-1", SUB_A, "root-usage"));
     unsetenv(HOOK_VARIABLE);
 
     struct monitor_delivery_report report = deliver_at(fixture, T0, 0);
     assert_report(&report, 0, 1, 0);
     assert_int_equal(fixture->deliverer.calls, 0);
-    const char *outcome = outcome_of(fixture->store, "m-1");
+    const char *outcome = outcome_of(fixture->temp.store, "m-1");
     assert_non_null(strstr(outcome, "|pending|1|1795687851290|1795687871290|endpoint: "));
     assert_non_null(strstr(outcome, HOOK_VARIABLE));
 
@@ -593,11 +661,11 @@ static void attributes_default_to_the_row_and_bad_ones_fail(void **state)
     struct store_outbox_message message = message_of("defaults", SUB_A, NULL);
     message.attributes_json = "{}";
     message.subject = NULL;
-    add(fixture->store, message);
+    add(fixture->temp.store, message);
     message = message_of("overridden", SUB_B, NULL);
     message.attributes_json = "{\"messageType\":\"SubscriptionConfirmation\",\"topicArn\":"
                               "\"arn:t\",\"subscriptionArn\":\"arn:s\",\"raw\":false}";
-    add(fixture->store, message);
+    add(fixture->temp.store, message);
     const char *const bad[][2] = {
         {"raw-text", "{\"raw\":\"yes\"}"},
         {"type-number", "{\"messageType\":1}"},
@@ -606,11 +674,11 @@ static void attributes_default_to_the_row_and_bad_ones_fail(void **state)
     for (size_t i = 0; i < 3; i++) {
         message = message_of(bad[i][0], SUB_A, bad[i][0]);
         message.attributes_json = bad[i][1];
-        add(fixture->store, message);
+        add(fixture->temp.store, message);
     }
     message = message_of("carrier-pigeon", SUB_A, "pigeon");
     message.protocol = "carrier-pigeon";
-    add(fixture->store, message);
+    add(fixture->temp.store, message);
 
     struct monitor_delivery_report report = deliver_at(fixture, T0, 0);
     assert_report(&report, 2, 0, 4);
@@ -622,14 +690,14 @@ static void attributes_default_to_the_row_and_bad_ones_fail(void **state)
                         "https|https://hooks.example.com/secret-path|overridden|"
                         "SubscriptionConfirmation|arn:t|arn:s|ALARM: \"root-usage\" in US East "
                         "(N. Virginia)|raw=0|(null)|timeout=15|smtp=(none)/(none)");
-    assert_non_null(strstr(outcome_of(fixture->store, "raw-text"),
+    assert_non_null(strstr(outcome_of(fixture->temp.store, "raw-text"),
                            "|failed|1|1795687851290|1795687851290|attributes_json: raw must be "
                            "true or false"));
-    assert_non_null(strstr(outcome_of(fixture->store, "type-number"),
+    assert_non_null(strstr(outcome_of(fixture->temp.store, "type-number"),
                            "|attributes_json: messageType must be a string"));
     assert_non_null(
-        strstr(outcome_of(fixture->store, "array"), "|attributes_json is not a JSON object"));
-    assert_non_null(strstr(outcome_of(fixture->store, "carrier-pigeon"),
+        strstr(outcome_of(fixture->temp.store, "array"), "|attributes_json is not a JSON object"));
+    assert_non_null(strstr(outcome_of(fixture->temp.store, "carrier-pigeon"),
                            "|unknown protocol \"carrier-pigeon\""));
 }
 
@@ -643,7 +711,7 @@ static void settings_reach_the_deliverer(void **state)
     message.protocol = "pagerduty";
     message.endpoint = "0123456789abcdef0123456789abcdef";
     message.body = "{\"routing_key\":\"0123456789abcdef0123456789abcdef\"}";
-    add(fixture->store, message);
+    add(fixture->temp.store, message);
     struct monitor_delivery_report report = deliver_at(fixture, T0, 0);
     assert_report(&report, 1, 0, 0);
     assert_string_equal(fixture->deliverer.seen[0],
@@ -651,7 +719,7 @@ static void settings_reach_the_deliverer(void **state)
                         "|" SUB_A "|ALARM: \"root-usage\" in US East (N. Virginia)|raw=0|"
                         "http://127.0.0.1:9/v2/enqueue|timeout=3|smtp=(none)/(none)");
     /* the routing key stays out of the history */
-    struct rows rows = action_history(fixture->store);
+    struct rows rows = action_history(fixture->temp.store);
     assert_int_equal(rows.count, 1);
     assert_null(strstr(rows.text[0], "publishedMessage"));
     assert_null(strstr(rows.text[0], "0123456789abcdef"));
@@ -665,13 +733,13 @@ static void outcomes_write_action_history_items(void **state)
     script(&fixture->deliverer, NOTIFY_DELIVERED, 0, "HTTP 200");
     script(&fixture->deliverer, NOTIFY_PERMANENT, 0, "550 mailbox unavailable");
     script(&fixture->deliverer, NOTIFY_DELIVERED, 0, "HTTP 200");
-    add(fixture->store, message_of("ok", SUB_A, "root-usage"));
-    add(fixture->store, message_of("bad", SUB_B, "root-usage"));
-    add(fixture->store, message_of("no-alarm", SUB_A, NULL));
+    add(fixture->temp.store, message_of("ok", SUB_A, "root-usage"));
+    add(fixture->temp.store, message_of("bad", SUB_B, "root-usage"));
+    add(fixture->temp.store, message_of("no-alarm", SUB_A, NULL));
 
     struct monitor_delivery_report report = deliver_at(fixture, T0, 0);
     assert_report(&report, 2, 0, 1);
-    struct rows rows = action_history(fixture->store);
+    struct rows rows = action_history(fixture->temp.store);
     assert_int_equal(rows.count, 2);
     assert_string_equal(
         rows.text[0],
@@ -699,10 +767,10 @@ static void published_message_is_cut_on_a_character(void **state)
     body[sizeof body - 1] = '\0';
     struct store_outbox_message message = message_of("long", SUB_A, "root-usage");
     message.body = body;
-    add(fixture->store, message);
+    add(fixture->temp.store, message);
     deliver_at(fixture, T0, 0);
 
-    struct rows rows = action_history(fixture->store);
+    struct rows rows = action_history(fixture->temp.store);
     assert_int_equal(rows.count, 1);
     const char *published = strstr(rows.text[0], "\"publishedMessage\":\"");
     assert_non_null(published);
@@ -728,6 +796,7 @@ int main(void)
         TEST(resolve_follows_a_failed_trigger_and_limit_counts_attempts),
         TEST(failed_message_alerts_the_fallback_topic),
         TEST(alert_that_cannot_be_queued_still_parks_the_message),
+        TEST(configured_delivery_follows_the_settings),
         TEST(secrets_are_resolved_at_each_attempt_and_never_stored),
         TEST(unreadable_secret_is_retried_without_an_attempt),
         TEST(attributes_default_to_the_row_and_bad_ones_fail),

@@ -19,10 +19,9 @@
 
 #include <cmocka.h>
 #include <curl/curl.h>
-#include <ftw.h>
-#include <sys/stat.h>
 
 #include "../support/receivers.h"
+#include "../support/temp_store.h"
 
 #define NOW INT64_C(1795687851290) /* 2026-11-26T10:10:51.290Z */
 #define DAY_MS INT64_C(86400000)
@@ -63,9 +62,7 @@ static int stop_servers(void **state)
 /* ---- fixture ---------------------------------------------------------------------------- */
 
 struct fixture {
-    char directory[64];
-    char database[128];
-    struct store *store;
+    struct temp_store temp;
     struct notify_subscription configured_subscription;
     struct notify_topic configured_topic;
     struct notify_topic_list configured;
@@ -74,25 +71,15 @@ struct fixture {
     struct monitor_delivery_settings delivery;
 };
 
-static int remove_entry(const char *path, const struct stat *status, int flag, struct FTW *walk)
-{
-    (void)status, (void)flag, (void)walk;
-    return remove(path);
-}
-
 static int set_up(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->directory, sizeof f->directory, "/tmp/test_monitor_subscriptions.XXXXXX");
-    assert_non_null(mkdtemp(f->directory));
-    snprintf(f->database, sizeof f->database, "%s/trailhound.db", f->directory);
+    temp_store_make(&f->temp, "test_monitor_subscriptions", "trailhound.db", true);
     struct store_error error;
-    f->store = store_open(f->database, &error);
-    assert_non_null(f->store);
     struct store_topic alerts = {ALERTS, "alerts", "{}", NOW};
     bool created;
-    assert_true(store_topic_put(f->store, &alerts, &created, &error));
+    assert_true(store_topic_put(f->temp.store, &alerts, &created, &error));
     f->configured_subscription = (struct notify_subscription){.protocol = NOTIFY_EMAIL,
                                                               .endpoint = "soc@example.com",
                                                               .arn = CONFIGURED_SUBSCRIPTION,
@@ -114,8 +101,7 @@ static int set_up(void **state)
 static int tear_down(void **state)
 {
     struct fixture *f = *state;
-    store_close(f->store);
-    int status = nftw(f->directory, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    int status = temp_store_remove(&f->temp);
     free(f);
     return status;
 }
@@ -138,7 +124,7 @@ static char *subscribe(struct fixture *f, const char *topic, const char *protoco
 {
     char *answer = NULL;
     struct monitor_error error = {{0}};
-    enum monitor_sns_status status = monitor_subscribe(f->store, &f->settings, topic, protocol,
+    enum monitor_sns_status status = monitor_subscribe(f->temp.store, &f->settings, topic, protocol,
                                                        endpoint, attributes, NOW, &answer, &error);
     if (status != MONITOR_SNS_OK)
         fail_msg("monitor_subscribe %s %s: %d %s", protocol, endpoint, status, error.message);
@@ -153,7 +139,7 @@ static void refused(struct fixture *f, const char *topic, const char *protocol,
 {
     char *answer = (char *)"untouched";
     struct monitor_error error = {{0}};
-    enum monitor_sns_status status = monitor_subscribe(f->store, &f->settings, topic, protocol,
+    enum monitor_sns_status status = monitor_subscribe(f->temp.store, &f->settings, topic, protocol,
                                                        endpoint, attributes, NOW, &answer, &error);
     assert_int_equal(status, expected);
     assert_null(answer);
@@ -165,7 +151,7 @@ static char *confirm(struct fixture *f, const char *topic, const char *token, in
     char *arn = NULL;
     struct monitor_error error = {{0}};
     enum monitor_sns_status status =
-        monitor_confirm_subscription(f->store, topic, token, now, &arn, &error);
+        monitor_confirm_subscription(f->temp.store, topic, token, now, &arn, &error);
     if (status != MONITOR_SNS_OK)
         fail_msg("monitor_confirm_subscription: %d %s", status, error.message);
     return arn;
@@ -182,7 +168,7 @@ static const char *stored_arn(struct fixture *f, const char *topic, char arn[256
 {
     arn[0] = '\0';
     struct store_error error;
-    assert_true(store_subscription_list(f->store, topic, copy_arn, arn, &error));
+    assert_true(store_subscription_list(f->temp.store, topic, copy_arn, arn, &error));
     assert_true(arn[0] != '\0');
     return arn;
 }
@@ -191,7 +177,7 @@ static void deliver(struct fixture *f, size_t expected_delivered)
 {
     struct monitor_delivery_report report;
     struct monitor_error error;
-    if (!monitor_deliver_due(f->store, &f->delivery, NOW, 0, &report, &error))
+    if (!monitor_deliver_due(f->temp.store, &f->delivery, NOW, 0, &report, &error))
         fail_msg("monitor_deliver_due: %s", error.message);
     if (report.delivered != expected_delivered || report.failed || report.retried)
         fail_msg("delivered %zu (expected %zu), failed %zu, retried %zu: %s", report.delivered,
@@ -237,51 +223,57 @@ static size_t alarm_fires(struct fixture *f, const char *topic, const char *subs
     };
     struct notify_topic_list topics;
     struct monitor_error error;
-    if (!monitor_topics_load(f->store, &f->configured, &topics, &error))
+    if (!monitor_topics_load(f->temp.store, &f->configured, &topics, &error))
         fail_msg("monitor_topics_load: %s", error.message);
     struct monitor_notify_settings settings = {.topics = &topics,
                                                .region = "us-east-1",
                                                .account_id = "123456789012",
                                                .public_base_url = BASE,
                                                .signing_key = &key};
-    if (!monitor_enqueue_notifications(f->store, &alarm, &transition, &settings, NOW, &error))
+    if (!monitor_enqueue_notifications(f->temp.store, &alarm, &transition, &settings, NOW, &error))
         fail_msg("monitor_enqueue_notifications: %s", error.message);
     notify_topic_list_free(&topics);
     alarm_definition_free(&alarm);
     struct counted counted = {subscription_arn, 0};
     struct store_error store_error;
-    assert_true(store_outbox_list(f->store, NULL, 0, count_alarm_messages, &counted, &store_error));
+    assert_true(
+        store_outbox_list(f->temp.store, NULL, 0, count_alarm_messages, &counted, &store_error));
     return counted.alarm_messages;
 }
+
+struct stored_counts {
+    size_t subscriptions, messages;
+};
 
 static bool count_message(void *context, const struct store_outbox_message *message)
 {
     (void)message;
-    (*(size_t *)context)++;
+    ((struct stored_counts *)context)->messages++;
     return true;
-}
-
-static size_t outbox_size(struct fixture *f)
-{
-    size_t count = 0;
-    struct store_error error;
-    assert_true(store_outbox_list(f->store, NULL, 0, count_message, &count, &error));
-    return count;
 }
 
 static bool count_subscription(void *context, const struct store_subscription *subscription)
 {
     (void)subscription;
-    (*(size_t *)context)++;
+    ((struct stored_counts *)context)->subscriptions++;
     return true;
 }
 
-static size_t subscription_count(struct fixture *f)
+/* How many subscriptions and outbox messages the store holds. */
+static struct stored_counts stored(struct fixture *f)
 {
-    size_t count = 0;
+    struct stored_counts counts = {0};
     struct store_error error;
-    assert_true(store_subscription_list(f->store, NULL, count_subscription, &count, &error));
-    return count;
+    assert_true(store_subscription_list(f->temp.store, NULL, count_subscription, &counts, &error));
+    assert_true(store_outbox_list(f->temp.store, NULL, 0, count_message, &counts, &error));
+    return counts;
+}
+
+static void assert_stored(struct fixture *f, size_t subscriptions, size_t messages)
+{
+    struct stored_counts counts = stored(f);
+    assert_int_equal(counts.subscriptions, subscriptions);
+    assert_int_equal(counts.messages, messages);
 }
 
 /* The receiver's requests to `path`, oldest first (json_decref the array). */
@@ -343,16 +335,42 @@ static void assert_hex_token(const char *token)
 
 /* ---- http: confirmation, delivery, unsubscribe ------------------------------------------- */
 
+/* Subscribes `endpoint` with `protocol`, which answers "pending confirmation", and delivers
+ * its confirmation request: what `received` (requests_to or mails_to) then finds for
+ * `where`, one entry (json_decref). */
+static json_t *subscribe_pending(struct fixture *f, const char *protocol, const char *endpoint,
+                                 json_t *(*received)(const char *), const char *where)
+{
+    char *answer = subscribe(f, ALERTS, protocol, endpoint, NULL);
+    assert_string_equal(answer, MONITOR_PENDING_CONFIRMATION);
+    free(answer);
+    deliver(f, 1);
+    json_t *entries = received(where);
+    assert_int_equal(json_array_size(entries), 1);
+    return entries;
+}
+
+/* Delivers the next message to `path` of the receiver, its second request: of SNS message
+ * type `type`, for the subscription `arn`. Returns its verified envelope (json_decref). */
+static json_t *deliver_second(struct fixture *f, const char *path, const char *type,
+                              const char *arn)
+{
+    deliver(f, 1);
+    json_t *requests = requests_to(path);
+    assert_int_equal(json_array_size(requests), 2);
+    json_t *request = json_array_get(requests, 1);
+    assert_string_equal(receiver_header(request, "x-amz-sns-message-type"), type);
+    assert_string_equal(receiver_header(request, "x-amz-sns-subscription-arn"), arn);
+    json_t *envelope = verified_envelope(receiver_string(request, "body"));
+    json_decref(requests);
+    return envelope;
+}
+
 /* Subscribes `path` of the receiver over http and confirms it with the token of the
  * SubscriptionConfirmation it received; returns the subscription's ARN (malloc'ed). */
 static char *subscribe_and_confirm(struct fixture *f, const char *path)
 {
-    char *answer = subscribe(f, ALERTS, "http", receiver_url(0, path), NULL);
-    assert_string_equal(answer, "pending confirmation");
-    free(answer);
-    deliver(f, 1);
-    json_t *requests = requests_to(path);
-    assert_int_equal(json_array_size(requests), 1);
+    json_t *requests = subscribe_pending(f, "http", receiver_url(0, path), requests_to, path);
     json_t *envelope = verified_envelope(receiver_string(json_array_get(requests, 0), "body"));
     char *arn = confirm(f, ALERTS, member(envelope, "Token"), NOW);
     json_decref(envelope);
@@ -363,12 +381,8 @@ static char *subscribe_and_confirm(struct fixture *f, const char *path)
 static void http_confirmation_is_signed_and_names_no_subscription(void **state)
 {
     struct fixture *f = *state;
-    char *answer = subscribe(f, ALERTS, "http", receiver_url(0, "/case/confirmation"), NULL);
-    assert_string_equal(answer, MONITOR_PENDING_CONFIRMATION);
-    free(answer);
-    deliver(f, 1);
-    json_t *requests = requests_to("/case/confirmation");
-    assert_int_equal(json_array_size(requests), 1);
+    json_t *requests = subscribe_pending(f, "http", receiver_url(0, "/case/confirmation"),
+                                         requests_to, "/case/confirmation");
     json_t *request = json_array_get(requests, 0);
     assert_string_equal(receiver_header(request, "x-amz-sns-message-type"),
                         "SubscriptionConfirmation");
@@ -419,14 +433,7 @@ static void nothing_is_delivered_before_confirmation(void **state)
     assert_string_equal(confirmed, arn);
     /* the next transition reaches it, signed, with its ARN in the headers */
     assert_int_equal(alarm_fires(f, ALERTS, arn), 1);
-    deliver(f, 1);
-    json_decref(requests);
-    requests = requests_to("/case/before");
-    assert_int_equal(json_array_size(requests), 2);
-    json_t *request = json_array_get(requests, 1);
-    assert_string_equal(receiver_header(request, "x-amz-sns-message-type"), "Notification");
-    assert_string_equal(receiver_header(request, "x-amz-sns-subscription-arn"), arn);
-    json_t *notification = verified_envelope(receiver_string(request, "body"));
+    json_t *notification = deliver_second(f, "/case/before", "Notification", arn);
     assert_string_equal(member(notification, "Subject"),
                         "ALARM: \"root-use\" in US East (N. Virginia)");
     json_decref(notification);
@@ -440,17 +447,11 @@ static void unsubscribe_sends_a_confirmation_that_restores(void **state)
     struct fixture *f = *state;
     char *arn = subscribe_and_confirm(f, "/case/unsubscribe");
     struct monitor_error error;
-    assert_int_equal(monitor_unsubscribe(f->store, &f->settings, arn, NOW, &error), MONITOR_SNS_OK);
-    assert_int_equal(subscription_count(f), 0);
+    assert_int_equal(monitor_unsubscribe(f->temp.store, &f->settings, arn, NOW, &error),
+                     MONITOR_SNS_OK);
+    assert_int_equal(stored(f).subscriptions, 0);
     assert_int_equal(alarm_fires(f, ALERTS, arn), 0);
-    deliver(f, 1);
-    json_t *requests = requests_to("/case/unsubscribe");
-    assert_int_equal(json_array_size(requests), 2);
-    json_t *request = json_array_get(requests, 1);
-    assert_string_equal(receiver_header(request, "x-amz-sns-message-type"),
-                        "UnsubscribeConfirmation");
-    assert_string_equal(receiver_header(request, "x-amz-sns-subscription-arn"), arn);
-    json_t *envelope = verified_envelope(receiver_string(request, "body"));
+    json_t *envelope = deliver_second(f, "/case/unsubscribe", "UnsubscribeConfirmation", arn);
     assert_string_equal(member(envelope, "Type"), "UnsubscribeConfirmation");
     char expected[512];
     snprintf(expected, sizeof expected,
@@ -468,7 +469,6 @@ static void unsubscribe_sends_a_confirmation_that_restores(void **state)
     assert_string_equal(restored, arn);
     assert_int_equal(alarm_fires(f, ALERTS, arn), 1);
     json_decref(envelope);
-    json_decref(requests);
     free(restored);
     free(arn);
 }
@@ -479,12 +479,12 @@ static void pending_subscription_is_removed_without_a_message(void **state)
     free(subscribe(f, ALERTS, "https", "https://hooks.example.com/x", NULL));
     char arn[256];
     stored_arn(f, ALERTS, arn);
-    size_t queued = outbox_size(f);
+    size_t queued = stored(f).messages;
     struct monitor_error error;
-    assert_int_equal(monitor_unsubscribe(f->store, &f->settings, arn, NOW, &error), MONITOR_SNS_OK);
-    assert_int_equal(subscription_count(f), 0);
-    assert_int_equal(outbox_size(f), queued);
-    assert_int_equal(monitor_unsubscribe(f->store, &f->settings, arn, NOW, &error),
+    assert_int_equal(monitor_unsubscribe(f->temp.store, &f->settings, arn, NOW, &error),
+                     MONITOR_SNS_OK);
+    assert_stored(f, 0, queued);
+    assert_int_equal(monitor_unsubscribe(f->temp.store, &f->settings, arn, NOW, &error),
                      MONITOR_SNS_NOT_FOUND);
     assert_string_equal(error.message, "Subscription does not exist");
 }
@@ -495,12 +495,7 @@ static void email_gets_snss_confirmation_mail(void **state)
 {
     struct fixture *f = *state;
     const char *address = "ops+alerts@example.com";
-    char *answer = subscribe(f, ALERTS, "email", address, NULL);
-    assert_string_equal(answer, MONITOR_PENDING_CONFIRMATION);
-    free(answer);
-    deliver(f, 1);
-    json_t *mails = mails_to(address);
-    assert_int_equal(json_array_size(mails), 1);
+    json_t *mails = subscribe_pending(f, "email", address, mails_to, address);
     json_t *mail = json_array_get(mails, 0);
     assert_string_equal(receiver_string(mail, "subject"),
                         "AWS Notification - Subscription Confirmation");
@@ -541,10 +536,7 @@ static void email_json_gets_the_signed_envelope(void **state)
 {
     struct fixture *f = *state;
     const char *address = "robot@example.com";
-    free(subscribe(f, ALERTS, "email-json", address, NULL));
-    deliver(f, 1);
-    json_t *mails = mails_to(address);
-    assert_int_equal(json_array_size(mails), 1);
+    json_t *mails = subscribe_pending(f, "email-json", address, mails_to, address);
     json_t *mail = json_array_get(mails, 0);
     assert_string_equal(receiver_string(mail, "subject"),
                         "AWS Notification - Subscription Confirmation");
@@ -565,12 +557,8 @@ static void email_json_gets_the_signed_envelope(void **state)
 static void slack_gets_a_message_with_the_link(void **state)
 {
     struct fixture *f = *state;
-    char *answer = subscribe(f, ALERTS, "slack", receiver_url(0, "/case/slack/body/ok"), NULL);
-    assert_string_equal(answer, MONITOR_PENDING_CONFIRMATION);
-    free(answer);
-    deliver(f, 1);
-    json_t *requests = requests_to("/case/slack/body/ok");
-    assert_int_equal(json_array_size(requests), 1);
+    json_t *requests = subscribe_pending(f, "slack", receiver_url(0, "/case/slack/body/ok"),
+                                         requests_to, "/case/slack/body/ok");
     json_t *payload = json_loads(receiver_string(json_array_get(requests, 0), "body"), 0, NULL);
     assert_non_null(payload);
     const char *text = member(payload, "text");
@@ -603,7 +591,7 @@ static void pagerduty_and_sns_are_confirmed_at_once(void **state)
     char *sns = subscribe(f, ALERTS, "sns", "arn:aws:sns:eu-west-1:111122223333:upstream", NULL);
     assert_memory_equal(pagerduty, ALERTS ":", strlen(ALERTS ":"));
     assert_memory_equal(sns, ALERTS ":", strlen(ALERTS ":"));
-    assert_int_equal(outbox_size(f), 0); /* no confirmation request */
+    assert_int_equal(stored(f).messages, 0); /* no confirmation request */
     assert_int_equal(alarm_fires(f, ALERTS, pagerduty), 1);
     assert_int_equal(alarm_fires(f, ALERTS, sns), 2); /* two transitions so far */
     free(pagerduty);
@@ -652,14 +640,13 @@ static void refusals_use_snss_words_and_store_nothing(void **state)
             "Invalid parameter: Attributes Reason: not a JSON object of strings");
     char *answer = NULL;
     struct monitor_error error;
-    assert_int_equal(monitor_subscribe(f->store, &f->settings, ALERTS, "https", hook,
+    assert_int_equal(monitor_subscribe(f->temp.store, &f->settings, ALERTS, "https", hook,
                                        "{\"DeliveryPolicy\":\"{\\\"healthyRetryPolicy\\\":5}\"}",
                                        NOW, &answer, &error),
                      MONITOR_SNS_INVALID_PARAMETER);
     assert_memory_equal(error.message, "Invalid parameter: Attributes Reason: DeliveryPolicy: ",
                         strlen("Invalid parameter: Attributes Reason: DeliveryPolicy: "));
-    assert_int_equal(subscription_count(f), 0);
-    assert_int_equal(outbox_size(f), 0);
+    assert_stored(f, 0, 0);
 }
 
 static bool copy_row(void *context, const struct store_subscription *subscription)
@@ -673,7 +660,7 @@ static bool copy_row(void *context, const struct store_subscription *subscriptio
 static const char *stored_row(struct fixture *f, const char *topic, char row[512])
 {
     struct store_error error;
-    assert_true(store_subscription_list(f->store, topic, copy_row, row, &error));
+    assert_true(store_subscription_list(f->temp.store, topic, copy_row, row, &error));
     return row;
 }
 
@@ -691,8 +678,7 @@ static void subscribing_again(void **state)
     char *answer = subscribe(f, ALERTS, "https", hook, NULL);
     assert_string_equal(answer, MONITOR_PENDING_CONFIRMATION);
     free(answer);
-    assert_int_equal(outbox_size(f), 2);
-    assert_int_equal(subscription_count(f), 1);
+    assert_stored(f, 1, 2);
     assert_string_not_equal(stored_row(f, ALERTS, second), first);
     refused(f, ALERTS, "https", hook, "{\"RawMessageDelivery\":\"false\"}",
             MONITOR_SNS_INVALID_PARAMETER,
@@ -701,8 +687,8 @@ static void subscribing_again(void **state)
     /* the first token no longer confirms; the second does */
     char *confirmed = NULL;
     struct monitor_error error;
-    assert_int_equal(monitor_confirm_subscription(f->store, ALERTS, strrchr(first, '|') + 1, NOW,
-                                                  &confirmed, &error),
+    assert_int_equal(monitor_confirm_subscription(f->temp.store, ALERTS, strrchr(first, '|') + 1,
+                                                  NOW, &confirmed, &error),
                      MONITOR_SNS_INVALID_PARAMETER);
     assert_string_equal(error.message, "Invalid parameter: Token");
     confirmed = confirm(f, ALERTS, strrchr(second, '|') + 1, NOW);
@@ -712,7 +698,7 @@ static void subscribing_again(void **state)
     answer = subscribe(f, ALERTS, "https", hook, "{\"RawMessageDelivery\":\"true\"}");
     assert_string_equal(answer, arn);
     free(answer);
-    assert_int_equal(outbox_size(f), 2);
+    assert_int_equal(stored(f).messages, 2);
 }
 
 static void expired_or_unknown_tokens_are_invalid(void **state)
@@ -724,24 +710,25 @@ static void expired_or_unknown_tokens_are_invalid(void **state)
     char *arn = (char *)"untouched";
     struct monitor_error error;
     assert_int_equal(
-        monitor_confirm_subscription(f->store, ALERTS, token, NOW + 3 * DAY_MS, &arn, &error),
+        monitor_confirm_subscription(f->temp.store, ALERTS, token, NOW + 3 * DAY_MS, &arn, &error),
         MONITOR_SNS_INVALID_PARAMETER);
     assert_null(arn);
     assert_string_equal(error.message, "Invalid parameter: Token Reason: the token has expired "
                                        "(tokens last three days); subscribe again for a new one");
-    assert_int_equal(monitor_confirm_subscription(f->store, CONFIGURED, token, NOW, &arn, &error),
-                     MONITOR_SNS_INVALID_PARAMETER);
+    assert_int_equal(
+        monitor_confirm_subscription(f->temp.store, CONFIGURED, token, NOW, &arn, &error),
+        MONITOR_SNS_INVALID_PARAMETER);
     assert_string_equal(error.message, "Invalid parameter: Token");
-    assert_int_equal(monitor_confirm_subscription(f->store, ALERTS, "", NOW, &arn, &error),
+    assert_int_equal(monitor_confirm_subscription(f->temp.store, ALERTS, "", NOW, &arn, &error),
                      MONITOR_SNS_INVALID_PARAMETER);
     /* a later Subscribe drops what can no longer be confirmed */
     char *answer = NULL;
-    assert_int_equal(monitor_subscribe(f->store, &f->settings, ALERTS, "https",
+    assert_int_equal(monitor_subscribe(f->temp.store, &f->settings, ALERTS, "https",
                                        "https://hooks.example.com/other", NULL, NOW + 3 * DAY_MS,
                                        &answer, &error),
                      MONITOR_SNS_OK);
     free(answer);
-    assert_int_equal(subscription_count(f), 1);
+    assert_int_equal(stored(f).subscriptions, 1);
     char other[512];
     assert_string_not_equal(stored_row(f, ALERTS, other), row);
 }
@@ -763,7 +750,7 @@ static void configured_topics_and_subscriptions(void **state)
             "configuration file; change its attributes there");
     struct monitor_error error;
     assert_int_equal(
-        monitor_unsubscribe(f->store, &f->settings, CONFIGURED_SUBSCRIPTION, NOW, &error),
+        monitor_unsubscribe(f->temp.store, &f->settings, CONFIGURED_SUBSCRIPTION, NOW, &error),
         MONITOR_SNS_INVALID_PARAMETER);
     assert_string_equal(error.message, "Invalid parameter: SubscriptionArn Reason: the "
                                        "subscription is declared in the configuration file; "
@@ -775,21 +762,19 @@ static void subscribe_joins_the_callers_transaction(void **state)
 {
     struct fixture *f = *state;
     struct store_error error;
-    assert_true(store_begin(f->store, &error));
+    assert_true(store_begin(f->temp.store, &error));
     free(subscribe(f, ALERTS, "https", "https://hooks.example.com/t", NULL));
-    store_rollback(f->store);
+    store_rollback(f->temp.store);
     /* neither the subscription nor its confirmation request */
-    assert_int_equal(subscription_count(f), 0);
-    assert_int_equal(outbox_size(f), 0);
+    assert_stored(f, 0, 0);
     /* a refusal leaves the caller's transaction usable */
-    assert_true(store_begin(f->store, &error));
+    assert_true(store_begin(f->temp.store, &error));
     free(subscribe(f, ALERTS, "https", "https://hooks.example.com/t", NULL));
     refused(f, ALERTS ":nope", "https", "https://hooks.example.com/u", NULL, MONITOR_SNS_NOT_FOUND,
             "Topic does not exist");
-    if (!store_commit(f->store, &error))
+    if (!store_commit(f->temp.store, &error))
         fail_msg("store_commit: %s", error.message);
-    assert_int_equal(subscription_count(f), 1);
-    assert_int_equal(outbox_size(f), 1);
+    assert_stored(f, 1, 1);
 }
 
 /* ---- the topics alarm actions deliver to -------------------------------------------------- */
@@ -803,19 +788,19 @@ static void topics_load_merges_file_and_store(void **state)
                                 NOW};
     bool created;
     struct store_error error;
-    assert_true(store_topic_put(f->store, &same, &created, &error));
-    assert_true(store_topic_put(f->store, &audit, &created, &error));
+    assert_true(store_topic_put(f->temp.store, &same, &created, &error));
+    assert_true(store_topic_put(f->temp.store, &audit, &created, &error));
     free(subscribe(f, CONFIGURED, "https", "https://hooks.example.com/p", NULL));
     char *raw = subscribe(f, CONFIGURED, "pagerduty", "env:PD_KEY",
                           "{\"ResolveOnInsufficientData\":\"false\",\"DeliveryPolicy\":"
                           "\"sns-default\"}");
     char *orphan = subscribe(f, ALERTS, "sns", "arn:aws:sns:eu-west-1:111122223333:up", NULL);
     bool deleted;
-    assert_true(store_topic_delete(f->store, ALERTS, &deleted, &error)); /* and `orphan` */
+    assert_true(store_topic_delete(f->temp.store, ALERTS, &deleted, &error)); /* and `orphan` */
 
     struct notify_topic_list topics;
     struct monitor_error monitor_error;
-    assert_true(monitor_topics_load(f->store, &f->configured, &topics, &monitor_error));
+    assert_true(monitor_topics_load(f->temp.store, &f->configured, &topics, &monitor_error));
     assert_int_equal(topics.count, 2);
     const struct notify_topic *merged = &topics.items[0];
     assert_string_equal(merged->arn, CONFIGURED);

@@ -3,6 +3,7 @@
  * SignatureVersion 1 and 2, tampering with any signed field, and the real `openssl`
  * command line on both sides (its signature verifies here, ours verifies there, and its
  * key and certificate work with our functions). */
+#define _XOPEN_SOURCE 700
 #include "notify/notify.h"
 
 #include <ctype.h>
@@ -21,6 +22,10 @@
 
 #include <cmocka.h>
 
+#include "../support/alarm_fixtures.h"
+#include "../support/temp_store.h"
+#include "../support/text_file.h"
+
 /* ---- fixtures ---- */
 
 struct fixture {
@@ -35,8 +40,7 @@ static int setup(void **state)
     if (!fixture || !notify_signing_key_create(&fixture->key, &error) ||
         !notify_signing_key_create(&fixture->other_key, &error))
         return -1;
-    strcpy(fixture->directory, "/tmp/trailhound-envelope-XXXXXX");
-    if (!mkdtemp(fixture->directory))
+    if (!temp_directory_make(fixture->directory, "trailhound-envelope"))
         return -1;
     *state = fixture;
     return 0;
@@ -45,25 +49,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fixture = *state;
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", fixture->directory);
-    if (system(command) != 0)
+    if (temp_directory_remove(fixture->directory) != 0)
         return -1;
     notify_signing_key_free(&fixture->key);
     notify_signing_key_free(&fixture->other_key);
     free(fixture);
     return 0;
-}
-
-static int64_t utc_ms(int year, int month, int day, int hour, int minute, int second, int ms)
-{
-    struct tm fields = {.tm_year = year - 1900,
-                        .tm_mon = month - 1,
-                        .tm_mday = day,
-                        .tm_hour = hour,
-                        .tm_min = minute,
-                        .tm_sec = second};
-    return (int64_t)timegm(&fields) * 1000 + ms;
 }
 
 static const char topic_arn[] = "arn:aws:sns:eu-west-1:111122223333:cis-alarms";
@@ -492,12 +483,8 @@ static void write_file(const char *path, const char *text)
 
 static char *read_file(const char *path)
 {
-    FILE *file = fopen(path, "rb");
-    assert_non_null(file);
-    char *text = calloc(1, 65536);
-    size_t length = fread(text, 1, 65535, file);
-    fclose(file);
-    text[length] = '\0';
+    char *text = text_file_read(path, NULL);
+    assert_non_null(text);
     return text;
 }
 

@@ -1,6 +1,7 @@
 /* exec deliveries: real /bin/sh commands — the message on standard input, the environment,
  * exit statuses as outcomes, captured output, and the timeout that kills the process
  * group. */
+#define _XOPEN_SOURCE 700
 #include "notify/notify.h"
 
 #include <setjmp.h>
@@ -16,21 +17,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../support/temp_store.h"
+
 static char directory[64];
 
 static int make_directory(void **state)
 {
     (void)state;
-    snprintf(directory, sizeof directory, "/tmp/th-exec-XXXXXX");
-    return mkdtemp(directory) ? 0 : -1;
+    return temp_directory_make(directory, "th-exec") ? 0 : -1;
 }
 
 static int remove_directory(void **state)
 {
     (void)state;
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", directory);
-    return system(command) == 0 ? 0 : -1;
+    return temp_directory_remove(directory);
 }
 
 static struct notify_result run(const char *command, const char *body, long timeout_seconds)

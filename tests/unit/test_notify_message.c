@@ -18,18 +18,9 @@
 
 #include <cmocka.h>
 
-/* ---- fixtures ---- */
+#include "../support/alarm_fixtures.h"
 
-static int64_t utc_ms(int year, int month, int day, int hour, int minute, int second, int ms)
-{
-    struct tm fields = {.tm_year = year - 1900,
-                        .tm_mon = month - 1,
-                        .tm_mday = day,
-                        .tm_hour = hour,
-                        .tm_min = minute,
-                        .tm_sec = second};
-    return (int64_t)timegm(&fields) * 1000 + ms;
-}
+/* ---- fixtures ---- */
 
 /* The CIS 4.1 alarm of §2.3 as PutMetricAlarm's request (plus our CIS id). */
 static const char cis_alarm_json[] =
@@ -62,6 +53,13 @@ static struct notify_alarm_change example_change(const struct alarm_definition *
         .change_ms = utc_ms(2026, 11, 26, 10, 10, 51, 290),
         .configuration_updated_ms = utc_ms(2026, 11, 26, 9, 58, 12, 114),
     };
+}
+
+/* The CIS 4.1 alarm loaded into `alarm` (freed by the caller) and §2.3's change of it. */
+static struct notify_alarm_change load_example(struct alarm_definition *alarm)
+{
+    load_alarm(alarm, cis_alarm_json);
+    return example_change(alarm);
 }
 
 /* Three matches by two principals, with two samples (one pretty-printed, to be compacted). */
@@ -193,25 +191,30 @@ static void region_names_are_cloudwatchs(void **state)
 
 /* ---- §2.2 / §2.3 ---- */
 
+/* §2.3's change rendered by `render` is `expected`, byte for byte. */
+static void assert_example_renders_as(char *(*render)(const struct notify_alarm_change *),
+                                      const char *expected)
+{
+    struct alarm_definition alarm;
+    struct notify_alarm_change change = load_example(&alarm);
+    char *text = render(&change);
+    assert_text_equal(text, expected);
+    free(text);
+    alarm_definition_free(&alarm);
+}
+
 static void message_is_the_complete_example(void **state)
 {
     (void)state;
-    struct alarm_definition alarm;
-    load_alarm(&alarm, cis_alarm_json);
-    struct notify_alarm_change change = example_change(&alarm);
-    char *message = notify_alarm_message(&change);
-    assert_text_equal(message, example_message);
-    free(message);
-    alarm_definition_free(&alarm);
+    assert_example_renders_as(notify_alarm_message, example_message);
 }
 
 static void message_ends_with_the_evidence(void **state)
 {
     (void)state;
     struct alarm_definition alarm;
-    load_alarm(&alarm, cis_alarm_json);
+    struct notify_alarm_change change = load_example(&alarm);
     struct metric_evidence evidence = example_evidence();
-    struct notify_alarm_change change = example_change(&alarm);
     change.evidence = &evidence;
     char expected[sizeof example_message + sizeof example_trailhound];
     snprintf(expected, sizeof expected, "%.*s%s}", (int)strlen(example_message) - 1,
@@ -243,10 +246,9 @@ static void samples_that_are_not_objects_are_strings(void **state)
 {
     (void)state;
     struct alarm_definition alarm;
-    load_alarm(&alarm, cis_alarm_json);
+    struct notify_alarm_change change = load_example(&alarm);
     struct metric_evidence evidence = {
         .events = 1, .samples = {"{\"cut\":\"off", "[1,2]"}, .sample_count = 2};
-    struct notify_alarm_change change = example_change(&alarm);
     change.evidence = &evidence;
     char *message = notify_alarm_message(&change);
     assert_non_null(strstr(message, "\"samples\":[\"{\\\"cut\\\":\\\"off\",\"[1,2]\"]"));
@@ -307,10 +309,9 @@ static void statistics_are_upper_snake_case(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct alarm_definition alarm;
-        load_alarm(&alarm, cis_alarm_json);
+        struct notify_alarm_change change = load_example(&alarm);
         free(alarm.statistic);
         alarm.statistic = strdup(cases[i].statistic);
-        struct notify_alarm_change change = example_change(&alarm);
         char *message = notify_alarm_message(&change);
         assert_non_null(strstr(message, cases[i].expected));
         free(message);
@@ -333,9 +334,8 @@ static void treat_missing_data_is_empty_for_the_default(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct alarm_definition alarm;
-        load_alarm(&alarm, cis_alarm_json);
+        struct notify_alarm_change change = load_example(&alarm);
         alarm.treat_missing = cases[i].treat;
-        struct notify_alarm_change change = example_change(&alarm);
         char *message = notify_alarm_message(&change);
         assert_non_null(strstr(message, cases[i].expected));
         free(message);
@@ -349,8 +349,7 @@ static void subject_names_state_alarm_and_region(void **state)
 {
     (void)state;
     struct alarm_definition alarm;
-    load_alarm(&alarm, cis_alarm_json);
-    struct notify_alarm_change change = example_change(&alarm);
+    struct notify_alarm_change change = load_example(&alarm);
     char *subject = notify_alarm_subject(&change);
     assert_string_equal(subject,
                         "ALARM: \"unauthorized_api_calls_alarm\" in US East (N. Virginia)");
@@ -368,12 +367,11 @@ static void long_subjects_cut_the_name(void **state)
 {
     (void)state;
     struct alarm_definition alarm;
-    load_alarm(&alarm, cis_alarm_json);
+    struct notify_alarm_change change = load_example(&alarm);
     free(alarm.alarm_name);
     alarm.alarm_name = malloc(256);
     memset(alarm.alarm_name, 'n', 255);
     alarm.alarm_name[255] = '\0';
-    struct notify_alarm_change change = example_change(&alarm);
     change.new_state = ALARM_STATE_INSUFFICIENT_DATA;
     char *subject = notify_alarm_subject(&change);
     /* 99 characters: prefix, as much name as fits, "...", the region */
@@ -483,8 +481,7 @@ static void mail_is_what_sns_renders(void **state)
 {
     (void)state;
     struct alarm_definition alarm;
-    load_alarm(&alarm, cis_alarm_json);
-    struct notify_alarm_change change = example_change(&alarm);
+    struct notify_alarm_change change = load_example(&alarm);
     char *mail = notify_alarm_email(&change, subscription_arn, "secops@example.com", NULL);
     char *expected = CRLF_TEXT(example_mail);
     assert_text_equal(mail, expected);
@@ -540,11 +537,10 @@ static void mail_ends_with_the_evidence(void **state)
 {
     (void)state;
     struct alarm_definition alarm;
-    load_alarm(&alarm, cis_alarm_json);
+    struct notify_alarm_change change = load_example(&alarm);
     struct metric_evidence evidence = example_evidence();
     evidence.top[METRIC_EVIDENCE_PRINCIPAL][1].count = 12; /* counts right-aligned */
     evidence.top[METRIC_EVIDENCE_PRINCIPAL][1].value = "bob\r\n- Forged: line";
-    struct notify_alarm_change change = example_change(&alarm);
     change.evidence = &evidence;
     char *mail = notify_alarm_email(&change, subscription_arn, "secops@example.com", NULL);
     static const char *const evidence_lines[] = {
@@ -602,21 +598,14 @@ static const char example_slack[] =
 static void slack_payload_is_the_example(void **state)
 {
     (void)state;
-    struct alarm_definition alarm;
-    load_alarm(&alarm, cis_alarm_json);
-    struct notify_alarm_change change = example_change(&alarm);
-    char *payload = notify_slack_payload(&change);
-    assert_text_equal(payload, example_slack);
-    free(payload);
-    alarm_definition_free(&alarm);
+    assert_example_renders_as(notify_slack_payload, example_slack);
 }
 
 static void slack_colours_follow_the_state(void **state)
 {
     (void)state;
     struct alarm_definition alarm;
-    load_alarm(&alarm, cis_alarm_json);
-    struct notify_alarm_change change = example_change(&alarm);
+    struct notify_alarm_change change = load_example(&alarm);
     change.new_state = ALARM_STATE_OK;
     char *payload = notify_slack_payload(&change);
     assert_non_null(strstr(payload, "\"color\":\"#2EB67D\""));
@@ -649,7 +638,7 @@ static void slack_escapes_and_limits_user_text(void **state)
 {
     (void)state;
     struct alarm_definition alarm;
-    load_alarm(&alarm, cis_alarm_json);
+    struct notify_alarm_change change = load_example(&alarm);
     free(alarm.alarm_name);
     alarm.alarm_name = strdup("a<b>&c");
     free(alarm.statistic);
@@ -659,7 +648,6 @@ static void slack_escapes_and_limits_user_text(void **state)
     memset(reason, 'r', sizeof reason - 1);
     reason[sizeof reason - 1] = '\0';
     memcpy(reason + 2995, "&&&", 3); /* the cut falls inside an entity */
-    struct notify_alarm_change change = example_change(&alarm);
     change.reason = reason;
     char *text = notify_slack_payload(&change);
     json_t *payload = json_loads(text, 0, NULL);
@@ -686,8 +674,7 @@ static void slack_headers_keep_150_characters(void **state)
 {
     (void)state;
     struct alarm_definition alarm;
-    load_alarm(&alarm, cis_alarm_json);
-    struct notify_alarm_change change = example_change(&alarm);
+    struct notify_alarm_change change = load_example(&alarm);
     /* "🔴 ALARM: " is 9 characters: a 141-character name fits exactly, 142 does not */
     for (size_t length = 141; length <= 142; length++) {
         free(alarm.alarm_name);
@@ -713,9 +700,8 @@ static void slack_shows_the_evidence(void **state)
 {
     (void)state;
     struct alarm_definition alarm;
-    load_alarm(&alarm, cis_alarm_json);
+    struct notify_alarm_change change = load_example(&alarm);
     struct metric_evidence evidence = example_evidence();
-    struct notify_alarm_change change = example_change(&alarm);
     change.evidence = &evidence;
     char *text = notify_slack_payload(&change);
     /* the example's blocks, then two evidence sections before the context line */
@@ -751,11 +737,10 @@ static void slack_samples_keep_their_code_fence(void **state)
 {
     (void)state;
     struct alarm_definition alarm;
-    load_alarm(&alarm, cis_alarm_json);
+    struct notify_alarm_change change = load_example(&alarm);
     char big[2000];
     snprintf(big, sizeof big, "{\"k\":\"%01980d\"}", 0);
     struct metric_evidence evidence = {.events = 5, .samples = {big, big, big}, .sample_count = 3};
-    struct notify_alarm_change change = example_change(&alarm);
     change.evidence = &evidence;
     char *text = notify_slack_payload(&change);
     json_t *payload = json_loads(text, 0, NULL);
@@ -780,8 +765,7 @@ static void pagerduty_trigger_is_the_example(void **state)
 {
     (void)state;
     struct alarm_definition alarm;
-    load_alarm(&alarm, cis_alarm_json);
-    struct notify_alarm_change change = example_change(&alarm);
+    struct notify_alarm_change change = load_example(&alarm);
     bool skip = true;
     char *event = notify_pagerduty_event(&change, example_routing_key, true, &skip);
     assert_false(skip);
@@ -816,12 +800,11 @@ static void pagerduty_resolve_is_the_example(void **state)
 {
     (void)state;
     struct alarm_definition alarm;
-    load_alarm(&alarm, cis_alarm_json);
+    struct notify_alarm_change change = load_example(&alarm);
     char expected[512];
     snprintf(expected, sizeof expected,
              "{\"routing_key\":\"%s\",\"event_action\":\"resolve\",\"dedup_key\":\"%s\"}",
              example_routing_key, example_arn);
-    struct notify_alarm_change change = example_change(&alarm);
     static const struct {
         enum alarm_state from, to;
         bool resolve_on_insufficient;
@@ -860,7 +843,7 @@ static void pagerduty_limits_keys_and_summaries(void **state)
 {
     (void)state;
     struct alarm_definition alarm;
-    load_alarm(&alarm, cis_alarm_json);
+    struct notify_alarm_change change = load_example(&alarm);
     free(alarm.alarm_name);
     alarm.alarm_name = malloc(256);
     memset(alarm.alarm_name, 'a', 255);
@@ -870,7 +853,6 @@ static void pagerduty_limits_keys_and_summaries(void **state)
     char reason[2000];
     memset(reason, 'r', sizeof reason - 1);
     reason[sizeof reason - 1] = '\0';
-    struct notify_alarm_change change = example_change(&alarm);
     change.reason = reason;
     bool skip;
     char *text = notify_pagerduty_event(&change, example_routing_key, false, &skip);
@@ -896,8 +878,7 @@ static void grouped_and_suppressed_changes(void **state)
 {
     (void)state;
     struct alarm_definition alarm;
-    load_alarm(&alarm, cis_alarm_json);
-    struct notify_alarm_change change = example_change(&alarm);
+    struct notify_alarm_change change = load_example(&alarm);
     change.grouped = 3;
     change.grouping_window_seconds = 600;
     char *message = notify_alarm_message(&change);

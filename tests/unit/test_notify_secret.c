@@ -1,5 +1,6 @@
 /* Protocol names, secret references (env:, file: with its ownership and mode rules, inline)
  * and what notify_redact lets be shown of an endpoint. */
+#define _XOPEN_SOURCE 700
 #include "notify/notify.h"
 
 #include <setjmp.h>
@@ -15,21 +16,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../support/temp_store.h"
+
 static char directory[64];
 
 static int make_directory(void **state)
 {
     (void)state;
-    snprintf(directory, sizeof directory, "/tmp/th-secret-XXXXXX");
-    return mkdtemp(directory) ? 0 : -1;
+    return temp_directory_make(directory, "th-secret") ? 0 : -1;
 }
 
 static int remove_directory(void **state)
 {
     (void)state;
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", directory);
-    return system(command) == 0 ? 0 : -1;
+    return temp_directory_remove(directory);
 }
 
 static void protocol_names(void **state)

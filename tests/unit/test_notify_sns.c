@@ -1,6 +1,7 @@
 /* SNS Publish against the local HTTP receiver, which recomputes each SigV4 signature with
  * Python's hmac/hashlib (and, when Debian's AWS CLI is installed, is itself checked against
  * botocore's signer); the AWS credentials sources and the INI parser. */
+#define _XOPEN_SOURCE 700
 #include "notify/notify.h"
 #include "notify/notify_transport.h"
 
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "../support/receivers.h"
+#include "../support/temp_store.h"
 
 #define TOPIC "arn:aws:sns:eu-west-1:111122223333:cis-alarms"
 #define KEY_ID "AKIDTRAILHOUNDTEST01"
@@ -33,19 +35,19 @@ static int start_receiver(void **state)
 {
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    snprintf(directory, sizeof directory, "/tmp/th-sns-XXXXXX");
     const char *extra[] = {"--aws-secret", SECRET, NULL};
-    return mkdtemp(directory) && receiver_start(&receiver, "http_receiver.py", extra) ? 0 : -1;
+    return temp_directory_make(directory, "th-sns") &&
+                   receiver_start(&receiver, "http_receiver.py", extra)
+               ? 0
+               : -1;
 }
 
 static int stop_receiver(void **state)
 {
     (void)state;
     receiver_stop(&receiver);
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", directory);
     curl_global_cleanup();
-    return system(command) == 0 ? 0 : -1;
+    return temp_directory_remove(directory);
 }
 
 static char endpoint[256];

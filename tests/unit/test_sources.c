@@ -22,6 +22,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "../support/text_file.h"
+
 #define LAYOUTS_DIR TESTS_DATA_DIR "/layouts"
 #define COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
 /* A document given as a string literal, which may hold NUL bytes. */
@@ -173,18 +175,8 @@ static void read_memory(struct collector *collector, const unsigned char *conten
 /* The whole file, NUL-terminated; *length excludes the NUL. */
 static unsigned char *load_file(const char *path, size_t *length)
 {
-    FILE *file = fopen(path, "rb");
-    assert_non_null(file);
-    assert_int_equal(fseek(file, 0, SEEK_END), 0);
-    long size = ftell(file);
-    assert_true(size >= 0);
-    rewind(file);
-    unsigned char *bytes = malloc((size_t)size + 1);
+    unsigned char *bytes = (unsigned char *)text_file_read(path, length);
     assert_non_null(bytes);
-    assert_int_equal(fread(bytes, 1, (size_t)size, file), (size_t)size);
-    fclose(file);
-    bytes[size] = '\0';
-    *length = (size_t)size;
     return bytes;
 }
 

@@ -6,7 +6,6 @@
 #include "store/store.h"
 #include "store/store_schema.h"
 
-#include <ftw.h>
 #include <setjmp.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -20,46 +19,20 @@
 
 #include <cmocka.h>
 
+#include "../support/temp_store.h"
+
 #define NOW_MS INT64_C(1700000000000)
 
-struct fixture {
-    char directory[64];
-    char database[128];
-};
-
-static int remove_entry(const char *path, const struct stat *status, int flag, struct FTW *walk)
-{
-    (void)status, (void)flag, (void)walk;
-    return remove(path);
-}
-
+/* The store's path, state/trailhound.db, is left for each test to create. */
 static int make_directory(void **state)
 {
-    struct fixture *fixture = calloc(1, sizeof *fixture);
-    assert_non_null(fixture);
-    snprintf(fixture->directory, sizeof fixture->directory, "/tmp/test_store.XXXXXX");
-    assert_non_null(mkdtemp(fixture->directory));
-    snprintf(fixture->database, sizeof fixture->database, "%s/state/trailhound.db",
-             fixture->directory);
-    *state = fixture;
+    *state = temp_store_new("test_store", "state/trailhound.db", false);
     return 0;
 }
 
 static int remove_directory(void **state)
 {
-    struct fixture *fixture = *state;
-    int status = nftw(fixture->directory, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(fixture);
-    return status;
-}
-
-static struct store *open_store(const char *path)
-{
-    struct store_error error = {{0}};
-    struct store *store = store_open(path, &error);
-    if (!store)
-        fail_msg("store_open: %s", error.message);
-    return store;
+    return temp_store_free(*state);
 }
 
 /* Runs one SQL statement on the file directly, around the store. */
@@ -180,10 +153,10 @@ static const struct store_history_query ALL_HISTORY = {.end_ms = INT64_MAX};
 
 static void open_creates_private_directories_and_file(void **state)
 {
-    struct fixture *fixture = *state;
+    struct temp_store *fixture = *state;
     char path[160];
     snprintf(path, sizeof path, "%s/a/b/trailhound.db", fixture->directory);
-    struct store *store = open_store(path);
+    struct store *store = temp_store_open(path);
     assert_int_equal(store_schema_version(store), STORE_SCHEMA_VERSION);
     store_close(store);
 
@@ -209,7 +182,7 @@ static void open_creates_private_directories_and_file(void **state)
 
 static void open_reports_what_failed(void **state)
 {
-    struct fixture *fixture = *state;
+    struct temp_store *fixture = *state;
     struct store_error error;
     assert_null(store_open("", &error));
     assert_string_equal(error.message, "no database path given");
@@ -236,7 +209,7 @@ static void open_reports_what_failed(void **state)
 static void memory_store_works(void **state)
 {
     (void)state;
-    struct store *store = open_store(":memory:");
+    struct store *store = temp_store_open(":memory:");
     assert_int_equal(store_schema_version(store), STORE_SCHEMA_VERSION);
     struct store_error error;
     assert_true(store_setting_set(store, "account", "123456789012", &error));
@@ -300,8 +273,8 @@ static void default_path_follows_the_environment(void **state)
 
 static void newer_schema_is_refused(void **state)
 {
-    struct fixture *fixture = *state;
-    store_close(open_store(fixture->database));
+    struct temp_store *fixture = *state;
+    store_close(temp_store_open(fixture->database));
     char pragma[64], expected[128];
     snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION + 1);
     execute_sql(fixture->database, pragma);
@@ -318,8 +291,8 @@ static void newer_schema_is_refused(void **state)
 
 static void metric_filters_put_list_delete(void **state)
 {
-    struct fixture *fixture = *state;
-    struct store *store = open_store(fixture->database);
+    struct temp_store *fixture = *state;
+    struct store *store = temp_store_open(fixture->database);
     struct store_error error;
     assert_true(store_metric_filter_put(store, "group-b", "f1", "{\"v\":1}", &error));
     assert_true(store_metric_filter_put(store, "", "f2", "{\"v\":2}", &error));
@@ -355,8 +328,8 @@ static void metric_filters_put_list_delete(void **state)
 
 static void alarm_put_creates_then_keeps_state(void **state)
 {
-    struct fixture *fixture = *state;
-    struct store *store = open_store(fixture->database);
+    struct temp_store *fixture = *state;
+    struct store *store = temp_store_open(fixture->database);
     struct store_error error;
     bool created = false;
     assert_true(store_alarm_put(store, "a1", "{\"Threshold\":1}", NOW_MS, &created, &error));
@@ -401,8 +374,8 @@ static void alarm_put_creates_then_keeps_state(void **state)
 
 static void alarm_list_get_delete(void **state)
 {
-    struct fixture *fixture = *state;
-    struct store *store = open_store(fixture->database);
+    struct temp_store *fixture = *state;
+    struct store *store = temp_store_open(fixture->database);
     struct store_error error;
     bool created, found, deleted;
     assert_true(store_alarm_put(store, "zeta", "{}", NOW_MS, &created, &error));
@@ -458,7 +431,7 @@ static bool list_alarms_again(void *context, const char *name, const char *defin
 static void callback_cannot_reenter_its_walk(void **state)
 {
     (void)state;
-    struct store *store = open_store(":memory:");
+    struct store *store = temp_store_open(":memory:");
     struct store_error error;
     bool created;
     assert_true(store_alarm_put(store, "a", "{}", NOW_MS, &created, &error));
@@ -479,8 +452,8 @@ static void add_history(struct store *store, const char *name, int64_t time_ms, 
 
 static void history_filters_order_and_limit(void **state)
 {
-    struct fixture *fixture = *state;
-    struct store *store = open_store(fixture->database);
+    struct temp_store *fixture = *state;
+    struct store *store = temp_store_open(fixture->database);
     add_history(store, "a", 1000, "ConfigurationUpdate", "Alarm \"a\" created");
     add_history(store, "b", 1500, "ConfigurationUpdate", "Alarm \"b\" created");
     add_history(store, "a", 2000, "StateUpdate", "Alarm updated from INSUFFICIENT_DATA to OK");
@@ -550,8 +523,8 @@ static void history_filters_order_and_limit(void **state)
 
 static void sources_and_settings(void **state)
 {
-    struct fixture *fixture = *state;
-    struct store *store = open_store(fixture->database);
+    struct temp_store *fixture = *state;
+    struct store *store = temp_store_open(fixture->database);
     struct store_error error;
     bool found = true;
     uint64_t offset = 0;
@@ -583,9 +556,9 @@ static void sources_and_settings(void **state)
 
 static void nested_transactions_commit_once(void **state)
 {
-    struct fixture *fixture = *state;
-    struct store *writer = open_store(fixture->database);
-    struct store *reader = open_store(fixture->database);
+    struct temp_store *fixture = *state;
+    struct store *writer = temp_store_open(fixture->database);
+    struct store *reader = temp_store_open(fixture->database);
     struct store_error error;
     assert_true(store_begin(writer, &error));
     assert_true(store_begin(writer, &error));
@@ -606,7 +579,7 @@ static void nested_transactions_commit_once(void **state)
 static void rollback_leaves_nothing(void **state)
 {
     (void)state;
-    struct store *store = open_store(":memory:");
+    struct store *store = temp_store_open(":memory:");
     struct store_error error;
     bool created;
     assert_true(store_begin(store, &error));
@@ -629,7 +602,7 @@ static void rollback_leaves_nothing(void **state)
 static void nested_rollback_dooms_the_outer_transaction(void **state)
 {
     (void)state;
-    struct store *store = open_store(":memory:");
+    struct store *store = temp_store_open(":memory:");
     struct store_error error;
     assert_true(store_begin(store, &error));
     assert_true(store_metric_filter_put(store, "", "before", "{}", &error));
@@ -658,9 +631,9 @@ static void nested_rollback_dooms_the_outer_transaction(void **state)
 
 static void two_handles_share_committed_data(void **state)
 {
-    struct fixture *fixture = *state;
-    struct store *writer = open_store(fixture->database);
-    struct store *reader = open_store(fixture->database);
+    struct temp_store *fixture = *state;
+    struct store *writer = temp_store_open(fixture->database);
+    struct store *reader = temp_store_open(fixture->database);
     struct store_error error;
     assert_true(store_begin(writer, &error));
     assert_true(store_setting_set(writer, "k", "v1", &error));
@@ -776,7 +749,7 @@ static void add_sample_points(struct store *store)
 static void datapoints_merge_and_read_slots(void **state)
 {
     (void)state;
-    struct store *store = open_store(":memory:");
+    struct store *store = temp_store_open(":memory:");
     add_sample_points(store);
     struct metric_identity failures = identity_of("CISBenchmark", "Failures", NULL, 0);
     struct metric_aggregate slots[3];
@@ -831,7 +804,7 @@ static void datapoints_merge_and_read_slots(void **state)
 static void datapoints_refuse_bad_input(void **state)
 {
     (void)state;
-    struct store *store = open_store(":memory:");
+    struct store *store = temp_store_open(":memory:");
     struct metric_identity failures = identity_of("CISBenchmark", "Failures", NULL, 0);
     const double one[] = {1};
     struct store_error error;
@@ -870,8 +843,8 @@ static void datapoints_refuse_bad_input(void **state)
 
 static void dimension_text_is_canonical(void **state)
 {
-    struct fixture *fixture = *state;
-    struct store *store = open_store(fixture->database);
+    struct temp_store *fixture = *state;
+    struct store *store = temp_store_open(fixture->database);
     struct metric_dimension_value awkward[] = {{"b\"q", "line\nbreak"}, {"a", "caf\xc3\xa9\\"}};
     const double one[] = {1};
     struct metric_datapoint point =
@@ -892,7 +865,7 @@ static void dimension_text_is_canonical(void **state)
     sqlite3_close(db);
 
     /* and it reads back as the same dimensions */
-    store = open_store(fixture->database);
+    store = temp_store_open(fixture->database);
     struct rows rows = list_metrics(store);
     assert_int_equal(rows.count, 1);
     assert_string_equal(rows.text[0], "N|M|a=caf\xc3\xa9\\,b\"q=line\nbreak|None");
@@ -902,7 +875,7 @@ static void dimension_text_is_canonical(void **state)
 static void span_and_metrics_list(void **state)
 {
     (void)state;
-    struct store *store = open_store(":memory:");
+    struct store *store = temp_store_open(":memory:");
     struct store_error error;
     bool found = true;
     int64_t first = 0, last = 0;
@@ -926,8 +899,8 @@ static void span_and_metrics_list(void **state)
 
 static void prune_drops_old_buckets_history_and_metrics(void **state)
 {
-    struct fixture *fixture = *state;
-    struct store *store = open_store(fixture->database);
+    struct temp_store *fixture = *state;
+    struct store *store = temp_store_open(fixture->database);
     add_sample_points(store);
     add_history(store, "a", 1000, "StateUpdate", "old");
     add_history(store, "a", 2000, "StateUpdate", "new");
@@ -973,8 +946,8 @@ static void prune_drops_old_buckets_history_and_metrics(void **state)
 
 static void reopen_keeps_everything(void **state)
 {
-    struct fixture *fixture = *state;
-    struct store *store = open_store(fixture->database);
+    struct temp_store *fixture = *state;
+    struct store *store = temp_store_open(fixture->database);
     struct store_error error;
     bool created;
     assert_true(store_metric_filter_put(store, "g", "f", "{\"filterName\":\"f\"}", &error));
@@ -989,7 +962,7 @@ static void reopen_keeps_everything(void **state)
     add_sample_points(store);
     store_close(store);
 
-    store = open_store(fixture->database);
+    store = temp_store_open(fixture->database);
     assert_int_equal(store_schema_version(store), STORE_SCHEMA_VERSION);
     struct rows rows = list_filters(store);
     assert_int_equal(rows.count, 1);
@@ -1093,12 +1066,12 @@ static char *schema_text(const char *path)
  * a new database gets, so no migration can be forgotten or differ from a fresh install. */
 static void migrated_schema_equals_a_new_one(void **state)
 {
-    struct fixture *fixture = *state;
+    struct temp_store *fixture = *state;
     char path[160];
     snprintf(path, sizeof path, "%s/v1.sqlite", fixture->directory);
     copy_file(TESTS_DATA_DIR "/store/schema-v1.sqlite", path);
-    store_close(open_store(path));
-    store_close(open_store(fixture->database));
+    store_close(temp_store_open(path));
+    store_close(temp_store_open(fixture->database));
     char *migrated = schema_text(path), *fresh = schema_text(fixture->database);
     assert_string_equal(migrated, fresh);
     char version_line[16];
@@ -1115,11 +1088,11 @@ static void migrated_schema_equals_a_new_one(void **state)
 
 static void version_one_database_is_migrated(void **state)
 {
-    struct fixture *fixture = *state;
+    struct temp_store *fixture = *state;
     char path[160];
     snprintf(path, sizeof path, "%s/v1.sqlite", fixture->directory);
     copy_file(TESTS_DATA_DIR "/store/schema-v1.sqlite", path);
-    struct store *store = open_store(path);
+    struct store *store = temp_store_open(path);
     assert_int_equal(store_schema_version(store), STORE_SCHEMA_VERSION);
 
     struct rows rows = list_filters(store);
@@ -1195,7 +1168,7 @@ static void version_one_database_is_migrated(void **state)
     assert_int_equal(count_rows(path, "topics"), 0);
     assert_int_equal(count_rows(path, "subscriptions"), 0);
 
-    store = open_store(path);
+    store = temp_store_open(path);
     uint64_t offset;
     assert_true(store_source_get(store, "2049:77", &found, &offset, &error));
     assert_true(found);

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "../support/temp_store.h"
+
 /* 2024-03-01T10:00:00Z */
 #define T_10_00 INT64_C(1709287200)
 
@@ -206,9 +208,9 @@ static void pruned_with_its_bucket(void **state)
 static void damaged_record_is_reported(void **state)
 {
     (void)state;
-    char directory[] = "/tmp/test_store_evidence.XXXXXX", path[64];
-    assert_non_null(mkdtemp(directory));
-    snprintf(path, sizeof path, "%s/t.db", directory);
+    struct temp_store temp;
+    temp_store_make(&temp, "test_store_evidence", "t.db", false);
+    const char *path = temp.database;
     struct store_error error;
     struct store *store = store_open(path, &error);
     assert_non_null(store);
@@ -233,13 +235,7 @@ static void damaged_record_is_reported(void **state)
     assert_non_null(strstr(error.message, "stored evidence of DeniedCount"));
     free_point(&point);
     store_close(store);
-    unlink(path);
-    char wal[80];
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    unlink(wal);
-    snprintf(wal, sizeof wal, "%s-shm", path);
-    unlink(wal);
-    assert_int_equal(rmdir(directory), 0);
+    assert_int_equal(temp_store_remove(&temp), 0);
 }
 
 int main(void)

@@ -4,7 +4,6 @@
 #define _XOPEN_SOURCE 700
 #include "store/store.h"
 
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,52 +11,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
 
+#include "../support/temp_store.h"
+
 #define NOW_MS INT64_C(1700000000000)
-
-struct fixture {
-    char directory[64];
-    char database[128];
-    struct store *store;
-};
-
-static int remove_entry(const char *path, const struct stat *status, int flag, struct FTW *walk)
-{
-    (void)status, (void)flag, (void)walk;
-    return remove(path);
-}
-
-static struct store *open_store(const char *path)
-{
-    struct store_error error = {{0}};
-    struct store *store = store_open(path, &error);
-    if (!store)
-        fail_msg("store_open: %s", error.message);
-    return store;
-}
 
 static int set_up(void **state)
 {
-    struct fixture *fixture = calloc(1, sizeof *fixture);
-    assert_non_null(fixture);
-    snprintf(fixture->directory, sizeof fixture->directory, "/tmp/test_store_outbox.XXXXXX");
-    assert_non_null(mkdtemp(fixture->directory));
-    snprintf(fixture->database, sizeof fixture->database, "%s/trailhound.db", fixture->directory);
-    fixture->store = open_store(fixture->database);
-    *state = fixture;
+    *state = temp_store_new("test_store_outbox", "trailhound.db", true);
     return 0;
 }
 
 static int tear_down(void **state)
 {
-    struct fixture *fixture = *state;
-    store_close(fixture->store);
-    int status = nftw(fixture->directory, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(fixture);
-    return status;
+    return temp_store_free(*state);
 }
 
 /* ---- building and collecting messages ------------------------------------------------ */
@@ -170,7 +139,7 @@ static void record(struct store *store, int64_t id, const char *state, int attem
 
 static void add_keeps_every_field_and_ignores_the_outcome(void **state)
 {
-    struct fixture *fixture = *state;
+    struct temp_store *fixture = *state;
     struct store_outbox_message message = message_of("m-1", SUB_A, "root-alarm", NOW_MS);
     message.state = "delivered"; /* ignored: a new message is pending */
     message.attempts = 7;
@@ -197,7 +166,7 @@ static void add_keeps_every_field_and_ignores_the_outcome(void **state)
 
 static void add_refuses_incomplete_messages(void **state)
 {
-    struct fixture *fixture = *state;
+    struct temp_store *fixture = *state;
     struct store_error error;
     struct store_outbox_message message = message_of("m-1", SUB_A, "a", NOW_MS);
     message.body = NULL;
@@ -222,7 +191,7 @@ static void add_refuses_incomplete_messages(void **state)
  * other alarms, other subscriptions and messages without an alarm have their own lines. */
 static void due_keeps_order_per_subscription_and_alarm(void **state)
 {
-    struct fixture *fixture = *state;
+    struct temp_store *fixture = *state;
     struct store *store = fixture->store;
     int64_t trigger = add_message(store, message_of("trigger", SUB_A, "x", NOW_MS));
     add_message(store, message_of("resolve", SUB_A, "x", NOW_MS));
@@ -254,7 +223,7 @@ static void due_keeps_order_per_subscription_and_alarm(void **state)
 
 static void due_respects_time_limit_and_stop(void **state)
 {
-    struct fixture *fixture = *state;
+    struct temp_store *fixture = *state;
     struct store *store = fixture->store;
     add_message(store, message_of("later", SUB_A, "x", NOW_MS + 60000));
     add_message(store, message_of("now-1", SUB_A, "y", NOW_MS));
@@ -276,7 +245,7 @@ static void due_respects_time_limit_and_stop(void **state)
 
 static void record_moves_a_message_through_its_states(void **state)
 {
-    struct fixture *fixture = *state;
+    struct temp_store *fixture = *state;
     struct store *store = fixture->store;
     int64_t id = add_message(store, message_of("m", SUB_A, "x", NOW_MS));
     record(store, id, "pending", 1, NOW_MS, NOW_MS + 20000, "HTTP 503 Service Unavailable");
@@ -300,7 +269,7 @@ static void record_moves_a_message_through_its_states(void **state)
 
 static void list_filters_by_state_newest_first(void **state)
 {
-    struct fixture *fixture = *state;
+    struct temp_store *fixture = *state;
     struct store *store = fixture->store;
     int64_t first = add_message(store, message_of("first", SUB_A, "x", NOW_MS));
     add_message(store, message_of("second", SUB_A, "y", NOW_MS));
@@ -336,7 +305,7 @@ static void assert_next_due(struct store *store, bool expected_found, int64_t ex
 
 static void next_due_is_the_earliest_head_of_line(void **state)
 {
-    struct fixture *fixture = *state;
+    struct temp_store *fixture = *state;
     struct store *store = fixture->store;
     assert_next_due(store, false, 0);
 
@@ -358,7 +327,7 @@ static void next_due_is_the_earliest_head_of_line(void **state)
  * belonged to; committed, both stay. */
 static void message_commits_and_rolls_back_with_its_transaction(void **state)
 {
-    struct fixture *fixture = *state;
+    struct temp_store *fixture = *state;
     struct store *store = fixture->store;
     struct store_error error;
     bool created;
@@ -391,13 +360,13 @@ static void message_commits_and_rolls_back_with_its_transaction(void **state)
 /* Pending messages, their attempts and schedule survive a restart. */
 static void reopen_resumes_pending_messages(void **state)
 {
-    struct fixture *fixture = *state;
+    struct temp_store *fixture = *state;
     int64_t trigger = add_message(fixture->store, message_of("trigger", SUB_A, "x", NOW_MS));
     add_message(fixture->store, message_of("resolve", SUB_A, "x", NOW_MS));
     record(fixture->store, trigger, "pending", 2, NOW_MS, NOW_MS + 40000, "timeout");
     store_close(fixture->store);
 
-    fixture->store = open_store(fixture->database);
+    fixture->store = temp_store_open(fixture->database);
     assert_int_equal(due(fixture->store, NOW_MS + 39999, 0).count, 0);
     assert_next_due(fixture->store, true, NOW_MS + 40000);
     struct rows rows = {0};
@@ -413,7 +382,7 @@ static void reopen_resumes_pending_messages(void **state)
 /* Retention: settled messages older than the cut go; pending ones stay, however old. */
 static void prune_drops_settled_messages_only(void **state)
 {
-    struct fixture *fixture = *state;
+    struct temp_store *fixture = *state;
     struct store *store = fixture->store;
     int64_t old_delivered = add_message(store, message_of("old-delivered", SUB_A, "x", NOW_MS));
     int64_t old_failed = add_message(store, message_of("old-failed", SUB_A, "y", NOW_MS));
@@ -444,7 +413,7 @@ static struct rows held(struct store *store, const char *subscription, const cha
  * found (the newest of them); one that is due, attempted, or of another line is not. */
 static void find_held_sees_only_waiting_messages(void **state)
 {
-    struct store *store = ((struct fixture *)*state)->store;
+    struct store *store = ((struct temp_store *)*state)->store;
     add_message(store, message_of("due", SUB_A, "a", NOW_MS));
     int64_t attempted = add_message(store, message_of("attempted", SUB_A, "b", NOW_MS + 600000));
     record(store, attempted, "pending", 1, NOW_MS, NOW_MS + 600000, "503");
@@ -463,7 +432,7 @@ static void find_held_sees_only_waiting_messages(void **state)
 
 static void replace_pending_rewrites_a_waiting_message(void **state)
 {
-    struct store *store = ((struct fixture *)*state)->store;
+    struct store *store = ((struct temp_store *)*state)->store;
     int64_t id = add_message(store, message_of("m1", SUB_A, "a", NOW_MS + 600000));
     struct store_error error;
     bool replaced = false;

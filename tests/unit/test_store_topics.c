@@ -6,7 +6,6 @@
 #define _XOPEN_SOURCE 700
 #include "store/store.h"
 
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,9 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
+
+#include "../support/temp_store.h"
 
 #define NOW INT64_C(1795687851290) /* 2026-11-26T10:10:51.290Z */
 #define DAY_MS INT64_C(86400000)
@@ -25,46 +25,15 @@
 #define TOKEN_A "aa11"
 #define TOKEN_B "bb22"
 
-struct fixture {
-    char directory[64];
-    char database[128];
-    struct store *store;
-};
-
-static int remove_entry(const char *path, const struct stat *status, int flag, struct FTW *walk)
-{
-    (void)status, (void)flag, (void)walk;
-    return remove(path);
-}
-
-static struct store *open_store(const char *path)
-{
-    struct store_error error = {{0}};
-    struct store *store = store_open(path, &error);
-    if (!store)
-        fail_msg("store_open: %s", error.message);
-    return store;
-}
-
 static int set_up(void **state)
 {
-    struct fixture *fixture = calloc(1, sizeof *fixture);
-    assert_non_null(fixture);
-    snprintf(fixture->directory, sizeof fixture->directory, "/tmp/test_store_topics.XXXXXX");
-    assert_non_null(mkdtemp(fixture->directory));
-    snprintf(fixture->database, sizeof fixture->database, "%s/trailhound.db", fixture->directory);
-    fixture->store = open_store(fixture->database);
-    *state = fixture;
+    *state = temp_store_new("test_store_topics", "trailhound.db", true);
     return 0;
 }
 
 static int tear_down(void **state)
 {
-    struct fixture *fixture = *state;
-    store_close(fixture->store);
-    int status = nftw(fixture->directory, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(fixture);
-    return status;
+    return temp_store_free(*state);
 }
 
 /* ---- what the walks report ------------------------------------------------------------ */
@@ -169,11 +138,31 @@ static enum store_confirm_outcome confirm(struct store *store, const char *topic
     return outcome;
 }
 
+/* Confirms with `token` at `now`: confirmed, answering `expected_arn`. */
+static void assert_confirms(struct store *store, const char *topic_arn, const char *token,
+                            int64_t now, const char *expected_arn)
+{
+    char *arn = NULL;
+    assert_int_equal(confirm(store, topic_arn, token, now, &arn), STORE_CONFIRMED);
+    assert_string_equal(arn, expected_arn);
+    free(arn);
+}
+
+/* Unsubscribes a confirmed subscription, `token` restoring it until `expires_ms`. */
+static void unsubscribe(struct store *store, const char *arn, const char *token, int64_t expires_ms)
+{
+    bool found = false;
+    struct store_error error;
+    if (!store_subscription_unsubscribe(store, arn, token, expires_ms, &found, &error))
+        fail_msg("store_subscription_unsubscribe: %s", error.message);
+    assert_true(found);
+}
+
 /* ---- topics ----------------------------------------------------------------------------- */
 
 static void topics_put_list_delete(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     put_topic(f->store, TOPIC, "alerts", "{}", NOW, true);
     put_topic(f->store, OTHER_TOPIC, "audit", "{\"DisplayName\":\"Audit\"}", NOW + 1, true);
     /* a second put replaces the attributes and keeps the creation time */
@@ -200,7 +189,7 @@ static void topics_put_list_delete(void **state)
 
 static void attributes_must_be_json(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     struct store_topic topic = {TOPIC, "alerts", "not json", NOW};
     bool created;
     struct store_error error;
@@ -213,7 +202,7 @@ static void attributes_must_be_json(void **state)
 
 static void subscriptions_add_list_get_delete(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     add_pending(f->store, OTHER_TOPIC ":2", OTHER_TOPIC, "env:HOOK", TOKEN_B, NOW + 1);
     struct store_subscription confirmed = {.arn = TOPIC ":3",
@@ -250,7 +239,7 @@ static void subscriptions_add_list_get_delete(void **state)
 
 static void pending_needs_a_token(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     struct store_subscription no_token = {.arn = TOPIC ":1",
                                           .topic_arn = TOPIC,
                                           .protocol = "email",
@@ -272,27 +261,22 @@ static void pending_needs_a_token(void **state)
 
 static void right_token_confirms(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     add_pending(f->store, TOPIC ":2", TOPIC, "http://b.example/", TOKEN_B, NOW);
-    char *arn = NULL;
-    assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW + 1000, &arn), STORE_CONFIRMED);
-    assert_string_equal(arn, TOPIC ":1");
-    free(arn);
+    assert_confirms(f->store, TOPIC, TOKEN_A, NOW + 1000, TOPIC ":1");
     char row[512];
     assert_non_null(strstr(get(f->store, TOPIC ":1", row), "|confirmed|aa11|"));
     assert_non_null(strstr(row, "|1795687852290")); /* confirmed_ms */
     assert_non_null(strstr(get(f->store, TOPIC ":2", row), "|pending|"));
     /* again: the same answer (idempotent), even after the token's three days */
-    assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW + 5 * DAY_MS, &arn), STORE_CONFIRMED);
-    assert_string_equal(arn, TOPIC ":1");
-    free(arn);
+    assert_confirms(f->store, TOPIC, TOKEN_A, NOW + 5 * DAY_MS, TOPIC ":1");
     assert_non_null(strstr(get(f->store, TOPIC ":1", row), "|1795687852290"));
 }
 
 static void wrong_token_or_topic_confirms_nothing(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     char *arn = (char *)"untouched";
     assert_int_equal(confirm(f->store, TOPIC, "ffff", NOW, &arn), STORE_TOKEN_UNKNOWN);
@@ -305,7 +289,7 @@ static void wrong_token_or_topic_confirms_nothing(void **state)
 
 static void expired_token_confirms_nothing(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     char *arn = NULL;
     /* valid for three days: the last millisecond counts, the next does not */
@@ -314,14 +298,12 @@ static void expired_token_confirms_nothing(void **state)
     assert_null(arn);
     char row[512];
     assert_non_null(strstr(get(f->store, TOPIC ":1", row), "|pending|"));
-    assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW + 3 * DAY_MS - 1, &arn),
-                     STORE_CONFIRMED);
-    free(arn);
+    assert_confirms(f->store, TOPIC, TOKEN_A, NOW + 3 * DAY_MS - 1, TOPIC ":1");
 }
 
 static void renewed_token_replaces_the_old(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     bool found = false;
     struct store_error error;
@@ -330,9 +312,7 @@ static void renewed_token_replaces_the_old(void **state)
     assert_true(found);
     char *arn = NULL;
     assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW, &arn), STORE_TOKEN_UNKNOWN);
-    assert_int_equal(confirm(f->store, TOPIC, TOKEN_B, NOW + 3 * DAY_MS + 1, &arn),
-                     STORE_CONFIRMED);
-    free(arn);
+    assert_confirms(f->store, TOPIC, TOKEN_B, NOW + 3 * DAY_MS + 1, TOPIC ":1");
     /* only a pending subscription's token is renewed */
     assert_true(store_subscription_renew_token(f->store, TOPIC ":1", "cc33", NOW, &found, &error));
     assert_false(found);
@@ -340,57 +320,46 @@ static void renewed_token_replaces_the_old(void **state)
 
 static void unsubscribed_is_hidden_until_restored(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
-    char *arn = NULL;
-    assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW, &arn), STORE_CONFIRMED);
-    free(arn);
-    bool found = false;
-    struct store_error error;
-    assert_true(store_subscription_unsubscribe(f->store, TOPIC ":1", TOKEN_B, NOW + 3 * DAY_MS,
-                                               &found, &error));
-    assert_true(found);
+    assert_confirms(f->store, TOPIC, TOKEN_A, NOW, TOPIC ":1");
+    unsubscribe(f->store, TOPIC ":1", TOKEN_B, NOW + 3 * DAY_MS);
     char row[512];
     assert_int_equal(subscriptions(f->store, NULL).count, 0);
     assert_string_equal(get(f->store, TOPIC ":1", row), "");
     /* the old token no longer answers; the unsubscribe's token restores it */
+    char *arn = NULL;
     assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW + 1, &arn), STORE_TOKEN_UNKNOWN);
-    assert_int_equal(confirm(f->store, TOPIC, TOKEN_B, NOW + 2, &arn), STORE_CONFIRMED);
-    assert_string_equal(arn, TOPIC ":1");
-    free(arn);
+    assert_confirms(f->store, TOPIC, TOKEN_B, NOW + 2, TOPIC ":1");
     assert_non_null(strstr(get(f->store, TOPIC ":1", row), "|confirmed|bb22|"));
     /* a pending subscription cannot be unsubscribed this way */
     add_pending(f->store, TOPIC ":2", TOPIC, "http://b.example/", "dd44", NOW);
+    bool found = true;
+    struct store_error error;
     assert_true(store_subscription_unsubscribe(f->store, TOPIC ":2", "ee55", NOW, &found, &error));
     assert_false(found);
 }
 
 static void resubscribing_supersedes_an_unsubscribed_row(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
-    char *arn = NULL;
-    assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW, &arn), STORE_CONFIRMED);
-    free(arn);
-    bool found;
-    struct store_error error;
-    assert_true(store_subscription_unsubscribe(f->store, TOPIC ":1", TOKEN_B, NOW + DAY_MS, &found,
-                                               &error));
+    assert_confirms(f->store, TOPIC, TOKEN_A, NOW, TOPIC ":1");
+    unsubscribe(f->store, TOPIC ":1", TOKEN_B, NOW + DAY_MS);
     add_pending(f->store, TOPIC ":2", TOPIC, "http://a.example/", "cc33", NOW);
     /* the restore token went with the row it would have restored */
+    char *arn = NULL;
     assert_int_equal(confirm(f->store, TOPIC, TOKEN_B, NOW, &arn), STORE_TOKEN_UNKNOWN);
     assert_int_equal(subscriptions(f->store, NULL).count, 1);
 }
 
 static void purge_drops_what_no_token_can_save(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     add_pending(f->store, TOPIC ":2", TOPIC, "http://b.example/", TOKEN_B, NOW + DAY_MS);
     add_pending(f->store, TOPIC ":3", TOPIC, "http://c.example/", "cc33", NOW);
-    char *arn = NULL;
-    assert_int_equal(confirm(f->store, TOPIC, "cc33", NOW, &arn), STORE_CONFIRMED);
-    free(arn);
+    assert_confirms(f->store, TOPIC, "cc33", NOW, TOPIC ":3");
     struct store_error error;
     assert_true(store_subscription_purge(f->store, NOW + 3 * DAY_MS, &error));
     struct rows rows = subscriptions(f->store, NULL);
@@ -404,7 +373,7 @@ static void purge_drops_what_no_token_can_save(void **state)
 
 static void rolled_back_transaction_leaves_nothing(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     struct store_error error;
     assert_true(store_begin(f->store, &error));
     put_topic(f->store, TOPIC, "alerts", "{}", NOW, true);
@@ -432,18 +401,16 @@ static void rolled_back_transaction_leaves_nothing(void **state)
 
 static void reopen_keeps_topics_subscriptions_and_tokens(void **state)
 {
-    struct fixture *f = *state;
+    struct temp_store *f = *state;
     put_topic(f->store, TOPIC, "alerts", "{\"DisplayName\":\"Alerts\"}", NOW, true);
     add_pending(f->store, TOPIC ":1", TOPIC, "http://a.example/", TOKEN_A, NOW);
     store_close(f->store);
-    f->store = open_store(f->database);
+    f->store = temp_store_open(f->database);
     assert_int_equal(store_schema_version(f->store), STORE_SCHEMA_VERSION);
     assert_int_equal(topics(f->store).count, 1);
-    char *arn = NULL;
-    assert_int_equal(confirm(f->store, TOPIC, TOKEN_A, NOW, &arn), STORE_CONFIRMED);
-    free(arn);
+    assert_confirms(f->store, TOPIC, TOKEN_A, NOW, TOPIC ":1");
     store_close(f->store);
-    f->store = open_store(f->database);
+    f->store = temp_store_open(f->database);
     char row[512];
     assert_non_null(strstr(get(f->store, TOPIC ":1", row), "|confirmed|"));
 }
