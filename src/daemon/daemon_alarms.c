@@ -215,9 +215,15 @@ int64_t daemon_deliver(struct daemon *daemon)
         .fallback_topic_arn = fallback ? fallback->arn : NULL,
         .enqueue_failure = fallback ? enqueue_failure : NULL,
         .enqueue_context = &failure};
+    if (!daemon->options.exit_when_idle) { /* trailhound's own failures: daemon_failures.c */
+        delivery.on_failed_attempt = daemon_failures_on_failed_attempt;
+        delivery.failed_attempt_context = daemon;
+    }
     struct monitor_delivery_report report;
-    if (!monitor_deliver_due(daemon->store, &delivery, daemon_now_ms(), 16, &report, &error))
+    if (!monitor_deliver_due(daemon->store, &delivery, daemon_now_ms(), 16, &report, &error)) {
+        daemon_failure_count(daemon, DAEMON_FAILURE_DELIVERY);
         daemon_log(daemon, "error", "delivery_failed", "error=\"%s\"", error.message);
+    }
     log_delivery(daemon, &report);
     notify_topic_list_free(&topics);
     bool found = false;
