@@ -225,6 +225,7 @@ int64_t daemon_deliver(struct daemon *daemon)
         daemon_log(daemon, "error", "delivery_failed", "error=\"%s\"", error.message);
     }
     log_delivery(daemon, &report);
+    daemon_failures_flush(daemon);
     notify_topic_list_free(&topics);
     bool found = false;
     int64_t next = INT64_MAX;

@@ -68,6 +68,20 @@ void daemon_failures_settle(struct daemon *daemon, bool committed)
     }
 }
 
+void daemon_failures_flush(struct daemon *daemon)
+{
+    const uint64_t *pending = daemon->failures.pending;
+    if (daemon->options.exit_when_idle ||
+        (pending[DAEMON_FAILURE_INGEST] == 0 && pending[DAEMON_FAILURE_DELIVERY] == 0))
+        return;
+    struct store_error error;
+    bool began = store_begin(daemon->store, &error);
+    bool ok = began && daemon_failures_write(daemon, &error) && store_commit(daemon->store, &error);
+    if (began && !ok)
+        store_rollback(daemon->store);
+    daemon_failures_settle(daemon, ok); /* not written: kept for the next transaction */
+}
+
 static bool failure_alarm(const struct daemon *daemon, enum daemon_failure kind,
                           struct alarm_definition *alarm)
 {

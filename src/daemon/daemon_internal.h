@@ -142,6 +142,8 @@ void daemon_failure_count(struct daemon *daemon, enum daemon_failure kind);
 /* The counts not yet stored, in the caller's transaction; daemon_failures_settle after it. */
 bool daemon_failures_write(struct daemon *daemon, struct store_error *error);
 void daemon_failures_settle(struct daemon *daemon, bool committed);
+/* The counts not yet stored, in a transaction of their own (after a delivery turn). */
+void daemon_failures_flush(struct daemon *daemon);
 /* Defines trailhound-ingest-failures and trailhound-delivery-failures (when a silence or
  * fallback topic is configured). */
 void daemon_failures_watch(struct daemon *daemon);
