@@ -50,6 +50,9 @@ struct config_settings {
      * quiet this long (default 60); silenceTopic: where (default fallbackTopic) */
     int silence_after_minutes;
     char *silence_topic;
+    /* accountSilenceAfterMinutes, regionSilenceAfterMinutes: the same for an account or a
+     * region (a rarely used region is quiet for hours); 0 (absent): silenceAfterMinutes */
+    int account_silence_after_minutes, region_silence_after_minutes;
 };
 
 /* A whole configuration: what one or more files define. */

@@ -104,7 +104,9 @@ bool config_load_settings(struct config_loader *loader, const struct config_node
                                         "snsEndpoint",
                                         "tlsCaFile",
                                         "silenceAfterMinutes",
-                                        "silenceTopic"};
+                                        "silenceTopic",
+                                        "accountSilenceAfterMinutes",
+                                        "regionSilenceAfterMinutes"};
     if (settings->kind != NODE_MAPPING)
         return config_fail(loader, settings->line, "settings", "expected a mapping, found %s",
                            config_node_kind_name(settings));
@@ -128,5 +130,9 @@ bool config_load_settings(struct config_loader *loader, const struct config_node
            load_line(loader, settings, "settings", "tlsCaFile", NULL, &out->tls_ca_file) &&
            config_optional_whole_number(loader, settings, "settings", "silenceAfterMinutes", 1,
                                         10080, &out->silence_after_minutes) &&
-           load_line(loader, settings, "settings", "silenceTopic", NULL, &out->silence_topic);
+           load_line(loader, settings, "settings", "silenceTopic", NULL, &out->silence_topic) &&
+           config_optional_whole_number(loader, settings, "settings", "accountSilenceAfterMinutes",
+                                        1, 10080, &out->account_silence_after_minutes) &&
+           config_optional_whole_number(loader, settings, "settings", "regionSilenceAfterMinutes",
+                                        1, 10080, &out->region_silence_after_minutes);
 }

@@ -120,10 +120,10 @@ bool daemon_silence_commit(struct daemon *daemon, const char *log_group, uint64_
  * (once per run); either way the tally starts again (uncommitted bytes are read again). */
 void daemon_silence_settle(struct daemon *daemon, const char *log_group, uint64_t events,
                            bool committed);
-/* At start: the sources an earlier run saw delivering (their stored silence alarms), and
- * the failure alarms. */
+/* At start: the sources an earlier run saw delivering (their stored silence alarms); their
+ * alarms and the failure alarms are defined with the configuration's topic and periods. */
 void daemon_silence_load(struct daemon *daemon);
-/* After SIGHUP: the alarms are defined again with the new topic and period. */
+/* After SIGHUP: the same with the new configuration. */
 void daemon_silence_reload(struct daemon *daemon);
 /* Each minute: a 0 heartbeat for every watched source and the failure counts. */
 void daemon_silence_tick(struct daemon *daemon);

@@ -122,11 +122,20 @@ bool daemon_silence_set_actions(const struct config *config, struct alarm_defini
     return alarm->alarm_actions.count == 1 && alarm->ok_actions.count == 1;
 }
 
+/* silenceAfterMinutes, or the account's or region's own setting when given. */
+static int silence_minutes(const struct config_settings *settings, enum silence_kind kind)
+{
+    int own = kind == SILENCE_ACCOUNT  ? settings->account_silence_after_minutes
+              : kind == SILENCE_REGION ? settings->region_silence_after_minutes
+                                       : 0;
+    return own > 0 ? own : settings->silence_after_minutes;
+}
+
 static char *describe(const struct daemon *daemon, const struct silence_source *source)
 {
-    int minutes = daemon->config.settings.silence_after_minutes;
-    const char *format = "trailhound: %s %s delivered no events for %d minute%s (silenceAfter"
-                         "Minutes); the quiet period began at the reason's data point";
+    int minutes = silence_minutes(&daemon->config.settings, source->kind);
+    const char *format = "trailhound: %s %s delivered no events for %d minute%s; the quiet "
+                         "period began at the reason's data point";
     int size = snprintf(NULL, 0, format, kinds[source->kind].noun, source->name, minutes,
                         minutes == 1 ? "" : "s");
     char *text = size > 0 ? malloc((size_t)size + 1) : NULL;
@@ -150,7 +159,7 @@ static bool silence_alarm(const struct daemon *daemon, const struct silence_sour
               (alarm->origin = strdup("serve")) && metric_identity_copy(&alarm->metric, &identity);
     if (ok)
         snprintf(alarm->alarm_name, size, "%s%s%s", SILENCE_PREFIX, infix, source->name);
-    alarm->period = daemon->config.settings.silence_after_minutes * 60;
+    alarm->period = silence_minutes(&daemon->config.settings, source->kind) * 60;
     alarm->evaluation_periods = 1;
     alarm->threshold = 1;
     alarm->comparison = ALARM_LESS_THAN_THRESHOLD;
@@ -326,20 +335,29 @@ static bool remember_stored(void *context, const char *name, const char *definit
     return true;
 }
 
+/* Every known source's alarm put again: the topic or a period may have changed since it
+ * was defined (unchanged definitions write nothing). */
+static void define_all(struct daemon *daemon)
+{
+    struct daemon_silence *silence = daemon->silence;
+    for (size_t i = 0; silence && i < silence->count; i++) {
+        silence->sources[i].defined = false;
+        watch(daemon, &silence->sources[i]);
+    }
+    daemon_failures_watch(daemon);
+}
+
 void daemon_silence_load(struct daemon *daemon)
 {
     struct store_error error;
     if (!store_alarm_list(daemon->store, remember_stored, daemon, &error))
         daemon_log(daemon, "error", "silence_load_failed", "error=\"%s\"", error.message);
-    daemon_failures_watch(daemon);
+    define_all(daemon);
 }
 
 void daemon_silence_reload(struct daemon *daemon)
 {
-    struct daemon_silence *silence = daemon->silence;
-    for (size_t i = 0; silence && i < silence->count; i++)
-        silence->sources[i].defined = false; /* the topic or the period may have changed */
-    daemon_failures_watch(daemon);
+    define_all(daemon);
 }
 
 /* Each minute, in one transaction: a 0 for every watched source, and the failure counts. */

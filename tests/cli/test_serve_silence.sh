@@ -8,7 +8,7 @@
 # failures: an alarm whose topic always fails (exit 1) raises trailhound-delivery-failures,
 # whose own message goes to that same broken topic and fails too — and that failure is not
 # counted (no cascade): Trailhound/DeliveryFailures equals the failed attempts of the other
-# messages. Takes about two minutes: the alarms run on the wall clock.
+# messages; its regionSilenceAfterMinutes gives regions their own period. Takes about two minutes: the alarms run on the wall clock.
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
 . "$REPO_DIR/tests/cli/lib.sh"
@@ -44,6 +44,7 @@ serve_pid=$!
 cat >"$tmp/b/config.yaml" <<YAML
 settings:
   silenceTopic: broken
+  regionSilenceAfterMinutes: 240
 topics:
   - Name: broken
     Subscriptions:
@@ -124,6 +125,17 @@ counted=$("$TRAILHOUND" metrics --db "$tmp/b/store.db" --namespace Trailhound \
     --period 2592000 --statistics Sum | jq '[.Datapoints[].Sum] | add // 0')
 check "DeliveryFailures counts the other messages' failures, not its own alarm's" \
     "$others" "$counted"
+periods=$("$PYTHON" - "$tmp/b/store.db" <<'PY'
+import json, sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute(
+    "select definition_json from alarms where name in "
+    "('trailhound-silence:account:444444444444', 'trailhound-silence:region:eu-central-1') "
+    "order by name")
+print(" ".join(str(json.loads(row[0])["Period"]) for row in rows))
+PY
+)
+check "regionSilenceAfterMinutes sets the region's period, the account keeps silenceAfterMinutes" \
+    "3600 14400" "$periods"
 if [ "$failures" -gt 0 ]; then
     cat "$tmp/serve.log"
     cat "$tmp/b/serve.log" "$tmp/b/broken.log"
