@@ -73,18 +73,22 @@ bool event_origin_decode(struct event_origin_reader *reader, const char *message
     return true;
 }
 
-/* The value of `key` (written `"key":"`) when it occurs exactly once and its value has no
- * escape; false otherwise. */
-static bool raw_value(const char *message, size_t length, const char *key, const char **value,
+/* The value of `name` when the quoted name occurs exactly once, directly followed by `:"`,
+ * and its value holds no escape; false otherwise. Any other occurrence of the quoted name —
+ * a key in a nested object, written with spaces, or a value — leaves it to the decoding. */
+static bool raw_value(const char *message, size_t length, const char *name, const char **value,
                       size_t *value_length)
 {
-    size_t key_length = strlen(key);
-    const char *found = memmem(message, length, key, key_length);
+    size_t name_length = strlen(name);
+    const char *found = memmem(message, length, name, name_length);
     if (!found)
         return false;
-    const char *start = found + key_length, *end = message + length;
-    if (memmem(start, (size_t)(end - start), key, key_length))
+    const char *after = found + name_length, *end = message + length;
+    if (memmem(after, (size_t)(end - after), name, name_length))
         return false; /* repeated: which one is at the top is for the decoding to say */
+    if (end - after < 2 || after[0] != ':' || after[1] != '"')
+        return false;
+    const char *start = after + 2;
     const char *quote = memchr(start, '"', (size_t)(end - start));
     if (!quote || memchr(start, '\\', (size_t)(quote - start)))
         return false;
@@ -93,14 +97,28 @@ static bool raw_value(const char *message, size_t length, const char *key, const
     return true;
 }
 
+/* memchr is vectorised; memmem with a two-byte needle is not. */
+static bool has_unicode_escape(const char *message, size_t length)
+{
+    const char *end = message + length, *at = message;
+    while ((at = memchr(at, '\\', (size_t)(end - at))) && end - at >= 2) {
+        if (at[1] == 'u')
+            return true;
+        at += 2; /* past the escaped character: in "\\u" the u is not an escape */
+    }
+    return false;
+}
+
 bool event_origin_read(struct event_origin_reader *reader, const char *message, size_t length,
                        struct event_origin *origin)
 {
     *origin = (struct event_origin){0};
+    /* \u could spell a key the raw bytes do not show */
     if (length >= 2 && message[0] == '{' && message[length - 1] == '}' &&
-        raw_value(message, length, "\"recipientAccountId\":\"", &origin->account,
+        !has_unicode_escape(message, length) &&
+        raw_value(message, length, "\"recipientAccountId\"", &origin->account,
                   &origin->account_length) &&
-        raw_value(message, length, "\"awsRegion\":\"", &origin->region, &origin->region_length))
+        raw_value(message, length, "\"awsRegion\"", &origin->region, &origin->region_length))
         return true;
     return event_origin_decode(reader, message, length, origin);
 }

@@ -3,13 +3,15 @@
  * watch each account's and region's silence.
  *
  * Most events are never decoded (the filters' pre-test sets them aside), so decoding each
- * one for this would double the daemon's work. The raw bytes are read first: when
- * `"recipientAccountId":"` and `"awsRegion":"` each occur exactly once and their values
- * hold no escape, those values are taken (a key inside a string value would be escaped, so
- * it cannot be mistaken for one). Anything else — a key missing, repeated (nested objects
- * may hold one), spaced or escaped — is decoded with the project's extractor and selectors,
- * which is exact. One raw read can differ from the decoding: an event whose only such key
- * is nested (not CloudTrail's shape, which has both at the top). */
+ * one for this would double the daemon's work. The raw bytes are read first: when the
+ * message holds no \u escape and `"recipientAccountId"` and `"awsRegion"` each occur exactly
+ * once, followed by `:"` and a value without escapes, those values are taken (a name inside
+ * a string value is escaped, so it cannot be mistaken for a key). Anything else — a name
+ * missing, repeated (nested objects may hold one; a value may be one), spaced or escaped —
+ * is decoded with the project's extractor and selectors, which is exact. One raw read can
+ * differ from the decoding: an event whose only such key is nested (not CloudTrail's shape,
+ * which has both at the top). A message the raw read answers is not validated (as the
+ * filters' pre-test does not validate what it sets aside). */
 #ifndef TRAILHOUND_DAEMON_EVENT_ORIGIN_H
 #define TRAILHOUND_DAEMON_EVENT_ORIGIN_H
 

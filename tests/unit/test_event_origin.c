@@ -126,6 +126,23 @@ static void test_escapes_and_spaces_are_decoded(void **state)
                   "222222222222", "sa-east-1");
 }
 
+static void test_mixed_spacing_and_unicode_escapes(void **state)
+{
+    (void)state;
+    /* the top-level key spaced, a nested one compact: the compact one must not be taken */
+    expect_origin("{\"awsRegion\": \"us-east-1\",\"x\":{\"awsRegion\":\"xx-evil-1\"},"
+                  "\"recipientAccountId\":\"222222222222\"}",
+                  "222222222222", "us-east-1");
+    /* the top-level key spelled with \u, a nested one plain */
+    expect_origin("{\"aws\\u0052egion\":\"us-east-1\",\"x\":{\"awsRegion\":\"xx-evil-1\"},"
+                  "\"recipientAccountId\":\"222222222222\"}",
+                  "222222222222", "us-east-1");
+    /* the name as a value elsewhere */
+    expect_origin("{\"field\":\"awsRegion\",\"awsRegion\":\"eu-west-3\","
+                  "\"recipientAccountId\":\"222222222222\"}",
+                  "222222222222", "eu-west-3");
+}
+
 static void test_missing_and_not_strings(void **state)
 {
     (void)state;
@@ -155,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_nested_key_is_not_taken),
         cmocka_unit_test(test_key_inside_a_string_is_not_a_key),
         cmocka_unit_test(test_escapes_and_spaces_are_decoded),
+        cmocka_unit_test(test_mixed_spacing_and_unicode_escapes),
         cmocka_unit_test(test_missing_and_not_strings),
         cmocka_unit_test(test_invalid_json_when_decoded),
     };
