@@ -57,7 +57,10 @@ struct daemon_silence {
     size_t count, capacity;
     size_t per_kind[SILENCE_KIND_COUNT];
     bool over_limit_logged[SILENCE_KIND_COUNT];
-    size_t last_hit[SILENCE_KIND_COUNT]; /* consecutive events mostly share account/region */
+    /* Open addressing over the sources (index + 1; 0: empty), at most half full: events of
+     * an organization's trail interleave hundreds of accounts. */
+    size_t *slots;
+    size_t slot_count;                   /* a power of two */
     struct event_origin_reader *origins; /* NULL until the first event */
 };
 
@@ -167,23 +170,50 @@ static bool silence_alarm(const struct daemon *daemon, const struct silence_sour
     return ok && daemon_silence_set_actions(&daemon->config, alarm);
 }
 
-static struct silence_source *find_source(struct daemon_silence *silence, enum silence_kind kind,
-                                          const char *name, size_t length)
+static size_t hash_of(enum silence_kind kind, const char *name, size_t length)
 {
-    size_t hit = silence->last_hit[kind];
-    if (hit < silence->count && silence->sources[hit].kind == kind &&
-        strncmp(silence->sources[hit].name, name, length) == 0 &&
-        silence->sources[hit].name[length] == '\0')
-        return &silence->sources[hit];
-    for (size_t i = 0; i < silence->count; i++) {
-        struct silence_source *source = &silence->sources[i];
-        if (source->kind == kind && strncmp(source->name, name, length) == 0 &&
-            source->name[length] == '\0') {
-            silence->last_hit[kind] = i;
-            return source;
-        }
+    uint64_t hash = 14695981039346656037u ^ (uint64_t)kind; /* FNV-1a */
+    for (size_t i = 0; i < length; i++)
+        hash = (hash ^ (unsigned char)name[i]) * 1099511628211u;
+    return (size_t)hash;
+}
+
+static bool is_source(const struct silence_source *source, enum silence_kind kind, const char *name,
+                      size_t length)
+{
+    return source->kind == kind && strncmp(source->name, name, length) == 0 &&
+           source->name[length] == '\0';
+}
+
+/* The slot holding the source, or the empty slot where it would go. */
+static size_t *slot_for(const struct daemon_silence *silence, enum silence_kind kind,
+                        const char *name, size_t length)
+{
+    size_t mask = silence->slot_count - 1;
+    for (size_t at = hash_of(kind, name, length) & mask;; at = (at + 1) & mask) {
+        size_t *slot = &silence->slots[at];
+        if (*slot == 0 || is_source(&silence->sources[*slot - 1], kind, name, length))
+            return slot;
     }
-    return NULL;
+}
+
+/* Doubles the slots (and places every source again) when they would be over half full. */
+static bool make_room(struct daemon_silence *silence)
+{
+    if ((silence->count + 1) * 2 <= silence->slot_count)
+        return true;
+    size_t count = silence->slot_count ? silence->slot_count * 2 : 64;
+    size_t *slots = calloc(count, sizeof *slots);
+    if (!slots)
+        return false;
+    free(silence->slots);
+    silence->slots = slots;
+    silence->slot_count = count;
+    for (size_t i = 0; i < silence->count; i++) {
+        const struct silence_source *source = &silence->sources[i];
+        *slot_for(silence, source->kind, source->name, strlen(source->name)) = i + 1;
+    }
+    return true;
 }
 
 /* The source, added when new; NULL on out of memory or beyond the kind's limit (logged
@@ -194,9 +224,11 @@ static struct silence_source *remember(struct daemon *daemon, enum silence_kind 
     struct daemon_silence *silence = silence_of(daemon);
     if (!silence)
         return NULL;
-    struct silence_source *found = find_source(silence, kind, name, length);
-    if (found)
-        return found;
+    if (!make_room(silence))
+        return NULL;
+    size_t *slot = slot_for(silence, kind, name, length);
+    if (*slot)
+        return &silence->sources[*slot - 1];
     if (silence->per_kind[kind] >= kinds[kind].limit) {
         if (!silence->over_limit_logged[kind])
             daemon_log(daemon, "warn", "silence_limit", "kind=%s limit=%zu unwatched=%.*s",
@@ -217,8 +249,8 @@ static struct silence_source *remember(struct daemon *daemon, enum silence_kind 
         return NULL;
     silence->sources[silence->count] = (struct silence_source){.kind = kind, .name = copy};
     silence->per_kind[kind]++;
-    silence->last_hit[kind] = silence->count;
-    return &silence->sources[silence->count++];
+    *slot = ++silence->count;
+    return &silence->sources[silence->count - 1];
 }
 
 /* ---- reading accounts and regions from events ---- */
@@ -386,6 +418,7 @@ void daemon_silence_free(struct daemon *daemon)
     for (size_t i = 0; i < silence->count; i++)
         free(silence->sources[i].name);
     free(silence->sources);
+    free(silence->slots);
     event_origin_reader_free(silence->origins);
     free(silence);
     daemon->silence = NULL;
