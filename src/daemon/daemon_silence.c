@@ -5,14 +5,14 @@
  * same transaction; once a source has delivered events, its alarm
  * "trailhound-silence:GROUP", "trailhound-silence:account:ID" or
  * "trailhound-silence:region:NAME" (log group names cannot hold ':', so the names never
- * collide) watches that metric — Sum < 1 over one period of silenceAfterMinutes, its ALARM
- * and OK actions the silenceTopic (else fallbackTopic) — and every minute the daemon adds a
- * 0 to the heartbeat of each such source. So a quiet minute is a real data point, not
- * missing data (which CloudWatch's rules would judge only once the last real point left the
- * look-back), and the alarm fires when a whole period had no events; while the daemon is
- * down, data is missing and the alarm goes to INSUFFICIENT_DATA. It is an ordinary stored
- * alarm, so the minute's evaluation and the outbox handle it; a source that never delivered
- * raises nothing.
+ * collide) watches that metric — Sum < 1 over one period of silenceAfterMinutes (or
+ * accountSilenceAfterMinutes / regionSilenceAfterMinutes), its ALARM and OK actions the
+ * silenceTopic (else fallbackTopic) — and every minute the daemon adds a 0 to the
+ * heartbeat of each such source. So a quiet minute is a real data point, not missing data (which
+ * CloudWatch's rules would judge only once the last real point left the look-back), and the alarm
+ * fires when a whole period had no events; while the daemon is down, data is missing and the alarm
+ * goes to INSUFFICIENT_DATA. It is an ordinary stored alarm, so the minute's evaluation and the
+ * outbox handle it; a source that never delivered raises nothing.
  *
  * Accounts and regions are read from each event (event_origin.h: raw bytes, else the
  * project's extractor), tallied in memory until the run is committed: one thread ingests,
