@@ -555,6 +555,8 @@ static void settings_apply(struct config_settings *into, struct config_settings 
     replace_count(&into->datapoint_retention_days, loaded->datapoint_retention_days);
     replace_count(&into->history_retention_days, loaded->history_retention_days);
     replace_count(&into->silence_after_minutes, loaded->silence_after_minutes);
+    replace_count(&into->account_silence_after_minutes, loaded->account_silence_after_minutes);
+    replace_count(&into->region_silence_after_minutes, loaded->region_silence_after_minutes);
 }
 
 /* Adds all of `loaded` or, when memory runs out, nothing. */

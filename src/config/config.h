@@ -56,6 +56,9 @@ struct config_settings {
     /* apiAccessKeyId, apiSecretAccessKey: one access key `serve --listen` accepts (the
      * secret may be a reference, env:NAME or file:PATH) */
     char *api_access_key_id, *api_secret_access_key;
+    /* accountSilenceAfterMinutes, regionSilenceAfterMinutes: the same for an account or a
+     * region (a rarely used region is quiet for hours); 0 (absent): silenceAfterMinutes */
+    int account_silence_after_minutes, region_silence_after_minutes;
 };
 
 /* A whole configuration: what one or more files define. */

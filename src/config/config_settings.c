@@ -107,7 +107,9 @@ bool config_load_settings(struct config_loader *loader, const struct config_node
                                         "silenceTopic",
                                         "cisAlarmTopic",
                                         "apiAccessKeyId",
-                                        "apiSecretAccessKey"};
+                                        "apiSecretAccessKey",
+                                        "accountSilenceAfterMinutes",
+                                        "regionSilenceAfterMinutes"};
     if (settings->kind != NODE_MAPPING)
         return config_fail(loader, settings->line, "settings", "expected a mapping, found %s",
                            config_node_kind_name(settings));
@@ -136,5 +138,9 @@ bool config_load_settings(struct config_loader *loader, const struct config_node
            load_line(loader, settings, "settings", "apiAccessKeyId", NULL,
                      &out->api_access_key_id) &&
            load_line(loader, settings, "settings", "apiSecretAccessKey", NULL,
-                     &out->api_secret_access_key);
+                     &out->api_secret_access_key) &&
+           config_optional_whole_number(loader, settings, "settings", "accountSilenceAfterMinutes",
+                                        1, 10080, &out->account_silence_after_minutes) &&
+           config_optional_whole_number(loader, settings, "settings", "regionSilenceAfterMinutes",
+                                        1, 10080, &out->region_silence_after_minutes);
 }

@@ -189,6 +189,8 @@ static int64_t next_minute(const struct daemon *daemon, int64_t now)
     return (now - offset * 1000) / MINUTE_MS * MINUTE_MS + MINUTE_MS + (int64_t)offset * 1000;
 }
 
+static void after_ingest(struct daemon *daemon, uint64_t before, int64_t *next_delivery);
+
 /* The minute's work when its time has come: every alarm at the minute, then retention. */
 static void run_timers(struct daemon *daemon, int64_t *next_delivery)
 {
@@ -206,8 +208,11 @@ static void run_timers(struct daemon *daemon, int64_t *next_delivery)
         daemon_prune(daemon);
         daemon->next_prune_ms = now + HOUR_MS;
     }
-    if (daemon->retry_pending && now >= daemon->retry_at_ms)
+    if (daemon->retry_pending && now >= daemon->retry_at_ms) {
+        uint64_t before = daemon->events_ingested;
         daemon_ingest_all(daemon);
+        after_ingest(daemon, before, next_delivery); /* a retry fires early as well */
+    }
     if (now >= *next_delivery)
         *next_delivery = daemon_deliver(daemon);
 }

@@ -189,10 +189,17 @@ int64_t daemon_deliver(struct daemon *daemon)
     struct monitor_fallback fallback;
     struct monitor_delivery_settings delivery =
         monitor_configured_delivery(settings, daemon->options.smtp_url, &notify, &fallback);
+    if (!daemon->options.exit_when_idle) { /* trailhound's own failures: daemon_failures.c */
+        delivery.on_failed_attempt = daemon_failures_on_failed_attempt;
+        delivery.failed_attempt_context = daemon;
+    }
     struct monitor_delivery_report report;
-    if (!monitor_deliver_due(daemon->store, &delivery, daemon_now_ms(), 16, &report, &error))
+    if (!monitor_deliver_due(daemon->store, &delivery, daemon_now_ms(), 16, &report, &error)) {
+        daemon_failure_count(daemon, DAEMON_FAILURE_DELIVERY);
         daemon_log(daemon, "error", "delivery_failed", "error=\"%s\"", error.message);
+    }
     log_delivery(daemon, &report);
+    daemon_failures_flush(daemon);
     notify_topic_list_free(&topics);
     bool found = false;
     int64_t next = INT64_MAX;

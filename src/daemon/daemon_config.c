@@ -228,6 +228,8 @@ bool daemon_reload(struct daemon *daemon)
         daemon_log(daemon, "error", "reload_failed", "error=\"%s\"", error.message);
         return false;
     }
+    if (!daemon->options.exit_when_idle)
+        daemon_silence_reload(daemon);
     daemon_log(daemon, "info", "reloaded", "filters=%zu alarms=%zu", daemon->config.filters.count,
                daemon->config.alarms.count);
     return true;

@@ -31,6 +31,8 @@ bool daemon_ingest_event(struct daemon_ingest_run *run, const char *message, siz
         run->events++;
     else
         run->malformed++;
+    if (ok)
+        daemon_silence_note_event(run->daemon, message, length);
     return ok;
 }
 
@@ -81,17 +83,17 @@ bool daemon_commit_run(struct daemon_ingest_run *run, const char *identity, uint
         ok = store_points(daemon->store, &points, &error) &&
              (!identity || store_source_set(daemon->store, identity, offset, &error)) &&
              (!run->also_commit || run->also_commit(run->also_context, daemon->store, &error)) &&
-             (run->events == 0 || daemon->options.exit_when_idle ||
-              daemon_silence_heartbeat(daemon, run->scan->log_group, run->events, &error)) &&
+             (daemon->options.exit_when_idle ||
+              daemon_silence_commit(daemon, run->scan->log_group, run->events, &error)) &&
              store_commit(daemon->store, &error);
         if (!ok)
             store_rollback(daemon->store);
     }
     daemon_stats_commit(daemon->stats, run, identity, ok);
+    if (!daemon->options.exit_when_idle)
+        daemon_silence_settle(daemon, run->scan->log_group, run->events, ok);
     if (ok) {
         daemon->events_ingested += run->events;
-        if (run->events > 0 && !daemon->options.exit_when_idle)
-            daemon_silence_watch(daemon, run->scan->log_group);
         if (run->events || run->malformed)
             daemon_log(daemon, "info", "ingested",
                        "source=%s log_group=%s events=%llu malformed=%llu datapoints=%zu "
@@ -101,6 +103,7 @@ bool daemon_commit_run(struct daemon_ingest_run *run, const char *identity, uint
                        (unsigned long long)offset);
     } else {
         daemon->commits_failed++;
+        daemon_failure_count(daemon, DAEMON_FAILURE_INGEST);
         daemon->retry_pending = true;
         daemon->retry_at_ms =
             daemon_now_ms() +
@@ -212,6 +215,13 @@ static void ingest_file(struct daemon *daemon, const char *path, const char *log
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat info;
     if (fd < 0 || fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+        /* unreadable is a failure; vanished is not: sync tools write NAME.XXXXXXXX and
+         * rename it (aws s3 sync), so files routinely go between an event and the read */
+        if (fd < 0 && errno != ENOENT && errno != EISDIR) {
+            daemon_failure_count(daemon, DAEMON_FAILURE_INGEST);
+            daemon_log(daemon, "error", "read_failed", "file=%s error=\"%s\"", path,
+                       strerror(errno));
+        }
         if (fd >= 0)
             close(fd);
         return;
@@ -222,6 +232,7 @@ static void ingest_file(struct daemon *daemon, const char *path, const char *log
     uint64_t offset = 0;
     struct store_error error;
     if (!store_source_get(daemon->store, identity, &found, &offset, &error)) {
+        daemon_failure_count(daemon, DAEMON_FAILURE_INGEST);
         daemon_log(daemon, "error", "store_failed", "file=%s error=\"%s\"", path, error.message);
         close(fd);
         return;
@@ -292,13 +303,19 @@ static int compare_names(const void *a, const void *b)
 static void walk_directory(struct daemon *daemon, const char *directory, const char *log_group,
                            bool skip)
 {
-    if (!add_watch(daemon, directory, log_group))
+    if (!add_watch(daemon, directory, log_group)) {
+        daemon_failure_count(daemon, DAEMON_FAILURE_INGEST);
         daemon_log(daemon, "error", "watch_failed", "directory=%s error=\"%s\"", directory,
                    strerror(errno));
+    }
     struct dirent **entries = NULL;
     int count = scandir(directory, &entries, NULL, NULL);
-    if (count < 0)
+    if (count < 0) {
+        daemon_failure_count(daemon, DAEMON_FAILURE_INGEST);
+        daemon_log(daemon, "error", "read_failed", "directory=%s error=\"%s\"", directory,
+                   strerror(errno));
         return;
+    }
     qsort(entries, (size_t)count, sizeof *entries, compare_names);
     for (int i = 0; i < count; i++) {
         const char *name = entries[i]->d_name;

@@ -17,6 +17,16 @@ struct daemon_scan {
     uint64_t *matches_counted; /* daemon_stats: per filter, the matches already accounted for */
 };
 
+/* What trailhound itself failed to do (daemon_failures.c). */
+enum daemon_failure { DAEMON_FAILURE_INGEST, DAEMON_FAILURE_DELIVERY, DAEMON_FAILURE_KIND_COUNT };
+
+struct daemon_failures {
+    uint64_t pending[DAEMON_FAILURE_KIND_COUNT]; /* counted, not yet in the store */
+    uint64_t written[DAEMON_FAILURE_KIND_COUNT]; /* in the open transaction */
+};
+
+struct daemon_silence; /* daemon_silence.c */
+
 /* One inotify watch: a watched directory or one of its subdirectories. */
 struct daemon_watched_dir {
     int descriptor;
@@ -46,10 +56,9 @@ struct daemon {
     char *stdin_buffer; /* bytes of standard input after its last complete line */
     size_t stdin_length, stdin_capacity;
     uint64_t events_ingested, commits_failed;
-    struct daemon_stats *stats; /* /metrics and /healthz; read by the API's threads */
-    char **silence_groups;      /* log groups that delivered events: their silence is watched */
-    bool *silence_defined;      /* per group: its alarm was put by this run */
-    size_t silence_count;
+    struct daemon_stats *stats;     /* /metrics and /healthz; read by the API's threads */
+    struct daemon_silence *silence; /* sources whose silence is watched; NULL: none yet */
+    struct daemon_failures failures;
 };
 
 /* ---- log (daemon_log.c): "TIME LEVEL what key=value ..." on one line ---- */
@@ -104,17 +113,50 @@ void daemon_ingest_inotify(struct daemon *daemon);
 /* Reads what standard input has; false at end of input. */
 bool daemon_ingest_stdin(struct daemon *daemon);
 
-/* ---- silence (daemon_silence.c) ---- */
+/* ---- silence (daemon_silence.c): log groups, accounts and regions ---- */
 /* Adds `events` to the log group's heartbeat metric, in the caller's transaction. */
 bool daemon_silence_heartbeat(struct daemon *daemon, const char *log_group, uint64_t events,
                               struct store_error *error);
-/* Defines the log group's silence alarm (once per run). */
-void daemon_silence_watch(struct daemon *daemon, const char *log_group);
-/* At start: the groups an earlier run saw delivering (their stored silence alarms). */
+/* Tallies the event's account and region (until the next commit); nothing in bounded runs. */
+void daemon_silence_note_event(struct daemon *daemon, const char *message, size_t length);
+/* In the commit's transaction: the log group's heartbeat (when `events` > 0), the tallied
+ * accounts' and regions', and the failure counts (daemon_failures_write). */
+bool daemon_silence_commit(struct daemon *daemon, const char *log_group, uint64_t events,
+                           struct store_error *error);
+/* After the commit: when `committed`, the silence alarms of what delivered are defined
+ * (once per run); either way the tally starts again (uncommitted bytes are read again). */
+void daemon_silence_settle(struct daemon *daemon, const char *log_group, uint64_t events,
+                           bool committed);
+/* At start: the sources an earlier run saw delivering (their stored silence alarms); their
+ * alarms and the failure alarms are defined with the configuration's topic and periods. */
 void daemon_silence_load(struct daemon *daemon);
-/* Each minute: a 0 heartbeat for every watched group. */
+/* After SIGHUP: the same with the new configuration. */
+void daemon_silence_reload(struct daemon *daemon);
+/* Each minute: a 0 heartbeat for every watched source and the failure counts. */
 void daemon_silence_tick(struct daemon *daemon);
 void daemon_silence_free(struct daemon *daemon);
+/* silenceTopic's ARN, else fallbackTopic's; NULL when neither is configured. */
+const char *daemon_silence_topic_arn(const struct config *config);
+/* That topic as the alarm's ALARM and OK actions (none when there is none); false on out of
+ * memory. */
+bool daemon_silence_set_actions(const struct config *config, struct alarm_definition *alarm);
+/* What is watched: 12 digits; 1..32 of [a-z0-9-]. */
+bool daemon_silence_valid_account(const char *text, size_t length);
+bool daemon_silence_valid_region(const char *text, size_t length);
+
+/* ---- trailhound's own failures (daemon_failures.c) ---- */
+void daemon_failure_count(struct daemon *daemon, enum daemon_failure kind);
+/* The counts not yet stored, in the caller's transaction; daemon_failures_settle after it. */
+bool daemon_failures_write(struct daemon *daemon, struct store_error *error);
+void daemon_failures_settle(struct daemon *daemon, bool committed);
+/* The counts not yet stored, in a transaction of their own (after a delivery turn). */
+void daemon_failures_flush(struct daemon *daemon);
+/* Defines trailhound-ingest-failures and trailhound-delivery-failures (when a silence or
+ * fallback topic is configured). */
+void daemon_failures_watch(struct daemon *daemon);
+/* monitor_delivery_settings.on_failed_attempt: counts a failed delivery attempt, except of
+ * the delivery-failure alarm's own messages (no cascade). */
+void daemon_failures_on_failed_attempt(void *context, const struct store_outbox_message *message);
 
 /* ---- operations statistics (daemon_stats.c), read by the API's threads ---- */
 struct daemon_stats;

@@ -275,6 +275,10 @@ struct monitor_delivery_settings {
                             const struct store_outbox_message *failed, int64_t now_ms,
                             struct store_error *error);
     void *enqueue_context;
+    /* Called after each failed attempt is recorded (retried or parked as failed); NULL:
+     * none. The daemon counts them for its delivery-failure alarm. */
+    void (*on_failed_attempt)(void *context, const struct store_outbox_message *message);
+    void *failed_attempt_context;
 };
 
 struct monitor_delivery_report {

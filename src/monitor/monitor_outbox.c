@@ -342,6 +342,14 @@ static void count_outcome(struct monitor_delivery_report *report,
     report->alerts += alerted;
 }
 
+static void report_failed_attempt(const struct monitor_delivery_settings *settings,
+                                  const struct store_outbox_message *message,
+                                  const struct outcome *outcome)
+{
+    if (settings->on_failed_attempt && !is_state(outcome, "delivered"))
+        settings->on_failed_attempt(settings->failed_attempt_context, message);
+}
+
 /* The alert could not be queued: the message is parked all the same (trying it again would
  * not mend the callback), and the caller hears why. */
 static bool park_without_alert(struct store *store,
@@ -358,6 +366,7 @@ static bool park_without_alert(struct store *store,
         return monitor_fail(error, "outbox message %s: %s", message->message_id,
                             store_error.message);
     count_outcome(report, message, outcome, false);
+    report_failed_attempt(settings, message, outcome);
     return monitor_fail(error,
                         "outbox message %s failed, but its alert to %s could not be queued: %s",
                         message->message_id, settings->fallback_topic_arn, alert_error->message);
@@ -376,6 +385,7 @@ static bool attempt_one(struct store *store, const struct monitor_delivery_setti
     if (write_outcome(store, settings, message, &outcome, now_ms, alert, &alert_failed,
                       &store_error)) {
         count_outcome(report, message, &outcome, alert);
+        report_failed_attempt(settings, message, &outcome);
         return true;
     }
     if (alert_failed)

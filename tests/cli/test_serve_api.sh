@@ -45,8 +45,8 @@ kill -HUP "$pid"
 wait_for_line "$tmp/serve.log" ' reloaded ' 10
 check "SIGHUP keeps the API-made alarm" api-denied \
     "$(cw describe-alarms --alarm-names api-denied --query 'MetricAlarms[].AlarmName' --output text)"
-check "the log group's silence alarm is visible through the API" \
-    "trailhound-silence:CloudTrail/DefaultLogGroup" \
+check "the log group's and the region's silence alarms are visible through the API" \
+    "$(printf 'trailhound-silence:CloudTrail/DefaultLogGroup\ttrailhound-silence:region:us-east-1')" \
     "$(cw describe-alarms --alarm-name-prefix trailhound-silence --query 'MetricAlarms[].AlarmName' --output text)"
 kill -TERM "$pid"
 wait "$pid"

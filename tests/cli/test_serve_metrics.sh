@@ -50,7 +50,7 @@ start_serve() { # start_serve LOG ARGS...: serve in the background
     serve_pid=$!
 }
 port_of() { # port_of LOG EVENT: the port a listening log line reports
-    wait_for "$1" " $2 " 10
+    wait_for_line "$1" " $2 " 10
     sed -nE "s/.* $2 .* port=([0-9]+).*/\\1/p" "$1" | head -1
 }
 
@@ -104,7 +104,7 @@ port=$(port_of "$tmp/serve.log" api_listening)
 # written aside and moved in, so one chunk holds it all (dot files are not read)
 { cat "$SAMPLES"; echo '{"not": json'; } >"$tmp/watch/.events.jsonl"
 mv "$tmp/watch/.events.jsonl" "$tmp/watch/events.jsonl"
-wait_for "$tmp/serve.log" 'events.jsonl.*events=' 10
+wait_for_line "$tmp/serve.log" 'events.jsonl.*events=' 10
 cp "$tmp/watch/events.jsonl" "$tmp/scanned/"
 "$TRAILHOUND" scan --config "$tmp/config.yaml" --format json "$tmp/scanned" >"$tmp/scan.json" 2>/dev/null
 events=$(jq .events "$tmp/scan.json")
@@ -135,7 +135,7 @@ check "unsigned API call refused" "403 1" "$code $(grep -c MissingAuthentication
 
 # --- a delivery failing: /healthz 503, the outbox and the alarm in the metrics ---
 denied_event >>"$tmp/watch/events.jsonl"
-wait_for "$tmp/serve.log" ' delivered .*retried=1' 15
+wait_for_line "$tmp/serve.log" ' delivered .*retried=1' 15
 check "the delivery to the dead port was retried" 0 $?
 check "unhealthy while the delivery fails" 503 "$(health "$port" | cut -d' ' -f1)"
 grep -q "delivery failing" "$tmp/health" ||
