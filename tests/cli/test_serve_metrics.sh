@@ -10,14 +10,6 @@ set -u
 . "$REPO_DIR/tests/cli/lib.sh"
 PROMTOOL=${PROMTOOL:-/usr/bin/promtool}
 
-# wait_for FILE PATTERN SECONDS: until FILE has a line matching PATTERN
-wait_for() {
-    for _ in $(seq $(($3 * 10))); do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
 # metric NAME_WITH_LABELS: its value in $tmp/metrics ("absent" when not there)
 metric() {
     METRIC="$1" awk 'substr($0, 1, length(ENVIRON["METRIC"]) + 1) == ENVIRON["METRIC"] " " {
