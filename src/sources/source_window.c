@@ -446,7 +446,9 @@ void source_read_line_range(struct source_range_reader *ranges, const struct sou
     window->exhausted = false;
     struct layout_detection detection = {.layout = SOURCE_LAYOUT_NDJSON, .mode = FRAME_EVENT_LINES};
     struct line_span span = {.skip_first = inside, .stop = stop};
-    frame_lines(reader, &part, &detection, &span);
+    window_fill(reader, &part); /* the window has memory, unless that ran out */
+    if (window->data)
+        frame_lines(reader, &part, &detection, &span);
     batch_flush(reader);
     uint64_t content_end = from + part.summary.bytes_decoded;
     if (part.content_failed)
