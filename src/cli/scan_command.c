@@ -513,10 +513,10 @@ int scan_command(int argc, char **argv)
         status = 1;
     } else if (load_configuration(&options, &run->config) &&
                ((run->pool = scan_pool_create(&run->config.filters, !run->strict, options.threads,
-                                              on_invalid_event, run, &error)) == NULL ||
+                                              on_invalid_event, on_unlisted, run, &error)) ==
+                    NULL ||
                 !enable_gathering(run, &options, &error) ||
-                !scan_pool_enable_ranges(run->pool, &source_options, range_bytes(), on_unlisted,
-                                         &error))) {
+                !scan_pool_enable_ranges(run->pool, &source_options, range_bytes(), &error))) {
         fprintf(stderr, "trailhound: %s\n", error.message);
         scan_pool_free(run->pool);
         run->pool = NULL;

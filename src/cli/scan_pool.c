@@ -10,6 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Jobs in flight: a batch holds 2 MiB of the reader's window, a range only its reports.
+ * With one range per thread and one more, a thread that finished could wait for the
+ * submitting thread, busy with a range of its own, to commit and queue more. */
+#define BATCH_JOBS_PER_THREAD 1
+#define RANGE_JOBS_PER_THREAD 4
+
 /* Beyond a range's end the window still holds its last line (usually about 1 KiB). */
 #define RANGE_WINDOW_SLACK_BYTES (64 * 1024)
 
@@ -210,7 +216,7 @@ static void commit_reports(struct scan_pool *pool, struct scan_job *job)
             where.line += pool->line_base;
         pool->on_invalid(pool->context, &where, job->invalid[i].reason);
     }
-    if (job->unlisted && pool->on_unlisted)
+    if (job->unlisted)
         pool->on_unlisted(pool->context, job->unlisted);
     if (job->kind != JOB_RANGE)
         return;
@@ -313,12 +319,13 @@ static void submit_inline(struct scan_pool *pool, const struct source_event *eve
     pool->valid_events += count - invalid;
 }
 
-/* A free job, once one is: meanwhile finished jobs are committed and queued ones run here. */
-static struct scan_job *take_free_job(struct scan_pool *pool)
+/* A free job, once one is and fewer than `in_flight` jobs are uncommitted: meanwhile
+ * finished jobs are committed and queued ones run here. */
+static struct scan_job *take_free_job(struct scan_pool *pool, size_t in_flight)
 {
     pthread_mutex_lock(&pool->lock);
     commit_done_jobs(pool);
-    while (pool->free_count == 0) {
+    while (pool->free_count == 0 || pool->next_sequence - pool->next_commit >= in_flight) {
         if (!help_with_queued_job(pool))
             pthread_cond_wait(&pool->changed, &pool->lock);
         commit_done_jobs(pool);
@@ -343,7 +350,7 @@ void scan_pool_submit(struct scan_pool *pool, const struct source_event *events,
         submit_inline(pool, events, count);
         return;
     }
-    struct scan_job *job = take_free_job(pool);
+    struct scan_job *job = take_free_job(pool, BATCH_JOBS_PER_THREAD * pool->thread_count + 1);
     if (!job_fill(job, events, count)) {
         /* out of memory for the copy: evaluate this batch here, after the queue drains */
         pthread_mutex_lock(&pool->lock);
@@ -384,7 +391,7 @@ bool scan_pool_read_line_file(struct scan_pool *pool, const struct source_line_f
         stop = file->size > start && file->size - start > pool->range_bytes
                    ? start + pool->range_bytes
                    : UINT64_MAX;
-        struct scan_job *job = take_free_job(pool);
+        struct scan_job *job = take_free_job(pool, pool->job_count);
         job->kind = JOB_RANGE;
         job->file = file;
         job->start = start;
@@ -430,7 +437,7 @@ struct filter_scan *scan_pool_finish(struct scan_pool *pool)
 
 static bool allocate_jobs(struct scan_pool *pool)
 {
-    pool->job_count = pool->thread_count + 1;
+    pool->job_count = RANGE_JOBS_PER_THREAD * pool->thread_count;
     pool->jobs = calloc(pool->job_count, sizeof *pool->jobs);
     pool->free_jobs = calloc(pool->job_count, sizeof *pool->free_jobs);
     pool->pending = calloc(pool->job_count, sizeof *pool->pending);
@@ -444,7 +451,8 @@ static bool allocate_jobs(struct scan_pool *pool)
 
 struct scan_pool *scan_pool_create(const struct metric_filter_list *filters, bool pre_test,
                                    size_t threads, scan_invalid_event_callback *on_invalid,
-                                   void *context, struct metrics_error *error)
+                                   scan_unlisted_callback *on_unlisted, void *context,
+                                   struct metrics_error *error)
 {
     struct scan_pool *pool = calloc(1, sizeof *pool);
     if (!pool || threads == 0 || threads > SCAN_POOL_MAX_THREADS) {
@@ -454,6 +462,7 @@ struct scan_pool *scan_pool_create(const struct metric_filter_list *filters, boo
     }
     pool->thread_count = threads;
     pool->on_invalid = on_invalid;
+    pool->on_unlisted = on_unlisted;
     pool->context = context;
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->changed, NULL);
@@ -527,8 +536,7 @@ bool scan_pool_enable_suppressions(struct scan_pool *pool,
 }
 
 bool scan_pool_enable_ranges(struct scan_pool *pool, const struct source_options *options,
-                             uint64_t range_bytes, scan_unlisted_callback *on_unlisted,
-                             struct metrics_error *error)
+                             uint64_t range_bytes, struct metrics_error *error)
 {
     if (pool->thread_count == 1 || range_bytes == 0)
         return true;
@@ -546,6 +554,5 @@ bool scan_pool_enable_ranges(struct scan_pool *pool, const struct source_options
         }
     }
     pool->range_bytes = range_bytes;
-    pool->on_unlisted = on_unlisted;
     return true;
 }

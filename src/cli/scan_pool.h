@@ -20,8 +20,8 @@
 typedef void scan_invalid_event_callback(void *context, const struct source_location *where,
                                          const char *reason);
 
-/* Called on the submitting thread for reports beyond those a job keeps (the output lists
- * SCAN_REPORT_MAX_MALFORMED at most): they are only counted. */
+/* Called on the submitting thread, in order, for reports beyond those a job keeps (the
+ * output lists SCAN_REPORT_MAX_MALFORMED at most, so they are only counted). */
 typedef void scan_unlisted_callback(void *context, uint64_t count);
 
 /* Most threads a pool runs (scan --threads accepts 1 to this). */
@@ -32,7 +32,8 @@ struct scan_pool;
 /* NULL with `error` filled when a filter does not compile or a thread cannot start. */
 struct scan_pool *scan_pool_create(const struct metric_filter_list *filters, bool pre_test,
                                    size_t threads, scan_invalid_event_callback *on_invalid,
-                                   void *context, struct metrics_error *error);
+                                   scan_unlisted_callback *on_unlisted, void *context,
+                                   struct metrics_error *error);
 
 /* Evaluates (or queues) one batch; returns once the batch's memory is no longer needed. */
 void scan_pool_submit(struct scan_pool *pool, const struct source_event *events, size_t count);
@@ -41,8 +42,7 @@ void scan_pool_submit(struct scan_pool *pool, const struct source_event *events,
  * threads read and frame themselves (scan_pool_read_line_file), so no one thread reads for
  * all. Call before the first batch. */
 bool scan_pool_enable_ranges(struct scan_pool *pool, const struct source_options *options,
-                             uint64_t range_bytes, scan_unlisted_callback *on_unlisted,
-                             struct metrics_error *error);
+                             uint64_t range_bytes, struct metrics_error *error);
 
 /* The source_handler's read_line_file: frames and evaluates `file` in ranges on all the
  * threads, reports committed in file order with the file's line numbers; returns once it is
