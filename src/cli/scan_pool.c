@@ -380,7 +380,10 @@ void scan_pool_drain(struct scan_pool *pool)
 bool scan_pool_read_line_file(struct scan_pool *pool, const struct source_line_file *file,
                               struct source_range_summary *summary)
 {
-    if (pool->thread_count == 1 || pool->range_bytes == 0)
+    /* a file of one range would be read by one thread while the others wait: the reading
+     * thread's pipeline keeps them busy */
+    if (pool->thread_count == 1 || pool->range_bytes == 0 || file->size <= file->start ||
+        file->size - file->start < 2 * pool->range_bytes)
         return false;
     scan_pool_drain(pool); /* line numbers and totals below are this file's */
     pool->line_base = file->lines_before;

@@ -46,7 +46,8 @@ bool scan_pool_enable_ranges(struct scan_pool *pool, const struct source_options
 
 /* The source_handler's read_line_file: frames and evaluates `file` in ranges on all the
  * threads, reports committed in file order with the file's line numbers; returns once it is
- * done. False (nothing read) with one thread or ranges not enabled. */
+ * done. False (nothing read) with one thread, ranges not enabled, or a file of fewer than
+ * two ranges. */
 bool scan_pool_read_line_file(struct scan_pool *pool, const struct source_line_file *file,
                               struct source_range_summary *summary);
 

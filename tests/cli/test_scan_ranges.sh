@@ -2,7 +2,8 @@
 # `scan --threads N` splits a plain NDJSON file into ranges its threads read and frame
 # themselves; the report must be exactly the one-thread report (timing aside) wherever the
 # range boundaries fall: inside long lines, next to malformed, blank, CRLF and too-large
-# lines, in a file smaller than one range, before a last line without a newline.
+# lines, in a file of a few ranges, before a last line without a newline; and a file of
+# fewer than two ranges, which the reading thread frames as before.
 # TRAILHOUND_SCAN_RANGE_BYTES moves the boundaries.
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
