@@ -163,6 +163,20 @@ static void on_invalid_event(void *context, const struct source_location *where,
     malformed_add(&run->malformed, where->path, where->line, where->offset, reason);
 }
 
+/* Reports the output does not list; only their count matters. */
+static void on_unlisted(void *context, uint64_t count)
+{
+    struct scan_run *run = context;
+    run->malformed.total += count;
+}
+
+static bool read_line_file(void *context, const struct source_line_file *file,
+                           struct source_range_summary *summary)
+{
+    struct scan_run *run = context;
+    return scan_pool_read_line_file(run->pool, file, summary);
+}
+
 static void on_malformed(void *context, const struct source_location *where, const char *reason)
 {
     struct scan_run *run = context;
@@ -449,6 +463,19 @@ static int finish(struct scan_run *run, const struct scan_options *options)
     return !printed ? 1 : undelivered ? 4 : 0;
 }
 
+/* How much of an NDJSON file one --threads job reads and frames. 2 MiB measured best (see
+ * docs/benchmarks.md); TRAILHOUND_SCAN_RANGE_BYTES changes it so tests can put range
+ * boundaries anywhere in small files. */
+static uint64_t range_bytes(void)
+{
+    const char *text = getenv("TRAILHOUND_SCAN_RANGE_BYTES");
+    char *end;
+    unsigned long long bytes = text ? strtoull(text, &end, 10) : 0;
+    if (!text || *end || bytes == 0 || bytes > ((uint64_t)1 << 30))
+        return (uint64_t)2 * 1024 * 1024;
+    return bytes;
+}
+
 int scan_command(int argc, char **argv)
 {
     struct scan_options options = {
@@ -461,6 +488,7 @@ int scan_command(int argc, char **argv)
     struct scan_run *run = calloc(1, sizeof *run);
     if (!run)
         return 1;
+    struct source_options source_options = source_default_options();
     status = 2;
     run->strict = options.strict;
     struct metrics_error error;
@@ -471,19 +499,21 @@ int scan_command(int argc, char **argv)
         status = 1;
     } else if (load_configuration(&options, &run->config) &&
                ((run->pool = scan_pool_create(&run->config.filters, !run->strict, options.threads,
-                                              on_invalid_event, run, &error)) == NULL ||
-                !enable_gathering(run, &options, &error))) {
+                                              on_invalid_event, on_unlisted, run, &error)) ==
+                    NULL ||
+                !enable_gathering(run, &options, &error) ||
+                !scan_pool_enable_ranges(run->pool, &source_options, range_bytes(), &error))) {
         fprintf(stderr, "trailhound: %s\n", error.message);
         scan_pool_free(run->pool);
         run->pool = NULL;
     }
     if (run->pool) {
-        struct source_options source_options = source_default_options();
         struct source_handler handler = {.context = run,
                                          .on_events = on_events,
                                          .on_malformed = on_malformed,
                                          .on_file_done = on_file_done,
-                                         .should_read = should_read};
+                                         .should_read = should_read,
+                                         .read_line_file = read_line_file};
         run->progress = isatty(STDERR_FILENO);
         run->started = run->last_progress = now_seconds();
         for (size_t i = 0; i < options.path_count; i++)

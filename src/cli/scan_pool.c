@@ -1,33 +1,60 @@
 /* The worker pool of `trailhound scan`: jobs (batches, their messages held in the source's
- * memory or copied) go from a free list to a pending queue, workers evaluate them, and the
- * submitting thread commits finished jobs in submission order. Every shared field is
- * guarded by `lock`. */
+ * memory or copied; or ranges of a file, which the worker reads and frames itself) go from
+ * a free list to a pending queue, workers run them, and the submitting thread commits
+ * finished jobs in submission order. Every shared field is guarded by `lock`. */
 #include "cli/scan_pool.h"
+#include "cli/scan_report.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Jobs in flight: a batch holds 2 MiB of the reader's window, a range only its reports.
+ * With one range per thread and one more, a thread that finished could wait for the
+ * submitting thread, busy with a range of its own, to commit and queue more. */
+#define BATCH_JOBS_PER_THREAD 1
+#define RANGE_JOBS_PER_THREAD 4
+
+/* Beyond a range's end the window still holds its last line (usually about 1 KiB). */
+#define RANGE_WINDOW_SLACK_BYTES (64 * 1024)
+
 struct invalid_event {
     struct source_location where;
     char reason[200];
 };
 
+enum scan_job_kind {
+    JOB_BATCH, /* events framed by the reading thread */
+    JOB_RANGE, /* a range of a file's lines, framed by the worker */
+};
+
 struct scan_job {
+    enum scan_job_kind kind;
     struct source_hold *hold; /* retained memory the messages live in; NULL: copied */
     char *text;               /* the batch's paths, and its messages unless held */
     size_t text_capacity;
     struct source_event *events;
     size_t event_capacity, count;
+    /* JOB_RANGE: the file (the submitter's, alive until the file is drained) and range */
+    const struct source_line_file *file;
+    uint64_t start, stop;
+    struct source_range_summary range; /* line numbers of reports count from its start */
+    /* Reports (invalid events, and for ranges framing reports), in input order; beyond
+     * SCAN_REPORT_MAX_MALFORMED, which the output lists at most, only counted. */
     struct invalid_event *invalid;
     size_t invalid_count, invalid_capacity;
+    uint64_t unlisted;
+    uint64_t valid; /* valid events evaluated */
     bool done;
 };
 
 struct pool_worker {
     struct scan_pool *pool;
     struct filter_scan *scan;
+    struct source_range_reader *ranges; /* with ranges enabled */
+    struct source_handler range_handler;
+    struct scan_job *job; /* the range job being framed, for range_handler */
     pthread_t thread;
     bool started;
 };
@@ -46,21 +73,39 @@ struct scan_pool {
     pthread_mutex_t lock;
     pthread_cond_t changed;
     scan_invalid_event_callback *on_invalid;
+    scan_unlisted_callback *on_unlisted;
     void *context;
+    uint64_t range_bytes; /* 0: files are not split into ranges */
+    uint64_t line_base;   /* lines before the next range to commit */
+    struct source_range_summary file_total;
 };
+
+/* Room for one more report in `job`; NULL when it is only counted. */
+static struct invalid_event *report_slot(struct scan_job *job)
+{
+    if (job->invalid_count == SCAN_REPORT_MAX_MALFORMED) {
+        job->unlisted++;
+        return NULL;
+    }
+    if (job->invalid_count == job->invalid_capacity) {
+        size_t capacity = job->invalid_capacity ? job->invalid_capacity * 2 : 8;
+        struct invalid_event *grown = realloc(job->invalid, capacity * sizeof *grown);
+        if (!grown) {
+            job->unlisted++; /* out of memory: counted, not listed */
+            return NULL;
+        }
+        job->invalid = grown;
+        job->invalid_capacity = capacity;
+    }
+    return &job->invalid[job->invalid_count++];
+}
 
 static void invalid_record(struct scan_job *job, const struct source_event *event,
                            const struct event_json_error *error)
 {
-    if (job->invalid_count == job->invalid_capacity) {
-        size_t capacity = job->invalid_capacity ? job->invalid_capacity * 2 : 8;
-        struct invalid_event *grown = realloc(job->invalid, capacity * sizeof *grown);
-        if (!grown)
-            return; /* out of memory: the event still counts as invalid */
-        job->invalid = grown;
-        job->invalid_capacity = capacity;
-    }
-    struct invalid_event *report = &job->invalid[job->invalid_count++];
+    struct invalid_event *report = report_slot(job);
+    if (!report)
+        return;
     report->where = event->where;
     if (!event->where.line)
         report->where.offset += error->offset;
@@ -91,6 +136,37 @@ static void job_release(struct scan_job *job)
     job->hold = NULL;
 }
 
+/* The range handler's callbacks, on the worker framing the range. */
+static void range_on_events(void *context, const struct source_event *events, size_t count)
+{
+    struct pool_worker *worker = context;
+    worker->job->valid += count - evaluate(worker->scan, events, count, worker->job);
+}
+
+static void range_on_malformed(void *context, const struct source_location *where,
+                               const char *reason)
+{
+    struct pool_worker *worker = context;
+    struct invalid_event *report = report_slot(worker->job);
+    if (report) {
+        report->where = *where;
+        snprintf(report->reason, sizeof report->reason, "%s", reason);
+    }
+}
+
+/* Runs a job on `worker`'s thread, without the lock. */
+static void run_job(struct pool_worker *worker, struct scan_job *job)
+{
+    if (job->kind == JOB_RANGE) {
+        worker->job = job;
+        source_read_line_range(worker->ranges, job->file, job->start, job->stop, &job->range);
+        worker->job = NULL;
+        return;
+    }
+    job->valid = job->count - evaluate(worker->scan, job->events, job->count, job);
+    job_release(job);
+}
+
 static void *worker_main(void *argument)
 {
     struct pool_worker *worker = argument;
@@ -105,8 +181,7 @@ static void *worker_main(void *argument)
         pool->pending_head = (pool->pending_head + 1) % pool->job_count;
         pool->pending_count--;
         pthread_mutex_unlock(&pool->lock);
-        evaluate(worker->scan, job->events, job->count, job);
-        job_release(job);
+        run_job(worker, job);
         pthread_mutex_lock(&pool->lock);
         job->done = true;
         pthread_cond_broadcast(&pool->changed);
@@ -125,12 +200,33 @@ static bool help_with_queued_job(struct scan_pool *pool)
     pool->pending_head = (pool->pending_head + 1) % pool->job_count;
     pool->pending_count--;
     pthread_mutex_unlock(&pool->lock);
-    evaluate(pool->workers[0].scan, job->events, job->count, job);
-    job_release(job);
+    run_job(&pool->workers[0], job);
     pthread_mutex_lock(&pool->lock);
     job->done = true;
     pthread_cond_broadcast(&pool->changed);
     return true;
+}
+
+/* Hands a finished job's reports on; a range's line numbers become the file's. */
+static void commit_reports(struct scan_pool *pool, struct scan_job *job)
+{
+    for (size_t i = 0; i < job->invalid_count; i++) {
+        struct source_location where = job->invalid[i].where;
+        if (job->kind == JOB_RANGE && where.line)
+            where.line += pool->line_base;
+        pool->on_invalid(pool->context, &where, job->invalid[i].reason);
+    }
+    if (job->unlisted)
+        pool->on_unlisted(pool->context, job->unlisted);
+    if (job->kind != JOB_RANGE)
+        return;
+    pool->line_base += job->range.lines;
+    struct source_range_summary *total = &pool->file_total;
+    total->lines += job->range.lines;
+    total->events += job->range.events;
+    total->malformed += job->range.malformed;
+    if (job->range.content_end > total->content_end)
+        total->content_end = job->range.content_end;
 }
 
 /* Commits finished jobs in order. Called and returns with the lock held. */
@@ -143,10 +239,9 @@ static void commit_done_jobs(struct scan_pool *pool)
             return;
         *slot = NULL;
         pthread_mutex_unlock(&pool->lock);
-        for (size_t i = 0; i < job->invalid_count; i++)
-            pool->on_invalid(pool->context, &job->invalid[i].where, job->invalid[i].reason);
+        commit_reports(pool, job);
         pthread_mutex_lock(&pool->lock);
-        pool->valid_events += job->count - job->invalid_count;
+        pool->valid_events += job->valid;
         pool->free_jobs[pool->free_count++] = job;
         pool->next_commit++;
     }
@@ -205,9 +300,12 @@ static bool job_fill(struct scan_job *job, const struct source_event *events, si
     }
     if (hold)
         source_hold_retain(hold);
+    job->kind = JOB_BATCH;
     job->hold = hold;
     job->count = count;
     job->invalid_count = 0;
+    job->unlisted = 0;
+    job->valid = 0;
     job->done = false;
     return true;
 }
@@ -216,10 +314,34 @@ static void submit_inline(struct scan_pool *pool, const struct source_event *eve
 {
     struct scan_job job = {0};
     size_t invalid = evaluate(pool->workers[0].scan, events, count, &job);
-    for (size_t i = 0; i < job.invalid_count; i++)
-        pool->on_invalid(pool->context, &job.invalid[i].where, job.invalid[i].reason);
+    commit_reports(pool, &job);
     free(job.invalid);
     pool->valid_events += count - invalid;
+}
+
+/* A free job, once one is and fewer than `in_flight` jobs are uncommitted: meanwhile
+ * finished jobs are committed and queued ones run here. */
+static struct scan_job *take_free_job(struct scan_pool *pool, size_t in_flight)
+{
+    pthread_mutex_lock(&pool->lock);
+    commit_done_jobs(pool);
+    while (pool->free_count == 0 || pool->next_sequence - pool->next_commit >= in_flight) {
+        if (!help_with_queued_job(pool))
+            pthread_cond_wait(&pool->changed, &pool->lock);
+        commit_done_jobs(pool);
+    }
+    struct scan_job *job = pool->free_jobs[--pool->free_count];
+    pthread_mutex_unlock(&pool->lock);
+    return job;
+}
+
+static void enqueue(struct scan_pool *pool, struct scan_job *job)
+{
+    pthread_mutex_lock(&pool->lock);
+    pool->by_sequence[pool->next_sequence++ % pool->job_count] = job;
+    pool->pending[(pool->pending_head + pool->pending_count++) % pool->job_count] = job;
+    pthread_cond_broadcast(&pool->changed);
+    pthread_mutex_unlock(&pool->lock);
 }
 
 void scan_pool_submit(struct scan_pool *pool, const struct source_event *events, size_t count)
@@ -228,15 +350,7 @@ void scan_pool_submit(struct scan_pool *pool, const struct source_event *events,
         submit_inline(pool, events, count);
         return;
     }
-    pthread_mutex_lock(&pool->lock);
-    commit_done_jobs(pool);
-    while (pool->free_count == 0) {
-        if (!help_with_queued_job(pool))
-            pthread_cond_wait(&pool->changed, &pool->lock);
-        commit_done_jobs(pool);
-    }
-    struct scan_job *job = pool->free_jobs[--pool->free_count];
-    pthread_mutex_unlock(&pool->lock);
+    struct scan_job *job = take_free_job(pool, BATCH_JOBS_PER_THREAD * pool->thread_count + 1);
     if (!job_fill(job, events, count)) {
         /* out of memory for the copy: evaluate this batch here, after the queue drains */
         pthread_mutex_lock(&pool->lock);
@@ -246,11 +360,7 @@ void scan_pool_submit(struct scan_pool *pool, const struct source_event *events,
         submit_inline(pool, events, count);
         return;
     }
-    pthread_mutex_lock(&pool->lock);
-    pool->by_sequence[pool->next_sequence++ % pool->job_count] = job;
-    pool->pending[(pool->pending_head + pool->pending_count++) % pool->job_count] = job;
-    pthread_cond_broadcast(&pool->changed);
-    pthread_mutex_unlock(&pool->lock);
+    enqueue(pool, job);
 }
 
 void scan_pool_drain(struct scan_pool *pool)
@@ -265,6 +375,40 @@ void scan_pool_drain(struct scan_pool *pool)
         commit_done_jobs(pool);
     }
     pthread_mutex_unlock(&pool->lock);
+}
+
+bool scan_pool_read_line_file(struct scan_pool *pool, const struct source_line_file *file,
+                              struct source_range_summary *summary)
+{
+    /* a file of one range would be read by one thread while the others wait: the reading
+     * thread's pipeline keeps them busy */
+    if (pool->thread_count == 1 || pool->range_bytes == 0 || file->size <= file->start ||
+        file->size - file->start < 2 * pool->range_bytes)
+        return false;
+    scan_pool_drain(pool); /* line numbers and totals below are this file's */
+    pool->line_base = file->lines_before;
+    pool->file_total = (struct source_range_summary){0};
+    uint64_t start = file->start, stop;
+    do {
+        /* the last range reads to the end, however far the file has grown */
+        stop = file->size > start && file->size - start > pool->range_bytes
+                   ? start + pool->range_bytes
+                   : UINT64_MAX;
+        struct scan_job *job = take_free_job(pool, pool->job_count);
+        job->kind = JOB_RANGE;
+        job->file = file;
+        job->start = start;
+        job->stop = stop;
+        job->range = (struct source_range_summary){0};
+        job->count = job->invalid_count = 0;
+        job->unlisted = job->valid = 0;
+        job->done = false;
+        enqueue(pool, job);
+        start = stop;
+    } while (stop != UINT64_MAX);
+    scan_pool_drain(pool);
+    *summary = pool->file_total;
+    return true;
 }
 
 uint64_t scan_pool_valid_events(const struct scan_pool *pool)
@@ -296,7 +440,7 @@ struct filter_scan *scan_pool_finish(struct scan_pool *pool)
 
 static bool allocate_jobs(struct scan_pool *pool)
 {
-    pool->job_count = pool->thread_count + 1;
+    pool->job_count = RANGE_JOBS_PER_THREAD * pool->thread_count;
     pool->jobs = calloc(pool->job_count, sizeof *pool->jobs);
     pool->free_jobs = calloc(pool->job_count, sizeof *pool->free_jobs);
     pool->pending = calloc(pool->job_count, sizeof *pool->pending);
@@ -310,7 +454,8 @@ static bool allocate_jobs(struct scan_pool *pool)
 
 struct scan_pool *scan_pool_create(const struct metric_filter_list *filters, bool pre_test,
                                    size_t threads, scan_invalid_event_callback *on_invalid,
-                                   void *context, struct metrics_error *error)
+                                   scan_unlisted_callback *on_unlisted, void *context,
+                                   struct metrics_error *error)
 {
     struct scan_pool *pool = calloc(1, sizeof *pool);
     if (!pool || threads == 0 || threads > SCAN_POOL_MAX_THREADS) {
@@ -320,6 +465,7 @@ struct scan_pool *scan_pool_create(const struct metric_filter_list *filters, boo
     }
     pool->thread_count = threads;
     pool->on_invalid = on_invalid;
+    pool->on_unlisted = on_unlisted;
     pool->context = context;
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->changed, NULL);
@@ -346,8 +492,10 @@ void scan_pool_free(struct scan_pool *pool)
     if (!pool)
         return;
     stop_threads(pool);
-    for (size_t i = 0; i < pool->thread_count; i++)
+    for (size_t i = 0; i < pool->thread_count; i++) {
         filter_scan_free(pool->workers[i].scan);
+        source_range_reader_free(pool->workers[i].ranges);
+    }
     for (size_t i = 0; i < pool->job_count; i++) {
         job_release(&pool->jobs[i]);
         free(pool->jobs[i].text);
@@ -387,5 +535,27 @@ bool scan_pool_enable_suppressions(struct scan_pool *pool,
     for (size_t i = 0; i < pool->thread_count; i++)
         if (!filter_scan_enable_suppressions(pool->workers[i].scan, rules, error))
             return false;
+    return true;
+}
+
+bool scan_pool_enable_ranges(struct scan_pool *pool, const struct source_options *options,
+                             uint64_t range_bytes, struct metrics_error *error)
+{
+    if (pool->thread_count == 1 || range_bytes == 0)
+        return true;
+    /* a window a little larger than a range reads a range in one go */
+    struct source_options window = *options;
+    window.read_buffer_bytes = range_bytes + RANGE_WINDOW_SLACK_BYTES;
+    for (size_t i = 0; i < pool->thread_count; i++) {
+        struct pool_worker *worker = &pool->workers[i];
+        worker->range_handler = (struct source_handler){
+            .context = worker, .on_events = range_on_events, .on_malformed = range_on_malformed};
+        worker->ranges = source_range_reader_create(&window, &worker->range_handler);
+        if (!worker->ranges) {
+            snprintf(error->message, sizeof error->message, "out of memory");
+            return false;
+        }
+    }
+    pool->range_bytes = range_bytes;
     return true;
 }

@@ -80,6 +80,25 @@ struct source_file_identity {
     int64_t modified_ns; /* last modification, nanoseconds since the epoch */
 };
 
+/* A plain (uncompressed) regular file of one event per line (NDJSON), whose lines a
+ * consumer may frame in ranges, on several threads, with source_read_line_range. */
+struct source_line_file {
+    const char *path;
+    int fd;                /* read with pread only, so ranges can be read at once */
+    uint64_t start;        /* content offset of the first line (past a byte order mark and
+                            * leading blank lines) */
+    uint64_t lines_before; /* the blank lines before `start` */
+    uint64_t size;         /* when opened; the range that reaches it reads to the end */
+};
+
+/* What framing a range (or all ranges of a file) gave. */
+struct source_range_summary {
+    uint64_t lines; /* lines that start in the range, blank and bad ones included */
+    uint64_t events;
+    uint64_t malformed;
+    uint64_t content_end; /* one past the last byte read */
+};
+
 /* What the reader calls. Events arrive in batches (at most SOURCE_BATCH_EVENTS per call,
  * in file order) so a consumer can spread one batch over threads; a batch's memory is
  * valid until on_events returns. Any callback may be NULL. */
@@ -92,6 +111,12 @@ struct source_handler {
     /* Optional: asked before a regular file is read; false skips it (not read, not counted).
      * `scan --db` uses it not to count a file it has already stored. */
     bool (*should_read)(void *context, const struct source_file_identity *file);
+    /* Optional: offered a plain regular NDJSON file once its layout is known; true when the
+     * consumer framed all of it (source_read_line_range over ranges from file->start to the
+     * end, reports in file order) and filled `summary`; false lets the reader frame it.
+     * on_file_done follows either way. */
+    bool (*read_line_file)(void *context, const struct source_line_file *file,
+                           struct source_range_summary *summary);
 };
 
 struct source_options {
@@ -122,6 +147,21 @@ struct source_options source_default_options(void);
  * could be opened and read (0 when nothing could be read at all). */
 uint64_t source_read_path(const char *path, const struct source_options *options,
                           const struct source_handler *handler);
+
+/* Frames the lines of one range of a source_line_file, for consumers that split a file
+ * between threads; each thread uses its own range reader (which keeps a window of about
+ * `options->read_buffer_bytes`). The range holds the lines that start at content offsets
+ * in [start, stop) (a line that starts before `start` belongs to the range before, and a
+ * line that starts in the range is read whole, past `stop` if need be); stop UINT64_MAX
+ * reads to the end of the file. Events and reports go to the handler's on_events and
+ * on_malformed, in file order, with line numbers counted from 1 at the range's first line
+ * (the consumer adds the lines of the ranges before, and file->lines_before). */
+struct source_range_reader;
+struct source_range_reader *source_range_reader_create(const struct source_options *options,
+                                                       const struct source_handler *handler);
+void source_range_reader_free(struct source_range_reader *reader);
+void source_read_line_range(struct source_range_reader *reader, const struct source_line_file *file,
+                            uint64_t start, uint64_t stop, struct source_range_summary *summary);
 
 /* Frames content already in memory (used by the above and by tests and fuzzers); `path`
  * only names it in locations. Handles gzip content too. */

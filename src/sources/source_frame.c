@@ -124,50 +124,63 @@ static void frame_line(struct line_framer *framer, const unsigned char *bytes, s
 }
 
 void frame_lines(struct source_reader *reader, struct source_file *file,
-                 const struct layout_detection *detection)
+                 const struct layout_detection *detection, struct line_span *span)
 {
     struct line_framer framer = {reader, file, detection,
                                  detection->mode == FRAME_ENVELOPE_LINES
                                      ? reader->unit_limit
                                      : reader->options.max_event_bytes + LINE_SLACK_BYTES};
     struct source_window *window = &reader->window;
-    uint64_t line = detection->blank_lines;
-    size_t searched = 0;   /* bytes after begin known to hold no newline */
-    bool skipping = false; /* inside a line already reported as too large */
+    uint64_t line = span ? 0 : detection->blank_lines;
+    uint64_t stop = span ? span->stop : UINT64_MAX;
+    size_t searched = 0;                          /* bytes after begin known to hold no newline */
+    bool skipping = false;                        /* inside a line already reported as too large */
+    bool before_range = span && span->skip_first; /* inside the range before's last line */
     for (;;) {
         const unsigned char *data = window->data;
         size_t begin = window->begin;
+        /* begin is a line start unless skipping; a line starting at stop is the next range's */
+        if (!skipping && !before_range && searched == 0 && window->base_offset + begin >= stop)
+            break;
         size_t partial = window->end - begin;
         const unsigned char *newline = memchr(data + begin + searched, '\n', partial - searched);
         if (newline) {
             size_t line_end = (size_t)(newline - data);
-            line++;
-            if (!skipping)
-                frame_line(&framer, data, begin, line_end, line);
-            skipping = false;
+            if (!before_range) {
+                line++;
+                if (!skipping)
+                    frame_line(&framer, data, begin, line_end, line);
+            }
+            skipping = before_range = false;
             window->begin = line_end + 1;
             searched = 0;
             continue;
         }
+        /* no newline before stop: no line starts in this range (a long line is read whole
+         * only by the range it starts in) */
+        if (before_range && window->base_offset + window->end >= stop)
+            break;
         if (window->exhausted) {
             /* A last line without a newline counts, unless the content was cut short. */
-            if (partial > 0 && !skipping && !file->content_failed)
-                frame_line(&framer, data, begin, window->end, line + 1);
+            if (partial > 0 && !skipping && !before_range && !file->content_failed)
+                frame_line(&framer, data, begin, window->end, ++line);
             window->begin = window->end;
-            return;
+            break;
         }
-        if (!skipping && partial > framer.line_limit) {
+        if (!skipping && !before_range && partial > framer.line_limit) {
             report(reader, file, line + 1, window->base_offset + begin,
                    "event larger than %zu bytes", reader->options.max_event_bytes);
             skipping = true;
         }
-        if (skipping) {
+        if (skipping || before_range) {
             window->begin = window->end;
             partial = 0;
         }
         searched = partial;
         window_fill(reader, file);
     }
+    if (span)
+        span->lines = line;
 }
 
 void frame_documents(struct source_reader *reader, struct source_file *file,

@@ -59,13 +59,18 @@ void input_consume(struct source_input *input, size_t count)
     input->offset += count;
 }
 
+/* Past a range's end only its last line is wanted: CloudTrail events are about 1 KiB. */
+#define RANGE_OVERRUN_CHUNK_BYTES ((size_t)16 * 1024)
+#define RANGE_OVERRUN_MAX_BYTES ((size_t)4 * 1024 * 1024)
+
 /* One read(2) of up to `capacity` bytes, retried on EINTR. Records end of file and errors. */
 static size_t read_once(struct source_input *input, unsigned char *out, size_t capacity)
 {
     if (input->at_eof || input->read_errno || capacity == 0)
         return 0;
     for (;;) {
-        ssize_t got = read(input->fd, out, capacity);
+        ssize_t got = input->positional ? pread(input->fd, out, capacity, (off_t)input->offset)
+                                        : read(input->fd, out, capacity);
         if (got > 0) {
             input->bytes_read += (uint64_t)got;
             return (size_t)got;
@@ -147,7 +152,27 @@ size_t input_read_into(struct source_input *input, unsigned char *out, size_t ca
         input_consume(input, count);
         return count;
     }
+    if (input->positional && input->offset < input->soft_end) {
+        uint64_t to_end = input->soft_end - input->offset;
+        capacity = to_end < capacity ? (size_t)to_end : capacity;
+    } else if (input->positional) {
+        /* past the end: small reads, doubling so a long line costs few */
+        capacity = input->chunk_bytes < capacity ? input->chunk_bytes : capacity;
+        if (input->chunk_bytes < RANGE_OVERRUN_MAX_BYTES)
+            input->chunk_bytes *= 2;
+    }
     size_t count = read_once(input, out, capacity);
     input->offset += count;
     return count;
+}
+
+void input_from_fd_range(struct source_input *input, int fd, uint64_t offset, uint64_t soft_end)
+{
+    *input = (struct source_input){
+        .fd = fd,
+        .offset = offset,
+        .chunk_bytes = RANGE_OVERRUN_CHUNK_BYTES,
+        .positional = true,
+        .soft_end = soft_end,
+    };
 }

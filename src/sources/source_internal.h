@@ -134,6 +134,8 @@ struct source_input {
     int read_errno; /* non-zero once a read failed */
     struct byte_buffer *buffer;
     size_t chunk_bytes; /* how much one read asks for */
+    bool positional;    /* pread at `offset` (a range of a file), never read(2) */
+    uint64_t soft_end;  /* positional: reads stop here, then go on in small chunks */
 };
 
 void input_from_memory(struct source_input *input, const unsigned char *bytes, size_t length);
@@ -149,6 +151,9 @@ bool input_require(struct source_input *input, size_t wanted);
 bool input_read_whole(struct source_input *input, size_t limit);
 /* Moves up to `capacity` bytes to `out`: buffered bytes first, else one read. */
 size_t input_read_into(struct source_input *input, unsigned char *out, size_t capacity);
+/* Reads `fd` with pread from `offset`, in reads that end at `soft_end` and beyond it are
+ * small (a range's last line), so a range reads little past its end. */
+void input_from_fd_range(struct source_input *input, int fd, uint64_t offset, uint64_t soft_end);
 
 /* ---- gzip (source_gzip.c) ---------------------------------------------------------------- */
 
@@ -215,6 +220,8 @@ struct source_file {
     bool compressed;
     bool content_failed; /* reading or decoding failed (reported after framing) */
     bool ended_early;    /* a whole-document error ended the file before its content did */
+    bool regular;        /* a regular file, `size` bytes when opened */
+    uint64_t size;
     char content_failure[SOURCE_REASON_BYTES];
     struct source_file_summary summary;
 };
@@ -303,8 +310,17 @@ enum envelope_status envelope_parse(struct envelope_parser *parser, struct event
 
 /* ---- Framers (source_frame.c) -------------------------------------------------------------- */
 
+/* Which lines frame_lines takes when it reads one range of a file: those that start before
+ * `stop`, after skipping to the first line start when the content begins inside a line. */
+struct line_span {
+    bool skip_first; /* the content begins inside a line of the range before */
+    uint64_t stop;   /* content offset; UINT64_MAX: to the end */
+    uint64_t lines;  /* out: lines taken, numbered from 1 */
+};
+
+/* `span` NULL: all lines, numbered after detection->blank_lines. */
 void frame_lines(struct source_reader *reader, struct source_file *file,
-                 const struct layout_detection *detection);
+                 const struct layout_detection *detection, struct line_span *span);
 void frame_documents(struct source_reader *reader, struct source_file *file,
                      const struct layout_detection *detection);
 

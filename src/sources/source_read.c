@@ -107,6 +107,10 @@ static void read_fd(struct source_reader *reader, const char *path, int fd,
     if (!caller_wants(reader, path, status))
         return;
     struct source_file file = {.path = path};
+    if (status && S_ISREG(status->st_mode)) {
+        file.regular = true;
+        file.size = (uint64_t)status->st_size;
+    }
     size_t chunk = reader->options.read_buffer_bytes < COMPRESSED_CHUNK_BYTES
                        ? reader->options.read_buffer_bytes
                        : COMPRESSED_CHUNK_BYTES;

@@ -329,6 +329,33 @@ static void detect(struct source_reader *reader, struct source_file *file,
     detection->blank_lines = blank_lines;
 }
 
+/* Offers a plain regular NDJSON file to the handler to frame in ranges; true when it did. */
+static bool handed_over(struct source_reader *reader, struct source_file *file,
+                        const struct layout_detection *detection)
+{
+    const struct source_handler *handler = reader->handler;
+    if (!handler->read_line_file || file->compressed || !file->regular || file->content_failed)
+        return false;
+    struct source_window *window = &reader->window;
+    struct source_line_file lines = {
+        .path = file->path,
+        .fd = file->input.fd,
+        .start = window->base_offset + window->begin,
+        .lines_before = detection->blank_lines,
+        .size = file->size,
+    };
+    struct source_range_summary summary = {0};
+    if (!handler->read_line_file(handler->context, &lines, &summary))
+        return false;
+    file->summary.events += summary.events;
+    file->summary.malformed += summary.malformed;
+    file->summary.bytes_decoded =
+        summary.content_end > lines.start ? summary.content_end : lines.start;
+    file->input.bytes_read = file->summary.bytes_decoded;
+    window->begin = window->end;
+    return true;
+}
+
 void reader_read_content(struct source_reader *reader, struct source_file *file)
 {
     struct source_window *window = &reader->window;
@@ -357,9 +384,12 @@ void reader_read_content(struct source_reader *reader, struct source_file *file)
             report(reader, file, 0, 0, "unrecognized content: %s", detection.reason);
         break;
     case FRAME_EVENT_LINES:
+        if (!handed_over(reader, file, &detection))
+            frame_lines(reader, file, &detection, NULL);
+        break;
     case FRAME_EXPORT_LINES:
     case FRAME_ENVELOPE_LINES:
-        frame_lines(reader, file, &detection);
+        frame_lines(reader, file, &detection, NULL);
         break;
     case FRAME_DOCUMENTS:
         frame_documents(reader, file, &detection);
@@ -372,4 +402,57 @@ void reader_read_content(struct source_reader *reader, struct source_file *file)
     file->summary.bytes_read = file->input.bytes_read;
     if (reader->handler->on_file_done)
         reader->handler->on_file_done(reader->handler->context, &file->summary);
+}
+
+/* ---- Ranges of a file, read on several threads (source.h) ----------------------------------- */
+
+struct source_range_reader {
+    struct source_reader reader;
+};
+
+struct source_range_reader *source_range_reader_create(const struct source_options *options,
+                                                       const struct source_handler *handler)
+{
+    struct source_range_reader *ranges = malloc(sizeof *ranges);
+    if (ranges && !reader_init(&ranges->reader, options, handler)) {
+        reader_release(&ranges->reader);
+        free(ranges);
+        return NULL;
+    }
+    return ranges;
+}
+
+void source_range_reader_free(struct source_range_reader *ranges)
+{
+    if (!ranges)
+        return;
+    reader_release(&ranges->reader);
+    free(ranges);
+}
+
+void source_read_line_range(struct source_range_reader *ranges, const struct source_line_file *file,
+                            uint64_t start, uint64_t stop, struct source_range_summary *summary)
+{
+    struct source_reader *reader = &ranges->reader;
+    /* From the byte before the range: when it is a newline the range starts with a line. */
+    bool inside = start > file->start;
+    uint64_t from = inside ? start - 1 : start;
+    struct source_file part = {.path = file->path, .regular = true, .size = file->size};
+    input_from_fd_range(&part.input, file->fd, from, stop);
+    part.summary = (struct source_file_summary){.path = file->path, .layout = SOURCE_LAYOUT_NDJSON};
+    struct source_window *window = &reader->window;
+    window->begin = window->end = 0;
+    window->base_offset = from;
+    window->exhausted = false;
+    struct layout_detection detection = {.layout = SOURCE_LAYOUT_NDJSON, .mode = FRAME_EVENT_LINES};
+    struct line_span span = {.skip_first = inside, .stop = stop};
+    window_fill(reader, &part); /* the window has memory, unless that ran out */
+    if (window->data)
+        frame_lines(reader, &part, &detection, &span);
+    batch_flush(reader);
+    uint64_t content_end = from + part.summary.bytes_decoded;
+    if (part.content_failed)
+        report(reader, &part, 0, content_end, "%s", part.content_failure);
+    *summary = (struct source_range_summary){span.lines, part.summary.events,
+                                             part.summary.malformed, content_end};
 }
