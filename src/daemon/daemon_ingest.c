@@ -24,9 +24,10 @@
 bool daemon_ingest_event(struct daemon_ingest_run *run, const char *message, size_t length,
                          int64_t timestamp_ms)
 {
-    (void)timestamp_ms; /* log events: the hand-off from the API stamps them (to come) */
     struct event_json_error error;
-    bool ok = filter_scan_event(run->scan->scan, message, length, &error);
+    bool ok = timestamp_ms == DAEMON_EVENT_TIME
+                  ? filter_scan_event(run->scan->scan, message, length, &error)
+                  : filter_scan_event_at(run->scan->scan, message, length, timestamp_ms, &error);
     if (ok)
         run->events++;
     else
