@@ -281,6 +281,17 @@ struct daemon_scan *daemon_scan_current(struct daemon *daemon, const char *log_g
     return &daemon->scans[daemon->scan_count++];
 }
 
+struct daemon_scan *daemon_scan_fresh(struct daemon *daemon, const char *log_group)
+{
+    struct daemon_error error;
+    struct daemon_scan *scan = daemon_scan_current(daemon, log_group, &error);
+    if (scan)
+        return scan;
+    daemon_log(daemon, "error", "scan_failed", "log_group=%s error=\"%s\" action=previous_filters",
+               log_group, error.message);
+    return daemon_scan_for(daemon, log_group);
+}
+
 static bool put_filters(struct daemon *daemon, struct daemon_error *error)
 {
     const struct metric_filter_list *filters = &daemon->config.filters;

@@ -227,7 +227,7 @@ static void ingest_file(struct daemon *daemon, const char *path, const char *log
         return;
     }
     struct daemon_ingest_run run = {
-        .daemon = daemon, .scan = daemon_scan_for(daemon, log_group), .path = path};
+        .daemon = daemon, .scan = daemon_scan_fresh(daemon, log_group), .path = path};
     uint64_t size = (uint64_t)info.st_size;
     if (run.scan && size > offset) {
         if (is_line_file(fd))
@@ -430,7 +430,7 @@ bool daemon_ingest_stdin(struct daemon *daemon)
                              : 0;
     struct daemon_ingest_run run = {.daemon = daemon,
                                     .scan =
-                                        daemon_scan_for(daemon, daemon->options.stdin_log_group),
+                                        daemon_scan_fresh(daemon, daemon->options.stdin_log_group),
                                     .path = "-"};
     if (length > 0 && run.scan) {
         struct source_options options = source_default_options();

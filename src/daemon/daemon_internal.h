@@ -69,6 +69,8 @@ struct daemon_scan *daemon_scan_for(struct daemon *daemon, const char *log_group
  * was built; NULL with `error` when building fails (the previous scan, if any, stays). */
 struct daemon_scan *daemon_scan_current(struct daemon *daemon, const char *log_group,
                                         struct daemon_error *error);
+/* For files and standard input: daemon_scan_current, or (logged) the scan as it was. */
+struct daemon_scan *daemon_scan_fresh(struct daemon *daemon, const char *log_group);
 /* Puts the configuration's filters and alarms into the store; deletes alarms an earlier
  * configuration defined that this one does not. */
 bool daemon_config_apply(struct daemon *daemon, struct daemon_error *error);
