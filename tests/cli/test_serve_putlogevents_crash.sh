@@ -37,7 +37,7 @@ start_serve() {
     pids+=("$pid")
     starts=$((starts + 1))
     for _ in $(seq 300); do # sanitizer builds start slowly
-        [ "$(grep -c ' api_listening ' "$tmp/serve.log")" -ge "$starts" ] && return 0
+        [ "$(grep -c ' api_listening ' "$tmp/serve.log" 2>/dev/null)" -ge "$starts" ] && return 0
         sleep 0.02
     done
     return 1
@@ -123,6 +123,34 @@ kill -TERM "$pid"
 wait "$pid"
 check "stored events: every acknowledged batch once" $((batches * EVENTS)) "$(stored)"
 check "counted AccessDenied events: every acknowledged batch once" $((batches * 2)) "$(counted)"
+
+# A commit that fails (another process holds the write lock past the 5 s busy timeout) is
+# answered ServiceUnavailableException and keeps nothing; the same batch sent again once
+# the lock is gone is stored and counted once.
+start_serve
+"$PYTHON" -c 'import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+open(sys.argv[2], "w").write("locked")
+time.sleep(8)' "$tmp/serve.db" "$tmp/locked" &
+locker=$!
+pids+=("$locker")
+wait_for_port_file "$tmp/locked"
+lone_event='[{"timestamp":1700000000000,"message":"{\"errorCode\":\"AccessDenied\",\"eventID\":\"lone\"}"}]'
+AWS_MAX_ATTEMPTS=1 aws logs put-log-events --log-group-name "$group" --log-stream-name s1 \
+    --log-events "$lone_event" >/dev/null 2>"$tmp/refused.err"
+check "a failed commit: the CLI's exit status" 254 $?
+check "a failed commit answers ServiceUnavailableException" 1 \
+    "$(grep -c 'ServiceUnavailableException' "$tmp/refused.err")"
+wait "$locker"
+check "nothing kept of the refused batch" $((batches * EVENTS)) "$(stored)"
+AWS_MAX_ATTEMPTS=1 aws logs put-log-events --log-group-name "$group" --log-stream-name s1 \
+    --log-events "$lone_event" >/dev/null
+check "the same batch, sent again, is acknowledged" 0 $?
+check "and stored once" $((batches * EVENTS + 1)) "$(stored)"
+check "and counted once" $((batches * 2 + 1)) "$(counted)"
+kill -TERM "$pid"
+wait "$pid"
 if [ "$failures" -gt 0 ]; then
     grep -v ' ingested ' "$tmp/serve.log" | tail -30
     cat "$tmp/client.out"
