@@ -38,7 +38,8 @@ settings:
     url: smtp://127.0.0.1:$(cat "$tmp/smtp.port")
     from: trailhound@example.com
 YAML
-"$TRAILHOUND" serve --config "$tmp/config.yaml" --db "$tmp/store.db" \
+mkdir "$tmp/watch" # a watched directory: filters made through the API apply to its files
+"$TRAILHOUND" serve --config "$tmp/config.yaml" --db "$tmp/store.db" --watch "$tmp/watch=Files/Group" \
     --listen "127.0.0.1:$port" --credentials "$tmp/credentials" 2>"$tmp/serve.log" &
 serve_pid=$!
 pids+=("$serve_pid")
@@ -127,6 +128,21 @@ for evidence in arn:aws:iam::123456789012:user/mallory GetObject 198.51.100.77; 
 done
 check "the event is stored once (filter-log-events)" 1 \
     "$(aws logs filter-log-events --log-group-name "$group" --query 'length(events)' --output text)"
+
+# a filter put-metric-filter puts on a watched directory's log group counts its next file
+aws logs put-metric-filter --log-group-name Files/Group --filter-name files-denied \
+    --metric-transformations metricName=FilesDenied,metricNamespace=Files,metricValue=1 \
+    --filter-pattern '{ $.errorCode = "AccessDenied*" }'
+echo "$event" | jq -c '.eventID = "second"' >>"$tmp/watch/events.jsonl"
+sum=""
+for _ in $(seq 50); do
+    sum=$(aws cloudwatch get-metric-statistics --namespace Files --metric-name FilesDenied \
+        --start-time "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" --end-time "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
+        --period 7200 --statistics Sum --query 'Datapoints[0].Sum' --output text)
+    [ "$sum" = 1.0 ] && break
+    sleep 0.2
+done
+check "the API's filter counts the watched file's event at once" 1.0 "$sum"
 
 kill -TERM "$serve_pid"
 wait "$serve_pid"
