@@ -151,6 +151,40 @@ static struct timespec wait_deadline(void)
     return deadline;
 }
 
+/* Queues `item` with the request's and the queue's references and wakes the writer; false
+ * when the queue is closed. The caller holds the mutex. */
+static bool enqueue(struct daemon_log_queue *queue, struct log_batch_item *item)
+{
+    if (queue->closed)
+        return false;
+    item->references = 2;
+    if (queue->tail)
+        queue->tail->next = item;
+    else
+        queue->head = item;
+    queue->tail = item;
+    uint64_t one = 1;
+    ssize_t written = write(queue->event_fd, &one, sizeof one);
+    (void)written; /* an eventfd write fails only when its counter would overflow */
+    return true;
+}
+
+/* Waits, holding the mutex, until the writer answered `item` or HAND_OFF_WAIT_SECONDS
+ * passed; then drops the request's reference. */
+static bool wait_for_answer(struct daemon_log_queue *queue, struct log_batch_item *item,
+                            struct api_error *error)
+{
+    struct timespec deadline = wait_deadline();
+    int status = 0;
+    while (!item->done && status != ETIMEDOUT)
+        status = pthread_cond_timedwait(&queue->done, &queue->mutex, &deadline);
+    bool ok = item->done && item->ok;
+    if (!ok)
+        fail_api(error,
+                 item->done ? item->error : "the daemon's writer did not answer within 30 seconds");
+    return ok;
+}
+
 /* settings->on_log_events, on a request thread: queue, wake the writer, wait. */
 static bool hand_off(void *context, const char *log_group, const char *log_stream,
                      const char *const *messages, const int64_t *timestamps_ms, size_t count,
@@ -164,29 +198,13 @@ static bool hand_off(void *context, const char *log_group, const char *log_strea
         return false;
     }
     pthread_mutex_lock(&queue->mutex);
-    if (queue->closed) {
+    if (!enqueue(queue, item)) {
         pthread_mutex_unlock(&queue->mutex);
         item_free(item);
         fail_api(error, "the daemon is stopping");
         return false;
     }
-    item->references = 2;
-    if (queue->tail)
-        queue->tail->next = item;
-    else
-        queue->head = item;
-    queue->tail = item;
-    uint64_t one = 1;
-    if (write(queue->event_fd, &one, sizeof one) != (ssize_t)sizeof one)
-        fail_api(error, "cannot wake the daemon's writer"); /* it wakes at its next turn */
-    struct timespec deadline = wait_deadline();
-    int status = 0;
-    while (!item->done && status != ETIMEDOUT)
-        status = pthread_cond_timedwait(&queue->done, &queue->mutex, &deadline);
-    bool ok = item->done && item->ok;
-    if (!ok)
-        fail_api(error,
-                 item->done ? item->error : "the daemon's writer did not answer within 30 seconds");
+    bool ok = wait_for_answer(queue, item, error);
     bool last = item_release(item);
     pthread_mutex_unlock(&queue->mutex);
     if (last)
