@@ -4,6 +4,8 @@
 # (put-metric-filter, put-metric-alarm, create-topic, subscribe; placeholders filled), the
 # confirmation mail's link is followed, a CloudTrail AccessDenied event goes in with
 # put-log-events, describe-alarms reports ALARM and the alarm mail arrives with its evidence.
+# Then: a filter made through the API counts a watched directory's file of its log group at
+# once, and text messages (not JSON) are counted by a term pattern at their timestamps.
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
 . "$REPO_DIR/tests/cli/lib.sh"
@@ -143,6 +145,24 @@ for _ in $(seq 50); do
     sleep 0.2
 done
 check "the API's filter counts the watched file's event at once" 1.0 "$sum"
+
+# not CloudTrail: text messages, a term pattern, data points at each log event's timestamp
+aws logs create-log-group --log-group-name App/Text &&
+    aws logs create-log-stream --log-group-name App/Text --log-stream-name app &&
+    aws logs put-metric-filter --log-group-name App/Text --filter-name errors --filter-pattern ERROR \
+        --metric-transformations metricName=Errors,metricNamespace=App,metricValue=1
+minute=$((($(date +%s) - 3 * 3600) / 60 * 60)) # three hours ago, on a minute
+aws logs put-log-events --log-group-name App/Text --log-stream-name app --log-events \
+    "[{\"timestamp\":$((minute * 1000 + 5)),\"message\":\"ERROR disk full\"},
+      {\"timestamp\":$((minute * 1000 + 65000)),\"message\":\"ERROR again\"},
+      {\"timestamp\":$((minute * 1000 + 66000)),\"message\":\"all good\"}]" >/dev/null
+check "put-log-events of text messages" 0 $?
+at() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%S; }
+check "text messages counted at their timestamps' minutes" \
+    "$(at $minute)+00:00 1.0 $(at $((minute + 60)))+00:00 1.0" \
+    "$(aws cloudwatch get-metric-statistics --namespace App --metric-name Errors \
+        --start-time "$(at $minute)Z" --end-time "$(at $((minute + 300)))Z" --period 60 \
+        --statistics Sum --query 'Datapoints[].[Timestamp, Sum]' --output text | sort | xargs)"
 
 kill -TERM "$serve_pid"
 wait "$serve_pid"
