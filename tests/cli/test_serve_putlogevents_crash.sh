@@ -132,7 +132,7 @@ start_serve
 db = sqlite3.connect(sys.argv[1], isolation_level=None)
 db.execute("BEGIN EXCLUSIVE")
 open(sys.argv[2], "w").write("locked")
-time.sleep(8)' "$tmp/serve.db" "$tmp/locked" &
+time.sleep(10)' "$tmp/serve.db" "$tmp/locked" &
 locker=$!
 pids+=("$locker")
 wait_for_port_file "$tmp/locked"
