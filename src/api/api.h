@@ -69,8 +69,10 @@ struct api_settings {
     const struct api_credentials *credentials; /* NULL or empty: every request is refused */
     /* serve --insecure-no-auth, for local experiments only: requests are not checked */
     bool allow_unsigned;
-    /* Log events a PutLogEvents call brought, handed to the daemon's ingestion before the
-     * call is answered (acknowledged = committed); NULL: events are only stored. */
+    /* Log events a PutLogEvents call brought, handed to the daemon's ingestion, which stores
+     * them with their data points in one transaction, before the call is answered
+     * (acknowledged = committed); false answers ServiceUnavailableException. Called on the
+     * request's thread. NULL: the API stores the events itself. */
     bool (*on_log_events)(void *context, const char *log_group, const char *log_stream,
                           const char *const *messages, const int64_t *timestamps_ms, size_t count,
                           struct api_error *error);

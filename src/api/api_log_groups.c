@@ -1,9 +1,10 @@
 /* CloudWatch Logs over JSON 1.1: log groups, streams and events (aws-api.md §6.1):
  * CreateLogGroup, DescribeLogGroups, CreateLogStream, PutLogEvents, FilterLogEvents.
- * PutLogEvents stores the events (committed), then hands them to the daemon's ingestion
- * (settings->on_log_events) and answers only after both: a failed hand-over answers
- * ServiceUnavailableException (5xx), which the CLI retries — the stored copy may then hold
- * the batch twice, the metrics never (ingestion commits once). */
+ * PutLogEvents hands the events to the daemon's ingestion (settings->on_log_events), which
+ * stores them together with their data points in one transaction, and answers once that
+ * committed; a failed hand-over answers ServiceUnavailableException (5xx), which the CLI
+ * retries, and nothing was kept. Without the daemon (on_log_events NULL) the events are
+ * only stored, here. */
 #include "api/api_internal.h"
 
 #include "events/event.h"
@@ -218,18 +219,19 @@ static bool read_batch(struct api_call *call, const json_t *events, struct log_b
 static bool ingest(struct api_call *call, const char *group, const char *stream,
                    const struct log_batch *batch)
 {
+    const struct api_settings *settings = call->settings;
+    if (settings->on_log_events) {
+        struct api_error handed = {{0}};
+        bool ok = settings->on_log_events(settings->context, group, stream, batch->messages,
+                                          batch->timestamps, batch->count, &handed);
+        if (!ok)
+            api_fail_internal(call, handed.message);
+        return ok;
+    }
     struct store_error error;
     if (!store_log_events_add(call->store, group, stream, batch->messages, batch->timestamps,
                               batch->count, call->now_ms, &error)) {
         api_fail_internal(call, error.message);
-        return false;
-    }
-    const struct api_settings *settings = call->settings;
-    struct api_error handed = {{0}};
-    if (settings->on_log_events &&
-        !settings->on_log_events(settings->context, group, stream, batch->messages,
-                                 batch->timestamps, batch->count, &handed)) {
-        api_fail_internal(call, handed.message);
         return false;
     }
     return true;

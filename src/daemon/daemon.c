@@ -90,6 +90,7 @@ static bool start_api(struct daemon *daemon, struct daemon_error *error)
                                     .write_metrics = daemon_metrics_write,
                                     .check_health = daemon_health_check,
                                     .context = daemon};
+    daemon_log_events_connect(daemon, &settings);
     if (!(daemon->api = api_server_start(&settings, &api_error))) {
         snprintf(error->message, sizeof error->message, "--listen %s: %s",
                  options->listen ? options->listen : options->metrics_listen, api_error.message);
@@ -134,7 +135,8 @@ struct daemon *daemon_create(const struct daemon_options *options, struct daemon
     }
     if (!open_signals(daemon, error) || !open_store(daemon, error) ||
         !daemon_scans_build(daemon, error) || !daemon_config_apply(daemon, error) ||
-        !daemon_watches_start(daemon, error) || !start_api(daemon, error)) {
+        !daemon_watches_start(daemon, error) || !daemon_log_events_open(daemon, error) ||
+        !start_api(daemon, error)) {
         daemon_free(daemon);
         return NULL;
     }
@@ -147,7 +149,9 @@ void daemon_free(struct daemon *daemon)
 {
     if (!daemon)
         return;
-    api_server_stop(daemon->api); /* first: its requests use the store file and config */
+    daemon_log_events_close(daemon); /* requests waiting for the writer answer now */
+    api_server_stop(daemon->api);    /* first: its requests use the store file and config */
+    daemon_log_events_free(daemon);
     api_credentials_free(&daemon->api_credentials);
     daemon_stats_free(daemon->stats); /* after the API: its threads read them */
     if (daemon->api_config_loaded)
@@ -189,12 +193,27 @@ static int64_t next_minute(const struct daemon *daemon, int64_t now)
     return (now - offset * 1000) / MINUTE_MS * MINUTE_MS + MINUTE_MS + (int64_t)offset * 1000;
 }
 
+/* The API's request threads queue messages (Subscribe's confirmations, Publish) through
+ * their own store handles, unseen by this loop: with the API on, the outbox is looked at
+ * every API_OUTBOX_CHECK_MS. */
+#define API_OUTBOX_CHECK_MS 1000
+
+static void check_api_outbox(struct daemon *daemon, int64_t now, int64_t *next_delivery)
+{
+    bool found = false;
+    int64_t due = INT64_MAX;
+    struct store_error error;
+    if (daemon->api && *next_delivery > now &&
+        store_outbox_next_due(daemon->store, &found, &due, &error) && found && due < *next_delivery)
+        *next_delivery = due;
+}
 static void after_ingest(struct daemon *daemon, uint64_t before, int64_t *next_delivery);
 
 /* The minute's work when its time has come: every alarm at the minute, then retention. */
 static void run_timers(struct daemon *daemon, int64_t *next_delivery)
 {
     int64_t now = daemon_now_ms();
+    check_api_outbox(daemon, now, next_delivery);
     if (now >= daemon->next_evaluation_ms) {
         daemon_silence_tick(daemon);
         daemon_evaluate_alarms(daemon,
@@ -226,7 +245,10 @@ static int poll_timeout(const struct daemon *daemon, int64_t next_delivery)
         wake = daemon->next_prune_ms;
     if (daemon->retry_pending && daemon->retry_at_ms < wake)
         wake = daemon->retry_at_ms;
-    int64_t wait = wake - daemon_now_ms();
+    int64_t now = daemon_now_ms();
+    if (daemon->api && now + API_OUTBOX_CHECK_MS < wake)
+        wake = now + API_OUTBOX_CHECK_MS;
+    int64_t wait = wake - now;
     return wait < 0 ? 0 : wait > MINUTE_MS ? MINUTE_MS : (int)wait;
 }
 
@@ -251,6 +273,8 @@ static void handle_ready(struct daemon *daemon, struct pollfd *fds, int64_t *nex
         daemon_log(daemon, "info", "stdin_closed", "events=%llu",
                    (unsigned long long)daemon->events_ingested);
     after_ingest(daemon, before, next_delivery);
+    if (fds[3].revents && !daemon->stopping)
+        daemon_log_events_process(daemon, next_delivery); /* fires its own early alarms */
     if (daemon->reload_requested && !daemon->stopping) {
         daemon->reload_requested = false;
         daemon_reload(daemon);
@@ -292,15 +316,17 @@ bool daemon_run(struct daemon *daemon, struct daemon_error *error)
             finish_idle(daemon);
             break;
         }
-        struct pollfd fds[3] = {{daemon->signal_fd, POLLIN, 0},
+        struct pollfd fds[4] = {{daemon->signal_fd, POLLIN, 0},
                                 {daemon->inotify_fd, POLLIN, 0},
-                                {daemon->stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
-        if (poll(fds, 3, poll_timeout(daemon, next_delivery)) < 0 && errno != EINTR)
+                                {daemon->stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
+                                {daemon_log_events_fd(daemon), POLLIN, 0}};
+        if (poll(fds, 4, poll_timeout(daemon, next_delivery)) < 0 && errno != EINTR)
             break;
         handle_ready(daemon, fds, &next_delivery);
         if (!daemon->stopping && !daemon->options.exit_when_idle)
             run_timers(daemon, &next_delivery);
     }
+    daemon_log_events_close(daemon); /* closed before leaving: later batches fail at once */
     daemon_log(daemon, "info", "stopped", "events=%llu failed_commits=%llu",
                (unsigned long long)daemon->events_ingested,
                (unsigned long long)daemon->commits_failed);

@@ -35,6 +35,7 @@ void daemon_scans_free(struct daemon *daemon)
         metric_filter_list_free(&daemon->scans[i].filters);
         filter_scan_free(daemon->scans[i].scan);
         free(daemon->scans[i].matches_counted);
+        free(daemon->scans[i].api_filters);
     }
     free(daemon->scans);
     daemon->scans = NULL;
@@ -47,6 +48,119 @@ static int resolution_of(const struct config *config)
         if (config->alarms.items[i].period < 60)
             return METRIC_RESOLUTION_HIGH;
     return METRIC_RESOLUTION_STANDARD;
+}
+
+/* Does a configuration filter named `name` apply to `log_group`? (It wins over the API's.) */
+static bool configured_filter(const struct daemon *daemon, const char *log_group, const char *name)
+{
+    const struct metric_filter_list *all = &daemon->config.filters;
+    for (size_t i = 0; i < all->count; i++) {
+        const char *group = all->items[i].log_group_name;
+        if ((!group || strcmp(group, log_group) == 0) &&
+            strcmp(all->items[i].filter_name, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+struct api_filter_rows {
+    const char *log_group;
+    char **names, **definitions;
+    size_t count;
+    bool failed;
+};
+
+static bool collect_api_filter(void *context, const char *log_group, const char *name,
+                               const char *definition_json)
+{
+    struct api_filter_rows *rows = context;
+    if (strcmp(log_group, rows->log_group) != 0)
+        return true;
+    char **names = realloc(rows->names, (rows->count + 1) * sizeof *names);
+    if (names)
+        rows->names = names;
+    char **definitions =
+        names ? realloc(rows->definitions, (rows->count + 1) * sizeof *names) : NULL;
+    if (definitions)
+        rows->definitions = definitions;
+    if (!names || !definitions) {
+        rows->failed = true;
+        return false;
+    }
+    char *name_copy = strdup(name), *definition_copy = strdup(definition_json);
+    rows->names[rows->count] = name_copy;
+    rows->definitions[rows->count] = definition_copy;
+    rows->count++;
+    rows->failed = !name_copy || !definition_copy;
+    return !rows->failed;
+}
+
+static void api_filter_rows_free(struct api_filter_rows *rows)
+{
+    for (size_t i = 0; i < rows->count; i++) {
+        free(rows->names[i]);
+        free(rows->definitions[i]);
+    }
+    free(rows->names);
+    free(rows->definitions);
+}
+
+/* Appends the filter PutMetricFilter made (it has a creation time setting; a configuration
+ * filter the store still holds has none) and its text to `fingerprint`. */
+static bool add_api_filter(struct daemon *daemon, const char *log_group, const char *name,
+                           const char *definition_json, struct metric_filter_list *filters,
+                           char **fingerprint, struct daemon_error *error)
+{
+    char key[1200], *created = NULL;
+    snprintf(key, sizeof key, "api.metricFilterCreated.%s/%s", log_group, name);
+    struct store_error store_error;
+    if (!store_setting_get(daemon->store, key, &created, &store_error)) {
+        snprintf(error->message, sizeof error->message, "%s", store_error.message);
+        return false;
+    }
+    free(created);
+    if (!created || configured_filter(daemon, log_group, name))
+        return true;
+    struct metric_filter_definition filter;
+    struct metrics_error metrics_error;
+    if (!metric_filter_from_json(definition_json, &filter, &metrics_error)) {
+        daemon_log(daemon, "warn", "filter_unreadable", "log_group=%s filter=%s error=\"%s\"",
+                   log_group, name, metrics_error.message);
+        return true;
+    }
+    free(filter.log_group_name);
+    filter.log_group_name = strdup(log_group);
+    size_t used = *fingerprint ? strlen(*fingerprint) : 0;
+    char *grown = realloc(*fingerprint, used + strlen(name) + strlen(definition_json) + 3);
+    bool ok = filter.log_group_name && grown && metric_filter_list_append(filters, &filter);
+    if (grown) {
+        *fingerprint = grown;
+        sprintf(grown + used, "%s\n%s\n", name, definition_json);
+    }
+    metric_filter_definition_free(&filter);
+    if (!ok)
+        snprintf(error->message, sizeof error->message, "out of memory");
+    return ok;
+}
+
+/* The filters PutMetricFilter put on `log_group`, and their text ("" when none). */
+static bool api_filters_read(struct daemon *daemon, const char *log_group,
+                             struct metric_filter_list *filters, char **fingerprint,
+                             struct daemon_error *error)
+{
+    struct api_filter_rows rows = {.log_group = log_group};
+    struct store_error store_error = {.message = "out of memory"};
+    bool ok = (*fingerprint = strdup("")) &&
+              store_metric_filter_list(daemon->store, collect_api_filter, &rows, &store_error) &&
+              !rows.failed;
+    if (!ok)
+        snprintf(error->message, sizeof error->message, "reading the API's filters: %s",
+                 rows.failed ? "out of memory" : store_error.message);
+    for (size_t i = 0; ok && i < rows.count; i++)
+        ok = add_api_filter(daemon, log_group, rows.names[i], rows.definitions[i], filters,
+                            fingerprint, error);
+    api_filter_rows_free(&rows);
+    return ok;
 }
 
 static bool scan_build(struct daemon *daemon, struct daemon_scan *scan, const char *log_group,
@@ -62,6 +176,8 @@ static bool scan_build(struct daemon *daemon, struct daemon_scan *scan, const ch
             !metric_filter_list_append(&scan->filters, &all->items[i]))
             return false;
     }
+    if (!api_filters_read(daemon, log_group, &scan->filters, &scan->api_filters, error))
+        return false;
     struct metrics_error metrics_error;
     bool ok =
         (scan->scan = filter_scan_create(&scan->filters, true, &metrics_error)) &&
@@ -108,6 +224,59 @@ struct daemon_scan *daemon_scan_for(struct daemon *daemon, const char *log_group
         if (strcmp(daemon->scans[i].log_group, log_group) == 0)
             return &daemon->scans[i];
     return NULL;
+}
+
+static void scan_free(struct daemon_scan *scan)
+{
+    free(scan->log_group);
+    metric_filter_list_free(&scan->filters);
+    filter_scan_free(scan->scan);
+    free(scan->api_filters);
+}
+
+struct daemon_scan *daemon_scan_current(struct daemon *daemon, const char *log_group,
+                                        struct daemon_error *error)
+{
+    struct daemon_scan *scan = daemon_scan_for(daemon, log_group);
+    struct metric_filter_list ignored = {0};
+    char *fingerprint = NULL;
+    bool read = api_filters_read(daemon, log_group, &ignored, &fingerprint, error);
+    bool fresh = read && scan && strcmp(scan->api_filters, fingerprint) == 0;
+    metric_filter_list_free(&ignored);
+    free(fingerprint);
+    if (!read || fresh)
+        return read ? scan : NULL;
+    struct daemon_scan built = {0};
+    if (!scan_build(daemon, &built, log_group, error)) {
+        scan_free(&built);
+        return NULL;
+    }
+    if (scan) { /* between commits a scan holds nothing: replacing it loses nothing */
+        scan_free(scan);
+        *scan = built;
+        return scan;
+    }
+    struct daemon_scan *grown =
+        realloc(daemon->scans, (daemon->scan_count + 1) * sizeof *daemon->scans);
+    if (!grown) {
+        scan_free(&built);
+        snprintf(error->message, sizeof error->message, "out of memory");
+        return NULL;
+    }
+    daemon->scans = grown;
+    daemon->scans[daemon->scan_count] = built;
+    return &daemon->scans[daemon->scan_count++];
+}
+
+struct daemon_scan *daemon_scan_fresh(struct daemon *daemon, const char *log_group)
+{
+    struct daemon_error error;
+    struct daemon_scan *scan = daemon_scan_current(daemon, log_group, &error);
+    if (scan)
+        return scan;
+    daemon_log(daemon, "error", "scan_failed", "log_group=%s error=\"%s\" action=previous_filters",
+               log_group, error.message);
+    return daemon_scan_for(daemon, log_group);
 }
 
 static bool put_filters(struct daemon *daemon, struct daemon_error *error)

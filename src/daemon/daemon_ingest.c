@@ -24,9 +24,10 @@
 bool daemon_ingest_event(struct daemon_ingest_run *run, const char *message, size_t length,
                          int64_t timestamp_ms)
 {
-    (void)timestamp_ms; /* log events: the hand-off from the API stamps them (to come) */
     struct event_json_error error;
-    bool ok = filter_scan_event(run->scan->scan, message, length, &error);
+    bool ok = timestamp_ms == DAEMON_EVENT_TIME
+                  ? filter_scan_event(run->scan->scan, message, length, &error)
+                  : filter_scan_event_at(run->scan->scan, message, length, timestamp_ms, &error);
     if (ok)
         run->events++;
     else
@@ -238,7 +239,7 @@ static void ingest_file(struct daemon *daemon, const char *path, const char *log
         return;
     }
     struct daemon_ingest_run run = {
-        .daemon = daemon, .scan = daemon_scan_for(daemon, log_group), .path = path};
+        .daemon = daemon, .scan = daemon_scan_fresh(daemon, log_group), .path = path};
     uint64_t size = (uint64_t)info.st_size;
     if (run.scan && size > offset) {
         if (is_line_file(fd))
@@ -447,7 +448,7 @@ bool daemon_ingest_stdin(struct daemon *daemon)
                              : 0;
     struct daemon_ingest_run run = {.daemon = daemon,
                                     .scan =
-                                        daemon_scan_for(daemon, daemon->options.stdin_log_group),
+                                        daemon_scan_fresh(daemon, daemon->options.stdin_log_group),
                                     .path = "-"};
     if (length > 0 && run.scan) {
         struct source_options options = source_default_options();

@@ -9,12 +9,14 @@
 #include "notify/notify.h"
 #include "store/store.h"
 
-/* A compiled filter set for one log group: the filters with its logGroupName or none. */
+/* A compiled filter set for one log group: the configuration's filters with its
+ * logGroupName or none, and the filters PutMetricFilter put on the group. */
 struct daemon_scan {
     char *log_group;
     struct metric_filter_list filters;
     struct filter_scan *scan;
     uint64_t *matches_counted; /* daemon_stats: per filter, the matches already accounted for */
+    char *api_filters; /* the API's filters it was built with, as text: changed means stale */
 };
 
 /* What trailhound itself failed to do (daemon_failures.c). */
@@ -59,6 +61,7 @@ struct daemon {
     struct daemon_stats *stats;     /* /metrics and /healthz; read by the API's threads */
     struct daemon_silence *silence; /* sources whose silence is watched; NULL: none yet */
     struct daemon_failures failures;
+    struct daemon_log_queue *log_queue; /* PutLogEvents' hand-off (daemon_log_events.c) */
 };
 
 /* ---- log (daemon_log.c): "TIME LEVEL what key=value ..." on one line ---- */
@@ -78,6 +81,12 @@ bool daemon_config_load(const struct daemon_options *options, struct config *con
 bool daemon_scans_build(struct daemon *daemon, struct daemon_error *error);
 void daemon_scans_free(struct daemon *daemon);
 struct daemon_scan *daemon_scan_for(struct daemon *daemon, const char *log_group);
+/* The log group's scan, built (or rebuilt) when the API's filters for it changed since it
+ * was built; NULL with `error` when building fails (the previous scan, if any, stays). */
+struct daemon_scan *daemon_scan_current(struct daemon *daemon, const char *log_group,
+                                        struct daemon_error *error);
+/* For files and standard input: daemon_scan_current, or (logged) the scan as it was. */
+struct daemon_scan *daemon_scan_fresh(struct daemon *daemon, const char *log_group);
 /* Puts the configuration's filters and alarms into the store; deletes alarms an earlier
  * configuration defined that this one does not. */
 bool daemon_config_apply(struct daemon *daemon, struct daemon_error *error);
@@ -99,7 +108,9 @@ struct daemon_ingest_run {
 #define DAEMON_EVENT_TIME INT64_MIN
 
 /* Tests one event against the run's filters; `timestamp_ms` (a log event's timestamp) or
- * DAEMON_EVENT_TIME says which time its data points get. False when it is malformed. */
+ * DAEMON_EVENT_TIME says which time its data points get. False when it is malformed: not
+ * JSON with DAEMON_EVENT_TIME; with a timestamp a message that is not JSON is tested as
+ * text (filter_scan_event_at), so only running out of memory. */
 bool daemon_ingest_event(struct daemon_ingest_run *run, const char *message, size_t length,
                          int64_t timestamp_ms);
 /* The data points of what `run` read and the source's new offset, in one transaction.
@@ -112,6 +123,20 @@ void daemon_ingest_all(struct daemon *daemon);
 void daemon_ingest_inotify(struct daemon *daemon);
 /* Reads what standard input has; false at end of input. */
 bool daemon_ingest_stdin(struct daemon *daemon);
+
+/* ---- PutLogEvents (daemon_log_events.c) ---- */
+/* The hand-off queue and its eventfd; before the API starts. */
+bool daemon_log_events_open(struct daemon *daemon, struct daemon_error *error);
+/* Sets the API's on_log_events to the hand-off. */
+void daemon_log_events_connect(struct daemon *daemon, struct api_settings *settings);
+/* The eventfd the loop polls; -1 when there is no queue. */
+int daemon_log_events_fd(const struct daemon *daemon);
+/* The writer's turn: each queued batch in its own transaction (events, data points,
+ * evidence, digest), then early alarms, then the waiting requests are answered. */
+void daemon_log_events_process(struct daemon *daemon, int64_t *next_delivery);
+/* Fails every queued and later batch at once (before api_server_stop, which waits). */
+void daemon_log_events_close(struct daemon *daemon);
+void daemon_log_events_free(struct daemon *daemon);
 
 /* ---- silence (daemon_silence.c): log groups, accounts and regions ---- */
 /* Adds `events` to the log group's heartbeat metric, in the caller's transaction. */

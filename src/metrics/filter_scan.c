@@ -723,9 +723,11 @@ static void publish_match(struct filter_scan *scan, size_t filter_index, struct 
     }
 }
 
-static void evaluate_with_datapoints(struct filter_scan *scan, const struct event *event)
+/* `clock`: unread (the bucket comes from eventTime) or already set (a log event's time). */
+static void evaluate_with_datapoints(struct filter_scan *scan, const struct event *event,
+                                     const struct event_clock *clock)
 {
-    struct event_pass pass = {.event = event};
+    struct event_pass pass = {.event = event, .clock = *clock};
     for (size_t i = 0; i < scan->filter_count; i++) {
         struct compiled_filter *filter = &scan->filters[i];
         if (evaluate_filter(scan, filter, event)) {
@@ -735,6 +737,20 @@ static void evaluate_with_datapoints(struct filter_scan *scan, const struct even
             datapoints_add_default(scan, i, event, &pass.clock);
             if (scan->suppressions)
                 datapoints_add_default(scan, tuned_index(scan, i), event, &pass.clock);
+        }
+    }
+}
+
+/* Without data points: the totals only. */
+static void evaluate_totals(struct filter_scan *scan, const struct event *event)
+{
+    struct evidence evidence;
+    bool have_evidence = false;
+    for (size_t i = 0; i < scan->filter_count; i++) {
+        if (evaluate_filter(scan, &scan->filters[i], event)) {
+            record_match(scan, &scan->filters[i], event, &evidence, &have_evidence);
+            if (scan->suppressions)
+                match_suppressed(scan, i, event, &evidence);
         }
     }
 }
@@ -753,19 +769,43 @@ bool filter_scan_event(struct filter_scan *scan, const char *message, size_t len
     if (!event_extract_json(scan->extractor, message, length, scan->selectors, scan->selector_count,
                             &event, error))
         return false;
-    if (scan->datapoints) {
-        evaluate_with_datapoints(scan, &event);
+    if (scan->datapoints)
+        evaluate_with_datapoints(scan, &event, &(struct event_clock){0});
+    else
+        evaluate_totals(scan, &event);
+    return true;
+}
+
+bool filter_scan_event_at(struct filter_scan *scan, const char *message, size_t length,
+                          int64_t timestamp_ms, struct event_json_error *error)
+{
+    struct event_json_error ignored;
+    if (!error)
+        error = &ignored;
+    *error = (struct event_json_error){0};
+    bool looks_whole = length >= 2 && message[length - 1] == '}';
+    if (scan->prefilter && looks_whole && !prefilter_may_match(scan->prefilter, message, length)) {
+        scan->unvalidated++;
         return true;
     }
-    struct evidence evidence;
-    bool have_evidence = false;
-    for (size_t i = 0; i < scan->filter_count; i++) {
-        if (evaluate_filter(scan, &scan->filters[i], &event)) {
-            record_match(scan, &scan->filters[i], &event, &evidence, &have_evidence);
-            if (scan->suppressions)
-                match_suppressed(scan, i, &event, &evidence);
-        }
+    struct event event;
+    /* not JSON: `event` is its text with every selection empty, which term, regex and
+     * space-delimited patterns read and JSON patterns never match */
+    if (!event_extract_json(scan->extractor, message, length, scan->selectors, scan->selector_count,
+                            &event, error) &&
+        error->offset == SIZE_MAX)
+        return false;
+    if (!scan->datapoints) {
+        evaluate_totals(scan, &event);
+        return true;
     }
+    /* floor: the fraction of a second never moves an event to another bucket */
+    int64_t seconds = timestamp_ms / 1000 - (timestamp_ms % 1000 < 0);
+    struct event_clock clock = {.read = true,
+                                .timed = true,
+                                .time_ms = timestamp_ms,
+                                .bucket = event_time_bucket(seconds, scan->datapoints->resolution)};
+    evaluate_with_datapoints(scan, &event, &clock);
     return true;
 }
 

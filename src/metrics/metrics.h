@@ -123,6 +123,16 @@ void filter_scan_free(struct filter_scan *scan);
 bool filter_scan_event(struct filter_scan *scan, const char *message, size_t length,
                        struct event_json_error *error);
 
+/* Tests one log event (PutLogEvents) against every filter; its data points go to the bucket
+ * of `timestamp_ms`, the log event's timestamp, as CloudWatch Logs stamps a metric filter's
+ * data point (not the message's eventTime). A message that is not JSON is still tested, as
+ * text: term, regex and space-delimited patterns can match it, JSON patterns cannot, and
+ * selector metric values and dimensions find nothing. False only when memory ran out
+ * (error->offset == SIZE_MAX); `error` (may be NULL) otherwise says why a message is not
+ * JSON (reason "" when it is). */
+bool filter_scan_event_at(struct filter_scan *scan, const char *message, size_t length,
+                          int64_t timestamp_ms, struct event_json_error *error);
+
 /* Adds the totals of `from` (built from the same filter list) into `into`, data points
  * included. False on out of memory, or when `from` gathers data points and `into` does not
  * or at another resolution. */

@@ -203,10 +203,20 @@ static bool make_parent_directory(const char *path, struct store_error *error)
 }
 
 /* Creates the file private (0600) before SQLite does (it would use 0644 less the umask):
- * it holds settings such as signing keys. The WAL and shared-memory files copy its mode. */
+ * it holds settings such as signing keys. The WAL and shared-memory files copy its mode.
+ * An existing file is left alone, never opened: closing any descriptor of the file drops
+ * every POSIX lock this process holds on it, the SHARED lock of its other connections
+ * included (the daemon's, while the API opens a handle per request), and another process
+ * closing its last connection would then take itself for the last one, checkpoint and
+ * delete the WAL that this process still writes to. */
 static bool create_private_file(const char *path, struct store_error *error)
 {
-    int descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    struct stat info;
+    if (stat(path, &info) == 0)
+        return true;
+    int descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (descriptor < 0 && errno == EEXIST)
+        return true; /* made by another process meanwhile */
     if (descriptor < 0)
         return store_fail(error, "cannot open or create %s: %s", path, strerror(errno));
     close(descriptor);

@@ -22,7 +22,7 @@ struct store_error {
 
 /* The schema version this build writes; older databases are migrated on open, newer ones
  * are refused. */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /* Opens (creating when absent, with its parent directory) and migrates. */
 struct store *store_open(const char *path, struct store_error *error);
@@ -368,6 +368,14 @@ bool store_log_events_list(struct store *store, const struct store_log_event_que
                            bool (*each)(void *context, const struct store_log_event *event),
                            void *context, struct store_error *error);
 
+/* PutLogEvents batches the daemon committed, by digest (hex SHA-256 of the batch): a batch
+ * seen again is a client's retry of one it got no answer for. Adding joins the caller's
+ * transaction; adding a digest already there changes nothing. */
+bool store_log_batch_seen(struct store *store, const char *digest, bool *seen,
+                          struct store_error *error);
+bool store_log_batch_add(struct store *store, const char *digest, int64_t received_ms,
+                         struct store_error *error);
+
 /* ---- sources, settings, retention ---- */
 
 /* How far a source (a file identity such as "dev:inode" or a path) has been read. */
@@ -383,7 +391,8 @@ bool store_setting_get(struct store *store, const char *name, char **value,
 bool store_setting_set(struct store *store, const char *name, const char *value,
                        struct store_error *error);
 
-/* Deletes buckets that start before `datapoints_before` (seconds), and history items and
+/* Deletes buckets that start before `datapoints_before` (seconds), the PutLogEvents batch
+ * digests received before it, and history items and
  * delivered or failed outbox messages older than `history_before_ms` (pending messages stay
  * whatever their age: they are not delivered yet). */
 bool store_prune(struct store *store, int64_t datapoints_before, int64_t history_before_ms,

@@ -1,4 +1,5 @@
-/* Log groups, streams and events made through the API (schema 6). */
+/* Log groups, streams and events made through the API (schema 6); the digests of the
+ * PutLogEvents batches the daemon counted (schema 7). */
 #include "store/store.h"
 #include "store/store_internal.h"
 
@@ -157,4 +158,30 @@ bool store_log_events_list(struct store *store, const struct store_log_event_que
            sqlite3_bind_int64(statement, 4, query->after_id) == SQLITE_OK &&
            store_bind_text(statement, 5, query->stream_prefix ? query->stream_prefix : "") &&
            store_walk(store, statement, visit_event, &walk, "cannot read the log events", error);
+}
+
+bool store_log_batch_seen(struct store *store, const char *digest, bool *seen,
+                          struct store_error *error)
+{
+    sqlite3_stmt *statement = store_statement(store, STATEMENT_LOG_BATCH_SEEN,
+                                              "SELECT 1 FROM log_batches WHERE digest = ?1", error);
+    *seen = false;
+    return statement && store_bind_text(statement, 1, digest) &&
+           store_walk(store, statement, note_found, seen, "cannot read the log batch digests",
+                      error);
+}
+
+bool store_log_batch_add(struct store *store, const char *digest, int64_t received_ms,
+                         struct store_error *error)
+{
+    sqlite3_stmt *statement = store_statement(
+        store, STATEMENT_LOG_BATCH_ADD,
+        "INSERT INTO log_batches (digest, received_ms) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        error);
+    if (!statement || !store_begin(store, error))
+        return false;
+    bool bound = store_bind_text(statement, 1, digest) &&
+                 sqlite3_bind_int64(statement, 2, received_ms) == SQLITE_OK;
+    bool ok = store_run(store, statement, bound, "cannot store the log batch digest", error);
+    return store_end(store, ok, error);
 }

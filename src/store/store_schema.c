@@ -179,9 +179,19 @@ static const char schema_version_6[] =
     ");\n"
     "CREATE INDEX log_events_by_time ON log_events (log_group, timestamp_ms, id);\n";
 
-const char *const store_migrations[STORE_SCHEMA_VERSION] = {schema_version_1, schema_version_2,
-                                                            schema_version_3, schema_version_4,
-                                                            schema_version_5, schema_version_6};
+/* Version 7: the digests of the PutLogEvents batches the daemon committed, so a client's
+ * retry of a batch whose answer it never got (a crash after the commit) is recognised and
+ * not counted twice; pruned with the data points' retention. */
+static const char schema_version_7[] =
+    "CREATE TABLE log_batches (\n"
+    "    digest TEXT PRIMARY KEY NOT NULL,\n"
+    "    received_ms INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX log_batches_by_time ON log_batches (received_ms);\n";
+
+const char *const store_migrations[STORE_SCHEMA_VERSION] = {
+    schema_version_1, schema_version_2, schema_version_3, schema_version_4,
+    schema_version_5, schema_version_6, schema_version_7};
 
 static bool read_user_version(struct store *store, int *version, struct store_error *error)
 {

@@ -201,6 +201,52 @@ static void matches_fill_minute_buckets(void **state)
     metric_filter_list_free(&list);
 }
 
+/* Log events (PutLogEvents): the bucket is the log event's timestamp, not the eventTime; a
+ * message that is not JSON is tested as text (terms match it, JSON patterns do not). */
+static void log_events_are_stamped_with_their_timestamp(void **state)
+{
+    (void)state;
+    struct metric_filter_list list = {0};
+    add_filter(&list, &(struct test_filter){.name = "logins",
+                                            .pattern = "{ $.eventName = ConsoleLogin }",
+                                            .value = "1"});
+    add_filter(&list, &(struct test_filter){.name = "errors", .pattern = "ERROR", .value = "1"});
+    struct filter_scan *scan = datapoint_scan(&list, true, METRIC_RESOLUTION_STANDARD);
+    const int64_t at_19_00_30 = (MINUTE_19_00 + 30) * 1000;
+    const char *const messages[] = {
+        LOGIN("2024-10-26T18:59:38Z"),      /* eventTime in 18:59: the timestamp (19:00) wins */
+        "{\"eventName\":\"ConsoleLogin\"}", /* no eventTime: timed all the same */
+        "ERROR disk full",                  /* not JSON: a term matches its text */
+        "ConsoleLogin ERROR {",             /* not JSON: the JSON pattern cannot match */
+    };
+    const int64_t stamps[] = {at_19_00_30, at_19_00_30 + 29999, at_19_00_30 - 30001, at_19_00_30};
+    for (size_t i = 0; i < 4; i++) {
+        struct event_json_error error;
+        assert_true(
+            filter_scan_event_at(scan, messages[i], strlen(messages[i]), stamps[i], &error));
+        assert_true((i >= 2) == (error.reason[0] != '\0')); /* says why it is not JSON */
+    }
+    assert_int_equal(filter_scan_matches(scan, 0), 2);
+    assert_int_equal(filter_scan_matches(scan, 1), 2);
+    assert_int_equal(filter_scan_untimed(scan), 0);
+    struct metric_datapoint_list points;
+    take(scan, &points);
+    assert_int_equal(points.count, 3);                            /* sorted by metric, then time */
+    assert_point(&points.items[0], "errors", MINUTE_18_59, 1, 1); /* 18:59:59.999 */
+    assert_point(&points.items[1], "errors", MINUTE_19_00, 1, 1);
+    assert_point(&points.items[2], "logins", MINUTE_19_00, 2, 2); /* 19:00:30, 19:00:59.999 */
+    metric_datapoint_list_free(&points);
+
+    /* negative timestamps floor too: -1 ms is in the minute before the epoch */
+    assert_true(filter_scan_event_at(scan, "ERROR", 5, -1, NULL));
+    take(scan, &points);
+    assert_int_equal(points.count, 1);
+    assert_point(&points.items[0], "errors", -60, 1, 1);
+    metric_datapoint_list_free(&points);
+    filter_scan_free(scan);
+    metric_filter_list_free(&list);
+}
+
 static void high_resolution_buckets_are_seconds(void **state)
 {
     (void)state;
@@ -584,6 +630,7 @@ int main(void)
         cmocka_unit_test(malformed_event_times_are_refused),
         cmocka_unit_test(buckets_floor_to_the_resolution),
         cmocka_unit_test(matches_fill_minute_buckets),
+        cmocka_unit_test(log_events_are_stamped_with_their_timestamp),
         cmocka_unit_test(high_resolution_buckets_are_seconds),
         cmocka_unit_test(invalid_resolution_and_second_enable_are_refused),
         cmocka_unit_test(metric_values_from_a_selector),

@@ -552,6 +552,46 @@ static void sources_and_settings(void **state)
     store_close(store);
 }
 
+/* PutLogEvents batch digests: adding joins the caller's transaction (a rolled-back batch is
+ * not remembered), another handle sees a committed one, adding twice is harmless, and
+ * pruning drops those received before the data points' cut-off (seconds -> ms). */
+static void log_batch_digests_remember_committed_batches(void **state)
+{
+    struct temp_store *fixture = *state;
+    struct store *store = temp_store_open(fixture->database);
+    struct store *other = temp_store_open(fixture->database);
+    struct store_error error;
+    bool seen = true;
+    assert_true(store_log_batch_seen(store, "aa11", &seen, &error));
+    assert_false(seen);
+    assert_true(store_begin(store, &error));
+    assert_true(store_log_batch_add(store, "aa11", 5000, &error));
+    store_rollback(store);
+    assert_true(store_log_batch_seen(other, "aa11", &seen, &error));
+    assert_false(seen);
+
+    assert_true(store_begin(store, &error));
+    assert_true(store_log_batch_add(store, "aa11", 5000, &error));
+    assert_true(store_commit(store, &error));
+    assert_true(store_log_batch_seen(other, "aa11", &seen, &error));
+    assert_true(seen);
+    assert_true(store_log_batch_add(store, "aa11", 7000, &error));
+    assert_true(store_log_batch_add(store, "bb22", 9000, &error));
+    assert_true(store_log_batch_seen(other, "bb22", &seen, &error));
+    assert_true(seen);
+    assert_true(store_log_batch_seen(other, "cc33", &seen, &error));
+    assert_false(seen);
+
+    /* the first received at 5000 ms (re-adding did not move it), the second at 9000 */
+    assert_true(store_prune(store, 6, 0, &error));
+    assert_true(store_log_batch_seen(other, "aa11", &seen, &error));
+    assert_false(seen);
+    assert_true(store_log_batch_seen(other, "bb22", &seen, &error));
+    assert_true(seen);
+    store_close(other);
+    store_close(store);
+}
+
 /* ---- transactions -------------------------------------------------------------------- */
 
 static void nested_transactions_commit_once(void **state)
@@ -1191,6 +1231,7 @@ int main(void)
         TEST(callback_cannot_reenter_its_walk),
         TEST(history_filters_order_and_limit),
         TEST(sources_and_settings),
+        TEST(log_batch_digests_remember_committed_batches),
         TEST(nested_transactions_commit_once),
         TEST(rollback_leaves_nothing),
         TEST(nested_rollback_dooms_the_outer_transaction),
