@@ -554,6 +554,7 @@ static void settings_apply(struct config_settings *into, struct config_settings 
     replace_count(&into->alarm_evaluation_range, loaded->alarm_evaluation_range);
     replace_count(&into->datapoint_retention_days, loaded->datapoint_retention_days);
     replace_count(&into->history_retention_days, loaded->history_retention_days);
+    replace_count(&into->log_event_retention_days, loaded->log_event_retention_days);
     replace_count(&into->silence_after_minutes, loaded->silence_after_minutes);
     replace_count(&into->account_silence_after_minutes, loaded->account_silence_after_minutes);
     replace_count(&into->region_silence_after_minutes, loaded->region_silence_after_minutes);
@@ -599,6 +600,7 @@ bool config_init(struct config *config)
                      .region = strdup("us-east-1"),
                      .datapoint_retention_days = 455,
                      .history_retention_days = 14,
+                     .log_event_retention_days = 30,
                      .silence_after_minutes = 60},
     };
     if (config->settings.account_id && config->settings.region)

@@ -35,6 +35,9 @@ struct config_settings {
     int alarm_evaluation_range;
     int datapoint_retention_days; /* dataPointRetentionDays: default 455 (AWS's longest) */
     int history_retention_days;   /* alarmHistoryRetentionDays: default 14 (AWS's) */
+    /* logEventRetentionDays: log events PutLogEvents stored, by their timestamp; default 30
+     * (AWS keeps them until a retention policy says otherwise; a self-hosted disk needs one) */
+    int log_event_retention_days;
     /* smtp: {url, from, username, password, starttls} for email subscriptions; the
      * password may be a secret reference (env:NAME, file:PATH) */
     char *smtp_url, *smtp_from, *smtp_username, *smtp_password;

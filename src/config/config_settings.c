@@ -97,6 +97,7 @@ bool config_load_settings(struct config_loader *loader, const struct config_node
                                         "alarmEvaluationRange",
                                         "dataPointRetentionDays",
                                         "alarmHistoryRetentionDays",
+                                        "logEventRetentionDays",
                                         "smtp",
                                         "publicBaseUrl",
                                         "fallbackTopic",
@@ -122,6 +123,8 @@ bool config_load_settings(struct config_loader *loader, const struct config_node
                                         36500, &out->datapoint_retention_days) &&
            config_optional_whole_number(loader, settings, "settings", "alarmHistoryRetentionDays",
                                         1, 36500, &out->history_retention_days) &&
+           config_optional_whole_number(loader, settings, "settings", "logEventRetentionDays", 1,
+                                        36500, &out->log_event_retention_days) &&
            load_smtp(loader, settings, out) &&
            load_line(loader, settings, "settings", "publicBaseUrl", "http://\0https://\0",
                      &out->public_base_url) &&

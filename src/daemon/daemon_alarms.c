@@ -221,9 +221,13 @@ void daemon_prune(struct daemon *daemon)
     struct store_error error;
     bool ok = store_datapoints_span(daemon->store, &found, &first, &last, &error);
     int64_t reference = found && last < now ? last : now;
-    ok = ok && store_prune(
-                   daemon->store, reference - (int64_t)settings->datapoint_retention_days * 86400,
-                   (reference - (int64_t)settings->history_retention_days * 86400) * 1000, &error);
+    ok = ok &&
+         store_prune(daemon->store, reference - (int64_t)settings->datapoint_retention_days * 86400,
+                     (reference - (int64_t)settings->history_retention_days * 86400) * 1000,
+                     &error) &&
+         store_log_events_prune(daemon->store,
+                                (now - (int64_t)settings->log_event_retention_days * 86400) * 1000,
+                                &error);
     if (!ok)
         daemon_log(daemon, "error", "prune_failed", "error=\"%s\"", error.message);
 }

@@ -185,3 +185,13 @@ bool store_log_batch_add(struct store *store, const char *digest, int64_t receiv
     bool ok = store_run(store, statement, bound, "cannot store the log batch digest", error);
     return store_end(store, ok, error);
 }
+
+bool store_log_events_prune(struct store *store, int64_t before_ms, struct store_error *error)
+{
+    sqlite3_stmt *statement = store_statement(
+        store, STATEMENT_PRUNE_LOG_EVENTS, "DELETE FROM log_events WHERE timestamp_ms < ?1", error);
+    if (!statement)
+        return false;
+    bool bound = sqlite3_bind_int64(statement, 1, before_ms) == SQLITE_OK;
+    return store_run(store, statement, bound, "cannot prune the log events", error);
+}

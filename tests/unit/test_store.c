@@ -592,6 +592,36 @@ static void log_batch_digests_remember_committed_batches(void **state)
     store_close(store);
 }
 
+/* Retention of stored log events (settings.logEventRetentionDays): by timestamp, every group
+ * and stream, the rest untouched. */
+static bool collect_timestamp(void *context, const struct store_log_event *event)
+{
+    int64_t *list = context;
+    list[++list[0]] = event->timestamp_ms;
+    return list[0] < 8;
+}
+
+static void log_events_prune_by_timestamp(void **state)
+{
+    struct temp_store *fixture = *state;
+    struct store *store = temp_store_open(fixture->database);
+    struct store_error error;
+    bool created = false;
+    assert_true(store_log_group_create(store, "g", 1, &created, &error));
+    assert_true(store_log_stream_create(store, "g", "s", 1, &created, &error));
+    const char *messages[] = {"old", "edge", "new"};
+    const int64_t timestamps[] = {1000, 2000, 3000};
+    assert_true(store_log_events_add(store, "g", "s", messages, timestamps, 3, 5, &error));
+    assert_true(store_log_events_prune(store, 2000, &error));
+    int64_t kept[9] = {0};
+    struct store_log_event_query query = {.log_group = "g", .start_ms = 0, .end_ms = 10000};
+    assert_true(store_log_events_list(store, &query, collect_timestamp, kept, &error));
+    assert_int_equal(kept[0], 2);
+    assert_int_equal(kept[1], 2000);
+    assert_int_equal(kept[2], 3000);
+    store_close(store);
+}
+
 /* ---- transactions -------------------------------------------------------------------- */
 
 static void nested_transactions_commit_once(void **state)
@@ -1232,6 +1262,7 @@ int main(void)
         TEST(history_filters_order_and_limit),
         TEST(sources_and_settings),
         TEST(log_batch_digests_remember_committed_batches),
+        TEST(log_events_prune_by_timestamp),
         TEST(nested_transactions_commit_once),
         TEST(rollback_leaves_nothing),
         TEST(nested_rollback_dooms_the_outer_transaction),
