@@ -45,14 +45,7 @@ mkdir "$tmp/watch" # a watched directory: filters made through the API apply to 
     --listen "127.0.0.1:$port" --credentials "$tmp/credentials" 2>"$tmp/serve.log" &
 serve_pid=$!
 pids+=("$serve_pid")
-wait_for_log() { # wait_for_log PATTERN SECONDS
-    for _ in $(seq $(($2 * 10))); do
-        grep -q -- "$1" "$tmp/serve.log" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-wait_for_log ' api_listening ' 20
+wait_for_line "$tmp/serve.log" ' api_listening ' 20
 check "serve listens" 0 $?
 aws() { "$AWS_CLI" "$@" --endpoint-url "$endpoint"; }
 mails() { [ -s "$tmp/mail.log" ] && wc -l <"$tmp/mail.log" || echo 0; }
