@@ -213,6 +213,9 @@ int64_t daemon_deliver(struct daemon *daemon)
  * bounded run over last year's logs must not prune what it reads, as `scan --db`). A
  * running daemon writes its heartbeat metric at the current minute, so there it is now:
  * ingesting an archive older than dataPointRetentionDays needs a longer retention. */
+/* How long a PutLogEvents batch digest is kept: long enough for any client's retries. */
+#define LOG_BATCH_DIGEST_SECONDS (24 * 3600)
+
 void daemon_prune(struct daemon *daemon)
 {
     const struct config_settings *settings = &daemon->config.settings;
@@ -227,7 +230,8 @@ void daemon_prune(struct daemon *daemon)
                      &error) &&
          store_log_events_prune(daemon->store,
                                 (now - (int64_t)settings->log_event_retention_days * 86400) * 1000,
-                                &error);
+                                &error) &&
+         store_log_batches_prune(daemon->store, (now - LOG_BATCH_DIGEST_SECONDS) * 1000, &error);
     if (!ok)
         daemon_log(daemon, "error", "prune_failed", "error=\"%s\"", error.message);
 }

@@ -28,15 +28,19 @@ bool daemon_config_load(const struct daemon_options *options, struct config *con
     return loaded;
 }
 
+static void scan_free(struct daemon_scan *scan)
+{
+    free(scan->log_group);
+    metric_filter_list_free(&scan->filters);
+    filter_scan_free(scan->scan);
+    free(scan->matches_counted);
+    free(scan->api_filters);
+}
+
 void daemon_scans_free(struct daemon *daemon)
 {
-    for (size_t i = 0; i < daemon->scan_count; i++) {
-        free(daemon->scans[i].log_group);
-        metric_filter_list_free(&daemon->scans[i].filters);
-        filter_scan_free(daemon->scans[i].scan);
-        free(daemon->scans[i].matches_counted);
-        free(daemon->scans[i].api_filters);
-    }
+    for (size_t i = 0; i < daemon->scan_count; i++)
+        scan_free(&daemon->scans[i]);
     free(daemon->scans);
     daemon->scans = NULL;
     daemon->scan_count = 0;
@@ -224,14 +228,6 @@ struct daemon_scan *daemon_scan_for(struct daemon *daemon, const char *log_group
         if (strcmp(daemon->scans[i].log_group, log_group) == 0)
             return &daemon->scans[i];
     return NULL;
-}
-
-static void scan_free(struct daemon_scan *scan)
-{
-    free(scan->log_group);
-    metric_filter_list_free(&scan->filters);
-    filter_scan_free(scan->scan);
-    free(scan->api_filters);
 }
 
 struct daemon_scan *daemon_scan_current(struct daemon *daemon, const char *log_group,

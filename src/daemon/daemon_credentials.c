@@ -2,9 +2,9 @@
  * --credentials file (AWS shared-credentials format), settings.apiAccessKeyId and
  * apiSecretAccessKey (the secret may be a reference), and the key trailhound generated on
  * a first start that had none. That key lives in the store (the API needs the secret itself
- * to check HMAC signatures; the store file is the owner's alone) and is written once to a
- * shared-credentials file beside it, mode 0600, for the AWS CLI to read; the log names the
- * file and the key id, never the secret. */
+ * to check HMAC signatures; the store file is the owner's alone) and in a shared-credentials
+ * file beside it, mode 0600, for the AWS CLI to read; the log names the file and the key id,
+ * never the secret. It is accepted only while no other key is configured. */
 #include "daemon/daemon_internal.h"
 
 #include <errno.h>
@@ -79,7 +79,8 @@ static char *credentials_file_path(const char *db_path)
     return path;
 }
 
-/* First start with no key anywhere: generate one, keep it in the store, write the file. */
+/* First start with no key anywhere: generate one, write the file, then keep it in the store
+ * (in that order: a key the store keeps but no file holds would be a secret nobody has). */
 static bool generate_key(struct daemon *daemon, struct daemon_error *error)
 {
     char key_id[21], secret[41], value[64];
@@ -91,14 +92,12 @@ static bool generate_key(struct daemon *daemon, struct daemon_error *error)
     snprintf(value, sizeof value, "%s %s", key_id, secret);
     char *path = credentials_file_path(daemon->db_path);
     struct store_error store_error;
-    bool ok = path && store_setting_set(daemon->store, GENERATED_KEY_SETTING, value, &store_error);
-    if (ok && !write_credentials_file(path, key_id, secret)) {
-        ok = false;
-        fail(error, "cannot write the generated credentials to %s", path);
-    } else if (!ok) {
-        fail(error, "cannot keep the generated access key: %s",
-             path ? store_error.message : "out of memory");
-    }
+    bool ok = path && write_credentials_file(path, key_id, secret);
+    if (!ok)
+        fail(error, "cannot write the generated credentials to %s",
+             path ? path : "(out of memory)");
+    else if (!(ok = store_setting_set(daemon->store, GENERATED_KEY_SETTING, value, &store_error)))
+        fail(error, "cannot keep the generated access key: %s", store_error.message);
     if (ok)
         daemon_log(daemon, "warn", "api_credentials_generated",
                    "access_key_id=%s file=%s hint=\"AWS_SHARED_CREDENTIALS_FILE=%s aws "
@@ -111,17 +110,27 @@ static bool generate_key(struct daemon *daemon, struct daemon_error *error)
     return ok;
 }
 
-static bool add_stored_key(struct daemon *daemon, bool *found, struct daemon_error *error)
+/* The generated key, when an earlier start made one: accepted only while no other key is
+ * configured (configuring your own retires it), its file written again if it went missing. */
+static bool use_stored_key(struct daemon *daemon, struct daemon_error *error)
 {
     char *value = NULL;
     struct store_error store_error;
     if (!store_setting_get(daemon->store, GENERATED_KEY_SETTING, &value, &store_error))
         return fail(error, "cannot read the generated access key: %s", store_error.message);
-    *found = value != NULL;
     char *space = value ? strchr(value, ' ') : NULL;
     bool ok = true;
-    if (space) {
+    if (space && daemon->api_credentials.count > 0) {
         *space = '\0';
+        daemon_log(daemon, "info", "api_generated_key_retired",
+                   "access_key_id=%s reason=\"other keys are configured\"", value);
+    } else if (space) {
+        *space = '\0';
+        char *path = credentials_file_path(daemon->db_path);
+        if (path && access(path, F_OK) != 0 && write_credentials_file(path, value, space + 1))
+            daemon_log(daemon, "warn", "api_credentials_rewritten", "access_key_id=%s file=%s",
+                       value, path);
+        free(path);
         ok = api_credentials_add(&daemon->api_credentials, value, space + 1);
     }
     if (value) {
@@ -141,8 +150,7 @@ bool daemon_credentials_gather(struct daemon *daemon, struct daemon_error *error
                  options->credentials_path, api_error.message);
         return false;
     }
-    bool stored = false;
-    if (!add_configured_key(daemon, error) || !add_stored_key(daemon, &stored, error))
+    if (!add_configured_key(daemon, error) || !use_stored_key(daemon, error))
         return false;
     if (daemon->api_credentials.count == 0 && !options->insecure_no_auth)
         return generate_key(daemon, error);

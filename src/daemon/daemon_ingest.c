@@ -381,6 +381,9 @@ void daemon_ingest_all(struct daemon *daemon)
     for (size_t i = 0; i < daemon->options.watch_count && !daemon->stopping; i++)
         walk_directory(daemon, daemon->options.watches[i].directory,
                        daemon->options.watches[i].log_group, false);
+    /* everything readable was read and kept (or is gone): nothing is stuck */
+    if (!daemon->retry_pending && daemon->stdin_length == 0)
+        daemon_stats_retries_settled(daemon->stats);
 }
 
 static const struct daemon_watched_dir *dir_of(struct daemon *daemon, int descriptor)

@@ -206,6 +206,9 @@ void daemon_stats_commit(struct daemon_stats *stats, struct daemon_ingest_run *r
 /* The daemon's part of /metrics; false when memory ran out. */
 bool daemon_stats_write(struct daemon_stats *stats, int64_t now_ms, struct api_buffer *out);
 /* False with a reason when commits have been failing for 60 s or more (ingestion stuck). */
+/* Nothing is waiting to be committed again (a retry found nothing left to read, e.g. the
+ * file is gone): ingestion is not stuck, whatever failed before. */
+void daemon_stats_retries_settled(struct daemon_stats *stats);
 bool daemon_stats_healthy(struct daemon_stats *stats, int64_t now_ms, char *reason, size_t size);
 /* api_settings' write_metrics and check_health; `context` is the daemon. */
 bool daemon_metrics_write(void *context, int64_t now_ms, struct api_buffer *out);

@@ -116,7 +116,9 @@ void daemon_stats_record(struct daemon_stats *stats, const struct daemon_stats_c
     pthread_mutex_lock(&stats->lock);
     if (!commit->committed) {
         stats->commits_failed++;
-        if (!stats->failing_since_ms)
+        /* a refused PutLogEvents batch is its client's to retry: not "stuck" on our side */
+        bool retried_here = strcmp(commit->source_kind, "api") != 0;
+        if (retried_here && !stats->failing_since_ms)
             stats->failing_since_ms = now_ms;
         pthread_mutex_unlock(&stats->lock);
         return;
@@ -270,4 +272,11 @@ bool daemon_health_check(void *context, int64_t now_ms, char *reason, size_t siz
 {
     struct daemon *daemon = context;
     return daemon_stats_healthy(daemon->stats, now_ms, reason, size);
+}
+
+void daemon_stats_retries_settled(struct daemon_stats *stats)
+{
+    pthread_mutex_lock(&stats->lock);
+    stats->failing_since_ms = 0;
+    pthread_mutex_unlock(&stats->lock);
 }

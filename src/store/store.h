@@ -397,6 +397,9 @@ bool store_setting_set(struct store *store, const char *name, const char *value,
  * whatever their age: they are not delivered yet). */
 bool store_prune(struct store *store, int64_t datapoints_before, int64_t history_before_ms,
                  struct store_error *error);
+/* Deletes the PutLogEvents batch digests received before `before_ms`: a digest only has to
+ * outlive a client's retries (minutes), and an identical batch sent later is new data. */
+bool store_log_batches_prune(struct store *store, int64_t before_ms, struct store_error *error);
 /* Deletes the stored log events whose timestamp is before `before_ms`. */
 bool store_log_events_prune(struct store *store, int64_t before_ms, struct store_error *error);
 

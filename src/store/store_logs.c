@@ -195,3 +195,14 @@ bool store_log_events_prune(struct store *store, int64_t before_ms, struct store
     bool bound = sqlite3_bind_int64(statement, 1, before_ms) == SQLITE_OK;
     return store_run(store, statement, bound, "cannot prune the log events", error);
 }
+
+bool store_log_batches_prune(struct store *store, int64_t before_ms, struct store_error *error)
+{
+    sqlite3_stmt *statement =
+        store_statement(store, STATEMENT_PRUNE_LOG_BATCHES,
+                        "DELETE FROM log_batches WHERE received_ms < ?1", error);
+    if (!statement)
+        return false;
+    bool bound = sqlite3_bind_int64(statement, 1, before_ms) == SQLITE_OK;
+    return store_run(store, statement, bound, "cannot prune the log batch digests", error);
+}

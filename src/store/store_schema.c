@@ -244,6 +244,13 @@ static bool migrate_one_step(struct store *store, bool *current, struct store_er
 
 bool store_schema_migrate(struct store *store, struct store_error *error)
 {
+    /* The usual case, a current file, needs no write lock: every API request and /healthz
+     * opens a handle, and must not wait behind (or hold up) the daemon's commits. */
+    int version = -1;
+    if (read_user_version(store, &version, error) && version == STORE_SCHEMA_VERSION) {
+        store->schema_version = version;
+        return true;
+    }
     bool current = false;
     while (!current)
         if (!migrate_one_step(store, &current, error))

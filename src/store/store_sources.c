@@ -105,9 +105,6 @@ bool store_prune(struct store *store, int64_t datapoints_before, int64_t history
                    "DELETE FROM metrics WHERE NOT EXISTS "
                    "(SELECT 1 FROM datapoints WHERE metric_id = metrics.id)",
                    0, "cannot prune metrics", error) &&
-        prune_step(store, STATEMENT_PRUNE_LOG_BATCHES,
-                   "DELETE FROM log_batches WHERE received_ms < ?1", datapoints_before * 1000,
-                   "cannot prune the log batch digests", error) &&
         prune_step(store, STATEMENT_PRUNE_HISTORY,
                    "DELETE FROM alarm_history WHERE timestamp_ms < ?1", history_before_ms,
                    "cannot prune the alarm history", error) &&

@@ -62,6 +62,12 @@ check "a restart generates nothing new" 0 "$(grep -c api_credentials_generated "
 AWS_SHARED_CREDENTIALS_FILE="$file" list_alarms --profile trailhound
 check "the stored key is accepted after a restart" 0 $?
 stop_serve
+rm "$file"
+start_serve "$tmp/third.log" --db "$tmp/state/store.db"
+check "a lost credentials file is written again, with the stored key" "$key_id" \
+    "$(sed -nE 's/^aws_access_key_id = //p' "$file" 2>/dev/null)"
+check "... mode 0600" 600 "$(stat -c %a "$file" 2>/dev/null)"
+stop_serve
 
 # 2. A key in the configuration, the secret read from the environment: nothing generated.
 export TEST_API_SECRET=config-secret-abcdefghijklmnopqrstuvwxyz0123
@@ -73,6 +79,13 @@ AWS_ACCESS_KEY_ID=AKIACONFIGKEY0000001 AWS_SECRET_ACCESS_KEY=$TEST_API_SECRET li
 check "the configured key is accepted" 0 $?
 check "no key is generated when one is configured" no \
     "$([ -e "$tmp/configured/api-credentials" ] && echo yes || echo no)"
+stop_serve
+start_serve "$tmp/retired.log" --config "$tmp/keys.yaml" --db "$tmp/state/store.db"
+AWS_SHARED_CREDENTIALS_FILE="$file" list_alarms --profile trailhound
+check "configuring a key retires the generated one (aws: service error)" 254 $?
+check "... and says so" 1 "$(grep -c " api_generated_key_retired access_key_id=$key_id " "$tmp/retired.log")"
+AWS_ACCESS_KEY_ID=AKIACONFIGKEY0000001 AWS_SECRET_ACCESS_KEY=$TEST_API_SECRET list_alarms
+check "while the configured key works on that store" 0 $?
 stop_serve
 printf 'settings:\n  apiAccessKeyId: AKIAONLYHALF00000001\n' >"$tmp/half.yaml"
 "$TRAILHOUND" serve --config "$tmp/config.yaml" --config "$tmp/half.yaml" --db "$tmp/half.db" \

@@ -554,7 +554,7 @@ static void sources_and_settings(void **state)
 
 /* PutLogEvents batch digests: adding joins the caller's transaction (a rolled-back batch is
  * not remembered), another handle sees a committed one, adding twice is harmless, and
- * pruning drops those received before the data points' cut-off (seconds -> ms). */
+ * pruning drops those received before the cut-off. */
 static void log_batch_digests_remember_committed_batches(void **state)
 {
     struct temp_store *fixture = *state;
@@ -583,7 +583,7 @@ static void log_batch_digests_remember_committed_batches(void **state)
     assert_false(seen);
 
     /* the first received at 5000 ms (re-adding did not move it), the second at 9000 */
-    assert_true(store_prune(store, 6, 0, &error));
+    assert_true(store_log_batches_prune(store, 6000, &error));
     assert_true(store_log_batch_seen(other, "aa11", &seen, &error));
     assert_false(seen);
     assert_true(store_log_batch_seen(other, "bb22", &seen, &error));
