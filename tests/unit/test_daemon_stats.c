@@ -82,6 +82,27 @@ static void failing_commits_make_ingestion_stuck(void **state)
     daemon_stats_free(stats);
 }
 
+/* A refused PutLogEvents batch is retried by its client, not by the daemon: it never makes
+ * ingestion "stuck"; a file failure does until a commit succeeds or the retries settle. */
+static void only_retried_failures_count_as_stuck(void **state)
+{
+    (void)state;
+    struct daemon_stats *stats = daemon_stats_create(0);
+    struct daemon_stats_commit refused = {.log_group = "g", .source_kind = "api"};
+    struct daemon_stats_commit failed = {.log_group = "g", .source_kind = "file"};
+    char reason[128] = "";
+    daemon_stats_record(stats, &refused, 1000);
+    assert_true(daemon_stats_healthy(stats, 100000, reason, sizeof reason));
+    daemon_stats_record(stats, &failed, 100000);
+    assert_false(daemon_stats_healthy(stats, 170000, reason, sizeof reason));
+    daemon_stats_retries_settled(stats);
+    assert_true(daemon_stats_healthy(stats, 170000, reason, sizeof reason));
+    char *text = written(stats, 170000);
+    assert_non_null(strstr(text, "trailhound_commit_failures_total 2\n"));
+    free(text);
+    daemon_stats_free(stats);
+}
+
 static void label_values_escaped(void **state)
 {
     (void)state;
@@ -103,6 +124,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rolled_back_matches_count_once),
         cmocka_unit_test(failing_commits_make_ingestion_stuck),
+        cmocka_unit_test(only_retried_failures_count_as_stuck),
         cmocka_unit_test(label_values_escaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
