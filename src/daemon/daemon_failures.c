@@ -120,8 +120,12 @@ void daemon_failures_watch(struct daemon *daemon)
 void daemon_failures_on_failed_attempt(void *context, const struct store_outbox_message *message)
 {
     struct daemon *daemon = context;
-    if (message->alarm_name &&
-        strcmp(message->alarm_name, failure_kinds[DAEMON_FAILURE_DELIVERY].alarm_name) == 0)
-        return; /* no cascade (see above) */
+    bool about_delivery_failures =
+        message->alarm_name &&
+        strcmp(message->alarm_name, failure_kinds[DAEMON_FAILURE_DELIVERY].alarm_name) == 0;
+    bool failure_alert = !message->alarm_name && message->subject &&
+                         strcmp(message->subject, MONITOR_FAILURE_ALERT_SUBJECT) == 0;
+    if (about_delivery_failures || failure_alert)
+        return; /* no cascade (see above): failures about failures are not counted */
     daemon_failure_count(daemon, DAEMON_FAILURE_DELIVERY);
 }

@@ -276,10 +276,14 @@ struct monitor_delivery_settings {
                             struct store_error *error);
     void *enqueue_context;
     /* Called after each failed attempt is recorded (retried or parked as failed); NULL:
-     * none. The daemon counts them for its delivery-failure alarm. */
+     * none. The daemon counts them for its delivery-failure alarm (a failure alert's own
+     * failures, subject MONITOR_FAILURE_ALERT_SUBJECT, it leaves out: no cascade). */
     void (*on_failed_attempt)(void *context, const struct store_outbox_message *message);
     void *failed_attempt_context;
 };
+
+/* The subject of the alert a failed delivery sends to settings.fallbackTopic. */
+#define MONITOR_FAILURE_ALERT_SUBJECT "trailhound: a notification could not be delivered"
 
 struct monitor_delivery_report {
     size_t delivered; /* attempts that delivered */

@@ -429,9 +429,8 @@ bool monitor_enqueue_failure_alert(struct store *store, const struct store_outbo
         return false;
     }
     char first_id[37];
-    bool ok =
-        enqueue_to_confirmed(store, fallback, "trailhound: a notification could not be delivered",
-                             text, settings, now_ms, first_id, error);
+    bool ok = enqueue_to_confirmed(store, fallback, MONITOR_FAILURE_ALERT_SUBJECT, text, settings,
+                                   now_ms, first_id, error);
     free(text);
     return ok;
 }

@@ -92,10 +92,13 @@ static void test_own_alarm_failures_are_not_counted(void **state)
     struct daemon *daemon = *state;
     struct store_outbox_message own = {.alarm_name = "trailhound-delivery-failures"};
     struct store_outbox_message other = {.alarm_name = "root_usage_alarm"};
-    struct store_outbox_message no_alarm = {.alarm_name = NULL};
+    struct store_outbox_message no_alarm = {.alarm_name = NULL, .subject = "published"};
+    /* the fallback topic's alert about another failure (silenceTopic may be elsewhere) */
+    struct store_outbox_message failure_alert = {.subject = MONITOR_FAILURE_ALERT_SUBJECT};
     daemon_failures_on_failed_attempt(daemon, &own);
     daemon_failures_on_failed_attempt(daemon, &other);
     daemon_failures_on_failed_attempt(daemon, &no_alarm);
+    daemon_failures_on_failed_attempt(daemon, &failure_alert);
     daemon_failures_on_failed_attempt(daemon, &own);
     daemon_failures_flush(daemon);
     assert_true(stored(daemon->store, "DeliveryFailures") == 2);
