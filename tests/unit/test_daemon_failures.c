@@ -2,6 +2,7 @@
  * could not be committed and is written with the next one that is, exactly once; a failed
  * delivery of the delivery-failure alarm's own message is not counted (no cascade). */
 #include "daemon/daemon_internal.h"
+#include "monitor/monitor.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
