@@ -26,18 +26,33 @@ packages=(
   prometheus                              # /usr/bin/promtool checks serve's /metrics
 )
 
+# Node.js and npm run the AWS SDK for JavaScript round-trip test (tests/js); Debian's
+# packages unless a node and npm are already installed (e.g. from NodeSource).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
+
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages already installed"
-  exit 0
+else
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-echo "setup: installing ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The pinned @aws-sdk/client-cloudwatch of tests/js/package-lock.json, again only when the
+# lock file changed since the last install.
+js_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/js"
+if [ "$js_dir/node_modules/.package-lock.json" -nt "$js_dir/package-lock.json" ]; then
+  echo "setup: tests/js/node_modules is up to date"
+else
+  echo "setup: npm ci in tests/js"
+  npm ci --prefix "$js_dir" --no-audit --no-fund >/dev/null
+fi
 echo "setup: done"
