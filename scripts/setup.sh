@@ -53,6 +53,8 @@ if [ "$js_dir/node_modules/.package-lock.json" -nt "$js_dir/package-lock.json" ]
   echo "setup: tests/js/node_modules is up to date"
 else
   echo "setup: npm ci in tests/js"
-  npm ci --prefix "$js_dir" --no-audit --no-fund >/dev/null
+  # not fatal: the demo needs none of it; without it that one test says SKIP
+  npm ci --prefix "$js_dir" --no-audit --no-fund >/dev/null ||
+    echo "setup: warning: npm ci in tests/js failed; test_api_sdk_json will be skipped"
 fi
 echo "setup: done"
