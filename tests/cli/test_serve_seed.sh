@@ -75,7 +75,7 @@ check "subscribe (seed)" "pending confirmation" \
     "$(aws sns subscribe --topic-arn "$topic_arn" --protocol email --notification-endpoint ops@example.com --query SubscriptionArn --output text)"
 
 # the confirmation mail, and its link followed
-wait_for_mails 1 30
+wait_for_mails 1 90
 check "the confirmation mail arrived" 1 "$(mails)"
 confirmation=$(head -1 "$tmp/mail.log")
 check "confirmation mail recipient" '["ops@example.com"]' "$(echo "$confirmation" | jq -c .rcpt_tos)"
@@ -109,7 +109,7 @@ for _ in $(seq 90); do
     sleep 1
 done
 check "describe-alarms reports ALARM" ALARM "$state"
-wait_for_mails 2 30
+wait_for_mails 2 90
 check "the alarm mail arrived" 2 "$(mails)"
 alarm_mail=$(sed -n 2p "$tmp/mail.log")
 check "alarm mail subject" 'ALARM: "CISUnauthorizedAPICallsAlarm" in US East (N. Virginia)' \
@@ -130,7 +130,7 @@ aws logs put-metric-filter --log-group-name Files/Group --filter-name files-deni
     --filter-pattern '{ $.errorCode = "AccessDenied*" }'
 echo "$event" | jq -c '.eventID = "second"' >>"$tmp/watch/events.jsonl"
 sum=""
-for _ in $(seq 50); do
+for _ in $(seq 150); do
     sum=$(aws cloudwatch get-metric-statistics --namespace Files --metric-name FilesDenied \
         --start-time "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" --end-time "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
         --period 7200 --statistics Sum --query 'Datapoints[0].Sum' --output text)
