@@ -146,7 +146,8 @@ void scan_counted_files_free(struct scan_counted_files *files)
     *files = (struct scan_counted_files){0};
 }
 
-/* What the scan read, all or nothing: data points, the files they came from, filters. */
+/* What the scan read, all or nothing: data points (NULL: the replay reads them from the
+ * scan's list), the files they came from, filters. */
 static bool store_scan(struct store *store, const struct config *config,
                        const struct metric_datapoint_list *points,
                        const struct scan_counted_files *files, char *error, size_t error_size)
@@ -154,7 +155,7 @@ static bool store_scan(struct store *store, const struct config *config,
     struct store_error store_error;
     if (!store_begin(store, &store_error))
         return fail(error, error_size, "%s", store_error.message);
-    bool ok = store_points(store, points, error, error_size) &&
+    bool ok = (!points || store_points(store, points, error, error_size)) &&
               store_counted_files(store, files, error, error_size) &&
               store_filters(store, &config->filters, error, error_size);
     if (ok && !store_commit(store, &store_error))
@@ -272,7 +273,34 @@ static bool data_span(const struct metric_datapoint_list *points, int64_t *first
     return true;
 }
 
+/* Without --db the store is private to this run: the replay reads the scan's data points
+ * and evidence where they are instead of writing every bucket to the store first. Not
+ * with 1-second points: alarms of a minute or more read the store's minute rollups. */
+static bool replays_from_points(const struct scan_alarm_options *options,
+                                const struct metric_datapoint_list *points)
+{
+    if (options->db_path)
+        return false;
+    for (size_t i = 0; i < points->count; i++)
+        if (points->items[i].resolution != METRIC_RESOLUTION_STANDARD)
+            return false;
+    return true;
+}
+
+static bool replay_one(struct store *store, const struct alarm_definition *alarm,
+                       const struct monitor_settings *settings,
+                       const struct metric_datapoint_list *points, int64_t from_ms,
+                       int64_t until_ms, struct transition_sink *sink, struct monitor_error *error)
+{
+    return points ? monitor_replay_points(store, alarm, settings, points, from_ms, until_ms,
+                                          record_transition, sink, error)
+                  : monitor_replay(store, alarm, settings, from_ms, until_ms, record_transition,
+                                   sink, error);
+}
+
+/* `points`: the scan's, when the replay reads them instead of the store's. */
 static bool replay_all(struct store *store, const struct config *config,
+                       const struct metric_datapoint_list *points,
                        const struct scan_alarm_options *options, int64_t last_data_ms,
                        const struct monitor_notify_settings *notify, struct scan_alarm_replay *out,
                        char *error, size_t error_size)
@@ -298,8 +326,8 @@ static bool replay_all(struct store *store, const struct config *config,
                                        .configuration_updated_ms = out->from_ms,
                                        .error = &monitor_error};
         if (!monitor_put_alarm(store, result->alarm, &settings, out->from_ms, &monitor_error) ||
-            (out->has_data && !monitor_replay(store, result->alarm, &settings, out->from_ms, until,
-                                              record_transition, &sink, &monitor_error)))
+            (out->has_data && !replay_one(store, result->alarm, &settings, points, out->from_ms,
+                                          until, &sink, &monitor_error)))
             return fail(error, error_size, "%s", monitor_error.message);
         if (!read_final_state(store, result, error, error_size))
             return false;
@@ -434,9 +462,11 @@ bool scan_alarms_replay(struct store *store, const struct config *config,
         return fail(error, error_size, "%s", monitor_error.message);
     }
     size_t outbox_before = options->notify ? count_outbox(store, NULL) : 0;
-    bool ok = store_scan(store, config, points, files, error, error_size) &&
-              replay_all(store, config, options, last_ms, options->notify ? &notify : NULL, out,
-                         error, error_size);
+    const struct metric_datapoint_list *read_points =
+        replays_from_points(options, points) ? points : NULL;
+    bool ok = store_scan(store, config, read_points ? NULL : points, files, error, error_size) &&
+              replay_all(store, config, read_points, options, last_ms,
+                         options->notify ? &notify : NULL, out, error, error_size);
     if (ok && options->notify) {
         out->notifications.queued = count_outbox(store, NULL) - outbox_before;
         ok = send_notifications(store, config, options, &notify, &out->notifications, error,
