@@ -5,7 +5,9 @@
 #include "monitor/monitor.h"
 #include "store/store.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,6 +337,113 @@ static bool replay_all(struct store *store, const struct config *config,
     return true;
 }
 
+/* ---- the replay in memory --------------------------------------------------------------- */
+
+/* Without --db or --notify nobody reads the alarms' state or history afterwards: each alarm
+ * is replayed in memory (monitor_replay_in_memory) and, as alarms are independent, on up to
+ * options->threads threads, each taking the next alarm not yet taken. */
+struct memory_replay {
+    const struct metric_datapoint_list *points;
+    const struct monitor_settings *settings;
+    const struct scan_alarm_options *options;
+    struct scan_alarm_replay *out;
+    const int64_t *until_ms;      /* per alarm */
+    struct monitor_error *errors; /* per alarm */
+    bool *failed;                 /* per alarm */
+    atomic_size_t next;           /* the next alarm to take */
+};
+
+static void replay_in_memory(struct memory_replay *replay, size_t index)
+{
+    struct scan_alarm_result *result = &replay->out->results[index];
+    struct monitor_error *error = &replay->errors[index];
+    struct alarm_status status;
+    if (!monitor_initial_status(replay->out->from_ms, &status)) {
+        snprintf(error->message, sizeof error->message, "alarm %s: out of memory",
+                 result->alarm->alarm_name);
+        replay->failed[index] = true;
+        return;
+    }
+    struct transition_sink sink = {.result = result,
+                                   .early =
+                                       replay->options->early && monitor_fires_early(result->alarm),
+                                   .error = error};
+    replay->failed[index] =
+        replay->out->has_data &&
+        !monitor_replay_in_memory(result->alarm, replay->settings, replay->points,
+                                  replay->out->from_ms, replay->until_ms[index], &status,
+                                  record_transition, &sink, error);
+    result->final_state = status.state;
+    alarm_status_free(&status);
+}
+
+static void *replay_worker(void *context)
+{
+    struct memory_replay *replay = context;
+    for (size_t index; (index = atomic_fetch_add(&replay->next, 1)) < replay->out->count;)
+        replay_in_memory(replay, index);
+    return NULL;
+}
+
+/* Runs the workers (the calling thread is one of them); false when none could start. */
+static bool run_workers(struct memory_replay *replay, size_t threads)
+{
+    pthread_t workers[SCAN_ALARM_MAX_THREADS];
+    size_t started = 0;
+    if (threads > replay->out->count)
+        threads = replay->out->count;
+    if (threads > SCAN_ALARM_MAX_THREADS)
+        threads = SCAN_ALARM_MAX_THREADS;
+    while (started + 1 < threads &&
+           pthread_create(&workers[started], NULL, replay_worker, replay) == 0)
+        started++; /* a thread that cannot start leaves its alarms to the others */
+    replay_worker(replay);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(workers[i], NULL);
+    return true;
+}
+
+static bool replay_all_in_memory(const struct config *config,
+                                 const struct metric_datapoint_list *points,
+                                 const struct scan_alarm_options *options, int64_t last_data_ms,
+                                 struct scan_alarm_replay *out, char *error, size_t error_size)
+{
+    struct monitor_settings settings = {.region = config->settings.region,
+                                        .account_id = config->settings.account_id,
+                                        .evaluation_range =
+                                            config->settings.alarm_evaluation_range};
+    size_t count = out->count + 1;
+    int64_t *until_ms = calloc(count, sizeof *until_ms);
+    struct monitor_error *errors = calloc(count, sizeof *errors);
+    bool *failed = calloc(count, sizeof *failed);
+    bool ok = until_ms && errors && failed;
+    out->until_ms = out->from_ms;
+    for (size_t i = 0; ok && i < out->count; i++) {
+        until_ms[i] = options->has_until
+                          ? options->until_ms
+                          : last_data_ms + monitor_drain_ms(out->results[i].alarm, &settings);
+        if (until_ms[i] > out->until_ms)
+            out->until_ms = until_ms[i];
+    }
+    struct memory_replay replay = {.points = points,
+                                   .settings = &settings,
+                                   .options = options,
+                                   .out = out,
+                                   .until_ms = until_ms,
+                                   .errors = errors,
+                                   .failed = failed};
+    atomic_init(&replay.next, 0);
+    ok = ok ? run_workers(&replay, options->threads ? options->threads : 1)
+            : fail(error, error_size, "out of memory");
+    for (size_t i = 0; ok && i < out->count; i++) /* the first failure in the alarms' order */
+        if (failed[i])
+            ok = fail(error, error_size, "%s", errors[i].message);
+    free(until_ms);
+    free(errors);
+    free(failed);
+    return ok;
+}
+
 /* ---- --notify: delivering the outbox ------------------------------------------------------- */
 
 static bool count_message(void *context, const struct store_outbox_message *message)
@@ -464,6 +573,11 @@ bool scan_alarms_replay(struct store *store, const struct config *config,
     size_t outbox_before = options->notify ? count_outbox(store, NULL) : 0;
     const struct metric_datapoint_list *read_points =
         replays_from_points(options, points) ? points : NULL;
+    if (read_points && !options->notify) {
+        notify_signing_key_free(&key);
+        notify_topic_list_free(&topics);
+        return replay_all_in_memory(config, read_points, options, last_ms, out, error, error_size);
+    }
     bool ok = store_scan(store, config, read_points ? NULL : points, files, error, error_size) &&
               replay_all(store, config, read_points, options, last_ms,
                          options->notify ? &notify : NULL, out, error, error_size);

@@ -56,7 +56,11 @@ struct scan_alarm_options {
     const char *smtp_url;    /* --smtp: replaces settings.smtp.url */
     int notify_wait_seconds; /* how long to keep retrying before reporting what is pending */
     bool early;              /* mark the transitions `serve --early` fires as values cross */
+    size_t threads;          /* without --db or --notify, replay up to this many alarms at once */
 };
+
+/* The most threads a replay uses (as many as a scan's pool). */
+#define SCAN_ALARM_MAX_THREADS 64
 
 /* A file whose events this scan counted, to be recorded with its data points so a later
  * `scan --db` does not count it again. */

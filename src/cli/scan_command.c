@@ -299,6 +299,7 @@ static int parse_options(int argc, char **argv, struct scan_options *options)
             if (*end || threads < 1 || threads > SCAN_POOL_MAX_THREADS)
                 return usage_error("--threads must be between 1 and 64, not ", argv[i]);
             options->threads = (size_t)threads;
+            options->alarms.threads = (size_t)threads;
         } else if (strcmp(argument, "--early") == 0) {
             options->alarms.early = true;
         } else if (strcmp(argument, "--notify") == 0) {

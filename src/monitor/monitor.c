@@ -369,6 +369,12 @@ static bool commit_transition(struct store *store, const struct alarm_definition
                                             .reason_data = result->reason_data,
                                             .evidence = has_evidence ? &evidence : NULL};
     struct store_error store_error = {.message = "the transition's consumer failed"};
+    if (!store) { /* a replay in memory: the consumer is all there is */
+        bool consumed = !on_transition || on_transition(context, &transition);
+        metric_evidence_free(&evidence);
+        return consumed ||
+               monitor_fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
+    }
     bool ok = store_begin(store, &store_error) &&
               write_transition(store, alarm, current, result, now_ms, &store_error) &&
               (!on_transition || on_transition(context, &transition)) &&
@@ -710,11 +716,12 @@ static bool replay_cached(struct store *store, const struct alarm_definition *al
     return true;
 }
 
-/* The replay over the store's data points, or over a scan's (`points` not NULL). */
+/* The replay over the store's data points, or over a scan's (`points` not NULL); with a
+ * store the alarm's state is read from and written to it, else `memory` is the state. */
 static bool replay_from(struct store *store, const struct alarm_definition *alarm,
                         const struct monitor_settings *settings,
                         const struct metric_datapoint_list *points, int64_t from_ms,
-                        int64_t until_ms,
+                        int64_t until_ms, struct alarm_status *memory,
                         bool (*on_transition)(void *, const struct monitor_transition *),
                         void *context, struct monitor_error *error)
 {
@@ -730,10 +737,13 @@ static bool replay_from(struct store *store, const struct alarm_definition *alar
         free(selection.indices);
         return false;
     }
-    bool ok = status_load(store, alarm, &status, error) &&
-              replay_cached(store, alarm, settings, from_ms, until_ms, &cache,
-                            points ? &selection : NULL, &status, on_transition, context, error);
-    alarm_status_free(&status); /* zeroed when status_load failed */
+    bool ok = memory ? (status = *memory, true) : status_load(store, alarm, &status, error);
+    ok = ok && replay_cached(store, alarm, settings, from_ms, until_ms, &cache,
+                             points ? &selection : NULL, &status, on_transition, context, error);
+    if (memory)
+        *memory = status; /* as far as it went */
+    else
+        alarm_status_free(&status); /* zeroed when status_load failed */
     cache_free(&cache);
     free(selection.indices);
     return ok;
@@ -744,8 +754,8 @@ bool monitor_replay(struct store *store, const struct alarm_definition *alarm,
                     bool (*on_transition)(void *, const struct monitor_transition *), void *context,
                     struct monitor_error *error)
 {
-    return replay_from(store, alarm, settings, NULL, from_ms, until_ms, on_transition, context,
-                       error);
+    return replay_from(store, alarm, settings, NULL, from_ms, until_ms, NULL, on_transition,
+                       context, error);
 }
 
 bool monitor_replay_points(struct store *store, const struct alarm_definition *alarm,
@@ -755,6 +765,28 @@ bool monitor_replay_points(struct store *store, const struct alarm_definition *a
                            bool (*on_transition)(void *, const struct monitor_transition *),
                            void *context, struct monitor_error *error)
 {
-    return replay_from(store, alarm, settings, points, from_ms, until_ms, on_transition, context,
-                       error);
+    return replay_from(store, alarm, settings, points, from_ms, until_ms, NULL, on_transition,
+                       context, error);
+}
+
+bool monitor_initial_status(int64_t now_ms, struct alarm_status *status)
+{
+    *status = (struct alarm_status){.state = ALARM_STATE_INSUFFICIENT_DATA,
+                                    .reason = strdup(STORE_INITIAL_STATE_REASON),
+                                    .updated_ms = now_ms,
+                                    .transitioned_ms = now_ms};
+    return status->reason != NULL;
+}
+
+bool monitor_replay_in_memory(const struct alarm_definition *alarm,
+                              const struct monitor_settings *settings,
+                              const struct metric_datapoint_list *points, int64_t from_ms,
+                              int64_t until_ms, struct alarm_status *status,
+                              bool (*on_transition)(void *, const struct monitor_transition *),
+                              void *context, struct monitor_error *error)
+{
+    if (!points)
+        return monitor_fail(error, "alarm %s: no data points to replay", alarm->alarm_name);
+    return replay_from(NULL, alarm, settings, points, from_ms, until_ms, status, on_transition,
+                       context, error);
 }
