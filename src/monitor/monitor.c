@@ -76,14 +76,17 @@ struct point_selection {
     const struct metric_datapoint *points; /* borrowed: the scan's list */
     size_t *indices;                       /* owned */
     size_t count;
+    /* owned, one per selected point, NULL until a transition cites it: its evidence as the
+     * store would hand it back (successive transitions cite the same buckets) */
+    struct metric_evidence **as_stored;
 };
 
 /* The slot reader's context: the store (or a replay's cache of it), and the span an
  * evaluation read, whose evidence a transition carries. */
 struct store_slot_reader {
     struct store *store;
-    const struct bucket_cache *cache;        /* NULL: read the store */
-    const struct point_selection *selection; /* evidence from here; NULL: the store's */
+    const struct bucket_cache *cache;  /* NULL: read the store */
+    struct point_selection *selection; /* evidence from here; NULL: the store's */
     bool read;
     int64_t first_start;
     size_t count;
@@ -294,27 +297,41 @@ static bool write_transition(struct store *store, const struct alarm_definition 
     return ok;
 }
 
-/* A bucket's evidence merged into `into` as the store would hand it back: through its JSON,
- * so that a window holds the same values and samples with or without the store. Only the
- * buckets a transition cites pay for it. */
-static bool merge_as_stored(struct metric_evidence *into, const struct metric_evidence *bucket)
+/* A bucket's evidence as the store would hand it back: through its JSON, so that a window
+ * holds the same values and samples with or without the store. Only the buckets a
+ * transition cites pay for it, once. NULL on failure. */
+static struct metric_evidence *as_stored(const struct metric_evidence *bucket)
 {
-    struct metric_evidence stored;
+    struct metric_evidence *stored = malloc(sizeof *stored);
     struct metrics_error metrics_error;
-    metric_evidence_init(&stored);
-    char *json = metric_evidence_to_json(bucket);
-    bool ok = json && metric_evidence_from_json(json, &stored, &metrics_error) &&
-              metric_evidence_merge(into, &stored);
+    char *json = stored ? metric_evidence_to_json(bucket) : NULL;
+    if (stored)
+        metric_evidence_init(stored);
+    bool ok = json && metric_evidence_from_json(json, stored, &metrics_error);
     free(json);
-    metric_evidence_free(&stored);
-    return ok;
+    if (!ok) {
+        free(stored); /* from_json leaves it initialised: nothing to free inside */
+        return NULL;
+    }
+    return stored;
+}
+
+static void selection_free(struct point_selection *selection)
+{
+    for (size_t i = 0; selection->as_stored && i < selection->count; i++) {
+        metric_evidence_free(selection->as_stored[i]);
+        free(selection->as_stored[i]);
+    }
+    free(selection->as_stored);
+    free(selection->indices);
+    *selection = (struct point_selection){0};
 }
 
 /* store_evidence_read over a replay's selection of the scan's points: the buckets in
  * [from, to) in the store's order. False (`evidence` initialised again) when one cannot be
  * read, as for a damaged stored record. */
-static bool selection_evidence_read(const struct point_selection *selection, int64_t from,
-                                    int64_t to, struct metric_evidence *evidence)
+static bool selection_evidence_read(struct point_selection *selection, int64_t from, int64_t to,
+                                    struct metric_evidence *evidence)
 {
     metric_evidence_init(evidence);
     for (size_t i = 0; i < selection->count; i++) {
@@ -322,7 +339,9 @@ static bool selection_evidence_read(const struct point_selection *selection, int
         if (point->timestamp < from || point->timestamp >= to || !point->evidence ||
             point->evidence->events == 0)
             continue;
-        if (!merge_as_stored(evidence, point->evidence)) {
+        if (!selection->as_stored[i])
+            selection->as_stored[i] = as_stored(point->evidence);
+        if (!selection->as_stored[i] || !metric_evidence_merge(evidence, selection->as_stored[i])) {
             metric_evidence_free(evidence); /* initialised again */
             return false;
         }
@@ -359,8 +378,11 @@ static bool commit_transition(struct store *store, const struct alarm_definition
                               bool (*on_transition)(void *, const struct monitor_transition *),
                               void *context, struct monitor_error *error)
 {
+    /* in memory (scan's report) only a transition into ALARM shows its evidence */
     struct metric_evidence evidence;
-    bool has_evidence = read_range_evidence(store, alarm, reader, &evidence);
+    metric_evidence_init(&evidence);
+    bool has_evidence = (store || result->state == ALARM_STATE_ALARM) &&
+                        read_range_evidence(store, alarm, reader, &evidence);
     struct monitor_transition transition = {.alarm_name = alarm->alarm_name,
                                             .time_ms = now_ms,
                                             .from = current->state,
@@ -601,6 +623,11 @@ static bool selection_make(const struct metric_datapoint_list *points,
             selection->indices[selection->count++] = i;
     metric_identity_free(&metric);
     selection_sort(selection);
+    selection->as_stored = calloc(selection->count + 1, sizeof *selection->as_stored);
+    if (!selection->as_stored) {
+        selection_free(selection);
+        return monitor_fail(error, "alarm %s: out of memory", alarm->alarm_name);
+    }
     return true;
 }
 
@@ -685,7 +712,7 @@ static void status_take(struct alarm_status *status, struct alarm_evaluation *re
 static bool replay_cached(struct store *store, const struct alarm_definition *alarm,
                           const struct monitor_settings *settings, int64_t from_ms,
                           int64_t until_ms, const struct bucket_cache *cache,
-                          const struct point_selection *selection, struct alarm_status *status,
+                          struct point_selection *selection, struct alarm_status *status,
                           bool (*on_transition)(void *, const struct monitor_transition *),
                           void *context, struct monitor_error *error)
 {
@@ -734,7 +761,7 @@ static bool replay_from(struct store *store, const struct alarm_definition *alar
     if (points ? !selection_make(points, alarm, &selection, error) ||
                      !cache_load_selection(&selection, alarm, from, to, &cache, error)
                : !cache_load(store, alarm, from, to, &cache, error)) {
-        free(selection.indices);
+        selection_free(&selection);
         return false;
     }
     bool ok = memory ? (status = *memory, true) : status_load(store, alarm, &status, error);
@@ -745,7 +772,7 @@ static bool replay_from(struct store *store, const struct alarm_definition *alar
     else
         alarm_status_free(&status); /* zeroed when status_load failed */
     cache_free(&cache);
-    free(selection.indices);
+    selection_free(&selection);
     return ok;
 }
 

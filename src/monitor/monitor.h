@@ -88,8 +88,8 @@ bool monitor_initial_status(int64_t now_ms, struct alarm_status *status);
 /* monitor_replay_points without a store, for a replay whose state and history nobody keeps
  * (scan without --db or --notify): `status` is the alarm's state before and after (owned by
  * the caller, as far as the replay went on failure), transitions only go to `on_transition`
- * (its returning false stops the replay). Touches nothing but its arguments, so alarms may
- * be replayed on several threads at once. */
+ * (its returning false stops the replay), and only those into ALARM carry evidence. Touches nothing
+ * but its arguments, so alarms may be replayed on several threads at once. */
 bool monitor_replay_in_memory(const struct alarm_definition *alarm,
                               const struct monitor_settings *settings,
                               const struct metric_datapoint_list *points, int64_t from_ms,
