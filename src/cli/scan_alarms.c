@@ -532,6 +532,13 @@ static bool apply_retention(struct store *store, const struct config_settings *s
            fail(error, error_size, "pruning: %s", store_error.message);
 }
 
+static bool replay_in_store(struct store *store, const struct config *config,
+                            const struct metric_datapoint_list *points,
+                            const struct metric_datapoint_list *read_points,
+                            const struct scan_counted_files *files,
+                            const struct scan_alarm_options *options, int64_t last_ms,
+                            struct scan_alarm_replay *out, char *error, size_t error_size);
+
 bool scan_alarms_replay(struct store *store, const struct config *config,
                         const struct metric_datapoint_list *points,
                         const struct scan_counted_files *files,
@@ -552,6 +559,29 @@ bool scan_alarms_replay(struct store *store, const struct config *config,
     if (!has_points)
         last_ms = out->from_ms;
     out->datapoints = points->count;
+    const struct metric_datapoint_list *read_points =
+        replays_from_points(options, points) ? points : NULL;
+    if (read_points && !options->notify)
+        return replay_all_in_memory(config, read_points, options, last_ms, out, error, error_size);
+    struct store_error store_error;
+    struct store *memory = store ? NULL : store_open(":memory:", &store_error);
+    if (!store && !memory)
+        return fail(error, error_size, "%s", store_error.message);
+    bool ok = replay_in_store(store ? store : memory, config, points, read_points, files, options,
+                              last_ms, out, error, error_size);
+    store_close(memory);
+    return ok;
+}
+
+/* The replay through `store` (the --db file or a private one in memory), with --notify's
+ * deliveries and --db's retention; `read_points` as for replay_all. */
+static bool replay_in_store(struct store *store, const struct config *config,
+                            const struct metric_datapoint_list *points,
+                            const struct metric_datapoint_list *read_points,
+                            const struct scan_counted_files *files,
+                            const struct scan_alarm_options *options, int64_t last_ms,
+                            struct scan_alarm_replay *out, char *error, size_t error_size)
+{
     struct notify_signing_key key = {0};
     struct notify_topic_list topics = {0}; /* the file's and the API's, with their states */
     struct monitor_notify_settings notify = {
@@ -571,13 +601,6 @@ bool scan_alarms_replay(struct store *store, const struct config *config,
         return fail(error, error_size, "%s", monitor_error.message);
     }
     size_t outbox_before = options->notify ? count_outbox(store, NULL) : 0;
-    const struct metric_datapoint_list *read_points =
-        replays_from_points(options, points) ? points : NULL;
-    if (read_points && !options->notify) {
-        notify_signing_key_free(&key);
-        notify_topic_list_free(&topics);
-        return replay_all_in_memory(config, read_points, options, last_ms, out, error, error_size);
-    }
     bool ok = store_scan(store, config, read_points ? NULL : points, files, error, error_size) &&
               replay_all(store, config, read_points, options, last_ms,
                          options->notify ? &notify : NULL, out, error, error_size);
