@@ -385,8 +385,9 @@ static void *replay_worker(void *context)
     return NULL;
 }
 
-/* Runs the workers (the calling thread is one of them); false when none could start. */
-static bool run_workers(struct memory_replay *replay, size_t threads)
+/* Runs the workers, the calling thread one of them: every alarm is replayed even when no
+ * other thread can start. */
+static void run_workers(struct memory_replay *replay, size_t threads)
 {
     pthread_t workers[SCAN_ALARM_MAX_THREADS];
     size_t started = 0;
@@ -400,7 +401,6 @@ static bool run_workers(struct memory_replay *replay, size_t threads)
     replay_worker(replay);
     for (size_t i = 0; i < started; i++)
         pthread_join(workers[i], NULL);
-    return true;
 }
 
 static bool replay_all_in_memory(const struct config *config,
@@ -433,8 +433,10 @@ static bool replay_all_in_memory(const struct config *config,
                                    .errors = errors,
                                    .failed = failed};
     atomic_init(&replay.next, 0);
-    ok = ok ? run_workers(&replay, options->threads ? options->threads : 1)
-            : fail(error, error_size, "out of memory");
+    if (ok)
+        run_workers(&replay, options->threads ? options->threads : 1);
+    else
+        fail(error, error_size, "out of memory");
     for (size_t i = 0; ok && i < out->count; i++) /* the first failure in the alarms' order */
         if (failed[i])
             ok = fail(error, error_size, "%s", errors[i].message);
