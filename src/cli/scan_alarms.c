@@ -5,7 +5,9 @@
 #include "monitor/monitor.h"
 #include "store/store.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,7 +148,8 @@ void scan_counted_files_free(struct scan_counted_files *files)
     *files = (struct scan_counted_files){0};
 }
 
-/* What the scan read, all or nothing: data points, the files they came from, filters. */
+/* What the scan read, all or nothing: data points (NULL: the replay reads them from the
+ * scan's list), the files they came from, filters. */
 static bool store_scan(struct store *store, const struct config *config,
                        const struct metric_datapoint_list *points,
                        const struct scan_counted_files *files, char *error, size_t error_size)
@@ -154,7 +157,7 @@ static bool store_scan(struct store *store, const struct config *config,
     struct store_error store_error;
     if (!store_begin(store, &store_error))
         return fail(error, error_size, "%s", store_error.message);
-    bool ok = store_points(store, points, error, error_size) &&
+    bool ok = (!points || store_points(store, points, error, error_size)) &&
               store_counted_files(store, files, error, error_size) &&
               store_filters(store, &config->filters, error, error_size);
     if (ok && !store_commit(store, &store_error))
@@ -272,7 +275,34 @@ static bool data_span(const struct metric_datapoint_list *points, int64_t *first
     return true;
 }
 
+/* Without --db the store is private to this run: the replay reads the scan's data points
+ * and evidence where they are instead of writing every bucket to the store first. Not
+ * with 1-second points: alarms of a minute or more read the store's minute rollups. */
+static bool replays_from_points(const struct scan_alarm_options *options,
+                                const struct metric_datapoint_list *points)
+{
+    if (options->db_path)
+        return false;
+    for (size_t i = 0; i < points->count; i++)
+        if (points->items[i].resolution != METRIC_RESOLUTION_STANDARD)
+            return false;
+    return true;
+}
+
+static bool replay_one(struct store *store, const struct alarm_definition *alarm,
+                       const struct monitor_settings *settings,
+                       const struct metric_datapoint_list *points, int64_t from_ms,
+                       int64_t until_ms, struct transition_sink *sink, struct monitor_error *error)
+{
+    return points ? monitor_replay_points(store, alarm, settings, points, from_ms, until_ms,
+                                          record_transition, sink, error)
+                  : monitor_replay(store, alarm, settings, from_ms, until_ms, record_transition,
+                                   sink, error);
+}
+
+/* `points`: the scan's, when the replay reads them instead of the store's. */
 static bool replay_all(struct store *store, const struct config *config,
+                       const struct metric_datapoint_list *points,
                        const struct scan_alarm_options *options, int64_t last_data_ms,
                        const struct monitor_notify_settings *notify, struct scan_alarm_replay *out,
                        char *error, size_t error_size)
@@ -298,13 +328,122 @@ static bool replay_all(struct store *store, const struct config *config,
                                        .configuration_updated_ms = out->from_ms,
                                        .error = &monitor_error};
         if (!monitor_put_alarm(store, result->alarm, &settings, out->from_ms, &monitor_error) ||
-            (out->has_data && !monitor_replay(store, result->alarm, &settings, out->from_ms, until,
-                                              record_transition, &sink, &monitor_error)))
+            (out->has_data && !replay_one(store, result->alarm, &settings, points, out->from_ms,
+                                          until, &sink, &monitor_error)))
             return fail(error, error_size, "%s", monitor_error.message);
         if (!read_final_state(store, result, error, error_size))
             return false;
     }
     return true;
+}
+
+/* ---- the replay in memory --------------------------------------------------------------- */
+
+/* Without --db or --notify nobody reads the alarms' state or history afterwards: each alarm
+ * is replayed in memory (monitor_replay_in_memory) and, as alarms are independent, on up to
+ * options->threads threads, each taking the next alarm not yet taken. */
+struct memory_replay {
+    const struct metric_datapoint_list *points;
+    const struct monitor_settings *settings;
+    const struct scan_alarm_options *options;
+    struct scan_alarm_replay *out;
+    const int64_t *until_ms;      /* per alarm */
+    struct monitor_error *errors; /* per alarm */
+    bool *failed;                 /* per alarm */
+    atomic_size_t next;           /* the next alarm to take */
+};
+
+static void replay_in_memory(struct memory_replay *replay, size_t index)
+{
+    struct scan_alarm_result *result = &replay->out->results[index];
+    struct monitor_error *error = &replay->errors[index];
+    struct alarm_status status;
+    if (!monitor_initial_status(replay->out->from_ms, &status)) {
+        snprintf(error->message, sizeof error->message, "alarm %s: out of memory",
+                 result->alarm->alarm_name);
+        replay->failed[index] = true;
+        return;
+    }
+    struct transition_sink sink = {.result = result,
+                                   .early =
+                                       replay->options->early && monitor_fires_early(result->alarm),
+                                   .error = error};
+    replay->failed[index] =
+        replay->out->has_data &&
+        !monitor_replay_in_memory(result->alarm, replay->settings, replay->points,
+                                  replay->out->from_ms, replay->until_ms[index], &status,
+                                  record_transition, &sink, error);
+    result->final_state = status.state;
+    alarm_status_free(&status);
+}
+
+static void *replay_worker(void *context)
+{
+    struct memory_replay *replay = context;
+    for (size_t index; (index = atomic_fetch_add(&replay->next, 1)) < replay->out->count;)
+        replay_in_memory(replay, index);
+    return NULL;
+}
+
+/* Runs the workers, the calling thread one of them: every alarm is replayed even when no
+ * other thread can start. */
+static void run_workers(struct memory_replay *replay, size_t threads)
+{
+    pthread_t workers[SCAN_ALARM_MAX_THREADS];
+    size_t started = 0;
+    if (threads > replay->out->count)
+        threads = replay->out->count;
+    if (threads > SCAN_ALARM_MAX_THREADS)
+        threads = SCAN_ALARM_MAX_THREADS;
+    while (started + 1 < threads &&
+           pthread_create(&workers[started], NULL, replay_worker, replay) == 0)
+        started++; /* a thread that cannot start leaves its alarms to the others */
+    replay_worker(replay);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(workers[i], NULL);
+}
+
+static bool replay_all_in_memory(const struct config *config,
+                                 const struct metric_datapoint_list *points,
+                                 const struct scan_alarm_options *options, int64_t last_data_ms,
+                                 struct scan_alarm_replay *out, char *error, size_t error_size)
+{
+    struct monitor_settings settings = {.region = config->settings.region,
+                                        .account_id = config->settings.account_id,
+                                        .evaluation_range =
+                                            config->settings.alarm_evaluation_range};
+    size_t count = out->count + 1;
+    int64_t *until_ms = calloc(count, sizeof *until_ms);
+    struct monitor_error *errors = calloc(count, sizeof *errors);
+    bool *failed = calloc(count, sizeof *failed);
+    bool ok = until_ms && errors && failed;
+    out->until_ms = out->from_ms;
+    for (size_t i = 0; ok && i < out->count; i++) {
+        until_ms[i] = options->has_until
+                          ? options->until_ms
+                          : last_data_ms + monitor_drain_ms(out->results[i].alarm, &settings);
+        if (until_ms[i] > out->until_ms)
+            out->until_ms = until_ms[i];
+    }
+    struct memory_replay replay = {.points = points,
+                                   .settings = &settings,
+                                   .options = options,
+                                   .out = out,
+                                   .until_ms = until_ms,
+                                   .errors = errors,
+                                   .failed = failed};
+    atomic_init(&replay.next, 0);
+    if (ok)
+        run_workers(&replay, options->threads ? options->threads : 1);
+    else
+        fail(error, error_size, "out of memory");
+    for (size_t i = 0; ok && i < out->count; i++) /* the first failure in the alarms' order */
+        if (failed[i])
+            ok = fail(error, error_size, "%s", errors[i].message);
+    free(until_ms);
+    free(errors);
+    free(failed);
+    return ok;
 }
 
 /* ---- --notify: delivering the outbox ------------------------------------------------------- */
@@ -395,6 +534,13 @@ static bool apply_retention(struct store *store, const struct config_settings *s
            fail(error, error_size, "pruning: %s", store_error.message);
 }
 
+static bool replay_in_store(struct store *store, const struct config *config,
+                            const struct metric_datapoint_list *points,
+                            const struct metric_datapoint_list *read_points,
+                            const struct scan_counted_files *files,
+                            const struct scan_alarm_options *options, int64_t last_ms,
+                            struct scan_alarm_replay *out, char *error, size_t error_size);
+
 bool scan_alarms_replay(struct store *store, const struct config *config,
                         const struct metric_datapoint_list *points,
                         const struct scan_counted_files *files,
@@ -415,6 +561,29 @@ bool scan_alarms_replay(struct store *store, const struct config *config,
     if (!has_points)
         last_ms = out->from_ms;
     out->datapoints = points->count;
+    const struct metric_datapoint_list *read_points =
+        replays_from_points(options, points) ? points : NULL;
+    if (read_points && !options->notify)
+        return replay_all_in_memory(config, read_points, options, last_ms, out, error, error_size);
+    struct store_error store_error;
+    struct store *memory = store ? NULL : store_open(":memory:", &store_error);
+    if (!store && !memory)
+        return fail(error, error_size, "%s", store_error.message);
+    bool ok = replay_in_store(store ? store : memory, config, points, read_points, files, options,
+                              last_ms, out, error, error_size);
+    store_close(memory);
+    return ok;
+}
+
+/* The replay through `store` (the --db file or a private one in memory), with --notify's
+ * deliveries and --db's retention; `read_points` as for replay_all. */
+static bool replay_in_store(struct store *store, const struct config *config,
+                            const struct metric_datapoint_list *points,
+                            const struct metric_datapoint_list *read_points,
+                            const struct scan_counted_files *files,
+                            const struct scan_alarm_options *options, int64_t last_ms,
+                            struct scan_alarm_replay *out, char *error, size_t error_size)
+{
     struct notify_signing_key key = {0};
     struct notify_topic_list topics = {0}; /* the file's and the API's, with their states */
     struct monitor_notify_settings notify = {
@@ -434,9 +603,9 @@ bool scan_alarms_replay(struct store *store, const struct config *config,
         return fail(error, error_size, "%s", monitor_error.message);
     }
     size_t outbox_before = options->notify ? count_outbox(store, NULL) : 0;
-    bool ok = store_scan(store, config, points, files, error, error_size) &&
-              replay_all(store, config, options, last_ms, options->notify ? &notify : NULL, out,
-                         error, error_size);
+    bool ok = store_scan(store, config, read_points ? NULL : points, files, error, error_size) &&
+              replay_all(store, config, read_points, options, last_ms,
+                         options->notify ? &notify : NULL, out, error, error_size);
     if (ok && options->notify) {
         out->notifications.queued = count_outbox(store, NULL) - outbox_before;
         ok = send_notifications(store, config, options, &notify, &out->notifications, error,

@@ -56,7 +56,11 @@ struct scan_alarm_options {
     const char *smtp_url;    /* --smtp: replaces settings.smtp.url */
     int notify_wait_seconds; /* how long to keep retrying before reporting what is pending */
     bool early;              /* mark the transitions `serve --early` fires as values cross */
+    size_t threads;          /* without --db or --notify, replay up to this many alarms at once */
 };
+
+/* The most threads a replay uses (as many as a scan's pool). */
+#define SCAN_ALARM_MAX_THREADS 64
 
 /* A file whose events this scan counted, to be recorded with its data points so a later
  * `scan --db` does not count it again. */
@@ -73,8 +77,10 @@ struct scan_counted_files {
 void scan_counted_files_free(struct scan_counted_files *files);
 
 /* Writes `points` (with their evidence), the counted files and the configuration's filters
- * to `store` in one transaction, then defines and replays every alarm. False with `error` on a
- * store or evaluation failure. */
+ * to `store` in one transaction, then defines and replays every alarm. `store` is the --db
+ * file, or NULL: then a private store in memory is used when one is needed (--notify, or
+ * 1-second data points), else each alarm is replayed in memory from `points`, on up to
+ * options->threads threads. False with `error` on a store or evaluation failure. */
 bool scan_alarms_replay(struct store *store, const struct config *config,
                         const struct metric_datapoint_list *points,
                         const struct scan_counted_files *files,

@@ -299,6 +299,7 @@ static int parse_options(int argc, char **argv, struct scan_options *options)
             if (*end || threads < 1 || threads > SCAN_POOL_MAX_THREADS)
                 return usage_error("--threads must be between 1 and 64, not ", argv[i]);
             options->threads = (size_t)threads;
+            options->alarms.threads = (size_t)threads;
         } else if (strcmp(argument, "--early") == 0) {
             options->alarms.early = true;
         } else if (strcmp(argument, "--notify") == 0) {
@@ -392,21 +393,16 @@ static bool enable_gathering(struct scan_run *run, const struct scan_options *op
            (run->config.alarms.count == 0 || scan_pool_enable_evidence(run->pool, error));
 }
 
-/* Takes the scan's data points and replays the alarms (in the --db store, else in a
- * private one in memory); false after saying why. */
+/* Takes the scan's data points and replays the alarms (in the --db store, else in memory);
+ * false after saying why. */
 static bool replay_alarms(struct filter_scan *totals, struct scan_run *run,
                           const struct scan_options *options, struct scan_alarm_replay *replay)
 {
     struct metric_datapoint_list points = {0};
     char error[640] = "out of memory";
-    struct store_error store_error;
-    struct store *memory = run->store ? NULL : store_open(":memory:", &store_error);
-    bool ok = (run->store || memory) && filter_scan_take_datapoints(totals, &points);
-    if (!run->store && !memory)
-        snprintf(error, sizeof error, "%s", store_error.message);
-    ok = ok && scan_alarms_replay(run->store ? run->store : memory, &run->config, &points,
-                                  &run->counted, &options->alarms, replay, error, sizeof error);
-    store_close(memory);
+    bool ok = filter_scan_take_datapoints(totals, &points) &&
+              scan_alarms_replay(run->store, &run->config, &points, &run->counted, &options->alarms,
+                                 replay, error, sizeof error);
     metric_datapoint_list_free(&points);
     if (!ok)
         fprintf(stderr, "trailhound: alarms: %s\n", error);

@@ -161,9 +161,12 @@ static bool print_json(FILE *out, const struct scan_report *report)
                       "failure_alerts", (json_int_t)sent->alerts, "pending",
                       (json_int_t)sent->pending, "first_failure", sent->first_failure));
     }
-    int failed = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    /* into memory, then one write: json_dumpf writes token by token */
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
-    return failed == 0 && fputc('\n', out) != EOF;
+    bool written = text && fputs(text, out) != EOF && fputc('\n', out) != EOF;
+    free(text);
+    return written;
 }
 
 static void print_size(FILE *out, uint64_t bytes)

@@ -69,11 +69,24 @@ struct bucket_cache {
     size_t count, capacity;
 };
 
+/* The data points of a scan that a replay reads instead of the store's (scan without
+ * --db): those of one alarm's metric, in the order the store reads them (unit, then
+ * start), as indices into the scan's list. */
+struct point_selection {
+    const struct metric_datapoint *points; /* borrowed: the scan's list */
+    size_t *indices;                       /* owned */
+    size_t count;
+    /* owned, one per selected point, NULL until a transition cites it: its evidence as the
+     * store would hand it back (successive transitions cite the same buckets) */
+    struct metric_evidence **as_stored;
+};
+
 /* The slot reader's context: the store (or a replay's cache of it), and the span an
  * evaluation read, whose evidence a transition carries. */
 struct store_slot_reader {
     struct store *store;
-    const struct bucket_cache *cache; /* NULL: read the store */
+    const struct bucket_cache *cache;  /* NULL: read the store */
+    struct point_selection *selection; /* evidence from here; NULL: the store's */
     bool read;
     int64_t first_start;
     size_t count;
@@ -112,7 +125,8 @@ static bool read_slots_from_store(void *context, const struct alarm_definition *
                                   struct alarm_error *error)
 {
     struct store_slot_reader *reader = context;
-    *reader = (struct store_slot_reader){reader->store, reader->cache, true, first_start, count};
+    *reader = (struct store_slot_reader){reader->store, reader->cache, reader->selection,
+                                         true,          first_start,   count};
     struct store *store = reader->store;
     struct metric_statistic statistic;
     struct metrics_error metrics_error;
@@ -283,6 +297,58 @@ static bool write_transition(struct store *store, const struct alarm_definition 
     return ok;
 }
 
+/* A bucket's evidence as the store would hand it back: through its JSON, so that a window
+ * holds the same values and samples with or without the store. Only the buckets a
+ * transition cites pay for it, once. NULL on failure. */
+static struct metric_evidence *as_stored(const struct metric_evidence *bucket)
+{
+    struct metric_evidence *stored = malloc(sizeof *stored);
+    struct metrics_error metrics_error;
+    char *json = stored ? metric_evidence_to_json(bucket) : NULL;
+    if (stored)
+        metric_evidence_init(stored);
+    bool ok = json && metric_evidence_from_json(json, stored, &metrics_error);
+    free(json);
+    if (!ok) {
+        free(stored); /* from_json leaves it initialised: nothing to free inside */
+        return NULL;
+    }
+    return stored;
+}
+
+static void selection_free(struct point_selection *selection)
+{
+    for (size_t i = 0; selection->as_stored && i < selection->count; i++) {
+        metric_evidence_free(selection->as_stored[i]);
+        free(selection->as_stored[i]);
+    }
+    free(selection->as_stored);
+    free(selection->indices);
+    *selection = (struct point_selection){0};
+}
+
+/* store_evidence_read over a replay's selection of the scan's points: the buckets in
+ * [from, to) in the store's order. False (`evidence` initialised again) when one cannot be
+ * read, as for a damaged stored record. */
+static bool selection_evidence_read(struct point_selection *selection, int64_t from, int64_t to,
+                                    struct metric_evidence *evidence)
+{
+    metric_evidence_init(evidence);
+    for (size_t i = 0; i < selection->count; i++) {
+        const struct metric_datapoint *point = &selection->points[selection->indices[i]];
+        if (point->timestamp < from || point->timestamp >= to || !point->evidence ||
+            point->evidence->events == 0)
+            continue;
+        if (!selection->as_stored[i])
+            selection->as_stored[i] = as_stored(point->evidence);
+        if (!selection->as_stored[i] || !metric_evidence_merge(evidence, selection->as_stored[i])) {
+            metric_evidence_free(evidence); /* initialised again */
+            return false;
+        }
+    }
+    return true;
+}
+
 /* The evidence of the buckets the evaluation read: from its first slot's start to its last
  * slot's end. False when there is none — or when it cannot be read: evidence explains a
  * transition, and a damaged or missing record must not stop the alarm from changing state. */
@@ -297,9 +363,12 @@ static bool read_range_evidence(struct store *store, const struct alarm_definiti
         __builtin_add_overflow(reader->first_start, length, &end))
         return false;
     struct store_error store_error;
-    return store_evidence_read(store, &alarm->metric, alarm->unit, metric_resolution(alarm),
-                               reader->first_start, end, evidence, &store_error) &&
-           evidence->events > 0;
+    bool ok =
+        reader->selection
+            ? selection_evidence_read(reader->selection, reader->first_start, end, evidence)
+            : store_evidence_read(store, &alarm->metric, alarm->unit, metric_resolution(alarm),
+                                  reader->first_start, end, evidence, &store_error);
+    return ok && evidence->events > 0;
 }
 
 static bool commit_transition(struct store *store, const struct alarm_definition *alarm,
@@ -309,8 +378,11 @@ static bool commit_transition(struct store *store, const struct alarm_definition
                               bool (*on_transition)(void *, const struct monitor_transition *),
                               void *context, struct monitor_error *error)
 {
+    /* in memory (scan's report) only a transition into ALARM shows its evidence */
     struct metric_evidence evidence;
-    bool has_evidence = read_range_evidence(store, alarm, reader, &evidence);
+    metric_evidence_init(&evidence);
+    bool has_evidence = (store || result->state == ALARM_STATE_ALARM) &&
+                        read_range_evidence(store, alarm, reader, &evidence);
     struct monitor_transition transition = {.alarm_name = alarm->alarm_name,
                                             .time_ms = now_ms,
                                             .from = current->state,
@@ -319,6 +391,12 @@ static bool commit_transition(struct store *store, const struct alarm_definition
                                             .reason_data = result->reason_data,
                                             .evidence = has_evidence ? &evidence : NULL};
     struct store_error store_error = {.message = "the transition's consumer failed"};
+    if (!store) { /* a replay in memory: the consumer is all there is */
+        bool consumed = !on_transition || on_transition(context, &transition);
+        metric_evidence_free(&evidence);
+        return consumed ||
+               monitor_fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
+    }
     bool ok = store_begin(store, &store_error) &&
               write_transition(store, alarm, current, result, now_ms, &store_error) &&
               (!on_transition || on_transition(context, &transition)) &&
@@ -484,6 +562,94 @@ static bool cache_load(struct store *store, const struct alarm_definition *alarm
     return true;
 }
 
+/* ---- the replay's selection of a scan's points ---- */
+
+static const char *point_unit(const struct metric_datapoint *point)
+{
+    return point->unit ? point->unit : "None"; /* as the store keeps it */
+}
+
+/* What store_datapoints_each finds: the metric, the unit when the alarm names one, the
+ * resolution, and a bucket that holds samples (the store keeps no other). */
+static bool point_selected(const struct metric_datapoint *point,
+                           const struct metric_identity *metric,
+                           const struct alarm_definition *alarm)
+{
+    return point->resolution == metric_resolution(alarm) && point->aggregate.sample_count > 0 &&
+           (!alarm->unit || strcmp(point_unit(point), alarm->unit) == 0) &&
+           metric_identity_compare(&point->identity, metric) == 0;
+}
+
+/* The store's order: unit, then start; the scan's order among equals. */
+static bool selected_before(const struct metric_datapoint *points, size_t a, size_t b)
+{
+    int order = strcmp(point_unit(&points[a]), point_unit(&points[b]));
+    if (order == 0)
+        order = (points[a].timestamp > points[b].timestamp) -
+                (points[a].timestamp < points[b].timestamp);
+    return order != 0 ? order < 0 : a < b;
+}
+
+/* Insertion sort: the scan's list is sorted by unit and start already (only a missing unit,
+ * "None" to the store, can be out of place), so this is one pass. */
+static void selection_sort(struct point_selection *selection)
+{
+    for (size_t i = 1; i < selection->count; i++)
+        for (size_t j = i; j > 0 && selected_before(selection->points, selection->indices[j],
+                                                    selection->indices[j - 1]);
+             j--) {
+            size_t index = selection->indices[j];
+            selection->indices[j] = selection->indices[j - 1];
+            selection->indices[j - 1] = index;
+        }
+}
+
+static bool selection_make(const struct metric_datapoint_list *points,
+                           const struct alarm_definition *alarm, struct point_selection *selection,
+                           struct monitor_error *error)
+{
+    *selection = (struct point_selection){.points = points->items};
+    struct metric_identity metric = {0};
+    selection->indices = malloc((points->count + 1) * sizeof *selection->indices);
+    if (!selection->indices || !metric_identity_copy(&metric, &alarm->metric)) {
+        free(selection->indices);
+        *selection = (struct point_selection){0};
+        metric_identity_free(&metric);
+        return monitor_fail(error, "alarm %s: out of memory", alarm->alarm_name);
+    }
+    metric_identity_sort(&metric);
+    for (size_t i = 0; i < points->count; i++)
+        if (point_selected(&points->items[i], &metric, alarm))
+            selection->indices[selection->count++] = i;
+    metric_identity_free(&metric);
+    selection_sort(selection);
+    selection->as_stored = calloc(selection->count + 1, sizeof *selection->as_stored);
+    if (!selection->as_stored) {
+        selection_free(selection);
+        return monitor_fail(error, "alarm %s: out of memory", alarm->alarm_name);
+    }
+    return true;
+}
+
+/* cache_load over the selection: its buckets in [from, to). */
+static bool cache_load_selection(const struct point_selection *selection,
+                                 const struct alarm_definition *alarm, int64_t from, int64_t to,
+                                 struct bucket_cache *cache, struct monitor_error *error)
+{
+    *cache = (struct bucket_cache){0};
+    bool ok = true;
+    for (size_t i = 0; ok && i < selection->count; i++) {
+        const struct metric_datapoint *point = &selection->points[selection->indices[i]];
+        if (point->timestamp >= from && point->timestamp < to)
+            ok = cache_add(cache, point->timestamp, &point->aggregate);
+    }
+    if (!ok || !cache_settle(cache)) {
+        cache_free(cache);
+        return monitor_fail(error, "alarm %s: out of memory", alarm->alarm_name);
+    }
+    return true;
+}
+
 /* ---- the replay ---- */
 
 /* The next evaluation instant after `now_ms` at which a data point may be in range, or
@@ -546,7 +712,7 @@ static void status_take(struct alarm_status *status, struct alarm_evaluation *re
 static bool replay_cached(struct store *store, const struct alarm_definition *alarm,
                           const struct monitor_settings *settings, int64_t from_ms,
                           int64_t until_ms, const struct bucket_cache *cache,
-                          struct alarm_status *status,
+                          struct point_selection *selection, struct alarm_status *status,
                           bool (*on_transition)(void *, const struct monitor_transition *),
                           void *context, struct monitor_error *error)
 {
@@ -557,7 +723,8 @@ static bool replay_cached(struct store *store, const struct alarm_definition *al
         bool in_range;
         next_instant_with_data(cache, alarm, settings, now, &next_with_data, &in_range);
         if (in_range || !judged_without_data) {
-            struct store_slot_reader reader = {.store = store, .cache = cache};
+            struct store_slot_reader reader = {
+                .store = store, .cache = cache, .selection = selection};
             struct alarm_evaluation result;
             bool ok = evaluate_with(store, alarm, settings, now, status, &reader, on_transition,
                                     context, &result, error);
@@ -576,22 +743,77 @@ static bool replay_cached(struct store *store, const struct alarm_definition *al
     return true;
 }
 
+/* The replay over the store's data points, or over a scan's (`points` not NULL); with a
+ * store the alarm's state is read from and written to it, else `memory` is the state. */
+static bool replay_from(struct store *store, const struct alarm_definition *alarm,
+                        const struct monitor_settings *settings,
+                        const struct metric_datapoint_list *points, int64_t from_ms,
+                        int64_t until_ms, struct alarm_status *memory,
+                        bool (*on_transition)(void *, const struct monitor_transition *),
+                        void *context, struct monitor_error *error)
+{
+    /* every bucket an evaluation of the span can read: from one range before its start */
+    int64_t from = from_ms / 1000 - range_seconds(alarm, settings) - evaluation_step_seconds(alarm);
+    int64_t to = until_ms / 1000 + evaluation_step_seconds(alarm);
+    struct point_selection selection = {0};
+    struct bucket_cache cache;
+    struct alarm_status status;
+    if (points ? !selection_make(points, alarm, &selection, error) ||
+                     !cache_load_selection(&selection, alarm, from, to, &cache, error)
+               : !cache_load(store, alarm, from, to, &cache, error)) {
+        selection_free(&selection);
+        return false;
+    }
+    bool ok = memory ? (status = *memory, true) : status_load(store, alarm, &status, error);
+    ok = ok && replay_cached(store, alarm, settings, from_ms, until_ms, &cache,
+                             points ? &selection : NULL, &status, on_transition, context, error);
+    if (memory)
+        *memory = status; /* as far as it went */
+    else
+        alarm_status_free(&status); /* zeroed when status_load failed */
+    cache_free(&cache);
+    selection_free(&selection);
+    return ok;
+}
+
 bool monitor_replay(struct store *store, const struct alarm_definition *alarm,
                     const struct monitor_settings *settings, int64_t from_ms, int64_t until_ms,
                     bool (*on_transition)(void *, const struct monitor_transition *), void *context,
                     struct monitor_error *error)
 {
-    /* every bucket an evaluation of the span can read: from one range before its start */
-    int64_t from = from_ms / 1000 - range_seconds(alarm, settings) - evaluation_step_seconds(alarm);
-    int64_t to = until_ms / 1000 + evaluation_step_seconds(alarm);
-    struct bucket_cache cache;
-    struct alarm_status status;
-    if (!cache_load(store, alarm, from, to, &cache, error))
-        return false;
-    bool ok = status_load(store, alarm, &status, error) &&
-              replay_cached(store, alarm, settings, from_ms, until_ms, &cache, &status,
-                            on_transition, context, error);
-    alarm_status_free(&status); /* zeroed when status_load failed */
-    cache_free(&cache);
-    return ok;
+    return replay_from(store, alarm, settings, NULL, from_ms, until_ms, NULL, on_transition,
+                       context, error);
+}
+
+bool monitor_replay_points(struct store *store, const struct alarm_definition *alarm,
+                           const struct monitor_settings *settings,
+                           const struct metric_datapoint_list *points, int64_t from_ms,
+                           int64_t until_ms,
+                           bool (*on_transition)(void *, const struct monitor_transition *),
+                           void *context, struct monitor_error *error)
+{
+    return replay_from(store, alarm, settings, points, from_ms, until_ms, NULL, on_transition,
+                       context, error);
+}
+
+bool monitor_initial_status(int64_t now_ms, struct alarm_status *status)
+{
+    *status = (struct alarm_status){.state = ALARM_STATE_INSUFFICIENT_DATA,
+                                    .reason = strdup(STORE_INITIAL_STATE_REASON),
+                                    .updated_ms = now_ms,
+                                    .transitioned_ms = now_ms};
+    return status->reason != NULL;
+}
+
+bool monitor_replay_in_memory(const struct alarm_definition *alarm,
+                              const struct monitor_settings *settings,
+                              const struct metric_datapoint_list *points, int64_t from_ms,
+                              int64_t until_ms, struct alarm_status *status,
+                              bool (*on_transition)(void *, const struct monitor_transition *),
+                              void *context, struct monitor_error *error)
+{
+    if (!points)
+        return monitor_fail(error, "alarm %s: no data points to replay", alarm->alarm_name);
+    return replay_from(NULL, alarm, settings, points, from_ms, until_ms, status, on_transition,
+                       context, error);
 }

@@ -68,6 +68,36 @@ bool monitor_replay(struct store *store, const struct alarm_definition *alarm,
                                           const struct monitor_transition *transition),
                     void *context, struct monitor_error *error);
 
+/* monitor_replay reading a scan's data points (`points`, as filter_scan_take_datapoints
+ * leaves them, of one resolution) and their evidence instead of the store's: what `scan`
+ * without --db replays, so its buckets need not be written to the store first. The alarm's
+ * state and history are still the store's. A transition's evidence is each cited bucket's
+ * passed through its JSON, as the store would hand it back. */
+bool monitor_replay_points(struct store *store, const struct alarm_definition *alarm,
+                           const struct monitor_settings *settings,
+                           const struct metric_datapoint_list *points, int64_t from_ms,
+                           int64_t until_ms,
+                           bool (*on_transition)(void *context,
+                                                 const struct monitor_transition *transition),
+                           void *context, struct monitor_error *error);
+
+/* A new alarm's state as monitor_put_alarm stores it (INSUFFICIENT_DATA,
+ * STORE_INITIAL_STATE_REASON, at `now_ms`); false on out of memory. */
+bool monitor_initial_status(int64_t now_ms, struct alarm_status *status);
+
+/* monitor_replay_points without a store, for a replay whose state and history nobody keeps
+ * (scan without --db or --notify): `status` is the alarm's state before and after (owned by
+ * the caller, as far as the replay went on failure), transitions only go to `on_transition`
+ * (its returning false stops the replay), and only those into ALARM carry evidence. Touches nothing
+ * but its arguments, so alarms may be replayed on several threads at once. */
+bool monitor_replay_in_memory(const struct alarm_definition *alarm,
+                              const struct monitor_settings *settings,
+                              const struct metric_datapoint_list *points, int64_t from_ms,
+                              int64_t until_ms, struct alarm_status *status,
+                              bool (*on_transition)(void *context,
+                                                    const struct monitor_transition *transition),
+                              void *context, struct monitor_error *error);
+
 /* Whether `--early` may fire `alarm` the moment its running value crosses: a value that only
  * grows (Sum or SampleCount of non-negative samples) compared with >= or > crosses for good
  * once it crosses (serve fires such alarms early; scan --early replays them so). */

@@ -63,8 +63,11 @@ struct store_alarm_state {
 
 void store_alarm_state_free(struct store_alarm_state *state);
 
+/* The reason of a new alarm's INSUFFICIENT_DATA state (alarms.md §3). */
+#define STORE_INITIAL_STATE_REASON "Unchecked: Initial alarm creation"
+
 /* Creates or replaces an alarm's definition. A new alarm starts in INSUFFICIENT_DATA with
- * reason "Unchecked: Initial alarm creation" at `now_ms`; an update keeps its state
+ * reason STORE_INITIAL_STATE_REASON at `now_ms`; an update keeps its state
  * (alarms.md §3). `created` tells which. History is written by the caller. */
 bool store_alarm_put(struct store *store, const char *name, const char *definition_json,
                      int64_t now_ms, bool *created, struct store_error *error);

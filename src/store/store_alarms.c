@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INITIAL_STATE_REASON "Unchecked: Initial alarm creation"
-
 void store_alarm_state_free(struct store_alarm_state *state)
 {
     free(state->reason);
@@ -54,7 +52,7 @@ static bool insert_initial_state(struct store *store, const char *name, int64_t 
     sqlite3_stmt *statement = store_statement(
         store, STATEMENT_ALARM_STATE_INSERT,
         "INSERT INTO alarm_state (name, state, reason, reason_data, updated_ms, transitioned_ms) "
-        "VALUES (?1, 'INSUFFICIENT_DATA', '" INITIAL_STATE_REASON "', NULL, ?2, ?2) "
+        "VALUES (?1, 'INSUFFICIENT_DATA', '" STORE_INITIAL_STATE_REASON "', NULL, ?2, ?2) "
         "ON CONFLICT (name) DO NOTHING",
         error);
     if (!statement)

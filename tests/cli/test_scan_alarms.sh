@@ -131,4 +131,48 @@ check "old data points pruned, recent kept" "1709287200" "$(sqlite3 "$tmp/r.db" 
 check "old history pruned" "0" \
     "$(sqlite3 "$tmp/r.db" "SELECT count(*) FROM alarm_history WHERE timestamp_ms < 1709200000000")"
 
+# --- many alarms: the replay in memory, on threads, equals the replay from the store ---
+# Without --db the replay reads the scan's data points and evidence (monitor_replay_in_memory,
+# an alarm per thread); with a new --db file it reads what the store was given. Both must
+# report the same transitions, reasons, evidence and final states. A metric with a dimension
+# and two units (one of them unnamed, "None" to the store) checks the order buckets merge in.
+/usr/bin/python3 "$REPO_DIR/bench/generate_cloudtrail.py" --megabytes 8 --seed 3 --quiet \
+    -o "$tmp/cis.ndjson"
+cat >"$tmp/units.yaml" <<'YAML'
+metricFilters:
+  - filterName: errors_counted
+    filterPattern: '{ $.errorCode = "*" }'
+    metricTransformations:
+      - {metricName: Errors, metricNamespace: Test, metricValue: "1", unit: Count,
+         dimensions: {Region: $.awsRegion}}
+  - filterName: errors_unnamed_unit
+    filterPattern: '{ $.errorCode = "AccessDenied*" }'
+    metricTransformations:
+      - {metricName: Errors, metricNamespace: Test, metricValue: "2.5",
+         dimensions: {Region: $.awsRegion}}
+alarms:
+  - {AlarmName: errors-all-units, MetricName: Errors, Namespace: Test,
+     Dimensions: [{Name: Region, Value: us-east-1}], Statistic: Sum, Period: 60,
+     EvaluationPeriods: 3, DatapointsToAlarm: 2, Threshold: 2,
+     ComparisonOperator: GreaterThanOrEqualToThreshold, TreatMissingData: notBreaching}
+  - {AlarmName: errors-count-p90, MetricName: Errors, Namespace: Test, Unit: Count,
+     Dimensions: [{Name: Region, Value: us-east-1}], ExtendedStatistic: p90, Period: 120,
+     EvaluationPeriods: 2, Threshold: 0.5, ComparisonOperator: GreaterThanThreshold}
+YAML
+"$TRAILHOUND" scan --cis --config "$tmp/units.yaml" --format json --threads 3 "$tmp/cis.ndjson" \
+    >"$tmp/cis-memory.json" 2>"$tmp/err"
+check "in memory on 3 threads: exit" "0" "$?"
+"$TRAILHOUND" scan --cis --config "$tmp/units.yaml" --format json --db "$tmp/cis.db" \
+    "$tmp/cis.ndjson" >"$tmp/cis-db.json" 2>"$tmp/err"
+check "from the store: exit" "0" "$?"
+check "17 alarms replayed, some transitions into ALARM with evidence" "17 true" \
+    "$(jq -r '[.alarms | length, ([.[].transitions[] | select(.evidence)] | length > 10)] | join(" ")' \
+        "$tmp/cis-memory.json")"
+check "the replay in memory on threads equals the store's" \
+    "$(jq -c .alarms "$tmp/cis-db.json")" "$(jq -c .alarms "$tmp/cis-memory.json")"
+"$TRAILHOUND" scan --cis --config "$tmp/units.yaml" --format json "$tmp/cis.ndjson" \
+    >"$tmp/cis-one.json" 2>"$tmp/err"
+check "the replay in memory on one thread equals the store's" \
+    "$(jq -c .alarms "$tmp/cis-db.json")" "$(jq -c .alarms "$tmp/cis-one.json")"
+
 finish "scan alarms: all checks passed"
