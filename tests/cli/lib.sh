@@ -71,6 +71,16 @@ denied_burst_alarm() { # denied_burst_alarm ACTIONS (a YAML list: "[security]")
 # The AWS CLI's environment for calls to our API on 127.0.0.1 (the test key pair, us-east-1,
 # no pager, no user configuration, one attempt), and $tmp/credentials, the shared
 # credentials file with that key for `serve --credentials`.
+# Debian's aws-cli 2.9.19 as $AWS_CLI (the `aws` first on PATH may be another); where it
+# is absent, the script ends here with a SKIP line.
+require_debian_aws() {
+    AWS_CLI=/usr/bin/aws
+    if [ ! -x "$AWS_CLI" ]; then
+        echo "SKIP: $AWS_CLI (Debian's awscli) is not installed"
+        exit 0
+    fi
+}
+
 aws_test_env() {
     export AWS_ACCESS_KEY_ID=AKIDEXAMPLE
     export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY

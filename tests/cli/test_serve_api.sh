@@ -4,13 +4,9 @@
 # describe-alarms through the same API reports ALARM; SIGHUP keeps API-made alarms.
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
-AWS_CLI=/usr/bin/aws
-if [ ! -x "$AWS_CLI" ]; then
-    echo "SKIP: $AWS_CLI (Debian's awscli) is not installed"
-    exit 0
-fi
 . "$REPO_DIR/tests/cli/lib.sh"
 cleanup_signal=KILL
+require_debian_aws
 aws_test_env
 cat >"$tmp/config.yaml" <<'YAML'
 settings:

@@ -7,11 +7,7 @@
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
 . "$REPO_DIR/tests/cli/lib.sh"
-AWS_CLI=/usr/bin/aws
-if [ ! -x "$AWS_CLI" ]; then
-    echo "SKIP: $AWS_CLI (Debian's awscli) is not installed"
-    exit 0
-fi
+require_debian_aws
 export AWS_DEFAULT_REGION=us-east-1 AWS_PAGER="" AWS_CONFIG_FILE=/dev/null AWS_MAX_ATTEMPTS=1
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_PROFILE
 printf 'metricFilters:\n  - filterName: denied\n    filterPattern: %s\n    metricTransformations:\n      - {metricName: Denied, metricNamespace: Live, metricValue: "1"}\n' \

@@ -9,21 +9,13 @@
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
 . "$REPO_DIR/tests/cli/lib.sh"
-AWS_CLI=/usr/bin/aws
-if [ ! -x "$AWS_CLI" ]; then
-    echo "SKIP: $AWS_CLI (Debian's awscli) is not installed"
-    exit 0
-fi
+require_debian_aws
 if ! "$PYTHON" -c 'import aiosmtpd' 2>/dev/null; then
     echo "FAIL: python3-aiosmtpd is not installed (scripts/setup.sh installs it)"
     exit 1
 fi
-export AWS_ACCESS_KEY_ID=AKIDEXAMPLE
-export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
-export AWS_DEFAULT_REGION=us-east-1
-export AWS_PAGER="" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-printf '[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = %s\n' \
-    "$AWS_SECRET_ACCESS_KEY" >"$tmp/credentials"
+aws_test_env
+unset AWS_MAX_ATTEMPTS # the CLI retries as it does for users
 
 "$PYTHON" "$REPO_DIR/tests/support/smtp_receiver.py" --log "$tmp/mail.log" \
     --port-file "$tmp/smtp.port" >"$tmp/smtp.out" 2>&1 &
