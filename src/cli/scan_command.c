@@ -400,7 +400,14 @@ static bool replay_alarms(struct filter_scan *totals, struct scan_run *run,
 {
     struct metric_datapoint_list points = {0};
     char error[640] = "out of memory";
-    bool ok = filter_scan_take_datapoints(totals, &points) &&
+    /* replayed in memory (scan_alarms_replay): only the buckets transitions cite need their
+     * evidence exported; the store writes every bucket's */
+    int resolution;
+    bool in_memory = !options->alarms.db_path && !options->alarms.notify &&
+                     wants_datapoints(options, &run->config, &resolution) &&
+                     resolution == METRIC_RESOLUTION_STANDARD;
+    bool ok = (in_memory ? filter_scan_take_datapoints_deferred(totals, &points)
+                         : filter_scan_take_datapoints(totals, &points)) &&
               scan_alarms_replay(run->store, &run->config, &points, &run->counted, &options->alarms,
                                  replay, error, sizeof error);
     metric_datapoint_list_free(&points);

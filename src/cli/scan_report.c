@@ -91,7 +91,61 @@ static json_t *evidence_json(const struct metric_evidence *evidence)
     return object;
 }
 
-static json_t *transition_json(const struct scan_alarm_transition *transition)
+/* The report's evidence, spliced in as text (see print_json): each evidence's compact text,
+ * in the order of the placeholders standing for them in the tree. */
+#define EVIDENCE_PLACEHOLDER "\001trailhound:evidence\001"
+#define EVIDENCE_PLACEHOLDER_DUMPED "\"\\u0001trailhound:evidence\\u0001\""
+/* Depth of a transition's evidence in the report: root, alarms, alarm, transitions,
+ * transition. */
+#define EVIDENCE_DEPTH 5
+
+struct evidence_texts {
+    char **texts; /* owned */
+    size_t count, capacity;
+    bool failed; /* out of memory: print through jansson alone */
+};
+
+static void evidence_texts_free(struct evidence_texts *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        free(list->texts[i]);
+    free(list->texts);
+    *list = (struct evidence_texts){0};
+}
+
+static bool evidence_texts_add(struct evidence_texts *list, char *text)
+{
+    if (list->count == list->capacity) {
+        size_t capacity = list->capacity ? list->capacity * 2 : 16;
+        char **grown = realloc(list->texts, capacity * sizeof *grown);
+        if (!grown)
+            return false;
+        list->texts = grown;
+        list->capacity = capacity;
+    }
+    list->texts[list->count++] = text;
+    return true;
+}
+
+/* With `texts`, a placeholder for the evidence and its text kept aside; without, the
+ * evidence's tree. No evidence key when it cannot be written, as evidence_json. */
+static json_t *evidence_value(const struct metric_evidence *evidence, struct evidence_texts *texts)
+{
+    if (!texts)
+        return evidence_json(evidence);
+    char *text = metric_evidence_to_json(evidence);
+    if (!text)
+        return NULL;
+    if (!evidence_texts_add(texts, text)) {
+        free(text);
+        texts->failed = true;
+        return NULL;
+    }
+    return json_string(EVIDENCE_PLACEHOLDER);
+}
+
+static json_t *transition_json(const struct scan_alarm_transition *transition,
+                               struct evidence_texts *texts)
 {
     char time[40];
     format_time(transition->time_ms, time, sizeof time);
@@ -99,13 +153,13 @@ static json_t *transition_json(const struct scan_alarm_transition *transition)
         json_pack("{s:s,s:s,s:s,s:s}", "time", time, "from", alarm_state_name(transition->from),
                   "to", alarm_state_name(transition->to), "reason", transition->reason);
     if (object && transition->evidence)
-        json_object_set_new(object, "evidence", evidence_json(transition->evidence));
+        json_object_set_new(object, "evidence", evidence_value(transition->evidence, texts));
     if (object && transition->early)
         json_object_set_new(object, "early", json_true());
     return object;
 }
 
-static json_t *alarm_json(const struct scan_alarm_result *result)
+static json_t *alarm_json(const struct scan_alarm_result *result, struct evidence_texts *texts)
 {
     const struct alarm_definition *alarm = result->alarm;
     json_t *object = json_object();
@@ -116,20 +170,20 @@ static json_t *alarm_json(const struct scan_alarm_result *result)
     json_object_set_new(object, "final_state", json_string(alarm_state_name(result->final_state)));
     json_t *transitions = json_array();
     for (size_t i = 0; i < result->transition_count; i++)
-        json_array_append_new(transitions, transition_json(&result->transitions[i]));
+        json_array_append_new(transitions, transition_json(&result->transitions[i], texts));
     json_object_set_new(object, "transitions", transitions);
     return object;
 }
 
-static json_t *alarms_json(const struct scan_report *report)
+static json_t *alarms_json(const struct scan_report *report, struct evidence_texts *texts)
 {
     json_t *list = json_array();
     for (size_t i = 0; report->alarms && i < report->alarms->count; i++)
-        json_array_append_new(list, alarm_json(&report->alarms->results[i]));
+        json_array_append_new(list, alarm_json(&report->alarms->results[i], texts));
     return list;
 }
 
-static bool print_json(FILE *out, const struct scan_report *report)
+static json_t *report_json(const struct scan_report *report, struct evidence_texts *texts)
 {
     const struct scan_totals *totals = &report->totals;
     json_t *root = json_object();
@@ -150,7 +204,7 @@ static bool print_json(FILE *out, const struct scan_report *report)
     json_object_set_new(root, "filters", filters);
     json_object_set_new(root, "matches_without_event_time",
                         json_integer((json_int_t)report->untimed));
-    json_object_set_new(root, "alarms", alarms_json(report));
+    json_object_set_new(root, "alarms", alarms_json(report, texts));
     if (report->alarms && report->alarms->notifications.enabled) {
         const struct scan_notifications *sent = &report->alarms->notifications;
         json_object_set_new(
@@ -161,8 +215,102 @@ static bool print_json(FILE *out, const struct scan_report *report)
                       "failure_alerts", (json_int_t)sent->alerts, "pending",
                       (json_int_t)sent->pending, "first_failure", sent->first_failure));
     }
+    return root;
+}
+
+static void write_indent(FILE *out, int depth)
+{
+    static const char spaces[] = "                                ";
+    for (size_t left = (size_t)depth * 2; left > 0;) {
+        size_t chunk = left < sizeof spaces - 1 ? left : sizeof spaces - 1;
+        fwrite(spaces, 1, chunk, out);
+        left -= chunk;
+    }
+}
+
+/* Compact JSON text (no space outside strings) written as jansson's JSON_INDENT(2) dump
+ * writes the same value at `depth`: members on lines of their own, ": " after keys, empty
+ * objects and arrays as {} and []. */
+static void write_indented(FILE *out, const char *json, int depth)
+{
+    const char *run = json; /* bytes not yet written */
+    for (const char *at = json; *at; at++) {
+        if (*at == '"') { /* to the closing quote; escapes skipped */
+            for (at++; *at && *at != '"'; at++)
+                if (*at == '\\' && at[1])
+                    at++;
+            if (!*at)
+                break;
+            continue;
+        }
+        if (*at != '{' && *at != '[' && *at != '}' && *at != ']' && *at != ',' && *at != ':')
+            continue;
+        fwrite(run, 1, (size_t)(at - run), out);
+        run = at + 1;
+        if ((*at == '{' && at[1] == '}') || (*at == '[' && at[1] == ']')) {
+            fwrite(at, 1, 2, out);
+            run = ++at + 1;
+        } else if (*at == '{' || *at == '[') {
+            fputc(*at, out);
+            fputc('\n', out);
+            write_indent(out, ++depth);
+        } else if (*at == '}' || *at == ']') {
+            fputc('\n', out);
+            write_indent(out, --depth);
+            fputc(*at, out);
+        } else if (*at == ',') {
+            fputs(",\n", out);
+            write_indent(out, depth);
+        } else {
+            fputs(": ", out);
+        }
+    }
+    fputs(run, out);
+}
+
+static size_t count_placeholders(const char *text)
+{
+    size_t count = 0;
+    for (const char *at = text; (at = strstr(at, EVIDENCE_PLACEHOLDER_DUMPED)); at++)
+        count++;
+    return count;
+}
+
+/* The dump with each placeholder replaced by its evidence's text. */
+static bool write_spliced(FILE *out, const char *text, const struct evidence_texts *texts)
+{
+    const size_t placeholder_length = strlen(EVIDENCE_PLACEHOLDER_DUMPED);
+    const char *run = text;
+    for (size_t i = 0; i < texts->count; i++) {
+        const char *at = strstr(run, EVIDENCE_PLACEHOLDER_DUMPED);
+        fwrite(run, 1, (size_t)(at - run), out);
+        write_indented(out, texts->texts[i], EVIDENCE_DEPTH);
+        run = at + placeholder_length;
+    }
+    return fputs(run, out) != EOF && fputc('\n', out) != EOF && !ferror(out);
+}
+
+/* The evidence, most of the report, is not put through a jansson tree: its text is written
+ * once and spliced, indented, into the dump of the rest in place of placeholders. Should
+ * the placeholder's text appear elsewhere (a logged value) or memory run out, the report is
+ * dumped through jansson alone, with the same bytes. */
+static bool print_json(FILE *out, const struct scan_report *report)
+{
+    struct evidence_texts texts = {0};
+    json_t *root = report_json(report, &texts);
     /* into memory, then one write: json_dumpf writes token by token */
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (text && !texts.failed && count_placeholders(text) == texts.count) {
+        bool written = write_spliced(out, text, &texts);
+        free(text);
+        evidence_texts_free(&texts);
+        return written;
+    }
+    free(text);
+    evidence_texts_free(&texts);
+    root = report_json(report, NULL);
+    text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     bool written = text && fputs(text, out) != EOF && fputc('\n', out) != EOF;
     free(text);

@@ -103,5 +103,8 @@ bool evidence_tally_merge(struct evidence_tally *into, const struct evidence_tal
  * initialised `out`; the tally's lists are sorted on the way. False on out of memory (`out`
  * is then freed and initialised). */
 bool evidence_tally_export(struct evidence_tally *tally, struct metric_evidence *out);
+/* The same, without touching the tally (it sorts copies of its lists). */
+bool evidence_tally_export_copy(const struct evidence_tally *tally, struct metric_evidence *out);
+uint64_t evidence_tally_events(const struct evidence_tally *tally);
 
 #endif

@@ -251,3 +251,30 @@ bool evidence_tally_export(struct evidence_tally *tally, struct metric_evidence 
     }
     return exported;
 }
+
+bool evidence_tally_export_copy(const struct evidence_tally *tally, struct metric_evidence *out)
+{
+    struct evidence_tally copy = *tally;
+    bool exported = true;
+    for (size_t field = 0; field < METRIC_EVIDENCE_FIELD_COUNT; field++)
+        copy.lists[field].items = NULL;
+    for (size_t field = 0; exported && field < METRIC_EVIDENCE_FIELD_COUNT; field++) {
+        const struct tally_list *list = &tally->lists[field];
+        if (list->count == 0)
+            continue;
+        /* the values are shared, not copied: only the order of the copy changes */
+        copy.lists[field].items = malloc(list->count * sizeof *list->items);
+        exported = copy.lists[field].items != NULL;
+        if (exported)
+            memcpy(copy.lists[field].items, list->items, list->count * sizeof *list->items);
+    }
+    exported = exported && evidence_tally_export(&copy, out);
+    for (size_t field = 0; field < METRIC_EVIDENCE_FIELD_COUNT; field++)
+        free(copy.lists[field].items);
+    return exported;
+}
+
+uint64_t evidence_tally_events(const struct evidence_tally *tally)
+{
+    return tally->events;
+}

@@ -1105,7 +1105,7 @@ static bool describe_evidence(struct datapoint_entry *entry, struct metric_datap
  * reported. A dimension value holding a NUL byte is cut there (identities are C strings);
  * such values then share one metric. */
 static bool datapoint_describe(const struct filter_scan *scan, struct datapoint_entry *entry,
-                               struct metric_datapoint *out)
+                               bool deferred, struct metric_datapoint *out)
 {
     const struct metric_transformation *transformation =
         &scan->definitions.items[entry->key.filter].transformation;
@@ -1128,7 +1128,7 @@ static bool datapoint_describe(const struct filter_scan *scan, struct datapoint_
             copy_bytes(&identity->dimensions[d].value, entry->key.values[d], entry->key.lengths[d]);
     }
     metric_identity_sort(identity);
-    return built && describe_evidence(entry, out);
+    return built && (deferred || describe_evidence(entry, out));
 }
 
 static int datapoint_order(const void *a, const void *b)
@@ -1142,9 +1142,29 @@ static int datapoint_order(const void *a, const void *b)
     return order;
 }
 
+/* A deferred point's tally exported into its evidence (merging needs the exported form). */
+static bool export_tally(struct metric_datapoint *point)
+{
+    if (!point->tally)
+        return true;
+    if (!(point->evidence = malloc(sizeof *point->evidence)))
+        return false;
+    metric_evidence_init(point->evidence);
+    if (!evidence_tally_export(point->tally, point->evidence)) {
+        free(point->evidence);
+        point->evidence = NULL;
+        return false;
+    }
+    evidence_tally_free(point->tally);
+    point->tally = NULL;
+    return true;
+}
+
 /* Merges the evidence of two points of one bucket into `into`'s. */
 static bool merge_point_evidence(struct metric_datapoint *into, struct metric_datapoint *from)
 {
+    if (!export_tally(into) || !export_tally(from))
+        return false;
     if (!from->evidence)
         return true;
     if (!into->evidence) {
@@ -1198,7 +1218,8 @@ static bool list_reserve(struct metric_datapoint_list *list, size_t more)
 }
 
 /* Describes every entry first, so running out of memory leaves the table as it was. */
-static bool describe_all(const struct filter_scan *scan, struct metric_datapoint_list *out)
+static bool describe_all(const struct filter_scan *scan, bool deferred,
+                         struct metric_datapoint_list *out)
 {
     struct datapoint_table *table = &scan->datapoints->table;
     size_t first = out->count;
@@ -1206,7 +1227,7 @@ static bool describe_all(const struct filter_scan *scan, struct metric_datapoint
         if (!table->entries[i].used)
             continue;
         struct metric_datapoint *point = &out->items[out->count++];
-        if (!datapoint_describe(scan, &table->entries[i], point)) {
+        if (!datapoint_describe(scan, &table->entries[i], deferred, point)) {
             while (out->count > first)
                 metric_datapoint_free(&out->items[--out->count]);
             return false;
@@ -1215,27 +1236,45 @@ static bool describe_all(const struct filter_scan *scan, struct metric_datapoint
     return true;
 }
 
-bool filter_scan_take_datapoints(struct filter_scan *scan, struct metric_datapoint_list *out)
+static bool take_datapoints(struct filter_scan *scan, bool deferred,
+                            struct metric_datapoint_list *out)
 {
     struct scan_datapoints *datapoints = scan->datapoints;
     if (!datapoints)
         return true;
     struct datapoint_table *table = &datapoints->table;
     size_t first = out->count;
-    if (!list_reserve(out, table->count) || !describe_all(scan, out))
+    if (!list_reserve(out, table->count) || !describe_all(scan, deferred, out))
         return false;
-    /* the same order as describe_all: move each aggregate into its point */
+    /* the same order as describe_all: move each aggregate (and deferred, tally) into its
+     * point */
     size_t next = first;
     for (size_t i = 0; i < table->capacity; i++) {
         if (table->entries[i].used) {
-            out->items[next++].aggregate = table->entries[i].aggregate;
+            struct metric_datapoint *point = &out->items[next++];
+            point->aggregate = table->entries[i].aggregate;
             metric_aggregate_init(&table->entries[i].aggregate);
+            if (deferred) {
+                point->tally = table->entries[i].evidence;
+                table->entries[i].evidence = NULL;
+            }
         }
     }
     datapoint_table_free(table);
     bool complete = !datapoints->samples_lost;
     datapoints->samples_lost = false;
     return datapoints_sort_and_merge(out, first) && complete;
+}
+
+bool filter_scan_take_datapoints(struct filter_scan *scan, struct metric_datapoint_list *out)
+{
+    return take_datapoints(scan, false, out);
+}
+
+bool filter_scan_take_datapoints_deferred(struct filter_scan *scan,
+                                          struct metric_datapoint_list *out)
+{
+    return take_datapoints(scan, true, out);
 }
 
 uint64_t filter_scan_untimed(const struct filter_scan *scan)

@@ -1,5 +1,6 @@
 /* Aggregates (the statistic set plus the value→count map of one bucket or alarm slot) and
  * the ownership of metric identities and data points. */
+#include "metrics/evidence_internal.h"
 #include "metrics/metrics.h"
 
 #include <math.h>
@@ -221,7 +222,23 @@ void metric_datapoint_free(struct metric_datapoint *datapoint)
     metric_aggregate_free(&datapoint->aggregate);
     metric_evidence_free(datapoint->evidence);
     free(datapoint->evidence);
+    evidence_tally_free(datapoint->tally);
     *datapoint = (struct metric_datapoint){0};
+}
+
+uint64_t metric_datapoint_evidence_events(const struct metric_datapoint *datapoint)
+{
+    if (datapoint->evidence)
+        return datapoint->evidence->events;
+    return datapoint->tally ? evidence_tally_events(datapoint->tally) : 0;
+}
+
+bool metric_datapoint_evidence(const struct metric_datapoint *datapoint,
+                               struct metric_evidence *out)
+{
+    if (datapoint->evidence)
+        return metric_evidence_merge(out, datapoint->evidence);
+    return !datapoint->tally || evidence_tally_export_copy(datapoint->tally, out);
 }
 
 void metric_datapoint_list_free(struct metric_datapoint_list *list)

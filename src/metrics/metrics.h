@@ -361,6 +361,8 @@ bool metric_evidence_from_json(const char *text, struct metric_evidence *evidenc
  * these. */
 const char *metric_denial_kind(const char *error_message, size_t length);
 
+struct evidence_tally; /* a bucket's evidence as a scan tallies it (evidence_tally.c) */
+
 struct metric_datapoint {
     struct metric_identity identity;
     char *unit;
@@ -368,6 +370,9 @@ struct metric_datapoint {
     int64_t timestamp;
     struct metric_aggregate aggregate;
     struct metric_evidence *evidence; /* owned; NULL when not gathered */
+    /* owned; the evidence still as the scan tallied it (filter_scan_take_datapoints_deferred,
+     * then `evidence` is NULL); read it with metric_datapoint_evidence */
+    struct evidence_tally *tally;
 };
 
 struct metric_datapoint_list {
@@ -382,6 +387,12 @@ bool metric_identity_copy(struct metric_identity *into, const struct metric_iden
 void metric_identity_sort(struct metric_identity *identity);
 int metric_identity_compare(const struct metric_identity *a, const struct metric_identity *b);
 void metric_datapoint_free(struct metric_datapoint *datapoint);
+/* Events behind the point's evidence (0 when none was gathered). */
+uint64_t metric_datapoint_evidence_events(const struct metric_datapoint *datapoint);
+/* The point's evidence, whether exported or still tallied, copied into an initialised `out`;
+ * reads the point only (replays on several threads share it). False on out of memory. */
+bool metric_datapoint_evidence(const struct metric_datapoint *datapoint,
+                               struct metric_evidence *out);
 void metric_datapoint_list_free(struct metric_datapoint_list *list);
 
 /* A statistic by name: SampleCount, Sum, Average, Minimum, Maximum, or an extended
@@ -447,6 +458,11 @@ bool filter_scan_enable_evidence(struct filter_scan *scan, struct metrics_error 
  * on out of memory: now (nothing is moved) or while scanning (samples were lost; what was
  * gathered is moved). Nothing to do when data points are off. */
 bool filter_scan_take_datapoints(struct filter_scan *scan, struct metric_datapoint_list *out);
+/* The same, but each point keeps its evidence as the scan's tally (metric_datapoint.tally),
+ * exported only when read: for a replay that reads the evidence of a few buckets only. The
+ * store writes `evidence`, so points for it are taken with filter_scan_take_datapoints. */
+bool filter_scan_take_datapoints_deferred(struct filter_scan *scan,
+                                          struct metric_datapoint_list *out);
 /* Matches that published no data point because their eventTime was missing or unreadable. */
 uint64_t filter_scan_untimed(const struct filter_scan *scan);
 /* Matches that published no data point because a dimension's field was missing or empty in

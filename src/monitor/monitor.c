@@ -300,11 +300,20 @@ static bool write_transition(struct store *store, const struct alarm_definition 
 /* A bucket's evidence as the store would hand it back: through its JSON, so that a window
  * holds the same values and samples with or without the store. Only the buckets a
  * transition cites pay for it, once. NULL on failure. */
-static struct metric_evidence *as_stored(const struct metric_evidence *bucket)
+static struct metric_evidence *as_stored(const struct metric_datapoint *point)
 {
     struct metric_evidence *stored = malloc(sizeof *stored);
     struct metrics_error metrics_error;
-    char *json = stored ? metric_evidence_to_json(bucket) : NULL;
+    char *json = NULL;
+    if (stored && point->evidence) {
+        json = metric_evidence_to_json(point->evidence);
+    } else if (stored) { /* still tallied: exported for this once */
+        struct metric_evidence bucket;
+        metric_evidence_init(&bucket);
+        if (metric_datapoint_evidence(point, &bucket))
+            json = metric_evidence_to_json(&bucket);
+        metric_evidence_free(&bucket);
+    }
     if (stored)
         metric_evidence_init(stored);
     bool ok = json && metric_evidence_from_json(json, stored, &metrics_error);
@@ -336,11 +345,11 @@ static bool selection_evidence_read(struct point_selection *selection, int64_t f
     metric_evidence_init(evidence);
     for (size_t i = 0; i < selection->count; i++) {
         const struct metric_datapoint *point = &selection->points[selection->indices[i]];
-        if (point->timestamp < from || point->timestamp >= to || !point->evidence ||
-            point->evidence->events == 0)
+        if (point->timestamp < from || point->timestamp >= to ||
+            metric_datapoint_evidence_events(point) == 0)
             continue;
         if (!selection->as_stored[i])
-            selection->as_stored[i] = as_stored(point->evidence);
+            selection->as_stored[i] = as_stored(point);
         if (!selection->as_stored[i] || !metric_evidence_merge(evidence, selection->as_stored[i])) {
             metric_evidence_free(evidence); /* initialised again */
             return false;

@@ -53,6 +53,25 @@ check "alarm fields" '{"name":"denied-burst","cis":null,"metric":"DeniedCount","
     "$(jq -c '.alarms[0] | {name, cis, metric, final_state}' "$tmp/scan.json")"
 check "matches" 4 "$(jq '.filters[0].matches' "$tmp/scan.json")"
 
+# The evidence is written as text and spliced into the report's dump: the report is laid
+# out exactly as an indent-2 dump of the whole (the timing reals set aside).
+check "the report is one indent-2 dump" \
+    "$(sed -E 's/"(seconds|mb_per_second)": [^,]*,$/"\1": 0.0,/' "$tmp/scan.json")" \
+    "$(python3 -c 'import json, sys
+report = json.load(sys.stdin)
+report["seconds"] = report["mb_per_second"] = 0.0
+print(json.dumps(report, indent=2, ensure_ascii=False))' <"$tmp/scan.json")"
+# A logged value that reads as the splice's placeholder ("\u0001trailhound:evidence\u0001")
+# is reported as itself, in the filter's top list and in the evidence.
+sed 's|arn:aws:iam::111122223333:user/alice|\\u0001trailhound:evidence\\u0001|' \
+    "$DATA/denied-events.jsonl" >"$tmp/placeholder.jsonl"
+"$TRAILHOUND" scan --config "$DATA/denied-burst.yaml" --format json "$tmp/placeholder.jsonl" \
+    >"$tmp/placeholder.json" 2>"$tmp/stderr"
+check "placeholder-like value: in the evidence and the top list" \
+    '["\u0001trailhound:evidence\u0001","\u0001trailhound:evidence\u0001"]' \
+    "$(jq -c '[.alarms[0].transitions[1].evidence.principals[0].value, .filters[0].top.principals[0].value]' \
+        "$tmp/placeholder.json")"
+
 run_scan "$tmp/scan.txt"
 check "text timeline" "denied-burst: 3 transitions, now OK" "$(grep '^denied-burst' "$tmp/scan.txt")"
 check "text transition" "  2024-03-01T10:01:00Z  OK -> ALARM" \
