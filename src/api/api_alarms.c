@@ -8,6 +8,7 @@
 #include "monitor/monitor.h"
 #include "notify/notify.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,7 +477,10 @@ static bool history_member(void *context, const struct store_history_item *item)
 static int64_t time_member(const json_t *input, const char *name, int64_t fallback)
 {
     const json_t *value = json_object_get(input, name);
-    return json_is_number(value) ? (int64_t)(json_number_value(value) * 1000.0) : fallback;
+    double seconds = json_is_number(value) ? json_number_value(value) : NAN;
+    /* a time beyond ±1e15 s cannot be a history bound worth converting (and converting an
+     * out-of-range double is undefined): treat it as absent */
+    return isfinite(seconds) && fabs(seconds) <= 1e15 ? (int64_t)(seconds * 1000.0) : fallback;
 }
 
 static void describe_alarm_history(struct api_call *call)

@@ -6,6 +6,7 @@
 #include "metrics/metrics.h"
 #include "monitor/monitor.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,22 @@ static void fail_parameter(struct api_call *call, const char *message)
 }
 
 /* A number given as a JSON number or (query protocol) as text. */
+/* Seconds since the epoch, and periods, beyond this are refused rather than converted:
+ * converting a double outside the target integer's range is undefined behaviour. */
+#define API_SECONDS_LIMIT 1e15
+
+static bool number_of(const json_t *value, double *out);
+
+/* A Period: a whole number of seconds, 1 to INT_MAX. */
+static bool period_of(const json_t *value, int *out)
+{
+    double period = 0;
+    bool ok = number_of(value, &period) && period >= 1 && period <= INT_MAX;
+    if (ok)
+        *out = (int)period;
+    return ok;
+}
+
 static bool number_of(const json_t *value, double *out)
 {
     if (json_is_number(value)) {
@@ -124,6 +141,8 @@ static bool datapoint_of(struct api_call *call, const char *namespace_name, cons
     else
         point->resolution = METRIC_RESOLUTION_STANDARD;
     number_of(json_object_get(datum, "Timestamp"), &timestamp);
+    if (fabs(timestamp) > API_SECONDS_LIMIT)
+        return false;
     point->timestamp = (int64_t)floor(timestamp / point->resolution) * point->resolution;
     const char *unit = api_input_string(datum, "Unit");
     point->unit = (char *)(unit ? unit : "None");
@@ -192,7 +211,8 @@ static bool time_range(struct api_call *call, int64_t *start, int64_t *end)
 {
     double start_seconds, end_seconds;
     if (!number_of(json_object_get(call->input, "StartTime"), &start_seconds) ||
-        !number_of(json_object_get(call->input, "EndTime"), &end_seconds)) {
+        !number_of(json_object_get(call->input, "EndTime"), &end_seconds) ||
+        fabs(start_seconds) > API_SECONDS_LIMIT || fabs(end_seconds) > API_SECONDS_LIMIT) {
         api_fail(call, 400, "MissingParameter", "StartTime and EndTime are required.");
         return false;
     }
@@ -230,10 +250,9 @@ static void get_metric_statistics(struct api_call *call)
 {
     struct monitor_statistics_query query = {.unit = api_input_string(call->input, "Unit")};
     struct metric_identity identity;
-    double period = 0;
-    if (!number_of(json_object_get(call->input, "Period"), &period) || period < 1)
-        return api_fail(call, 400, "MissingParameter", "The parameter Period is required.");
-    query.period = (int)period;
+    if (!period_of(json_object_get(call->input, "Period"), &query.period))
+        return api_fail(call, 400, "MissingParameter",
+                        "The parameter Period is required (1 to 2147483647 seconds).");
     if (!time_range(call, &query.start, &query.end) ||
         !parse_statistics(call, &query, "Statistics", false) ||
         !parse_statistics(call, &query, "ExtendedStatistics", true))
@@ -333,17 +352,15 @@ static json_t *metric_stat_result(struct api_call *call, const json_t *query, in
 {
     const json_t *stat = json_object_get(query, "MetricStat");
     const char *stat_name = api_input_string(stat, "Stat");
-    double period = 0;
     struct monitor_statistics_query statistics = {
         .unit = api_input_string(stat, "Unit"), .start = start, .end = end, .statistic_count = 1};
     struct metrics_error metrics_error;
     struct metric_identity identity;
-    if (!stat_name || !number_of(json_object_get(stat, "Period"), &period) || period < 1 ||
+    if (!stat_name || !period_of(json_object_get(stat, "Period"), &statistics.period) ||
         (!metric_statistic_parse(stat_name, false, &statistics.statistics[0], &metrics_error) &&
          !metric_statistic_parse(stat_name, true, &statistics.statistics[0], &metrics_error)) ||
         !identity_of(json_object_get(stat, "Metric"), NULL, &identity))
         return NULL;
-    statistics.period = (int)period;
     statistics.metric = &identity;
     struct monitor_statistics_point *points = NULL;
     size_t count = 0;
