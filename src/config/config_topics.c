@@ -7,6 +7,7 @@
  * the state changes of one alarm within the window share one message. */
 #include "config/config_internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,8 @@ static bool load_grouping_window(struct config_loader *loader, const struct conf
     double value;
     if (!config_expect_number(loader, node, field, &value))
         return false;
-    if (value != (double)(int)value || value < 0 || value > GROUPING_WINDOW_MAX_SECONDS)
+    /* Range first: converting a double beyond int's range is undefined behaviour. */
+    if (!(value >= 0 && value <= GROUPING_WINDOW_MAX_SECONDS) || value != floor(value))
         return config_fail(loader, node->line, field,
                            "must be a whole number of seconds from 0 (no grouping) to %d",
                            GROUPING_WINDOW_MAX_SECONDS);
