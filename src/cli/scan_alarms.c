@@ -79,38 +79,6 @@ bool scan_parse_time(const char *text, int64_t *milliseconds)
 /* ---- into the store --------------------------------------------------------------------- */
 
 /* Buckets and the evidence behind them, in the caller's transaction. */
-static bool store_buckets(struct store *store, const struct metric_datapoint *points, size_t count,
-                          struct store_error *error)
-{
-    return store_datapoints_add(store, points, count, error) &&
-           store_evidence_add(store, points, count, error);
-}
-
-/* High-resolution buckets are stored as they are and rolled up into 1-minute buckets, which
- * alarms with periods of a minute or more read. */
-static bool store_points(struct store *store, const struct metric_datapoint_list *points,
-                         char *error, size_t error_size)
-{
-    struct store_error store_error;
-    if (!store_buckets(store, points->items, points->count, &store_error))
-        return fail(error, error_size, "storing data points: %s", store_error.message);
-    struct metric_datapoint *minutes = calloc(points->count + 1, sizeof *minutes);
-    if (!minutes)
-        return fail(error, error_size, "out of memory");
-    size_t count = 0;
-    for (size_t i = 0; i < points->count; i++) {
-        if (points->items[i].resolution != METRIC_RESOLUTION_HIGH)
-            continue;
-        minutes[count] = points->items[i]; /* shallow: the store only reads it */
-        minutes[count].resolution = METRIC_RESOLUTION_STANDARD;
-        minutes[count].timestamp -= ((minutes[count].timestamp % 60) + 60) % 60;
-        count++;
-    }
-    bool ok = count == 0 || store_buckets(store, minutes, count, &store_error);
-    free(minutes);
-    return ok || fail(error, error_size, "storing data points: %s", store_error.message);
-}
-
 static bool store_filters(struct store *store, const struct metric_filter_list *filters,
                           char *error, size_t error_size)
 {
@@ -157,7 +125,8 @@ static bool store_scan(struct store *store, const struct config *config,
     struct store_error store_error;
     if (!store_begin(store, &store_error))
         return fail(error, error_size, "%s", store_error.message);
-    bool ok = (!points || store_points(store, points, error, error_size)) &&
+    bool ok = (!points ||
+               scan_store_datapoints(store, points->items, points->count, error, error_size)) &&
               store_counted_files(store, files, error, error_size) &&
               store_filters(store, &config->filters, error, error_size);
     if (ok && !store_commit(store, &store_error))
@@ -537,12 +506,26 @@ static bool apply_retention(struct store *store, const struct config_settings *s
 static bool replay_in_store(struct store *store, const struct config *config,
                             const struct metric_datapoint_list *points,
                             const struct metric_datapoint_list *read_points,
-                            const struct scan_counted_files *files,
+                            struct scan_spill *spill, const struct scan_counted_files *files,
                             const struct scan_alarm_options *options, int64_t last_ms,
                             struct scan_alarm_replay *out, char *error, size_t error_size);
 
+/* The span of the scan's data points, spilled ones included, in milliseconds. */
+static bool scan_span(const struct metric_datapoint_list *points,
+                      const struct scan_spill_summary *spilled, int64_t *first_ms, int64_t *last_ms)
+{
+    bool has_points = data_span(points, first_ms, last_ms);
+    if (!spilled->used)
+        return has_points;
+    if (!has_points || spilled->first * 1000 < *first_ms)
+        *first_ms = spilled->first * 1000;
+    if (!has_points || spilled->last * 1000 > *last_ms)
+        *last_ms = spilled->last * 1000;
+    return true;
+}
+
 bool scan_alarms_replay(struct store *store, const struct config *config,
-                        const struct metric_datapoint_list *points,
+                        const struct metric_datapoint_list *points, struct scan_spill *spill,
                         const struct scan_counted_files *files,
                         const struct scan_alarm_options *options, struct scan_alarm_replay *out,
                         char *error, size_t error_size)
@@ -554,23 +537,26 @@ bool scan_alarms_replay(struct store *store, const struct config *config,
     out->count = config->alarms.count;
     for (size_t i = 0; i < out->count; i++)
         out->results[i].alarm = &config->alarms.items[i];
+    struct scan_spill_summary spilled = scan_spill_summary(spill);
     int64_t first_ms = 0, last_ms = 0;
-    bool has_points = data_span(points, &first_ms, &last_ms);
+    bool has_points = scan_span(points, &spilled, &first_ms, &last_ms);
     out->has_data = has_points || options->has_since;
     out->from_ms = options->has_since ? options->since_ms : first_ms;
     if (!has_points)
         last_ms = out->from_ms;
-    out->datapoints = points->count;
+    out->datapoints = points->count + spilled.points;
     const struct metric_datapoint_list *read_points =
-        replays_from_points(options, points) ? points : NULL;
+        !spilled.used && replays_from_points(options, points) ? points : NULL;
     if (read_points && !options->notify)
         return replay_all_in_memory(config, read_points, options, last_ms, out, error, error_size);
+    if (spilled.used)
+        store = scan_spill_store(spill); /* --db's own, or the temporary one */
     struct store_error store_error;
     struct store *memory = store ? NULL : store_open(":memory:", &store_error);
     if (!store && !memory)
         return fail(error, error_size, "%s", store_error.message);
-    bool ok = replay_in_store(store ? store : memory, config, points, read_points, files, options,
-                              last_ms, out, error, error_size);
+    bool ok = replay_in_store(store ? store : memory, config, points, read_points, spill, files,
+                              options, last_ms, out, error, error_size);
     store_close(memory);
     return ok;
 }
@@ -580,7 +566,7 @@ bool scan_alarms_replay(struct store *store, const struct config *config,
 static bool replay_in_store(struct store *store, const struct config *config,
                             const struct metric_datapoint_list *points,
                             const struct metric_datapoint_list *read_points,
-                            const struct scan_counted_files *files,
+                            struct scan_spill *spill, const struct scan_counted_files *files,
                             const struct scan_alarm_options *options, int64_t last_ms,
                             struct scan_alarm_replay *out, char *error, size_t error_size)
 {
@@ -603,7 +589,9 @@ static bool replay_in_store(struct store *store, const struct config *config,
         return fail(error, error_size, "%s", monitor_error.message);
     }
     size_t outbox_before = options->notify ? count_outbox(store, NULL) : 0;
+    /* a --db spill's transaction ends with the scan's results in it, before the replay */
     bool ok = store_scan(store, config, read_points ? NULL : points, files, error, error_size) &&
+              scan_spill_commit(spill, error, error_size) &&
               replay_all(store, config, read_points, options, last_ms,
                          options->notify ? &notify : NULL, out, error, error_size);
     if (ok && options->notify) {

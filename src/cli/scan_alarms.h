@@ -6,6 +6,7 @@
 #define TRAILHOUND_CLI_SCAN_ALARMS_H
 
 #include "alarms/alarms.h"
+#include "cli/scan_spill.h"
 #include "config/config.h"
 #include "metrics/metrics.h"
 #include "store/store.h"
@@ -80,9 +81,12 @@ void scan_counted_files_free(struct scan_counted_files *files);
  * to `store` in one transaction, then defines and replays every alarm. `store` is the --db
  * file, or NULL: then a private store in memory is used when one is needed (--notify, or
  * 1-second data points), else each alarm is replayed in memory from `points`, on up to
- * options->threads threads. False with `error` on a store or evaluation failure. */
+ * options->threads threads. When the scan spilled data points (`spill` used), they are
+ * with the rest in the spill's store (--db's, or a temporary one), `points` joins them
+ * there and the replay reads them from it. False with `error` on a store or evaluation
+ * failure. */
 bool scan_alarms_replay(struct store *store, const struct config *config,
-                        const struct metric_datapoint_list *points,
+                        const struct metric_datapoint_list *points, struct scan_spill *spill,
                         const struct scan_counted_files *files,
                         const struct scan_alarm_options *options, struct scan_alarm_replay *out,
                         char *error, size_t error_size);

@@ -95,6 +95,7 @@ struct scan_run {
     struct scan_counted_file pending; /* the file being read, until it is done */
     uint64_t files_already_counted;
     struct scan_pool *pool;
+    struct scan_spill *spill; /* where data points go beyond their memory bound */
     struct malformed_list malformed;
     struct scan_totals totals;
     bool strict;
@@ -378,6 +379,19 @@ static bool wants_datapoints(const struct scan_options *options, const struct co
     return config->alarms.count > 0 || options->alarms.db_path;
 }
 
+/* The memory the scan's data points may take before they are spilled to disk (a year of
+ * matched minutes would take a gigabyte); TRAILHOUND_SCAN_SPILL_BYTES changes it so tests
+ * can make a small scan spill. */
+static size_t spill_bytes(void)
+{
+    const char *text = getenv("TRAILHOUND_SCAN_SPILL_BYTES");
+    char *end;
+    unsigned long long bytes = text ? strtoull(text, &end, 10) : 0;
+    if (!text || *end || bytes > ((uint64_t)1 << 40))
+        return SCAN_SPILL_DEFAULT_BYTES;
+    return (size_t)bytes;
+}
+
 /* Data points when alarms or a --db need them, and with alarms the evidence behind each
  * bucket, which their transitions carry. */
 static bool enable_gathering(struct scan_run *run, const struct scan_options *options,
@@ -389,8 +403,15 @@ static bool enable_gathering(struct scan_run *run, const struct scan_options *op
         return false;
     if (!wants_datapoints(options, &run->config, &resolution))
         return true;
-    return scan_pool_enable_datapoints(run->pool, resolution, error) &&
-           (run->config.alarms.count == 0 || scan_pool_enable_evidence(run->pool, error));
+    if (!scan_pool_enable_datapoints(run->pool, resolution, error) ||
+        (run->config.alarms.count > 0 && !scan_pool_enable_evidence(run->pool, error)))
+        return false;
+    if (!(run->spill = scan_spill_create(run->store))) {
+        snprintf(error->message, sizeof error->message, "out of memory");
+        return false;
+    }
+    scan_pool_set_spill(run->pool, spill_bytes(), scan_spill_write, run->spill);
+    return true;
 }
 
 /* Takes the scan's data points and replays the alarms (in the --db store, else in memory);
@@ -405,11 +426,17 @@ static bool replay_alarms(struct filter_scan *totals, struct scan_run *run,
     int resolution;
     bool in_memory = !options->alarms.db_path && !options->alarms.notify &&
                      wants_datapoints(options, &run->config, &resolution) &&
-                     resolution == METRIC_RESOLUTION_STANDARD;
+                     resolution == METRIC_RESOLUTION_STANDARD &&
+                     !scan_spill_summary(run->spill).used;
+    struct metrics_error spill_error;
+    if (filter_scan_spill_failed(totals, &spill_error)) {
+        fprintf(stderr, "trailhound: alarms: %s\n", spill_error.message);
+        return false;
+    }
     bool ok = (in_memory ? filter_scan_take_datapoints_deferred(totals, &points)
                          : filter_scan_take_datapoints(totals, &points)) &&
-              scan_alarms_replay(run->store, &run->config, &points, &run->counted, &options->alarms,
-                                 replay, error, sizeof error);
+              scan_alarms_replay(run->store, &run->config, &points, run->spill, &run->counted,
+                                 &options->alarms, replay, error, sizeof error);
     metric_datapoint_list_free(&points);
     if (!ok)
         fprintf(stderr, "trailhound: alarms: %s\n", error);
@@ -526,6 +553,7 @@ int scan_command(int argc, char **argv)
     scan_pool_free(run->pool);
     malformed_free(&run->malformed);
     config_free(&run->config);
+    scan_spill_free(run->spill); /* before its --db store closes */
     store_close(run->store);
     scan_counted_files_free(&run->counted);
     free(run->pending.key);

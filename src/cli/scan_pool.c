@@ -429,10 +429,22 @@ static void stop_threads(struct scan_pool *pool)
         pool->workers[i].started = false;
 }
 
+/* Once any thread has spilled, the data points go to the spill rather than be merged in
+ * memory: each thread's rest is spilled (a failure is kept in its scan). */
+static void spill_rest(struct scan_pool *pool)
+{
+    bool spilled = false;
+    for (size_t i = 0; i < pool->thread_count; i++)
+        spilled = spilled || filter_scan_spilled(pool->workers[i].scan) > 0;
+    for (size_t i = 0; spilled && i < pool->thread_count; i++)
+        filter_scan_spill(pool->workers[i].scan, NULL);
+}
+
 struct filter_scan *scan_pool_finish(struct scan_pool *pool)
 {
     scan_pool_drain(pool);
     stop_threads(pool);
+    spill_rest(pool);
     for (size_t i = 1; i < pool->thread_count; i++)
         filter_scan_merge(pool->workers[0].scan, pool->workers[i].scan);
     return pool->workers[0].scan;
@@ -518,6 +530,14 @@ bool scan_pool_enable_datapoints(struct scan_pool *pool, int resolution,
         if (!filter_scan_enable_datapoints(pool->workers[i].scan, resolution, error))
             return false;
     return true;
+}
+
+void scan_pool_set_spill(struct scan_pool *pool, size_t limit_bytes, filter_scan_spill_fn spill,
+                         void *context)
+{
+    size_t each = limit_bytes / pool->thread_count;
+    for (size_t i = 0; i < pool->thread_count; i++)
+        filter_scan_set_spill(pool->workers[i].scan, each, spill, context);
 }
 
 bool scan_pool_enable_evidence(struct scan_pool *pool, struct metrics_error *error)

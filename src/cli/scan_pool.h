@@ -66,6 +66,12 @@ bool scan_pool_enable_datapoints(struct scan_pool *pool, int resolution,
  * scan_pool_enable_datapoints, before the first batch. */
 bool scan_pool_enable_evidence(struct scan_pool *pool, struct metrics_error *error);
 
+/* Bounds the workers' data points to `limit_bytes` in all (filter_scan_set_spill, an equal
+ * share each). Once any worker has spilled, scan_pool_finish spills every worker's rest
+ * too, so the merged scan holds no data points and the spill holds them all. */
+void scan_pool_set_spill(struct scan_pool *pool, size_t limit_bytes, filter_scan_spill_fn spill,
+                         void *context);
+
 /* Has every worker check its matches against suppression rules and publish tuned metrics
  * (filter_scan_enable_suppressions). Call before the first batch. */
 bool scan_pool_enable_suppressions(struct scan_pool *pool,

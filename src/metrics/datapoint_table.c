@@ -75,7 +75,8 @@ static bool grow(struct datapoint_table *table)
     struct datapoint_entry *entries = calloc(capacity, sizeof *entries);
     if (!entries)
         return false;
-    struct datapoint_table grown = {entries, capacity, table->count};
+    struct datapoint_table grown = {entries, capacity, table->count,
+                                    table->bytes + (capacity - table->capacity) * sizeof *entries};
     for (size_t i = 0; i < table->capacity; i++)
         if (table->entries[i].used)
             *probe(&grown, &table->entries[i].key, table->entries[i].hash) = table->entries[i];
@@ -122,6 +123,9 @@ struct datapoint_entry *datapoint_table_entry(struct datapoint_table *table,
     entry->evidence = NULL;
     metric_aggregate_init(&entry->aggregate);
     table->count++;
+    for (size_t i = 0; i < key->value_count; i++)
+        table->bytes += key->lengths[i];
+    table->bytes += 1; /* key_text is never empty */
     return entry;
 }
 
@@ -134,6 +138,12 @@ static bool merge_evidence(struct datapoint_entry *into, const struct datapoint_
     return evidence_tally_merge(into->evidence, from->evidence);
 }
 
+size_t datapoint_entry_bytes(const struct datapoint_entry *entry)
+{
+    return entry->aggregate.value_capacity * sizeof *entry->aggregate.values +
+           evidence_tally_bytes(entry->evidence);
+}
+
 bool datapoint_table_merge(struct datapoint_table *into, const struct datapoint_table *from)
 {
     for (size_t i = 0; i < from->capacity; i++) {
@@ -141,8 +151,13 @@ bool datapoint_table_merge(struct datapoint_table *into, const struct datapoint_
         if (!entry->used)
             continue;
         struct datapoint_entry *target = datapoint_table_entry(into, &entry->key);
-        if (!target || !metric_aggregate_merge(&target->aggregate, &entry->aggregate) ||
-            !merge_evidence(target, entry))
+        if (!target)
+            return false;
+        size_t before = datapoint_entry_bytes(target);
+        bool merged = metric_aggregate_merge(&target->aggregate, &entry->aggregate) &&
+                      merge_evidence(target, entry);
+        into->bytes += datapoint_entry_bytes(target) - before;
+        if (!merged)
             return false;
     }
     return true;

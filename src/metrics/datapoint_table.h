@@ -32,6 +32,9 @@ struct datapoint_entry {
 struct datapoint_table {
     struct datapoint_entry *entries; /* capacity entries, a power of two */
     size_t capacity, count;
+    /* What the entries and keys hold allocated; whoever grows an entry's aggregate or
+     * evidence adds the difference (a scan bounds its memory by it). */
+    size_t bytes;
 };
 
 void datapoint_table_init(struct datapoint_table *table);
@@ -42,6 +45,9 @@ void datapoint_table_free(struct datapoint_table *table);
  * runs out. */
 struct datapoint_entry *datapoint_table_entry(struct datapoint_table *table,
                                               const struct datapoint_key *key);
+
+/* What an entry's aggregate and evidence hold allocated (its key is counted apart). */
+size_t datapoint_entry_bytes(const struct datapoint_entry *entry);
 
 /* Adds every aggregate (and evidence) of `from` into `into`. False when memory runs out. */
 bool datapoint_table_merge(struct datapoint_table *into, const struct datapoint_table *from);

@@ -106,5 +106,8 @@ bool evidence_tally_export(struct evidence_tally *tally, struct metric_evidence 
 /* The same, without touching the tally (it sorts copies of its lists). */
 bool evidence_tally_export_copy(const struct evidence_tally *tally, struct metric_evidence *out);
 uint64_t evidence_tally_events(const struct evidence_tally *tally);
+/* The bytes the tally holds allocated (0 for NULL), kept as it grows: a scan bounds its
+ * memory by it. */
+size_t evidence_tally_bytes(const struct evidence_tally *tally);
 
 #endif

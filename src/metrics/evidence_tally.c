@@ -26,6 +26,7 @@ struct tally_sample {
 };
 
 struct evidence_tally {
+    size_t bytes; /* allocated for it: the struct, its lists, values and samples */
     uint64_t events, suppressed;
     int64_t first_ms, last_ms;
     struct tally_list lists[METRIC_EVIDENCE_FIELD_COUNT];
@@ -45,6 +46,7 @@ struct evidence_tally *evidence_tally_create(void)
 {
     struct evidence_tally *tally = calloc(1, sizeof *tally);
     if (tally) {
+        tally->bytes = sizeof *tally;
         tally->first_ms = INT64_MAX;
         tally->last_ms = INT64_MIN;
     }
@@ -80,7 +82,7 @@ static struct tally_value *find_value(const struct tally_list *list, const char 
 
 /* A slot for a new value: a free one (growing the array), else the least counted's, whose
  * count the new value inherits. */
-static struct tally_value *claim_slot(struct tally_list *list, uint64_t *inherited)
+static struct tally_value *claim_slot(struct tally_list *list, uint64_t *inherited, size_t *bytes)
 {
     *inherited = 0;
     if (list->count == list->capacity && list->capacity < EVIDENCE_TALLY_CAPACITY) {
@@ -89,6 +91,7 @@ static struct tally_value *claim_slot(struct tally_list *list, uint64_t *inherit
         if (!grown)
             return NULL;
         list->items = grown;
+        *bytes += (capacity - list->capacity) * sizeof *grown;
         list->capacity = capacity;
     }
     if (list->count < list->capacity)
@@ -98,12 +101,14 @@ static struct tally_value *claim_slot(struct tally_list *list, uint64_t *inherit
         if (list->items[i].count < smallest->count)
             smallest = &list->items[i];
     *inherited = smallest->count;
+    *bytes -= smallest->length + 1;
     free(smallest->value);
     smallest->value = NULL;
     return smallest;
 }
 
-static bool list_add(struct tally_list *list, const char *value, size_t length, uint64_t count)
+static bool list_add(struct tally_list *list, const char *value, size_t length, uint64_t count,
+                     size_t *bytes)
 {
     length = evidence_cut(value, length, METRIC_EVIDENCE_VALUE_MAX);
     uint32_t hash = hash_bytes(value, length);
@@ -118,11 +123,12 @@ static bool list_add(struct tally_list *list, const char *value, size_t length, 
     memcpy(copy, value, length);
     copy[length] = '\0';
     uint64_t inherited;
-    item = claim_slot(list, &inherited);
+    item = claim_slot(list, &inherited, bytes);
     if (!item) {
         free(copy);
         return false;
     }
+    *bytes += length + 1;
     *item = (struct tally_value){copy, (uint32_t)length, hash, inherited + count};
     return true;
 }
@@ -137,8 +143,8 @@ bool evidence_tally_add(struct evidence_tally *tally, const struct evidence_matc
         tally->last_ms = match->time_ms;
     bool added = true;
     for (size_t field = 0; field < METRIC_EVIDENCE_FIELD_COUNT; field++)
-        if (match->values[field] &&
-            !list_add(&tally->lists[field], match->values[field], match->lengths[field], 1))
+        if (match->values[field] && !list_add(&tally->lists[field], match->values[field],
+                                              match->lengths[field], 1, &tally->bytes))
             added = false;
     return added;
 }
@@ -171,8 +177,12 @@ bool evidence_tally_add_sample(struct evidence_tally *tally, int64_t time_ms, co
         return false;
     memcpy(copy, text, length);
     copy[length] = '\0';
-    if (tally->sample_count == METRIC_EVIDENCE_SAMPLES)
-        free(tally->samples[--tally->sample_count].text);
+    if (tally->sample_count == METRIC_EVIDENCE_SAMPLES) {
+        char *dropped = tally->samples[--tally->sample_count].text;
+        tally->bytes -= strlen(dropped) + 1;
+        free(dropped);
+    }
+    tally->bytes += length + 1;
     memmove(&tally->samples[at + 1], &tally->samples[at],
             (tally->sample_count - at) * sizeof tally->samples[0]);
     tally->samples[at] = (struct tally_sample){time_ms, copy};
@@ -197,8 +207,9 @@ bool evidence_tally_merge(struct evidence_tally *into, const struct evidence_tal
     for (size_t field = 0; field < METRIC_EVIDENCE_FIELD_COUNT; field++)
         for (uint32_t i = 0; i < from->lists[field].count; i++) {
             const struct tally_value *item = &from->lists[field].items[i];
-            merged =
-                list_add(&into->lists[field], item->value, item->length, item->count) && merged;
+            merged = list_add(&into->lists[field], item->value, item->length, item->count,
+                              &into->bytes) &&
+                     merged;
         }
     for (size_t i = 0; i < from->sample_count; i++) {
         const struct tally_sample *sample = &from->samples[i];
@@ -277,4 +288,9 @@ bool evidence_tally_export_copy(const struct evidence_tally *tally, struct metri
 uint64_t evidence_tally_events(const struct evidence_tally *tally)
 {
     return tally->events;
+}
+
+size_t evidence_tally_bytes(const struct evidence_tally *tally)
+{
+    return tally ? tally->bytes : 0;
 }

@@ -82,6 +82,13 @@ struct scan_datapoints {
     struct datapoint_table table;
     uint64_t untimed, undimensioned;
     bool samples_lost; /* memory ran out while filing a sample or its evidence */
+    /* filter_scan_set_spill: beyond `spill_limit` bytes the table goes to `spill` */
+    size_t spill_limit;
+    filter_scan_spill_fn spill;
+    void *spill_context;
+    uint64_t spilled; /* points handed to `spill` */
+    bool spill_failed;
+    struct metrics_error spill_error;
 };
 
 /* Evidence per bucket (filter_scan_enable_evidence). */
@@ -544,10 +551,17 @@ static struct datapoint_entry *file_sample(struct scan_datapoints *datapoints,
                                            const struct datapoint_key *key, double value)
 {
     struct datapoint_entry *entry = datapoint_table_entry(&datapoints->table, key);
-    if (!entry || !metric_aggregate_add(&entry->aggregate, value, 1)) {
+    if (!entry) {
         datapoints->samples_lost = true;
         return NULL;
     }
+    size_t capacity = entry->aggregate.value_capacity;
+    if (!metric_aggregate_add(&entry->aggregate, value, 1)) {
+        datapoints->samples_lost = true;
+        return NULL;
+    }
+    datapoints->table.bytes +=
+        (entry->aggregate.value_capacity - capacity) * sizeof *entry->aggregate.values;
     return entry;
 }
 
@@ -658,10 +672,12 @@ static void file_evidence(struct filter_scan *scan, struct datapoint_entry *entr
                           const struct evidence *fields, struct event_evidence *cache,
                           bool suppressed)
 {
-    if (!entry->evidence && !(entry->evidence = evidence_tally_create())) {
+    bool created = !entry->evidence;
+    if (created && !(entry->evidence = evidence_tally_create())) {
         scan->datapoints->samples_lost = true;
         return;
     }
+    size_t bytes = created ? 0 : evidence_tally_bytes(entry->evidence);
     if (!cache->ready) {
         prepare_match(scan, event, clock, fields, &cache->match);
         cache->ready = true;
@@ -680,6 +696,7 @@ static void file_evidence(struct filter_scan *scan, struct datapoint_entry *entr
     }
     if (!filed)
         scan->datapoints->samples_lost = true;
+    scan->datapoints->table.bytes += evidence_tally_bytes(entry->evidence) - bytes;
 }
 
 /* What one event's evaluation carries from filter to filter. */
@@ -723,6 +740,8 @@ static void publish_match(struct filter_scan *scan, size_t filter_index, struct 
     }
 }
 
+static void spill_when_full(struct filter_scan *scan);
+
 /* `clock`: unread (the bucket comes from eventTime) or already set (a log event's time). */
 static void evaluate_with_datapoints(struct filter_scan *scan, const struct event *event,
                                      const struct event_clock *clock)
@@ -739,6 +758,7 @@ static void evaluate_with_datapoints(struct filter_scan *scan, const struct even
                 datapoints_add_default(scan, tuned_index(scan, i), event, &pass.clock);
         }
     }
+    spill_when_full(scan);
 }
 
 /* Without data points: the totals only. */
@@ -821,6 +841,11 @@ static bool datapoints_merge(struct filter_scan *into, const struct filter_scan 
     target->untimed += source->untimed;
     target->undimensioned += source->undimensioned;
     target->samples_lost = target->samples_lost || source->samples_lost;
+    target->spilled += source->spilled;
+    if (source->spill_failed && !target->spill_failed) {
+        target->spill_failed = true;
+        target->spill_error = source->spill_error;
+    }
     return datapoint_table_merge(&target->table, &source->table);
 }
 
@@ -1275,6 +1300,115 @@ bool filter_scan_take_datapoints_deferred(struct filter_scan *scan,
                                           struct metric_datapoint_list *out)
 {
     return take_datapoints(scan, true, out);
+}
+
+/* ---- spilling (filter_scan_set_spill) ---- */
+
+/* Points handed to the spill at a time: spilling needs little more memory than the table. */
+#define SPILL_CHUNK_POINTS 256
+
+void filter_scan_set_spill(struct filter_scan *scan, size_t limit_bytes, filter_scan_spill_fn spill,
+                           void *context)
+{
+    if (!scan->datapoints)
+        return;
+    scan->datapoints->spill_limit = limit_bytes;
+    scan->datapoints->spill = spill;
+    scan->datapoints->spill_context = context;
+}
+
+static void spill_free_chunk(struct metric_datapoint *chunk, size_t *count)
+{
+    while (*count > 0)
+        metric_datapoint_free(&chunk[--*count]);
+}
+
+/* Moves an entry into a point with its evidence exported; the entry keeps only its key. */
+static bool spill_describe(struct filter_scan *scan, struct datapoint_entry *entry,
+                           struct metric_datapoint *point)
+{
+    if (!datapoint_describe(scan, entry, false, point)) {
+        metric_datapoint_free(point);
+        return false;
+    }
+    point->aggregate = entry->aggregate;
+    metric_aggregate_init(&entry->aggregate);
+    evidence_tally_free(entry->evidence);
+    entry->evidence = NULL;
+    return true;
+}
+
+static bool spill_fail(struct scan_datapoints *datapoints, const char *message)
+{
+    datapoints->spill_failed = true;
+    snprintf(datapoints->spill_error.message, sizeof datapoints->spill_error.message, "%s",
+             message);
+    return false;
+}
+
+/* Hands every entry to the spill, a chunk at a time, and empties the table. After a failure
+ * the points are dropped (the failure is kept for filter_scan_spill_failed). */
+static bool spill_table(struct filter_scan *scan)
+{
+    struct scan_datapoints *datapoints = scan->datapoints;
+    struct datapoint_table *table = &datapoints->table;
+    struct metric_datapoint *chunk = calloc(SPILL_CHUNK_POINTS, sizeof *chunk);
+    size_t count = 0;
+    bool ok = !datapoints->spill_failed && (chunk || spill_fail(datapoints, "out of memory"));
+    for (size_t i = 0; ok && i < table->capacity; i++) {
+        if (!table->entries[i].used)
+            continue;
+        if (!spill_describe(scan, &table->entries[i], &chunk[count]))
+            ok = spill_fail(datapoints, "out of memory");
+        else if (++count == SPILL_CHUNK_POINTS) {
+            struct metrics_error error = {"the data points could not be kept"};
+            if (!datapoints->spill(datapoints->spill_context, chunk, count, &error))
+                ok = spill_fail(datapoints, error.message);
+            datapoints->spilled += count;
+            spill_free_chunk(chunk, &count);
+        }
+    }
+    if (ok && count > 0) {
+        struct metrics_error error = {"the data points could not be kept"};
+        if (!datapoints->spill(datapoints->spill_context, chunk, count, &error))
+            ok = spill_fail(datapoints, error.message);
+        datapoints->spilled += count;
+    }
+    spill_free_chunk(chunk, &count);
+    free(chunk);
+    datapoint_table_free(table);
+    return ok;
+}
+
+static void spill_when_full(struct filter_scan *scan)
+{
+    struct scan_datapoints *datapoints = scan->datapoints;
+    if (datapoints->spill && datapoints->table.bytes > datapoints->spill_limit)
+        spill_table(scan);
+}
+
+bool filter_scan_spill(struct filter_scan *scan, struct metrics_error *error)
+{
+    struct scan_datapoints *datapoints = scan->datapoints;
+    if (!datapoints || !datapoints->spill)
+        return true;
+    if (datapoints->table.count > 0)
+        spill_table(scan);
+    return !filter_scan_spill_failed(scan, error);
+}
+
+uint64_t filter_scan_spilled(const struct filter_scan *scan)
+{
+    return scan->datapoints ? scan->datapoints->spilled : 0;
+}
+
+bool filter_scan_spill_failed(const struct filter_scan *scan, struct metrics_error *error)
+{
+    if (!scan->datapoints || !scan->datapoints->spill_failed)
+        return false;
+    if (error)
+        *error = scan->datapoints->spill_error;
+    return true;
 }
 
 uint64_t filter_scan_untimed(const struct filter_scan *scan)

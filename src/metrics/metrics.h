@@ -463,6 +463,24 @@ bool filter_scan_take_datapoints(struct filter_scan *scan, struct metric_datapoi
  * store writes `evidence`, so points for it are taken with filter_scan_take_datapoints. */
 bool filter_scan_take_datapoints_deferred(struct filter_scan *scan,
                                           struct metric_datapoint_list *out);
+/* Bounding a long scan's memory: once the data points held take more than `limit_bytes`
+ * (keys, aggregates and evidence tallies, counted as they grow), they are handed to
+ * `spill` a few hundred at a time, evidence exported, in no order, and the scan starts over
+ * empty. A bucket may come again in a later call, to be merged with what it had (as a store
+ * merges). `spill` returns false with a message when it cannot keep them: the points are
+ * then lost and filter_scan_spill_failed says so. Called on the scan's own thread. */
+typedef bool (*filter_scan_spill_fn)(void *context, const struct metric_datapoint *points,
+                                     size_t count, struct metrics_error *error);
+void filter_scan_set_spill(struct filter_scan *scan, size_t limit_bytes, filter_scan_spill_fn spill,
+                           void *context);
+/* Hands every point held to the spill now (at the end of a scan). False, with the first
+ * failure, when any spill failed. */
+bool filter_scan_spill(struct filter_scan *scan, struct metrics_error *error);
+/* Points handed to the spill so far (a bucket spilled twice counts twice). */
+uint64_t filter_scan_spilled(const struct filter_scan *scan);
+/* Whether a spill failed, and why. */
+bool filter_scan_spill_failed(const struct filter_scan *scan, struct metrics_error *error);
+
 /* Matches that published no data point because their eventTime was missing or unreadable. */
 uint64_t filter_scan_untimed(const struct filter_scan *scan);
 /* Matches that published no data point because a dimension's field was missing or empty in

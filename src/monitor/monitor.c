@@ -718,20 +718,28 @@ static void status_take(struct alarm_status *status, struct alarm_evaluation *re
     result->reason = result->reason_data = NULL;
 }
 
+/* Where a replay is between calls of replay_cached: the next evaluation instant, and
+ * whether the last one was judged without data (then instants without data are skipped). */
+struct replay_cursor {
+    int64_t now;
+    bool judged_without_data;
+};
+
+/* Evaluates from the cursor up to `until_ms` (inclusive) over `cache`, which must hold every
+ * bucket those evaluations read. */
 static bool replay_cached(struct store *store, const struct alarm_definition *alarm,
-                          const struct monitor_settings *settings, int64_t from_ms,
-                          int64_t until_ms, const struct bucket_cache *cache,
-                          struct point_selection *selection, struct alarm_status *status,
+                          const struct monitor_settings *settings, int64_t until_ms,
+                          const struct bucket_cache *cache, struct point_selection *selection,
+                          struct alarm_status *status, struct replay_cursor *cursor,
                           bool (*on_transition)(void *, const struct monitor_transition *),
                           void *context, struct monitor_error *error)
 {
     int64_t step_ms = evaluation_step_seconds(alarm) * 1000;
-    bool judged_without_data = false;
-    for (int64_t now = monitor_next_evaluation(alarm, from_ms); now <= until_ms;) {
-        int64_t next_with_data;
+    while (cursor->now <= until_ms) {
+        int64_t now = cursor->now, next_with_data;
         bool in_range;
         next_instant_with_data(cache, alarm, settings, now, &next_with_data, &in_range);
-        if (in_range || !judged_without_data) {
+        if (in_range || !cursor->judged_without_data) {
             struct store_slot_reader reader = {
                 .store = store, .cache = cache, .selection = selection};
             struct alarm_evaluation result;
@@ -743,11 +751,55 @@ static bool replay_cached(struct store *store, const struct alarm_definition *al
             if (!ok)
                 return false;
         }
-        judged_without_data = !in_range;
+        cursor->judged_without_data = !in_range;
         if (in_range || next_with_data <= now + step_ms)
-            now += step_ms;
+            cursor->now = now + step_ms;
         else
-            now = next_with_data;
+            cursor->now = next_with_data;
+    }
+    return true;
+}
+
+/* The store's buckets for evaluations in [first_ms, last_ms]: from one range before. */
+static bool cache_load_span(struct store *store, const struct alarm_definition *alarm,
+                            const struct monitor_settings *settings, int64_t first_ms,
+                            int64_t last_ms, struct bucket_cache *cache,
+                            struct monitor_error *error)
+{
+    int64_t from =
+        first_ms / 1000 - range_seconds(alarm, settings) - evaluation_step_seconds(alarm);
+    int64_t to = last_ms / 1000 + evaluation_step_seconds(alarm);
+    return cache_load(store, alarm, from, to, cache, error);
+}
+
+/* Evaluation steps per chunk of a replay from the store: a day of 1-minute evaluations. */
+#define REPLAY_CHUNK_STEPS 1440
+
+/* The replay from the store, a chunk of the span at a time, so memory holds a chunk's
+ * buckets rather than the whole span's (a scan of a year's archive replays a year). Same
+ * evaluations as in one go: the cursor carries over, and a skip past the chunk's end (no
+ * data known beyond it) resumes at the next chunk, where the skip is decided again. */
+static bool replay_store_chunks(struct store *store, const struct alarm_definition *alarm,
+                                const struct monitor_settings *settings, int64_t from_ms,
+                                int64_t until_ms, struct alarm_status *status,
+                                bool (*on_transition)(void *, const struct monitor_transition *),
+                                void *context, struct monitor_error *error)
+{
+    int64_t chunk_ms = evaluation_step_seconds(alarm) * 1000 * REPLAY_CHUNK_STEPS;
+    struct replay_cursor cursor = {.now = monitor_next_evaluation(alarm, from_ms)};
+    while (cursor.now <= until_ms) {
+        int64_t start = cursor.now;
+        int64_t end = until_ms - start < chunk_ms ? until_ms : start + chunk_ms - 1;
+        struct bucket_cache cache;
+        if (!cache_load_span(store, alarm, settings, start, end, &cache, error))
+            return false;
+        bool ok = replay_cached(store, alarm, settings, end, &cache, NULL, status, &cursor,
+                                on_transition, context, error);
+        cache_free(&cache);
+        if (!ok)
+            return false;
+        if (cursor.now > end + 1)
+            cursor.now = monitor_next_evaluation(alarm, end + 1);
     }
     return true;
 }
@@ -761,21 +813,28 @@ static bool replay_from(struct store *store, const struct alarm_definition *alar
                         bool (*on_transition)(void *, const struct monitor_transition *),
                         void *context, struct monitor_error *error)
 {
+    struct alarm_status status;
+    if (!points) {
+        bool ok = status_load(store, alarm, &status, error) &&
+                  replay_store_chunks(store, alarm, settings, from_ms, until_ms, &status,
+                                      on_transition, context, error);
+        alarm_status_free(&status); /* zeroed when status_load failed */
+        return ok;
+    }
     /* every bucket an evaluation of the span can read: from one range before its start */
     int64_t from = from_ms / 1000 - range_seconds(alarm, settings) - evaluation_step_seconds(alarm);
     int64_t to = until_ms / 1000 + evaluation_step_seconds(alarm);
     struct point_selection selection = {0};
     struct bucket_cache cache;
-    struct alarm_status status;
-    if (points ? !selection_make(points, alarm, &selection, error) ||
-                     !cache_load_selection(&selection, alarm, from, to, &cache, error)
-               : !cache_load(store, alarm, from, to, &cache, error)) {
+    if (!selection_make(points, alarm, &selection, error) ||
+        !cache_load_selection(&selection, alarm, from, to, &cache, error)) {
         selection_free(&selection);
         return false;
     }
     bool ok = memory ? (status = *memory, true) : status_load(store, alarm, &status, error);
-    ok = ok && replay_cached(store, alarm, settings, from_ms, until_ms, &cache,
-                             points ? &selection : NULL, &status, on_transition, context, error);
+    struct replay_cursor cursor = {.now = monitor_next_evaluation(alarm, from_ms)};
+    ok = ok && replay_cached(store, alarm, settings, until_ms, &cache, &selection, &status, &cursor,
+                             on_transition, context, error);
     if (memory)
         *memory = status; /* as far as it went */
     else

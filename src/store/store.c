@@ -295,6 +295,25 @@ struct store *store_open(const char *path, struct store_error *error)
     return store;
 }
 
+struct store *store_open_temporary(struct store_error *error)
+{
+    struct store *store = open_database("", error); /* "": SQLite's temporary database */
+    if (!store)
+        return NULL;
+    /* scratch: nothing to recover after a crash, so nothing to journal or sync */
+    if (!execute(store, "PRAGMA journal_mode = OFF", "cannot turn the journal off", error) ||
+        !execute(store, "PRAGMA synchronous = OFF", "cannot set synchronous = OFF", error) ||
+        !execute(store, "PRAGMA foreign_keys = ON", "cannot enable foreign keys", error) ||
+        !store_schema_migrate(store, error)) {
+        char message[sizeof error->message];
+        snprintf(message, sizeof message, "%s", error ? error->message : "");
+        store_fail(error, "temporary store: %s", message);
+        store_close(store);
+        return NULL;
+    }
+    return store;
+}
+
 void store_close(struct store *store)
 {
     if (!store)

@@ -26,6 +26,10 @@ struct store_error {
 
 /* Opens (creating when absent, with its parent directory) and migrates. */
 struct store *store_open(const char *path, struct store_error *error);
+/* A private store on disk that SQLite deletes when it is closed (in SQLITE_TMPDIR, else
+ * TMPDIR or /var/tmp or /tmp), for scratch data larger than memory: no journal and no
+ * syncing, so a rollback leaves it unusable. */
+struct store *store_open_temporary(struct store_error *error);
 void store_close(struct store *store);
 int store_schema_version(struct store *store);
 

@@ -1,0 +1,50 @@
+/* scan_spill: where `scan` keeps its data points once they outgrow memory (a year of
+ * matched minutes does). Every scan thread spills here, under one lock: into a private
+ * temporary store on disk, or with --db into that store in one transaction kept open until
+ * the scan's results are stored with it, so a crash leaves no half-counted scan. */
+#ifndef TRAILHOUND_CLI_SCAN_SPILL_H
+#define TRAILHOUND_CLI_SCAN_SPILL_H
+
+#include "metrics/metrics.h"
+#include "store/store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The memory all of a scan's threads may hold in data points before spilling;
+ * TRAILHOUND_SCAN_SPILL_BYTES replaces it (tests make it small). */
+#define SCAN_SPILL_DEFAULT_BYTES (16u << 20)
+
+struct scan_spill;
+
+/* `db`: the --db store, else NULL (a temporary store is opened at the first spill). NULL on
+ * out of memory. */
+struct scan_spill *scan_spill_create(struct store *db);
+/* Closes a temporary store (SQLite deletes it) and rolls back a --db transaction still
+ * open (a scan that failed). */
+void scan_spill_free(struct scan_spill *spill);
+
+/* The filter_scan_spill_fn: writes the points (context: the scan_spill). */
+bool scan_spill_write(void *context, const struct metric_datapoint *points, size_t count,
+                      struct metrics_error *error);
+
+/* What was spilled: whether anything, how many points (a bucket spilled twice counts
+ * twice), the span of their timestamps (seconds). */
+struct scan_spill_summary {
+    bool used;
+    uint64_t points;
+    int64_t first, last;
+};
+struct scan_spill_summary scan_spill_summary(const struct scan_spill *spill);
+/* The store holding the spilled points; NULL when nothing was spilled. */
+struct store *scan_spill_store(struct scan_spill *spill);
+/* Ends the transaction a --db spill keeps open (after the scan's results joined it). */
+bool scan_spill_commit(struct scan_spill *spill, char *error, size_t error_size);
+
+/* Stores data points, with their evidence, rolling 1-second points up into minutes too
+ * (alarms of a minute or more read those). */
+bool scan_store_datapoints(struct store *store, const struct metric_datapoint *points, size_t count,
+                           char *error, size_t error_size);
+
+#endif
