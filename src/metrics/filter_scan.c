@@ -1346,6 +1346,53 @@ static bool spill_fail(struct scan_datapoints *datapoints, const char *message)
     return false;
 }
 
+/* Orders entries by filter, dimension values and bucket: the store's key order, so a
+ * spill appends to each metric's rows rather than writing all over its B-trees. */
+static int spill_order(const void *a, const void *b)
+{
+    const struct datapoint_key *left = &(*(struct datapoint_entry *const *)a)->key;
+    const struct datapoint_key *right = &(*(struct datapoint_entry *const *)b)->key;
+    if (left->filter != right->filter)
+        return left->filter < right->filter ? -1 : 1;
+    for (size_t i = 0; i < left->value_count && i < right->value_count; i++) {
+        size_t shorter =
+            left->lengths[i] < right->lengths[i] ? left->lengths[i] : right->lengths[i];
+        int order = memcmp(left->values[i], right->values[i], shorter);
+        if (order == 0 && left->lengths[i] != right->lengths[i])
+            order = left->lengths[i] < right->lengths[i] ? -1 : 1;
+        if (order != 0)
+            return order;
+    }
+    if (left->bucket != right->bucket)
+        return left->bucket < right->bucket ? -1 : 1;
+    return 0;
+}
+
+/* The table's entries in spill_order; NULL on out of memory. */
+static struct datapoint_entry **spill_sorted(struct datapoint_table *table)
+{
+    struct datapoint_entry **sorted = malloc((table->count + 1) * sizeof *sorted);
+    if (!sorted)
+        return NULL;
+    size_t count = 0;
+    for (size_t i = 0; i < table->capacity; i++)
+        if (table->entries[i].used)
+            sorted[count++] = &table->entries[i];
+    qsort(sorted, count, sizeof *sorted, spill_order);
+    return sorted;
+}
+
+static bool spill_chunk(struct scan_datapoints *datapoints, struct metric_datapoint *chunk,
+                        size_t *count)
+{
+    struct metrics_error error = {"the data points could not be kept"};
+    bool ok = datapoints->spill(datapoints->spill_context, chunk, *count, &error) ||
+              spill_fail(datapoints, error.message);
+    datapoints->spilled += *count;
+    spill_free_chunk(chunk, count);
+    return ok;
+}
+
 /* Hands every entry to the spill, a chunk at a time, and empties the table. After a failure
  * the points are dropped (the failure is kept for filter_scan_spill_failed). */
 static bool spill_table(struct filter_scan *scan)
@@ -1353,29 +1400,20 @@ static bool spill_table(struct filter_scan *scan)
     struct scan_datapoints *datapoints = scan->datapoints;
     struct datapoint_table *table = &datapoints->table;
     struct metric_datapoint *chunk = calloc(SPILL_CHUNK_POINTS, sizeof *chunk);
+    struct datapoint_entry **sorted = chunk ? spill_sorted(table) : NULL;
     size_t count = 0;
-    bool ok = !datapoints->spill_failed && (chunk || spill_fail(datapoints, "out of memory"));
-    for (size_t i = 0; ok && i < table->capacity; i++) {
-        if (!table->entries[i].used)
-            continue;
-        if (!spill_describe(scan, &table->entries[i], &chunk[count]))
+    bool ok = !datapoints->spill_failed && (sorted || spill_fail(datapoints, "out of memory"));
+    for (size_t i = 0; ok && i < table->count; i++) {
+        if (!spill_describe(scan, sorted[i], &chunk[count]))
             ok = spill_fail(datapoints, "out of memory");
-        else if (++count == SPILL_CHUNK_POINTS) {
-            struct metrics_error error = {"the data points could not be kept"};
-            if (!datapoints->spill(datapoints->spill_context, chunk, count, &error))
-                ok = spill_fail(datapoints, error.message);
-            datapoints->spilled += count;
-            spill_free_chunk(chunk, &count);
-        }
+        else if (++count == SPILL_CHUNK_POINTS)
+            ok = spill_chunk(datapoints, chunk, &count);
     }
-    if (ok && count > 0) {
-        struct metrics_error error = {"the data points could not be kept"};
-        if (!datapoints->spill(datapoints->spill_context, chunk, count, &error))
-            ok = spill_fail(datapoints, error.message);
-        datapoints->spilled += count;
-    }
+    if (ok && count > 0)
+        ok = spill_chunk(datapoints, chunk, &count);
     spill_free_chunk(chunk, &count);
     free(chunk);
+    free(sorted);
     datapoint_table_free(table);
     return ok;
 }
