@@ -115,6 +115,15 @@ printf '%s\nalarms:\n%s\n%s\n' "$filters" "$minute_alarms" "$ten_second_alarm" >
 printf '%s\nalarms:\n%s\n' "$filters" "$minute_alarms" >"$tmp/minute.yaml"
 printf '%s\nalarms:\n%s\n' "$filters" "$ten_second_alarm" >"$tmp/ten.yaml"
 
+# Two files' contents equal; else their first differences (reports are long).
+check_same() { # check_same DESCRIPTION EXPECTED_FILE ACTUAL_FILE
+    if ! cmp -s "$2" "$3"; then
+        echo "FAIL: $1"
+        diff "$2" "$3" | head -20 | cut -c1-200
+        failures=$((failures + 1))
+    fi
+}
+
 # scan_json OUT SPILL_BYTES ARGS...: the JSON report without its timing (SPILL_BYTES "" for
 # the default bound)
 scan_json() {
@@ -142,13 +151,13 @@ for setup in "all:--config $tmp/all.yaml" "minute:--config $tmp/minute.yaml" \
     for threads in 1 3; do
         for bytes in 1 30000; do
             scan_json "$tmp/$name-$bytes-$threads.json" "$bytes" "${args[@]}" --threads $threads "${events[@]}"
-            check "$name: spilling every $bytes bytes, $threads thread(s): the default's report" \
-                "$(cat "$tmp/$name-default-1.json")" "$(cat "$tmp/$name-$bytes-$threads.json")"
+            check_same "$name: spilling every $bytes bytes, $threads thread(s): the default's report" \
+                "$tmp/$name-default-1.json" "$tmp/$name-$bytes-$threads.json"
         done
     done
     scan_json "$tmp/$name-default-3.json" "" "${args[@]}" --threads 3 "${events[@]}"
-    check "$name: 3 threads report what 1 does" \
-        "$(cat "$tmp/$name-default-1.json")" "$(cat "$tmp/$name-default-3.json")"
+    check_same "$name: 3 threads report what 1 does" \
+        "$tmp/$name-default-1.json" "$tmp/$name-default-3.json"
 done
 # the reports compared have something to differ in
 check "alarms in the report" "5 10" \
@@ -184,13 +193,12 @@ for bytes in "" 1; do
     check "--db, spill bytes '$bytes': a second scan counts nothing again" "2 0 0" \
         "$(jq -r '"\(.files_already_counted) \(.events) \([.alarms[].transitions[]] | length)"' "$tmp/$name-again.json")"
     dump_store "$tmp/$name.sqlite" >"$tmp/$name-again.dump"
-    check "--db, spill bytes '$bytes': the second scan stores nothing more" \
-        "$(cat "$tmp/$name.dump")" "$(cat "$tmp/$name-again.dump")"
+    check_same "--db, spill bytes '$bytes': the second scan stores nothing more" \
+        "$tmp/$name.dump" "$tmp/$name-again.dump"
 done
-check "--db: the spilled scan's report is the default's" \
-    "$(cat "$tmp/db-default.json")" "$(cat "$tmp/db-1.json")"
-check "--db: the spilled scan stores the default's points, values and evidence" \
-    "$(cat "$tmp/db-default.dump")" "$(cat "$tmp/db-1.dump")"
+check_same "--db: the spilled scan's report is the default's" "$tmp/db-default.json" "$tmp/db-1.json"
+check_same "--db: the spilled scan stores the default's points, values and evidence" \
+    "$tmp/db-default.dump" "$tmp/db-1.dump"
 check "--db: the store holds 1-second and 1-minute points and their evidence" "1 60 evidence point value" \
     "$(cut -d'|' -f1,6 "$tmp/db-1.dump" | tr '|' '\n' | sort -u | tr '\n' ' ' | sed 's/ $//')"
 check "--db: the evidence's events add up to the matches (1-second and 1-minute buckets)" \
