@@ -292,9 +292,9 @@ PY
             "$TRAILHOUND" scan --config "$tmp/one.yaml" --format json "$tmp/many.jsonl" \
             >/dev/null 2>"$tmp/full.err"
         status=$?
-        check "a spill onto a full disk: scan fails" "true" "$([ $status -ne 0 ] && echo true || echo "false (exit $status)")"
-        check "a spill onto a full disk: the reason" "1" \
-            "$(grep -c -E 'spilling data points: .*(full|disk)' "$tmp/full.err")"
+        check "a spill onto a full disk: scan fails (exit 1, not a crash)" 1 "$status"
+        check "a spill onto a full disk: the reason, alone" "1 1" \
+            "$(grep -c -E 'spilling data points: .*(full|disk)' "$tmp/full.err") $(wc -l <"$tmp/full.err")"
         SQLITE_TMPDIR="$tmp/small" TMPDIR="$tmp/small" TRAILHOUND_SCAN_SPILL_BYTES=1000000000 \
             "$TRAILHOUND" scan --config "$tmp/one.yaml" --format json "$tmp/many.jsonl" \
             >"$tmp/unspilled.json" 2>"$tmp/unspilled.err"
