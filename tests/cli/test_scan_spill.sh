@@ -204,6 +204,23 @@ check "--db: the store holds 1-second and 1-minute points and their evidence" "1
 check "--db: the evidence's events add up to the matches (1-second and 1-minute buckets)" \
     "$(jq '2 * ([.filters[].matches] | add)' "$tmp/db-default.json")" \
     "$(sqlite3 "$tmp/db-1.sqlite" "SELECT sum(json_extract(evidence_json, '\$.events')) FROM bucket_evidence")"
+# scanned one file at a time into the same store, the second replaying on the first's state
+for bytes in "" 1; do
+    name=db-files-${bytes:-default}
+    for part in 0 1; do
+        scan_json "$tmp/$name-$part.json" "$bytes" --config "$tmp/all.yaml" --db "$tmp/$name.sqlite" \
+            "$tmp/events-$part.jsonl"
+    done
+    dump_store "$tmp/$name.sqlite" >"$tmp/$name.dump"
+done
+for part in 0 1; do
+    check_same "--db, a file at a time: the spilled scan of file $part reports the default's" \
+        "$tmp/db-files-default-$part.json" "$tmp/db-files-1-$part.json"
+done
+check_same "--db, a file at a time: the spilled scans store the default's" \
+    "$tmp/db-files-default.dump" "$tmp/db-files-1.dump"
+check_same "--db, a file at a time: the store holds what one scan of both stores" \
+    "$tmp/db-default.dump" "$tmp/db-files-1.dump"
 check "--db reports what the scan without it does" \
     "$(jq -c 'del(.files_already_counted)' "$tmp/all-default-1.json")" \
     "$(jq -c 'del(.files_already_counted)' "$tmp/db-1.json")"
@@ -300,6 +317,31 @@ PY
             >"$tmp/unspilled.json" 2>"$tmp/unspilled.err"
         check "unspilled, the same scan succeeds there" "0 8000" \
             "$?$(jq -r '" \(.filters[0].matches)"' "$tmp/unspilled.json")"
+
+        # --db on the full disk: the spill goes into its store in the scan's transaction, so
+        # the failed scan leaves the store as it was (no half-counted file); with room, the
+        # same file is then counted whole.
+        mkdir "$tmp/small/db"
+        "$TRAILHOUND" scan --config "$tmp/one.yaml" --db "$tmp/small/db/trailhound.db" \
+            "$REPO_DIR/tests/data/alarms/denied-events.jsonl" >/dev/null 2>"$tmp/before.err" || {
+            echo "FAIL: a small scan into the store on the tmpfs: $(cat "$tmp/before.err")"
+            failures=$((failures + 1))
+        }
+        store_counts() { sqlite3 "$tmp/small/db/trailhound.db" "SELECT (SELECT count(*) FROM datapoints) || ' ' || (SELECT count(*) FROM bucket_evidence) || ' ' || (SELECT count(*) FROM sources) || ' ' || (SELECT count(*) FROM alarm_history)"; }
+        before=$(store_counts)
+        check "the store before: the small scan's buckets (3 per denied metric), evidence, file" "6 6 1" "${before% *}"
+        TRAILHOUND_SCAN_SPILL_BYTES=1 "$TRAILHOUND" scan --config "$tmp/one.yaml" \
+            --db "$tmp/small/db/trailhound.db" "$tmp/many.jsonl" >/dev/null 2>"$tmp/db-full.err"
+        check "--db on a full disk, spilled: scan fails with the reason" "1 1" \
+            "$? $(grep -c -E 'spilling data points: .*(full|disk)' "$tmp/db-full.err")"
+        check "--db on a full disk, spilled: the store as it was" "$before" "$(store_counts)"
+        check "--db on a full disk, spilled: the store intact" "ok" \
+            "$(sqlite3 "$tmp/small/db/trailhound.db" 'PRAGMA integrity_check')"
+        mount -o remount,size=64m "$tmp/small"
+        TRAILHOUND_SCAN_SPILL_BYTES=1 "$TRAILHOUND" scan --config "$tmp/one.yaml" --format json \
+            --db "$tmp/small/db/trailhound.db" "$tmp/many.jsonl" >"$tmp/db-room.json" 2>"$tmp/db-room.err"
+        check "--db with room again: the file counted whole (4 before it)" "0 0 8000 8004" \
+            "$? $(jq -r '"\(.files_already_counted) \(.filters[0].matches)"' "$tmp/db-room.json") $(metric_sum "$tmp/small/db/trailhound.db" DeniedCount Security)"
     fi
 fi
 
