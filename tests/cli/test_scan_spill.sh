@@ -6,7 +6,12 @@
 # spans four days from 2024-05-01T00:00:00Z (the first data point, so the first evaluation
 # instant, and chunk boundaries at every midnight and, for 10-s steps, every 4 h): busy
 # minutes, matching and non-matching events by four principals from three addresses, a gap
-# of more than a day, and events a minute or two around the chunk boundaries.
+# of more than a day, and events a minute or two around the chunk boundaries. Alarms: 5-min,
+# hourly 2 of 3, breaching, 10-s (1-second points, minute rollups for the others), with a
+# dimension, 6-h over 5 periods (a range longer than a chunk), p90. Each evidence list of a
+# bucket holds at most four values here: a bucket spilled in parts keeps each part's 16
+# heaviest per list only, so beyond 16 values the spilled evidence can differ (known).
+# The full-disk part mounts a tmpfs: root only, skipped otherwise.
 set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
 if ! command -v sqlite3 >/dev/null; then
