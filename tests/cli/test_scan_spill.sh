@@ -155,7 +155,8 @@ scan_json() {
 
 # --- a: the same report whatever the bound and the threads ---
 for setup in "all:--config $tmp/all.yaml" "minute:--config $tmp/minute.yaml" \
-    "cis:--cis --config $tmp/minute.yaml"; do
+    "cis:--cis --config $tmp/minute.yaml" \
+    "window:--config $tmp/all.yaml --early --since 2024-05-01T21:00:00Z --until 2024-05-03T12:00:00Z"; do
     name=${setup%%:*}
     read -r -a args <<<"${setup#*:}"
     scan_json "$tmp/$name-default-1.json" "" "${args[@]}" --threads 1 "${events[@]}"
