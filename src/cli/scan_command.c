@@ -9,6 +9,7 @@
 #include "sources/source.h"
 #include "store/store.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -433,6 +434,13 @@ static bool replay_alarms(struct filter_scan *totals, struct scan_run *run,
         fprintf(stderr, "trailhound: alarms: %s\n", spill_error.message);
         return false;
     }
+    struct scan_spill_summary spilled = scan_spill_summary(run->spill);
+    if (spilled.used)
+        fprintf(stderr,
+                "trailhound: data points beyond %zu bytes of memory: %" PRIu64
+                " written to %s and replayed from there\n",
+                spill_bytes(), spilled.points,
+                options->alarms.db_path ? options->alarms.db_path : "a temporary store");
     bool ok = (in_memory ? filter_scan_take_datapoints_deferred(totals, &points)
                          : filter_scan_take_datapoints(totals, &points)) &&
               scan_alarms_replay(run->store, &run->config, &points, run->spill, &run->counted,
