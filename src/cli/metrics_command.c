@@ -188,9 +188,16 @@ static void format_timestamp(int64_t seconds, bool json, char out[40])
 {
     time_t time = (time_t)seconds;
     struct tm fields;
-    if (!gmtime_r(&time, &fields) ||
-        !strftime(out, 40, json ? "%Y-%m-%dT%H:%M:%S+00:00" : "%Y-%m-%dT%H:%M:%SZ", &fields))
+    /* not strftime's %Y, which writes year 1 as "1": ISO 8601 wants four digits */
+    if (!gmtime_r(&time, &fields))
         snprintf(out, 40, "%lld", (long long)seconds);
+    else {
+        char text[96]; /* room for any int, so the compiler sees no truncation */
+        snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d%s", fields.tm_year + 1900,
+                 fields.tm_mon + 1, fields.tm_mday, fields.tm_hour, fields.tm_min, fields.tm_sec,
+                 json ? "+00:00" : "Z");
+        snprintf(out, 40, "%.39s", text);
+    }
 }
 
 static bool is_simple(const struct metric_statistic *statistic)

@@ -78,8 +78,12 @@ static void format_time(int64_t milliseconds, char *out, size_t size)
 {
     time_t seconds = (time_t)(milliseconds / 1000);
     struct tm fields;
-    if (!gmtime_r(&seconds, &fields) || !strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &fields))
+    /* not strftime's %Y, which writes year 1 as "1": ISO 8601 wants four digits */
+    if (!gmtime_r(&seconds, &fields))
         snprintf(out, size, "%lld ms", (long long)milliseconds);
+    else
+        snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", fields.tm_year + 1900,
+                 fields.tm_mon + 1, fields.tm_mday, fields.tm_hour, fields.tm_min, fields.tm_sec);
 }
 
 /* The evidence as metric_evidence_to_json writes it (the alarm message's Trailhound key). */

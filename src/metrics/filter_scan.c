@@ -19,6 +19,7 @@
 #include "metrics/top_values.h"
 #include "patterns/pattern.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -713,7 +714,9 @@ static void file_match(struct filter_scan *scan, const struct datapoint_key *key
                        struct event_pass *pass, bool suppressed)
 {
     struct datapoint_entry *entry = file_sample(scan->datapoints, key, value);
-    if (entry && scan->evidence)
+    /* a value that is not finite publishes no sample (metric_aggregate_add ignores it, as
+     * CloudWatch refuses it), so it is no evidence of what the metric counted either */
+    if (entry && scan->evidence && isfinite(value))
         file_evidence(scan, entry, pass->event, &pass->clock, &pass->fields, &pass->evidence,
                       suppressed);
 }

@@ -465,10 +465,11 @@ bool filter_scan_take_datapoints_deferred(struct filter_scan *scan,
                                           struct metric_datapoint_list *out);
 /* Bounding a long scan's memory: once the data points held take more than `limit_bytes`
  * (keys, aggregates and evidence tallies, counted as they grow), they are handed to
- * `spill` a few hundred at a time, evidence exported, in no order, and the scan starts over
- * empty. A bucket may come again in a later call, to be merged with what it had (as a store
- * merges). `spill` returns false with a message when it cannot keep them: the points are
- * then lost and filter_scan_spill_failed says so. Called on the scan's own thread. */
+ * `spill` a few hundred at a time, evidence exported, in key order (filter, dimension
+ * values, bucket), and the scan starts over empty. A bucket may come again in a later call, to be
+ * merged with what it had (as a store merges). `spill` returns false with a message when it cannot
+ * keep them: the points are then lost and filter_scan_spill_failed says so. Called on the scan's
+ * own thread. */
 typedef bool (*filter_scan_spill_fn)(void *context, const struct metric_datapoint *points,
                                      size_t count, struct metrics_error *error);
 void filter_scan_set_spill(struct filter_scan *scan, size_t limit_bytes, filter_scan_spill_fn spill,

@@ -127,7 +127,9 @@ bool store_evidence_add(struct store *store, const struct metric_datapoint *poin
         return false;
     bool ok = true;
     for (size_t i = 0; ok && i < count; i++)
-        if (points[i].evidence && points[i].evidence->events > 0)
+        /* a bucket without samples is not stored (store_datapoints_add), nor its evidence */
+        if (points[i].evidence && points[i].evidence->events > 0 &&
+            points[i].aggregate.sample_count > 0)
             ok = add_point_evidence(store, &points[i], error);
     return store_end(store, ok, error);
 }
