@@ -117,9 +117,10 @@ void scan_counted_files_free(struct scan_counted_files *files)
 }
 
 /* What the scan read, all or nothing: data points (NULL: the replay reads them from the
- * scan's list), the files they came from, filters. */
+ * scan's list), those it spilled when `spilled` is given (--db: copied in from the
+ * temporary store), the files they came from, filters. */
 static bool store_scan(struct store *store, const struct config *config,
-                       const struct metric_datapoint_list *points,
+                       const struct metric_datapoint_list *points, struct scan_spill *spilled,
                        const struct scan_counted_files *files, char *error, size_t error_size)
 {
     struct store_error store_error;
@@ -127,6 +128,7 @@ static bool store_scan(struct store *store, const struct config *config,
         return fail(error, error_size, "%s", store_error.message);
     bool ok = (!points ||
                scan_store_datapoints(store, points->items, points->count, error, error_size)) &&
+              (!spilled || scan_spill_copy(spilled, store, error, error_size)) &&
               store_counted_files(store, files, error, error_size) &&
               store_filters(store, &config->filters, error, error_size);
     if (ok && !store_commit(store, &store_error))
@@ -549,8 +551,8 @@ bool scan_alarms_replay(struct store *store, const struct config *config,
         !spilled.used && replays_from_points(options, points) ? points : NULL;
     if (read_points && !options->notify)
         return replay_all_in_memory(config, read_points, options, last_ms, out, error, error_size);
-    if (spilled.used)
-        store = scan_spill_store(spill); /* --db's own, or the temporary one */
+    if (spilled.used && !store)
+        store = scan_spill_store(spill); /* the temporary one, which holds them */
     struct store_error store_error;
     struct store *memory = store ? NULL : store_open(":memory:", &store_error);
     if (!store && !memory)
@@ -589,11 +591,12 @@ static bool replay_in_store(struct store *store, const struct config *config,
         return fail(error, error_size, "%s", monitor_error.message);
     }
     size_t outbox_before = options->notify ? count_outbox(store, NULL) : 0;
-    /* a --db spill's transaction ends with the scan's results in it, before the replay */
-    bool ok = store_scan(store, config, read_points ? NULL : points, files, error, error_size) &&
-              scan_spill_commit(spill, error, error_size) &&
-              replay_all(store, config, read_points, options, last_ms,
-                         options->notify ? &notify : NULL, out, error, error_size);
+    /* --db: what was spilled joins the store with the rest, in one transaction */
+    struct scan_spill *copy = store != scan_spill_store(spill) ? spill : NULL;
+    bool ok =
+        store_scan(store, config, read_points ? NULL : points, copy, files, error, error_size) &&
+        replay_all(store, config, read_points, options, last_ms, options->notify ? &notify : NULL,
+                   out, error, error_size);
     if (ok && options->notify) {
         out->notifications.queued = count_outbox(store, NULL) - outbox_before;
         ok = send_notifications(store, config, options, &notify, &out->notifications, error,

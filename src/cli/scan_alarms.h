@@ -46,7 +46,7 @@ struct scan_alarm_replay {
     struct scan_notifications notifications;
     bool has_data;             /* false: no data point, nothing was replayed */
     int64_t from_ms, until_ms; /* the simulated clock's span */
-    uint64_t datapoints;       /* buckets written */
+    uint64_t datapoints;       /* buckets taken from the scan (a bucket spilled twice: twice) */
 };
 
 struct scan_alarm_options {

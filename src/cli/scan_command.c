@@ -407,7 +407,7 @@ static bool enable_gathering(struct scan_run *run, const struct scan_options *op
     if (!scan_pool_enable_datapoints(run->pool, resolution, error) ||
         (run->config.alarms.count > 0 && !scan_pool_enable_evidence(run->pool, error)))
         return false;
-    if (!(run->spill = scan_spill_create(run->store))) {
+    if (!(run->spill = scan_spill_create())) {
         snprintf(error->message, sizeof error->message, "out of memory");
         return false;
     }
@@ -440,7 +440,8 @@ static bool replay_alarms(struct filter_scan *totals, struct scan_run *run,
                 "trailhound: data points beyond %zu bytes of memory: %" PRIu64
                 " written to %s and replayed from there\n",
                 spill_bytes(), spilled.points,
-                options->alarms.db_path ? options->alarms.db_path : "a temporary store");
+                options->alarms.db_path ? "a temporary store, then to the --db store"
+                                        : "a temporary store");
     bool ok = (in_memory ? filter_scan_take_datapoints_deferred(totals, &points)
                          : filter_scan_take_datapoints(totals, &points)) &&
               scan_alarms_replay(run->store, &run->config, &points, run->spill, &run->counted,
@@ -561,7 +562,7 @@ int scan_command(int argc, char **argv)
     scan_pool_free(run->pool);
     malformed_free(&run->malformed);
     config_free(&run->config);
-    scan_spill_free(run->spill); /* before its --db store closes */
+    scan_spill_free(run->spill);
     store_close(run->store);
     scan_counted_files_free(&run->counted);
     free(run->pending.key);

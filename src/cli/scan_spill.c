@@ -4,16 +4,15 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct scan_spill {
     pthread_mutex_t lock;
-    struct store *db;        /* --db: its store, not owned */
     struct store *temporary; /* owned; opened at the first spill */
-    bool transaction_open;   /* --db: begun at the first spill */
     struct scan_spill_summary summary;
 };
 
-struct scan_spill *scan_spill_create(struct store *db)
+struct scan_spill *scan_spill_create(void)
 {
     struct scan_spill *spill = calloc(1, sizeof *spill);
     if (!spill)
@@ -22,7 +21,6 @@ struct scan_spill *scan_spill_create(struct store *db)
         free(spill);
         return NULL;
     }
-    spill->db = db;
     spill->summary.first = INT64_MAX;
     spill->summary.last = INT64_MIN;
     return spill;
@@ -32,8 +30,6 @@ void scan_spill_free(struct scan_spill *spill)
 {
     if (!spill)
         return;
-    if (spill->transaction_open)
-        store_rollback(spill->db);
     store_close(spill->temporary);
     pthread_mutex_destroy(&spill->lock);
     free(spill);
@@ -75,15 +71,9 @@ bool scan_store_datapoints(struct store *store, const struct metric_datapoint *p
     return ok;
 }
 
-/* The store to write to, opened or begun at the first spill. */
+/* The temporary store, opened at the first spill. */
 static struct store *spill_target(struct scan_spill *spill, struct store_error *error)
 {
-    if (spill->db) {
-        if (!spill->transaction_open && !store_begin(spill->db, error))
-            return NULL;
-        spill->transaction_open = true;
-        return spill->db;
-    }
     if (!spill->temporary)
         spill->temporary = store_open_temporary(error);
     return spill->temporary;
@@ -108,8 +98,7 @@ static bool spill_fail(struct metrics_error *error, const char *message)
     return false;
 }
 
-/* Into the temporary store: one transaction per call (no journal, so commits are cheap);
- * into --db's, within the transaction kept open. */
+/* One transaction per call (no journal, so commits are cheap). */
 static bool spill_points(struct scan_spill *spill, const struct metric_datapoint *points,
                          size_t count, struct metrics_error *error)
 {
@@ -145,17 +134,109 @@ struct scan_spill_summary scan_spill_summary(const struct scan_spill *spill)
 
 struct store *scan_spill_store(struct scan_spill *spill)
 {
-    return !spill || !spill->summary.used ? NULL : spill->db ? spill->db : spill->temporary;
+    return spill && spill->summary.used ? spill->temporary : NULL;
 }
 
-bool scan_spill_commit(struct scan_spill *spill, char *error, size_t error_size)
+/* ---- copying into --db ---- */
+
+/* Points read back from the temporary store, written to --db a chunk at a time. */
+#define COPY_CHUNK_POINTS 256
+
+struct spill_copy {
+    struct store *from, *into;
+    const struct metric_identity *metric;
+    const char *unit;
+    int resolution;
+    int64_t last; /* the latest spilled bucket */
+    struct metric_datapoint chunk[COPY_CHUNK_POINTS];
+    size_t count;
+    struct store_error error;
+    /* the first failure: the store's walks stop when a callback returns false and may then
+     * say only "out of memory", so the reason is kept here */
+    bool failed;
+    char reason[sizeof(struct store_error)];
+};
+
+static bool copy_fail(struct spill_copy *copy, const char *reason)
 {
-    if (!spill || !spill->transaction_open)
-        return true;
-    spill->transaction_open = false;
-    struct store_error store_error;
-    if (store_commit(spill->db, &store_error))
-        return true;
-    snprintf(error, error_size, "%s", store_error.message);
+    if (!copy->failed)
+        snprintf(copy->reason, sizeof copy->reason, "%s", reason);
+    copy->failed = true;
     return false;
+}
+
+static bool copy_flush(struct spill_copy *copy)
+{
+    bool ok = store_buckets(copy->into, copy->chunk, copy->count, &copy->error) ||
+              copy_fail(copy, copy->error.message);
+    while (copy->count > 0)
+        metric_datapoint_free(&copy->chunk[--copy->count]);
+    return ok;
+}
+
+/* One bucket of the temporary store, with its evidence, into the chunk. */
+static bool copy_bucket(void *context, int64_t start, const struct metric_aggregate *bucket)
+{
+    struct spill_copy *copy = context;
+    struct metric_datapoint *point = &copy->chunk[copy->count++];
+    *point = (struct metric_datapoint){.resolution = copy->resolution, .timestamp = start};
+    metric_aggregate_init(&point->aggregate);
+    bool ok = metric_identity_copy(&point->identity, copy->metric) &&
+              (point->unit = strdup(copy->unit)) != NULL &&
+              metric_aggregate_merge(&point->aggregate, bucket) &&
+              (point->evidence = malloc(sizeof *point->evidence)) != NULL;
+    if (!ok)
+        return copy_fail(copy, "out of memory");
+    if (!store_evidence_read(copy->from, copy->metric, copy->unit, copy->resolution, start,
+                             start + copy->resolution, point->evidence, &copy->error))
+        return copy_fail(copy, copy->error.message);
+    return copy->count < COPY_CHUNK_POINTS || copy_flush(copy);
+}
+
+/* Every bucket of one metric (and unit), both resolutions. */
+static bool copy_metric(void *context, const struct metric_identity *metric, const char *unit)
+{
+    struct spill_copy *copy = context;
+    static const int resolutions[] = {METRIC_RESOLUTION_STANDARD, METRIC_RESOLUTION_HIGH};
+    copy->metric = metric;
+    copy->unit = unit;
+    for (size_t i = 0; i < sizeof resolutions / sizeof resolutions[0]; i++) {
+        copy->resolution = resolutions[i];
+        bool found = false;
+        int64_t first = 0;
+        if (!store_datapoints_next(copy->from, metric, unit, resolutions[i], INT64_MIN / 2, &found,
+                                   &first, &copy->error))
+            return copy_fail(copy, copy->error.message);
+        /* the spilled span bounds every bucket (minute rollups start at most 59 s before) */
+        if (found && !store_datapoints_each(copy->from, metric, unit, resolutions[i], first,
+                                            copy->last + 61, copy_bucket, copy, &copy->error))
+            return copy_fail(copy, copy->error.message); /* keeps the first reason */
+        if (copy->count > 0 && !copy_flush(copy))
+            return false;
+    }
+    return true;
+}
+
+bool scan_spill_copy(struct scan_spill *spill, struct store *into, char *error, size_t error_size)
+{
+    struct store *from = scan_spill_store(spill);
+    if (!from)
+        return true;
+    struct spill_copy *copy = calloc(1, sizeof *copy);
+    if (!copy) {
+        snprintf(error, error_size, "out of memory");
+        return false;
+    }
+    copy->from = from;
+    copy->into = into;
+    copy->last = spill->summary.last;
+    bool ok = (store_metrics_list(from, copy_metric, copy, &copy->error) ||
+               copy_fail(copy, copy->error.message)) &&
+              !copy->failed;
+    if (!ok)
+        snprintf(error, error_size, "copying spilled data points: %.400s", copy->reason);
+    while (copy->count > 0)
+        metric_datapoint_free(&copy->chunk[--copy->count]);
+    free(copy);
+    return ok;
 }

@@ -1,7 +1,8 @@
 /* scan_spill: where `scan` keeps its data points once they outgrow memory (a year of
- * matched minutes does). Every scan thread spills here, under one lock: into a private
- * temporary store on disk, or with --db into that store in one transaction kept open until
- * the scan's results are stored with it, so a crash leaves no half-counted scan. */
+ * matched minutes does): a private temporary SQLite store on disk, which every scan thread
+ * writes under one lock. With --db the spilled buckets are copied into that store at the
+ * end, in the transaction that stores the scan's results, so the --db store is locked only
+ * then (a daemon may be writing to it) and a crash leaves no half-counted scan. */
 #ifndef TRAILHOUND_CLI_SCAN_SPILL_H
 #define TRAILHOUND_CLI_SCAN_SPILL_H
 
@@ -18,11 +19,9 @@
 
 struct scan_spill;
 
-/* `db`: the --db store, else NULL (a temporary store is opened at the first spill). NULL on
- * out of memory. */
-struct scan_spill *scan_spill_create(struct store *db);
-/* Closes a temporary store (SQLite deletes it) and rolls back a --db transaction still
- * open (a scan that failed). */
+/* The temporary store is opened at the first spill. NULL on out of memory. */
+struct scan_spill *scan_spill_create(void);
+/* Closes the temporary store (SQLite deletes it). */
 void scan_spill_free(struct scan_spill *spill);
 
 /* The filter_scan_spill_fn: writes the points (context: the scan_spill). */
@@ -37,10 +36,12 @@ struct scan_spill_summary {
     int64_t first, last;
 };
 struct scan_spill_summary scan_spill_summary(const struct scan_spill *spill);
-/* The store holding the spilled points; NULL when nothing was spilled. */
+/* The temporary store holding the spilled points; NULL when nothing was spilled. */
 struct store *scan_spill_store(struct scan_spill *spill);
-/* Ends the transaction a --db spill keeps open (after the scan's results joined it). */
-bool scan_spill_commit(struct scan_spill *spill, char *error, size_t error_size);
+/* Copies every spilled bucket, with its evidence, into `into` (the --db store, within the
+ * caller's transaction), merging with what it holds as scan_store_datapoints does. Both
+ * resolutions are copied as they are (the minute rollups are already there). */
+bool scan_spill_copy(struct scan_spill *spill, struct store *into, char *error, size_t error_size);
 
 /* Stores data points, with their evidence, rolling 1-second points up into minutes too
  * (alarms of a minute or more read those). */

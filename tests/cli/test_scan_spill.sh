@@ -328,9 +328,9 @@ PY
         check "unspilled, the same scan succeeds there" "0 8000" \
             "$?$(jq -r '" \(.filters[0].matches)"' "$tmp/unspilled.json")"
 
-        # --db on the full disk: the spill goes into its store in the scan's transaction, so
-        # the failed scan leaves the store as it was (no half-counted file); with room, the
-        # same file is then counted whole.
+        # --db on the full disk: the spill goes to a temporary store (TMPDIR, with room) and
+        # is copied into the --db store in the scan's transaction, so the failed copy leaves
+        # the store as it was (no half-counted file); with room, the file is counted whole.
         mkdir "$tmp/small/db"
         "$TRAILHOUND" scan --config "$tmp/one.yaml" --db "$tmp/small/db/trailhound.db" \
             "$REPO_DIR/tests/data/alarms/denied-events.jsonl" >/dev/null 2>"$tmp/before.err" || {
@@ -343,7 +343,7 @@ PY
         TRAILHOUND_SCAN_SPILL_BYTES=1 "$TRAILHOUND" scan --config "$tmp/one.yaml" \
             --db "$tmp/small/db/trailhound.db" "$tmp/many.jsonl" >/dev/null 2>"$tmp/db-full.err"
         check "--db on a full disk, spilled: scan fails with the reason" "1 1" \
-            "$? $(grep -c -E 'spilling data points: .*(full|disk)' "$tmp/db-full.err")"
+            "$? $(grep -c -E 'copying spilled data points: .*(full|disk)' "$tmp/db-full.err")"
         check "--db on a full disk, spilled: the store as it was" "$before" "$(store_counts)"
         check "--db on a full disk, spilled: the store intact" "ok" \
             "$(sqlite3 "$tmp/small/db/trailhound.db" 'PRAGMA integrity_check')"
