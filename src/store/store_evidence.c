@@ -25,15 +25,6 @@ static bool check_metric(const struct metric_identity *metric, int resolution, c
     return true;
 }
 
-static bool bind_metric(sqlite3_stmt *statement, const struct metric_identity *metric,
-                        const char *unit, const char *dimensions)
-{
-    return store_bind_text(statement, 1, metric->namespace_name) &&
-           store_bind_text(statement, 2, metric->metric_name) &&
-           store_bind_text(statement, 3, dimensions) &&
-           (!unit || store_bind_text(statement, 4, unit));
-}
-
 /* ---- writing ---- */
 
 /* The bucket's stored evidence merged into `merged` (left as it was when there is none). */
@@ -48,8 +39,8 @@ static bool read_stored(struct store *store, const struct metric_datapoint *poin
         error);
     if (!statement)
         return false;
-    bool bound = bind_metric(statement, &point->identity, point->unit ? point->unit : DEFAULT_UNIT,
-                             dimensions) &&
+    bool bound = store_bind_metric(statement, &point->identity,
+                                   point->unit ? point->unit : DEFAULT_UNIT, dimensions) &&
                  sqlite3_bind_int(statement, 5, point->resolution) == SQLITE_OK &&
                  sqlite3_bind_int64(statement, 6, point->timestamp) == SQLITE_OK;
     int status = bound ? sqlite3_step(statement) : SQLITE_ERROR;
@@ -83,8 +74,8 @@ static bool write_merged(struct store *store, const struct metric_datapoint *poi
         error);
     if (!statement)
         return false;
-    bool bound = bind_metric(statement, &point->identity, point->unit ? point->unit : DEFAULT_UNIT,
-                             dimensions) &&
+    bool bound = store_bind_metric(statement, &point->identity,
+                                   point->unit ? point->unit : DEFAULT_UNIT, dimensions) &&
                  sqlite3_bind_int(statement, 5, point->resolution) == SQLITE_OK &&
                  sqlite3_bind_int64(statement, 6, point->timestamp) == SQLITE_OK &&
                  store_bind_text(statement, 7, json);
@@ -181,7 +172,7 @@ bool store_evidence_read(struct store *store, const struct metric_identity *metr
                                error);
     struct evidence_reader reader = {evidence, error, false};
     bool ok = statement != NULL;
-    if (ok && !(bind_metric(statement, metric, unit, dimensions) &&
+    if (ok && !(store_bind_metric(statement, metric, unit, dimensions) &&
                 sqlite3_bind_int(statement, 5, resolution) == SQLITE_OK &&
                 sqlite3_bind_int64(statement, 6, from) == SQLITE_OK &&
                 sqlite3_bind_int64(statement, 7, to) == SQLITE_OK))
