@@ -9,6 +9,7 @@
  * are recorded as offsets into the scratch buffer, which may move when it grows. When the
  * document turns out valid, a stable counting sort groups the pairs by selector and the
  * scratch offsets become pointers. */
+#include "base/text.h"
 #include "events/event.h"
 
 #include <stdarg.h>
@@ -286,7 +287,7 @@ static bool read_unicode_escape_digits(struct json_reader *reader, size_t escape
         size_t offset = escape_start + i;
         if (offset >= reader->length)
             return fail_truncated(reader, "unterminated string");
-        int digit = json_hex_digit_value(reader->bytes[offset]);
+        int digit = hex_digit_value(reader->bytes[offset]);
         if (digit < 0)
             return reader_fail(reader, escape_start, "invalid \\u escape: expected 4 hex digits");
         value = value * 16 + (unsigned)digit;
