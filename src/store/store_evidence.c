@@ -27,6 +27,16 @@ static bool check_metric(const struct metric_identity *metric, int resolution, c
 
 /* ---- writing ---- */
 
+/* The data point's bucket: its metric (METRIC_MATCH), ?5 its resolution, ?6 its time. */
+static bool bind_bucket(sqlite3_stmt *statement, const struct metric_datapoint *point,
+                        const char *dimensions)
+{
+    return store_bind_metric(statement, &point->identity, point->unit ? point->unit : DEFAULT_UNIT,
+                             dimensions) &&
+           sqlite3_bind_int(statement, 5, point->resolution) == SQLITE_OK &&
+           sqlite3_bind_int64(statement, 6, point->timestamp) == SQLITE_OK;
+}
+
 /* The bucket's stored evidence merged into `merged` (left as it was when there is none). */
 static bool read_stored(struct store *store, const struct metric_datapoint *point,
                         const char *dimensions, struct metric_evidence *merged,
@@ -39,10 +49,7 @@ static bool read_stored(struct store *store, const struct metric_datapoint *poin
         error);
     if (!statement)
         return false;
-    bool bound = store_bind_metric(statement, &point->identity,
-                                   point->unit ? point->unit : DEFAULT_UNIT, dimensions) &&
-                 sqlite3_bind_int(statement, 5, point->resolution) == SQLITE_OK &&
-                 sqlite3_bind_int64(statement, 6, point->timestamp) == SQLITE_OK;
+    bool bound = bind_bucket(statement, point, dimensions);
     int status = bound ? sqlite3_step(statement) : SQLITE_ERROR;
     bool ok = status == SQLITE_ROW || status == SQLITE_DONE;
     if (!ok)
@@ -74,11 +81,7 @@ static bool write_merged(struct store *store, const struct metric_datapoint *poi
         error);
     if (!statement)
         return false;
-    bool bound = store_bind_metric(statement, &point->identity,
-                                   point->unit ? point->unit : DEFAULT_UNIT, dimensions) &&
-                 sqlite3_bind_int(statement, 5, point->resolution) == SQLITE_OK &&
-                 sqlite3_bind_int64(statement, 6, point->timestamp) == SQLITE_OK &&
-                 store_bind_text(statement, 7, json);
+    bool bound = bind_bucket(statement, point, dimensions) && store_bind_text(statement, 7, json);
     if (!store_run(store, statement, bound, "cannot store the evidence", error))
         return false;
     /* no metrics row: the data point was never stored (the foreign key covers the bucket) */
