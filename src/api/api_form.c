@@ -1,20 +1,10 @@
 /* application/x-www-form-urlencoded: the query protocol's bodies and the callback URLs'
  * query strings. '+' is a space, %XX a byte; NUL bytes are refused. */
 #include "api/api_internal.h"
+#include "base/text.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decodes [text, text+length) into a new string; NULL on a bad escape, NUL or no memory. */
 static char *form_decode(const char *text, size_t length)
@@ -32,8 +22,8 @@ static char *form_decode(const char *text, size_t length)
                 free(out);
                 return NULL;
             }
-            int high = hex_value(text[i + 1]);
-            int low = hex_value(text[i + 2]);
+            int high = hex_digit_value(text[i + 1]);
+            int low = hex_digit_value(text[i + 2]);
             if (high < 0 || low < 0) {
                 free(out);
                 return NULL;

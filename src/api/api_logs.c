@@ -4,7 +4,6 @@
  * "api.metricFilterCreated.<group>/<name>" (the definition JSON keeps AWS's request shape). */
 #include "api/api_internal.h"
 
-#include "events/event.h"
 #include "metrics/metrics.h"
 #include "patterns/pattern.h"
 
@@ -216,56 +215,30 @@ static void delete_metric_filter(struct api_call *call)
 
 /* ---- TestMetricFilter ---- */
 
-struct pattern_test {
-    struct pattern *pattern;
-    struct pattern_match *match;
-    struct event_extractor *extractor;
-    const struct selector *selectors;
-    size_t selector_count;
-};
-
-static json_t *extracted_values(const struct pattern_match *match)
-{
-    json_t *values = json_object();
-    for (size_t i = 0; values && i < pattern_match_field_count(match); i++) {
-        const struct pattern_field *field = pattern_match_field(match, i);
-        json_object_set_new(values, field->name, json_stringn(field->value, field->value_length));
-    }
-    return values;
-}
-
-static bool test_message(struct pattern_test *test, const char *message, size_t number,
+static bool test_message(struct pattern_tester *tester, const char *message, size_t number,
                          json_t *matches)
 {
-    size_t length = strlen(message);
-    struct event event = event_from_text(message, length);
-    if (pattern_kind(test->pattern) == PATTERN_JSON)
-        event_extract_json(test->extractor, message, length, test->selectors, test->selector_count,
-                           &event, NULL);
-    if (!pattern_evaluate(test->pattern, &event, test->match))
+    const struct pattern_match *match = pattern_tester_test(tester, message, strlen(message));
+    if (!match)
         return true;
     return json_array_append_new(matches,
                                  json_pack("{s:I, s:s, s:o}", "eventNumber", (json_int_t)number,
                                            "eventMessage", message, "extractedValues",
-                                           extracted_values(test->match))) == 0;
+                                           pattern_match_extracted_values(match))) == 0;
 }
 
-static void run_pattern_test(struct api_call *call, struct pattern_test *test,
-                             const json_t *messages)
+static void run_pattern_test(struct api_call *call, struct pattern *pattern, const json_t *messages)
 {
     json_t *matches = json_array();
-    test->match = pattern_match_create();
-    test->extractor = event_extractor_create();
-    test->selectors = pattern_selectors(test->pattern, &test->selector_count);
-    bool ok = matches && test->match && test->extractor;
+    struct pattern_tester *tester = pattern_tester_create(pattern);
+    bool ok = matches && tester;
     size_t index;
     json_t *message;
     json_array_foreach(messages, index, message)
     {
-        ok = ok && test_message(test, json_string_value(message), index + 1, matches);
+        ok = ok && test_message(tester, json_string_value(message), index + 1, matches);
     }
-    event_extractor_free(test->extractor);
-    pattern_match_free(test->match);
+    pattern_tester_free(tester);
     if (!ok) {
         json_decref(matches);
         return api_fail_internal(call, "out of memory");
@@ -287,15 +260,15 @@ static void test_metric_filter(struct api_call *call)
             return fail_invalid(call, "logEventMessages must hold strings.");
     }
     struct pattern_error error;
-    struct pattern_test test = {.pattern = pattern_compile(text, strlen(text), &error)};
-    if (!test.pattern) {
+    struct pattern *pattern = pattern_compile(text, strlen(text), &error);
+    if (!pattern) {
         char message[300];
         snprintf(message, sizeof message, "Invalid metric filter pattern at column %zu: %s",
                  error.column, error.message);
         return fail_invalid(call, message);
     }
-    run_pattern_test(call, &test, messages);
-    pattern_free(test.pattern);
+    run_pattern_test(call, pattern, messages);
+    pattern_free(pattern);
 }
 
 struct logs_operation {

@@ -2,7 +2,6 @@
  * the TestMetricFilter response for a pattern over events given as arguments or read as
  * lines of standard input, streaming so a large file needs little memory. */
 #include "cli/commands.h"
-#include "events/event.h"
 #include "patterns/pattern.h"
 
 #include <jansson.h>
@@ -38,10 +37,7 @@ static const char test_pattern_help[] =
 
 struct test_run {
     struct pattern *pattern;
-    struct pattern_match *match;
-    struct event_extractor *extractor;
-    const struct selector *selectors;
-    size_t selector_count;
+    struct pattern_tester *tester;
     size_t event_number;
     size_t match_count;
     bool input_errors;
@@ -55,22 +51,13 @@ static bool valid_utf8(const char *text, size_t length)
     return valid;
 }
 
-static json_t *extracted_values(const struct pattern_match *match)
-{
-    json_t *values = json_object();
-    for (size_t i = 0; values && i < pattern_match_field_count(match); i++) {
-        const struct pattern_field *field = pattern_match_field(match, i);
-        json_object_set_new(values, field->name, json_stringn(field->value, field->value_length));
-    }
-    return values;
-}
-
-static void print_match(struct test_run *run, const char *message, size_t length)
+static void print_match(struct test_run *run, const struct pattern_match *match,
+                        const char *message, size_t length)
 {
     json_t *record = json_object();
     json_object_set_new(record, "eventNumber", json_integer((json_int_t)run->event_number));
     json_object_set_new(record, "eventMessage", json_stringn(message, length));
-    json_object_set_new(record, "extractedValues", extracted_values(run->match));
+    json_object_set_new(record, "extractedValues", pattern_match_extracted_values(match));
     char *text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (text)
         printf("%s%s", run->match_count++ ? "," : "", text);
@@ -90,12 +77,9 @@ static void test_event(struct test_run *run, const char *message, size_t length,
         run->event_number++;
         return;
     }
-    struct event event = event_from_text(message, length);
-    if (pattern_kind(run->pattern) == PATTERN_JSON)
-        event_extract_json(run->extractor, message, length, run->selectors, run->selector_count,
-                           &event, NULL);
-    if (pattern_evaluate(run->pattern, &event, run->match))
-        print_match(run, message, length);
+    const struct pattern_match *match = pattern_tester_test(run->tester, message, length);
+    if (match)
+        print_match(run, match, message, length);
     run->event_number++;
 }
 
@@ -132,13 +116,11 @@ static int run_test(const char *pattern_text, int event_count, char **events)
                 error.message);
         return 2;
     }
-    run.match = pattern_match_create();
-    run.extractor = event_extractor_create();
-    if (!run.match || !run.extractor) {
+    run.tester = pattern_tester_create(run.pattern);
+    if (!run.tester) {
         fprintf(stderr, "trailhound: out of memory\n");
         run.input_errors = true;
     } else {
-        run.selectors = pattern_selectors(run.pattern, &run.selector_count);
         printf("{\"matches\":[");
         for (int i = 0; i < event_count; i++)
             test_event(&run, events[i], strlen(events[i]), "event argument", (size_t)i + 1);
@@ -146,8 +128,7 @@ static int run_test(const char *pattern_text, int event_count, char **events)
             test_standard_input(&run);
         printf("]}\n");
     }
-    event_extractor_free(run.extractor);
-    pattern_match_free(run.match);
+    pattern_tester_free(run.tester);
     pattern_free(run.pattern);
     if (fflush(stdout) != 0) {
         perror("trailhound: writing standard output");

@@ -20,6 +20,7 @@
  * filter scan's data points do. At most SILENCE_MAX_ACCOUNTS accounts and
  * SILENCE_MAX_REGIONS regions are watched (more are logged once and not watched); an account
  * that is not 12 digits or a region that is not 1..32 of [a-z0-9-] is ignored. */
+#include "base/hash.h"
 #include "daemon/daemon_internal.h"
 #include "daemon/event_origin.h"
 #include "monitor/monitor.h"
@@ -172,10 +173,7 @@ static bool silence_alarm(const struct daemon *daemon, const struct silence_sour
 
 static size_t hash_of(enum silence_kind kind, const char *name, size_t length)
 {
-    uint64_t hash = 14695981039346656037u ^ (uint64_t)kind; /* FNV-1a */
-    for (size_t i = 0; i < length; i++)
-        hash = (hash ^ (unsigned char)name[i]) * 1099511628211u;
-    return (size_t)hash;
+    return (size_t)fnv1a_64_continue(FNV1A_64_BASIS ^ (uint64_t)kind, name, length);
 }
 
 static bool is_source(const struct silence_source *source, enum silence_kind kind, const char *name,

@@ -108,9 +108,6 @@ struct utf8_lead {
 };
 struct utf8_lead utf8_lead_for(unsigned char byte);
 
-/* The value of a hex digit, or -1. */
-int json_hex_digit_value(unsigned char byte);
-
 /* Writes the UTF-8 encoding of a code point (at most U+10FFFF) to out; returns its length. */
 size_t json_utf8_encode(uint32_t code_point, unsigned char out[4]);
 

@@ -9,6 +9,7 @@
  * are recorded as offsets into the scratch buffer, which may move when it grows. When the
  * document turns out valid, a stable counting sort groups the pairs by selector and the
  * scratch offsets become pointers. */
+#include "base/text.h"
 #include "events/event.h"
 
 #include <stdarg.h>
@@ -286,7 +287,7 @@ static bool read_unicode_escape_digits(struct json_reader *reader, size_t escape
         size_t offset = escape_start + i;
         if (offset >= reader->length)
             return fail_truncated(reader, "unterminated string");
-        int digit = json_hex_digit_value(reader->bytes[offset]);
+        int digit = hex_digit_value(reader->bytes[offset]);
         if (digit < 0)
             return reader_fail(reader, escape_start, "invalid \\u escape: expected 4 hex digits");
         value = value * 16 + (unsigned)digit;
@@ -602,13 +603,21 @@ static struct live_set element_states(struct json_reader *reader, struct live_se
 
 static bool read_value(struct json_reader *reader, struct live_set live, size_t depth);
 
-static bool enter_container(struct json_reader *reader, size_t depth)
+/* Records an object's or array's kind and steps into it; *empty when `closer` ends it at
+ * once (then stepped over too). The reader is on the opening bracket. */
+static bool open_container(struct json_reader *reader, struct live_set live, size_t depth,
+                           enum event_value_kind kind, char closer, bool *empty)
 {
+    if (!record_kind(reader, live, depth, kind))
+        return false;
     if (depth >= EVENT_JSON_MAX_DEPTH)
         return reader_fail(reader, reader->position, "nesting deeper than %d",
                            EVENT_JSON_MAX_DEPTH);
     reader->position++;
     skip_whitespace(reader);
+    *empty = !reader_at_end(reader) && reader->bytes[reader->position] == closer;
+    if (*empty)
+        reader->position++;
     return true;
 }
 
@@ -663,12 +672,11 @@ static bool read_member_key(struct json_reader *reader, struct live_set live, si
 
 static bool read_object(struct json_reader *reader, struct live_set live, size_t depth)
 {
-    if (!record_kind(reader, live, depth, EVENT_VALUE_OBJECT) || !enter_container(reader, depth))
+    bool empty;
+    if (!open_container(reader, live, depth, EVENT_VALUE_OBJECT, '}', &empty))
         return false;
-    if (!reader_at_end(reader) && reader->bytes[reader->position] == '}') {
-        reader->position++;
+    if (empty)
         return true;
-    }
     bool need_key = any_selector_needs_key(reader, live, depth);
     for (bool more = true; more;) {
         struct live_set child;
@@ -682,12 +690,11 @@ static bool read_object(struct json_reader *reader, struct live_set live, size_t
 
 static bool read_array(struct json_reader *reader, struct live_set live, size_t depth)
 {
-    if (!record_kind(reader, live, depth, EVENT_VALUE_ARRAY) || !enter_container(reader, depth))
+    bool empty;
+    if (!open_container(reader, live, depth, EVENT_VALUE_ARRAY, ']', &empty))
         return false;
-    if (!reader_at_end(reader) && reader->bytes[reader->position] == ']') {
-        reader->position++;
+    if (empty)
         return true;
-    }
     size_t index = 0;
     for (bool more = true; more; index++) {
         struct live_set child = element_states(reader, live, depth, index);

@@ -1,5 +1,6 @@
 /* JSON text primitives: UTF-8 lead bytes, hex digits, UTF-8 encoding, and unescaping a
  * validated string. */
+#include "base/text.h"
 #include "events/event.h"
 
 #include <string.h>
@@ -21,17 +22,6 @@ struct utf8_lead utf8_lead_for(unsigned char byte)
     if (byte == 0xf4)
         return (struct utf8_lead){0x80, 0x8f, 4};
     return (struct utf8_lead){0, 0, 0};
-}
-
-int json_hex_digit_value(unsigned char byte)
-{
-    if (byte >= '0' && byte <= '9')
-        return byte - '0';
-    if (byte >= 'a' && byte <= 'f')
-        return byte - 'a' + 10;
-    if (byte >= 'A' && byte <= 'F')
-        return byte - 'A' + 10;
-    return -1;
 }
 
 size_t json_utf8_encode(uint32_t code_point, unsigned char out[4])
@@ -62,7 +52,7 @@ static uint32_t escape_code_unit(const unsigned char *escape)
 {
     uint32_t value = 0;
     for (size_t i = 2; i < 6; i++)
-        value = value * 16 + (uint32_t)json_hex_digit_value(escape[i]);
+        value = value * 16 + (uint32_t)hex_digit_value(escape[i]);
     return value;
 }
 

@@ -1,28 +1,18 @@
 /* Open addressing with linear probing, grown at half load; keys hashed with FNV-1a. */
 #include "metrics/datapoint_table.h"
+#include "base/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define FNV_OFFSET 14695981039346656037ULL
-#define FNV_PRIME 1099511628211ULL
-
-static uint64_t hash_bytes(uint64_t hash, const void *bytes, size_t length)
-{
-    const unsigned char *byte = bytes;
-    for (size_t i = 0; i < length; i++)
-        hash = (hash ^ byte[i]) * FNV_PRIME;
-    return hash;
-}
-
 static uint64_t key_hash(const struct datapoint_key *key)
 {
-    uint64_t hash = hash_bytes(FNV_OFFSET, &key->filter, sizeof key->filter);
-    hash = hash_bytes(hash, &key->bucket, sizeof key->bucket);
+    uint64_t hash = fnv1a_64_continue(FNV1A_64_BASIS, &key->filter, sizeof key->filter);
+    hash = fnv1a_64_continue(hash, &key->bucket, sizeof key->bucket);
     for (size_t i = 0; i < key->value_count; i++) {
         /* the length first, so ("ab", "c") and ("a", "bc") differ */
-        hash = hash_bytes(hash, &key->lengths[i], sizeof key->lengths[i]);
-        hash = hash_bytes(hash, key->values[i], key->lengths[i]);
+        hash = fnv1a_64_continue(hash, &key->lengths[i], sizeof key->lengths[i]);
+        hash = fnv1a_64_continue(hash, key->values[i], key->lengths[i]);
     }
     return hash;
 }

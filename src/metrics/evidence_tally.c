@@ -4,6 +4,7 @@
  * then Space-Saving: a new value replaces the least counted and inherits its count. A match
  * whose values are all known allocates nothing. Samples are kept with their times, so
  * deciding that a later sample is not wanted costs one comparison. */
+#include "base/hash.h"
 #include "metrics/evidence_internal.h"
 
 #include <stdlib.h>
@@ -33,14 +34,6 @@ struct evidence_tally {
     struct tally_sample samples[METRIC_EVIDENCE_SAMPLES]; /* by (time, text) */
     size_t sample_count;
 };
-
-static uint32_t hash_bytes(const char *bytes, size_t length)
-{
-    uint32_t hash = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < length; i++)
-        hash = (hash ^ (unsigned char)bytes[i]) * 16777619u;
-    return hash;
-}
 
 struct evidence_tally *evidence_tally_create(void)
 {
@@ -111,7 +104,7 @@ static bool list_add(struct tally_list *list, const char *value, size_t length, 
                      size_t *bytes)
 {
     length = evidence_cut(value, length, METRIC_EVIDENCE_VALUE_MAX);
-    uint32_t hash = hash_bytes(value, length);
+    uint32_t hash = fnv1a_32(value, length);
     struct tally_value *item = find_value(list, value, length, hash);
     if (item) {
         item->count = item->count > UINT64_MAX - count ? UINT64_MAX : item->count + count;

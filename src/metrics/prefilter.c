@@ -23,6 +23,7 @@
  * method: both only set aside events that cannot match. */
 #define _GNU_SOURCE /* memmem */
 #include "metrics/prefilter.h"
+#include "base/text.h"
 #include "events/event.h"
 
 #include <stdint.h>
@@ -373,7 +374,7 @@ static bool escape_may_hide_literal(const struct prefilter *prefilter, const cha
             return true;
         unsigned value = 0;
         for (int i = 2; i < 6; i++) {
-            int digit = json_hex_digit_value((unsigned char)at[i]);
+            int digit = hex_digit_value(at[i]);
             if (digit < 0)
                 return true;
             value = value << 4 | (unsigned)digit;

@@ -4,6 +4,7 @@
  * the table. Chained hashing keeps lookups O(1); the eviction scan is O(capacity), paid
  * only once the table is full. */
 #include "metrics/top_values.h"
+#include "base/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,14 +26,6 @@ struct top_values {
     size_t bucket_mask;
     bool evicted;
 };
-
-static uint64_t hash_bytes(const char *value, size_t length)
-{
-    uint64_t hash = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < length; i++)
-        hash = (hash ^ (unsigned char)value[i]) * 1099511628211ull;
-    return hash;
-}
 
 struct top_values *top_values_create(size_t capacity)
 {
@@ -123,7 +116,7 @@ bool top_values_add(struct top_values *top, const char *value, size_t length, ui
         return true;
     if (!top->entries && !allocate_tables(top))
         return false;
-    size_t bucket = (size_t)hash_bytes(value, length) & top->bucket_mask;
+    size_t bucket = (size_t)fnv1a_64(value, length) & top->bucket_mask;
     size_t found = find(top, value, length, bucket);
     if (found != NO_ENTRY) {
         top->entries[found].count += count;

@@ -2,6 +2,7 @@
  * and records the outcome — next retry, delivered, or parked as failed with its Action
  * history item and the failure alert — in one transaction per message. Rows are copied out
  * of the store before any attempt, so no read transaction stays open during the network. */
+#include "base/hash.h"
 #include "monitor/monitor.h"
 #include "monitor/monitor_internal.h"
 
@@ -119,9 +120,7 @@ struct outcome {
  * messages without any shared random state. */
 static double derived_random(const char *message_id, int attempts)
 {
-    uint64_t hash = UINT64_C(14695981039346656037); /* FNV-1a */
-    for (const unsigned char *byte = (const unsigned char *)message_id; *byte; byte++)
-        hash = (hash ^ *byte) * UINT64_C(1099511628211);
+    uint64_t hash = fnv1a_64(message_id, strlen(message_id));
     hash ^= (uint64_t)attempts + UINT64_C(0x9e3779b97f4a7c15); /* splitmix64's finaliser */
     hash = (hash ^ (hash >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
     hash = (hash ^ (hash >> 27)) * UINT64_C(0x94d049bb133111eb);

@@ -3,27 +3,16 @@
  * `[profile]` sections, `key = value` or `key: value`, whole-line `#`/`;` comments, keys
  * case-insensitive, the last value of a key winning). Errors name lines and keys, never
  * values. */
+#include "notify/notify_fail.h"
 #include "notify/notify_transport.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 enum { CREDENTIALS_FILE_MAX_BYTES = 1024 * 1024 };
-
-static void set_error(struct notify_error *error, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void set_error(struct notify_error *error, const char *format, ...)
-{
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(error->message, sizeof error->message, format, arguments);
-    va_end(arguments);
-}
 
 void notify_aws_credentials_free(struct notify_aws_credentials *credentials)
 {
@@ -76,7 +65,7 @@ struct ini_state {
 static bool parse_section(struct ini_state *state, struct ini_line line, struct notify_error *error)
 {
     if (line.text[line.length - 1] != ']') {
-        set_error(error, "line %zu: a section header needs a closing ']'", state->line_number);
+        notify_fail(error, "line %zu: a section header needs a closing ']'", state->line_number);
         return false;
     }
     struct ini_line name = trim(line.text + 1, line.length - 2);
@@ -94,11 +83,11 @@ static bool parse_entry(struct ini_state *state, struct ini_line line,
     while (key_length < line.length && line.text[key_length] != '=' && line.text[key_length] != ':')
         key_length++;
     if (key_length >= line.length) {
-        set_error(error, "line %zu: expected 'key = value'", state->line_number);
+        notify_fail(error, "line %zu: expected 'key = value'", state->line_number);
         return false;
     }
     if (!state->in_section) {
-        set_error(error, "line %zu: a key before any [section]", state->line_number);
+        notify_fail(error, "line %zu: a key before any [section]", state->line_number);
         return false;
     }
     struct ini_line key = trim(line.text, key_length);
@@ -109,7 +98,7 @@ static bool parse_entry(struct ini_state *state, struct ini_line line,
     free(*field);
     *field = value.length ? strndup(value.text, value.length) : NULL;
     if (value.length && !*field) {
-        set_error(error, "out of memory reading the credentials");
+        notify_fail(error, "out of memory reading the credentials");
         return false;
     }
     return true;
@@ -119,7 +108,7 @@ static bool parse_line(struct ini_state *state, const char *text, size_t length,
                        struct notify_aws_credentials *credentials, struct notify_error *error)
 {
     if (memchr(text, '\0', length)) {
-        set_error(error, "line %zu: a NUL byte", state->line_number);
+        notify_fail(error, "line %zu: a NUL byte", state->line_number);
         return false;
     }
     struct ini_line line = trim(text, length);
@@ -135,12 +124,12 @@ static bool check_complete(const struct ini_state *state,
                            struct notify_error *error)
 {
     if (!state->profile_seen) {
-        set_error(error, "no [%s] profile", state->profile);
+        notify_fail(error, "no [%s] profile", state->profile);
         return false;
     }
     if (!credentials->access_key_id || !credentials->secret_access_key) {
-        set_error(error, "profile %s has no %s", state->profile,
-                  credentials->access_key_id ? "aws_secret_access_key" : "aws_access_key_id");
+        notify_fail(error, "profile %s has no %s", state->profile,
+                    credentials->access_key_id ? "aws_secret_access_key" : "aws_access_key_id");
         return false;
     }
     return true;
@@ -174,7 +163,7 @@ static char *read_small_file(const char *path, size_t *length, struct notify_err
 {
     FILE *file = fopen(path, "rb");
     if (!file) {
-        set_error(error, "%s: %s", path, strerror(errno));
+        notify_fail(error, "%s: %s", path, strerror(errno));
         return NULL;
     }
     char *text = malloc(CREDENTIALS_FILE_MAX_BYTES + 1);
@@ -182,7 +171,7 @@ static char *read_small_file(const char *path, size_t *length, struct notify_err
     bool failed = !text || ferror(file) || *length > CREDENTIALS_FILE_MAX_BYTES;
     fclose(file);
     if (failed) {
-        set_error(error, "%s: %s", path, !text ? "out of memory" : "unreadable or over 1 MiB");
+        notify_fail(error, "%s: %s", path, !text ? "out of memory" : "unreadable or over 1 MiB");
         free(text);
         return NULL;
     }
@@ -202,9 +191,9 @@ static bool load_from_environment(struct notify_aws_credentials *credentials,
     const char *secret = nonempty_env("AWS_SECRET_ACCESS_KEY");
     const char *token = nonempty_env("AWS_SESSION_TOKEN");
     if (!key || !secret) {
-        set_error(error, "AWS credentials: %s is set but %s is not",
-                  key ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
-                  key ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
+        notify_fail(error, "AWS credentials: %s is set but %s is not",
+                    key ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
+                    key ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
         return false;
     }
     credentials->access_key_id = strdup(key);
@@ -213,7 +202,7 @@ static bool load_from_environment(struct notify_aws_credentials *credentials,
     if (!credentials->access_key_id || !credentials->secret_access_key ||
         (token && !credentials->session_token)) {
         notify_aws_credentials_free(credentials);
-        set_error(error, "AWS credentials: out of memory");
+        notify_fail(error, "AWS credentials: out of memory");
         return false;
     }
     return true;
@@ -227,7 +216,7 @@ static bool load_from_file(struct notify_aws_credentials *credentials, struct no
     if (!path) {
         const char *home = nonempty_env("HOME");
         if (!home) {
-            set_error(error, "no AWS credentials: neither AWS_ACCESS_KEY_ID nor HOME is set");
+            notify_fail(error, "no AWS credentials: neither AWS_ACCESS_KEY_ID nor HOME is set");
             return false;
         }
         snprintf(home_path, sizeof home_path, "%s/.aws/credentials", home);
@@ -237,14 +226,14 @@ static bool load_from_file(struct notify_aws_credentials *credentials, struct no
     struct notify_error file_error = {{0}};
     char *text = read_small_file(path, &length, &file_error);
     if (!text) {
-        set_error(error, "no AWS credentials: AWS_ACCESS_KEY_ID is not set, and %s",
-                  file_error.message);
+        notify_fail(error, "no AWS credentials: AWS_ACCESS_KEY_ID is not set, and %s",
+                    file_error.message);
         return false;
     }
     bool ok = notify_aws_credentials_parse(text, length, profile, credentials, &file_error);
     free(text);
     if (!ok)
-        set_error(error, "AWS credentials %s: %s", path, file_error.message);
+        notify_fail(error, "AWS credentials %s: %s", path, file_error.message);
     return ok;
 }
 

@@ -7,10 +7,10 @@
  * every sample in AWS's documentation and of §4.2–4.3, so we send exactly that. Members in
  * AWS's order (the tables below); values escaped as Jackson escapes (`/` and non-ASCII kept).
  * A Notification without a subject has no Subject member at all (§4.3). */
+#include "notify/notify_fail.h"
 #include "notify/notify_message_internal.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,20 +78,6 @@ struct field_values {
     size_t length[FIELD_COUNT];
 };
 
-static bool fail(struct notify_error *error, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static bool fail(struct notify_error *error, const char *format, ...)
-{
-    if (!error)
-        return false;
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(error->message, sizeof error->message, format, arguments);
-    va_end(arguments);
-    return false;
-}
-
 static void set_value(struct field_values *values, enum envelope_field field, const char *text)
 {
     values->text[field] = text;
@@ -111,7 +97,7 @@ static char *string_to_sign(const struct envelope_type *type, const struct field
             if (*field == FIELD_SUBJECT)
                 continue; /* signed only when present */
             alarm_text_discard(&text);
-            fail(error, "%s: missing", name);
+            notify_fail(error, "%s: missing", name);
             return NULL;
         }
         alarm_text_appendf(&text, "%s\n", name);
@@ -121,7 +107,7 @@ static char *string_to_sign(const struct envelope_type *type, const struct field
     *length = text.length;
     char *result = alarm_text_finish(&text);
     if (!result)
-        fail(error, "out of memory");
+        notify_fail(error, "out of memory");
     return result;
 }
 
@@ -159,7 +145,7 @@ static char *values_to_sign(const struct notify_envelope *envelope,
 {
     *type = envelope_type_of(envelope->type);
     if (!*type) {
-        fail(error, "Type: unknown envelope type %d", (int)envelope->type);
+        notify_fail(error, "Type: unknown envelope type %d", (int)envelope->type);
         return NULL;
     }
     values_of(envelope, *type, timestamp, version, values);
@@ -189,7 +175,7 @@ static char *write_document(const struct envelope_type *type, const struct field
             if (*field == FIELD_SUBJECT)
                 continue;
             alarm_text_discard(&text);
-            fail(error, "%s: missing", field_names[*field]);
+            notify_fail(error, "%s: missing", field_names[*field]);
             return NULL;
         }
         alarm_text_append_string(&text, first ? "  " : ",\n  ");
@@ -201,7 +187,7 @@ static char *write_document(const struct envelope_type *type, const struct field
     alarm_text_append_string(&text, "\n}");
     char *document = alarm_text_finish(&text);
     if (!document)
-        fail(error, "out of memory");
+        notify_fail(error, "out of memory");
     return document;
 }
 
@@ -258,7 +244,7 @@ static bool read_member(json_t *root, enum envelope_field field, struct field_va
     if (!member || (field == FIELD_SUBJECT && json_is_null(member)))
         return true;
     if (!json_is_string(member))
-        return fail(error, "%s: must be a string", field_names[field]);
+        return notify_fail(error, "%s: must be a string", field_names[field]);
     values->text[field] = json_string_value(member);
     values->length[field] = json_string_length(member);
     return true;
@@ -268,13 +254,13 @@ static const struct envelope_type *read_type(json_t *root, struct notify_error *
 {
     const char *name = json_string_value(json_object_get(root, "Type"));
     if (!name) {
-        fail(error, "Type: missing or not a string");
+        notify_fail(error, "Type: missing or not a string");
         return NULL;
     }
     for (size_t i = 0; i < TYPE_COUNT; i++)
         if (strcmp(envelope_types[i].name, name) == 0)
             return &envelope_types[i];
-    fail(error, "Type: unknown type");
+    notify_fail(error, "Type: unknown type");
     return NULL;
 }
 
@@ -295,7 +281,7 @@ static bool verify_document(json_t *root, const char *certificate_pem, struct no
         return false;
     int version = read_version(root);
     if (!version)
-        return fail(error, "SignatureVersion: must be \"1\" or \"2\"");
+        return notify_fail(error, "SignatureVersion: must be \"1\" or \"2\"");
     struct field_values values = {0};
     for (const enum envelope_field *field = type->signed_fields; *field != FIELD_END; field++)
         if (!read_member(root, *field, &values, error))
@@ -303,7 +289,7 @@ static bool verify_document(json_t *root, const char *certificate_pem, struct no
     if (!read_member(root, FIELD_SIGNATURE, &values, error))
         return false;
     if (!values.text[FIELD_SIGNATURE])
-        return fail(error, "Signature: missing");
+        return notify_fail(error, "Signature: missing");
     size_t length;
     char *to_sign = string_to_sign(type, &values, &length, error);
     if (!to_sign)
@@ -322,10 +308,10 @@ bool notify_envelope_verify(const char *json, const char *certificate_pem,
     /* duplicate members refused: a verifier and its caller must not read different values */
     json_t *root = json_loads(json, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &parse_error);
     if (!root)
-        return fail(error, "not a JSON document: %s (line %d, column %d)", parse_error.text,
-                    parse_error.line, parse_error.column);
+        return notify_fail(error, "not a JSON document: %s (line %d, column %d)", parse_error.text,
+                           parse_error.line, parse_error.column);
     bool valid = json_is_object(root) ? verify_document(root, certificate_pem, error)
-                                      : fail(error, "not a JSON object");
+                                      : notify_fail(error, "not a JSON object");
     json_decref(root);
     return valid;
 }

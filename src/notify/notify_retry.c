@@ -18,11 +18,11 @@
  * SNS jitters its retries; SNS-style policies here do not, so their schedules are exact.
  * trailhound-default jitters with "equal jitter": a delay d becomes d·(1 + random)/2. */
 #include "notify/notify.h"
+#include "notify/notify_fail.h"
 
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -34,17 +34,6 @@ enum {
     TRAILHOUND_MAX_DELAY_SECONDS = 600,
 };
 #define TRAILHOUND_GIVE_UP_MS (24 * 3600 * INT64_C(1000))
-
-static void set_error(struct notify_error *error, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void set_error(struct notify_error *error, const char *format, ...)
-{
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(error->message, sizeof error->message, format, arguments);
-    va_end(arguments);
-}
 
 /* SNS's default HTTP/S policy: 3 retries, 20 s apart. */
 static void sns_default(struct notify_retry_policy *policy)
@@ -157,12 +146,12 @@ static bool read_integer(json_t *value, const char *where, const char *name, int
                          struct notify_error *error)
 {
     if (!json_is_integer(value)) {
-        set_error(error, "%s.%s: must be an integer", where, name);
+        notify_fail(error, "%s.%s: must be an integer", where, name);
         return false;
     }
     json_int_t number = json_integer_value(value);
     if (number < INT_MIN || number > INT_MAX) {
-        set_error(error, "%s.%s: %lld is out of range", where, name, (long long)number);
+        notify_fail(error, "%s.%s: %lld is out of range", where, name, (long long)number);
         return false;
     }
     *out = (int)number;
@@ -179,8 +168,8 @@ static bool read_backoff(json_t *value, const char *where, struct notify_retry_p
             policy->backoff = (int)i; /* the enum lists them in this order */
             return true;
         }
-    set_error(error, "%s.backoffFunction: must be arithmetic, exponential, geometric or linear",
-              where);
+    notify_fail(error, "%s.backoffFunction: must be arithmetic, exponential, geometric or linear",
+                where);
     return false;
 }
 
@@ -208,7 +197,7 @@ static bool read_policy_fields(json_t *object, const char *where,
         while (i < sizeof fields / sizeof fields[0] && strcmp(key, fields[i].name) != 0)
             i++;
         if (i == sizeof fields / sizeof fields[0]) {
-            set_error(error, "%s.%.64s: unknown field", where, key);
+            notify_fail(error, "%s.%.64s: unknown field", where, key);
             return false;
         }
         if (!read_integer(value, where, key, fields[i].value, error))
@@ -221,13 +210,13 @@ static bool check_delays(const struct notify_retry_policy *policy, const char *w
                          struct notify_error *error)
 {
     if (policy->max_delay_target < 1 || policy->max_delay_target > SNS_MAX_TOTAL_SECONDS) {
-        set_error(error, "%s.maxDelayTarget: %d is out of range 1…3600", where,
-                  policy->max_delay_target);
+        notify_fail(error, "%s.maxDelayTarget: %d is out of range 1…3600", where,
+                    policy->max_delay_target);
         return false;
     }
     if (policy->min_delay_target < 1 || policy->min_delay_target > policy->max_delay_target) {
-        set_error(error, "%s.minDelayTarget: %d is out of range 1…%d (maxDelayTarget)", where,
-                  policy->min_delay_target, policy->max_delay_target);
+        notify_fail(error, "%s.minDelayTarget: %d is out of range 1…%d (maxDelayTarget)", where,
+                    policy->min_delay_target, policy->max_delay_target);
         return false;
     }
     return true;
@@ -237,7 +226,7 @@ static bool check_counts(const struct notify_retry_policy *policy, const char *w
                          struct notify_error *error)
 {
     if (policy->num_retries < 0 || policy->num_retries > SNS_MAX_RETRIES) {
-        set_error(error, "%s.numRetries: %d is out of range 0…100", where, policy->num_retries);
+        notify_fail(error, "%s.numRetries: %d is out of range 0…100", where, policy->num_retries);
         return false;
     }
     const struct {
@@ -249,16 +238,17 @@ static bool check_counts(const struct notify_retry_policy *policy, const char *w
     long long sum = 0;
     for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++) {
         if (phases[i].value < 0) {
-            set_error(error, "%s.%s: %d must be 0 or more", where, phases[i].name, phases[i].value);
+            notify_fail(error, "%s.%s: %d must be 0 or more", where, phases[i].name,
+                        phases[i].value);
             return false;
         }
         sum += phases[i].value;
     }
     if (sum > policy->num_retries) {
-        set_error(error,
-                  "%s.numRetries: %d is less than numNoDelayRetries + numMinDelayRetries + "
-                  "numMaxDelayRetries (%lld)",
-                  where, policy->num_retries, sum);
+        notify_fail(error,
+                    "%s.numRetries: %d is less than numNoDelayRetries + numMinDelayRetries + "
+                    "numMaxDelayRetries (%lld)",
+                    where, policy->num_retries, sum);
         return false;
     }
     return true;
@@ -271,7 +261,7 @@ static bool check_policy(const struct notify_retry_policy *policy, const char *w
         return false;
     double total = schedule_total(policy, policy->num_retries);
     if (total > SNS_MAX_TOTAL_SECONDS) {
-        set_error(error, "%s: the retries wait %.0f s in all, more than 3600 s", where, total);
+        notify_fail(error, "%s: the retries wait %.0f s in all, more than 3600 s", where, total);
         return false;
     }
     return true;
@@ -300,7 +290,7 @@ static bool check_top_level(json_t *root, struct notify_error *error)
     static const char *const known[] = {"healthyRetryPolicy", "sicklyRetryPolicy", "throttlePolicy",
                                         "requestPolicy",      "guaranteed",        "http"};
     if (!json_is_object(root)) {
-        set_error(error, "delivery policy: must be a JSON object");
+        notify_fail(error, "delivery policy: must be a JSON object");
         return false;
     }
     const char *key;
@@ -311,7 +301,7 @@ static bool check_top_level(json_t *root, struct notify_error *error)
         while (i < sizeof known / sizeof known[0] && strcmp(key, known[i]) != 0)
             i++;
         if (i == sizeof known / sizeof known[0]) {
-            set_error(error, "delivery policy: %.64s: unknown field", key);
+            notify_fail(error, "delivery policy: %.64s: unknown field", key);
             return false;
         }
     }
@@ -324,8 +314,8 @@ static bool parse_json_policy(const char *text, struct notify_retry_policy *poli
     json_error_t json_error;
     json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &json_error);
     if (!root) {
-        set_error(error, "delivery policy: line %d column %d: %s", json_error.line,
-                  json_error.column, json_error.text);
+        notify_fail(error, "delivery policy: line %d column %d: %s", json_error.line,
+                    json_error.column, json_error.text);
         return false;
     }
     const char *where = "delivery policy";
@@ -335,7 +325,7 @@ static bool parse_json_policy(const char *text, struct notify_retry_policy *poli
     if (ok && object && !json_is_null(object)) {
         ok = json_is_object(object);
         if (!ok)
-            set_error(error, "%s: must be an object", where);
+            notify_fail(error, "%s: must be an object", where);
         ok = ok && read_policy_fields(object, where, policy, error) &&
              check_policy(policy, where, error);
     }
@@ -347,7 +337,7 @@ bool notify_retry_policy_parse(const char *text, struct notify_retry_policy *pol
                                struct notify_error *error)
 {
     if (!text) {
-        set_error(error, "no retry policy given");
+        notify_fail(error, "no retry policy given");
         return false;
     }
     text += strspn(text, " \t\r\n");
@@ -361,9 +351,9 @@ bool notify_retry_policy_parse(const char *text, struct notify_retry_policy *pol
     }
     if (text[0] == '{' || text[0] == '[')
         return parse_json_policy(text, policy, error);
-    set_error(error,
-              "unknown retry policy \"%.64s\": expected sns-default, trailhound-default or an "
-              "SNS delivery policy ({\"healthyRetryPolicy\":{…}})",
-              text);
+    notify_fail(error,
+                "unknown retry policy \"%.64s\": expected sns-default, trailhound-default or an "
+                "SNS delivery policy ({\"healthyRetryPolicy\":{…}})",
+                text);
     return false;
 }

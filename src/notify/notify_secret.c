@@ -1,10 +1,10 @@
 /* Protocol names, secret references (`env:NAME`, `file:PATH`) and what may be shown of an
  * endpoint. A secret never reaches an error message: errors name the reference only. */
 #include "notify/notify.h"
+#include "notify/notify_fail.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,33 +38,20 @@ bool notify_protocol_parse(const char *name, enum notify_protocol *protocol)
     return false;
 }
 
-static void set_error(struct notify_error *error, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void set_error(struct notify_error *error, const char *format, ...)
-{
-    if (!error)
-        return;
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(error->message, sizeof error->message, format, arguments);
-    va_end(arguments);
-}
-
 static char *resolve_environment(const char *name, struct notify_error *error)
 {
     const char *value = getenv(name);
     if (!value) {
-        set_error(error, "secret env:%s: the environment variable is not set", name);
+        notify_fail(error, "secret env:%s: the environment variable is not set", name);
         return NULL;
     }
     if (!*value) {
-        set_error(error, "secret env:%s: the environment variable is empty", name);
+        notify_fail(error, "secret env:%s: the environment variable is empty", name);
         return NULL;
     }
     char *copy = strdup(value);
     if (!copy)
-        set_error(error, "secret env:%s: out of memory", name);
+        notify_fail(error, "secret env:%s: out of memory", name);
     return copy;
 }
 
@@ -73,25 +60,26 @@ static bool secret_file_acceptable(int fd, const char *path, struct notify_error
 {
     struct stat status;
     if (fstat(fd, &status) != 0) {
-        set_error(error, "secret file:%s: %s", path, strerror(errno));
+        notify_fail(error, "secret file:%s: %s", path, strerror(errno));
         return false;
     }
     if (!S_ISREG(status.st_mode)) {
-        set_error(error, "secret file:%s: not a regular file", path);
+        notify_fail(error, "secret file:%s: not a regular file", path);
         return false;
     }
     if (status.st_uid != geteuid()) {
-        set_error(error, "secret file:%s: owned by uid %ld, not by this user (uid %ld)", path,
-                  (long)status.st_uid, (long)geteuid());
+        notify_fail(error, "secret file:%s: owned by uid %ld, not by this user (uid %ld)", path,
+                    (long)status.st_uid, (long)geteuid());
         return false;
     }
     if (status.st_mode & (S_IRWXG | S_IRWXO)) {
-        set_error(error, "secret file:%s: mode %04o lets others read it; make it 0600 or stricter",
-                  path, (unsigned)(status.st_mode & 07777));
+        notify_fail(error,
+                    "secret file:%s: mode %04o lets others read it; make it 0600 or stricter", path,
+                    (unsigned)(status.st_mode & 07777));
         return false;
     }
     if (status.st_size > SECRET_FILE_MAX_BYTES) {
-        set_error(error, "secret file:%s: larger than %d bytes", path, SECRET_FILE_MAX_BYTES);
+        notify_fail(error, "secret file:%s: larger than %d bytes", path, SECRET_FILE_MAX_BYTES);
         return false;
     }
     return true;
@@ -101,7 +89,7 @@ static char *read_secret_file(int fd, const char *path, struct notify_error *err
 {
     char *text = malloc(SECRET_FILE_MAX_BYTES + 1);
     if (!text) {
-        set_error(error, "secret file:%s: out of memory", path);
+        notify_fail(error, "secret file:%s: out of memory", path);
         return NULL;
     }
     size_t length = 0;
@@ -110,7 +98,7 @@ static char *read_secret_file(int fd, const char *path, struct notify_error *err
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            set_error(error, "secret file:%s: %s", path, strerror(errno));
+            notify_fail(error, "secret file:%s: %s", path, strerror(errno));
             free(text);
             return NULL;
         }
@@ -120,7 +108,7 @@ static char *read_secret_file(int fd, const char *path, struct notify_error *err
     }
     text[length] = '\0';
     if (strlen(text) != length) {
-        set_error(error, "secret file:%s: contains a NUL byte", path);
+        notify_fail(error, "secret file:%s: contains a NUL byte", path);
         free(text);
         return NULL;
     }
@@ -136,7 +124,7 @@ static char *resolve_file(const char *path, struct notify_error *error)
     /* O_NONBLOCK: opening a FIFO must not hang; it is refused as not regular. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
-        set_error(error, "secret file:%s: %s", path, strerror(errno));
+        notify_fail(error, "secret file:%s: %s", path, strerror(errno));
         return NULL;
     }
     char *text = secret_file_acceptable(fd, path, error) ? read_secret_file(fd, path, error) : NULL;
@@ -147,7 +135,7 @@ static char *resolve_file(const char *path, struct notify_error *error)
 char *notify_secret_resolve(const char *reference, struct notify_error *error)
 {
     if (!reference) {
-        set_error(error, "no secret given");
+        notify_fail(error, "no secret given");
         return NULL;
     }
     if (strncmp(reference, "env:", 4) == 0)
@@ -156,7 +144,7 @@ char *notify_secret_resolve(const char *reference, struct notify_error *error)
         return resolve_file(reference + 5, error);
     char *copy = strdup(reference);
     if (!copy)
-        set_error(error, "secret: out of memory");
+        notify_fail(error, "secret: out of memory");
     return copy;
 }
 

@@ -2,40 +2,11 @@
  * PagerDuty's ISO 8601 with a colon offset (§7), CloudTrail's whole-second form, and the
  * e-mail's `EEEE dd MMMM, yyyy HH:mm:ss 'UTC'` with English names (§3). Instants outside
  * years 1–9999 are clamped, as the alarms stage's formats do. */
+#include "base/utc_time.h"
 #include "notify/notify_message_internal.h"
 
 #include <stdio.h>
 #include <time.h>
-
-#define FIRST_SECOND INT64_C(-62135596800) /* 0001-01-01T00:00:00Z */
-#define LAST_SECOND INT64_C(253402300799)  /* 9999-12-31T23:59:59Z */
-
-struct utc_instant {
-    struct tm fields;
-    int millis;
-};
-
-static struct utc_instant utc_instant(int64_t milliseconds)
-{
-    int64_t seconds = milliseconds / 1000;
-    int millis = (int)(milliseconds % 1000);
-    if (millis < 0) {
-        millis += 1000;
-        seconds--;
-    }
-    if (seconds < FIRST_SECOND) {
-        seconds = FIRST_SECOND;
-        millis = 0;
-    } else if (seconds > LAST_SECOND) {
-        seconds = LAST_SECOND;
-        millis = 999;
-    }
-    struct utc_instant instant = {.millis = millis};
-    time_t when = (time_t)seconds;
-    if (!gmtime_r(&when, &instant.fields))
-        instant.fields = (struct tm){.tm_mday = 1, .tm_year = 70};
-    return instant;
-}
 
 /* "yyyy-MM-ddTHH:mm:ss" */
 static int format_date_time(const struct tm *fields, char *out, size_t size)
@@ -47,21 +18,21 @@ static int format_date_time(const struct tm *fields, char *out, size_t size)
 
 void notify_format_sns_time(int64_t milliseconds, char out[32])
 {
-    struct utc_instant instant = utc_instant(milliseconds);
+    struct utc_instant instant = utc_instant_from_ms(milliseconds);
     int length = format_date_time(&instant.fields, out, 32);
     snprintf(out + length, 32 - (size_t)length, ".%03dZ", instant.millis);
 }
 
 void notify_format_offset_time(int64_t milliseconds, char out[32])
 {
-    struct utc_instant instant = utc_instant(milliseconds);
+    struct utc_instant instant = utc_instant_from_ms(milliseconds);
     int length = format_date_time(&instant.fields, out, 32);
     snprintf(out + length, 32 - (size_t)length, ".%03d+00:00", instant.millis);
 }
 
 void notify_format_second_time(int64_t milliseconds, char out[32])
 {
-    struct utc_instant instant = utc_instant(milliseconds);
+    struct utc_instant instant = utc_instant_from_ms(milliseconds);
     int length = format_date_time(&instant.fields, out, 32);
     snprintf(out + length, 32 - (size_t)length, "Z");
 }
@@ -73,7 +44,7 @@ void notify_format_mail_time(int64_t milliseconds, char out[64])
     static const char *const months[] = {"January",   "February", "March",    "April",
                                          "May",       "June",     "July",     "August",
                                          "September", "October",  "November", "December"};
-    struct utc_instant instant = utc_instant(milliseconds);
+    struct utc_instant instant = utc_instant_from_ms(milliseconds);
     const struct tm *fields = &instant.fields;
     snprintf(out, 64, "%s %02d %s, %04d %02d:%02d:%02d UTC", days[fields->tm_wday % 7],
              fields->tm_mday, months[fields->tm_mon % 12], fields->tm_year + 1900, fields->tm_hour,

@@ -1,4 +1,5 @@
 /* Topics and subscriptions: lists, lookups, and stable ARNs for configured subscriptions. */
+#include "base/hash.h"
 #include "notify/notify.h"
 
 #include <stdio.h>
@@ -161,9 +162,8 @@ const struct notify_topic *notify_topic_find(const struct notify_topic_list *lis
  * names a subscription; it protects nothing, so a cryptographic hash is not needed. */
 static uint64_t fnv1a(uint64_t hash, const char *text)
 {
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-        hash = (hash ^ *p) * 0x100000001b3ULL;
-    return (hash ^ 0xff) * 0x100000001b3ULL; /* separates "a"+"bc" from "ab"+"c" */
+    hash = fnv1a_64_continue(hash, text, strlen(text));
+    return fnv1a_64_continue(hash, "\xff", 1); /* separates "a"+"bc" from "ab"+"c" */
 }
 
 char *notify_subscription_arn(const char *topic_arn, enum notify_protocol protocol,

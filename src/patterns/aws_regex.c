@@ -4,6 +4,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "patterns/aws_regex.h"
+#include "base/text.h"
 
 #include <pcre2.h>
 #include <stdarg.h>
@@ -192,25 +193,14 @@ static const char *class_escape_contents(unsigned char letter)
     }
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* \xhh: exactly two hex digits naming an ASCII byte. parser->pos is on the 'x'. */
 static bool parse_hex_escape(struct parser *parser, size_t start, struct escape *escape)
 {
     const char *s = parser->source;
-    if (parser->length - parser->pos < 3 || hex_value(s[parser->pos + 1]) < 0 ||
-        hex_value(s[parser->pos + 2]) < 0)
+    if (parser->length - parser->pos < 3 || hex_digit_value(s[parser->pos + 1]) < 0 ||
+        hex_digit_value(s[parser->pos + 2]) < 0)
         return fail(parser, start, "'\\x' must be followed by exactly two hex digits");
-    int value = hex_value(s[parser->pos + 1]) * 16 + hex_value(s[parser->pos + 2]);
+    int value = hex_digit_value(s[parser->pos + 1]) * 16 + hex_digit_value(s[parser->pos + 2]);
     if (value > 0x7f)
         return fail(parser, start, "'\\x%c%c' is above \\x7F (only ASCII can be escaped)",
                     s[parser->pos + 1], s[parser->pos + 2]);

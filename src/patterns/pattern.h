@@ -92,4 +92,22 @@ const struct pattern_field *pattern_match_field(const struct pattern_match *matc
 bool pattern_evaluate(struct pattern *pattern, const struct event *event,
                       struct pattern_match *match);
 
+/* TestMetricFilter's test of log events (the API's and `trailhound test-pattern`'s): one
+ * tester per pattern, reused for every event; the pattern stays the caller's and must
+ * outlive the tester. NULL when out of memory. */
+struct pattern_tester;
+struct pattern_tester *pattern_tester_create(struct pattern *pattern);
+void pattern_tester_free(struct pattern_tester *tester);
+
+/* Tests one event's text (a JSON pattern reads its selectors from it): the match, whose
+ * fields are the extracted values, or NULL when it does not match. The match is the
+ * tester's and is overwritten by the next test. */
+const struct pattern_match *pattern_tester_test(struct pattern_tester *tester, const char *message,
+                                                size_t length);
+
+/* TestMetricFilter's extractedValues: a new JSON object (jansson's json_t) of the match's
+ * fields, name to value; NULL when out of memory. */
+struct json_t;
+struct json_t *pattern_match_extracted_values(const struct pattern_match *match);
+
 #endif

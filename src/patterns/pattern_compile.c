@@ -177,6 +177,26 @@ void literal_set_bare(struct literal *literal, char *text, size_t length)
     }
 }
 
+bool parser_read_quoted_literal(struct pattern_parser *parser, struct literal *literal)
+{
+    char *text;
+    size_t length;
+    if (!parser_read_quoted(parser, &text, &length))
+        return false;
+    literal_set_string(literal, text, length);
+    return true;
+}
+
+bool parser_take_bare_literal(struct pattern_parser *parser, size_t start, struct literal *literal)
+{
+    size_t length = parser->position - start;
+    char *text = parser_copy(parser, parser->text + start, length);
+    if (!text)
+        return false;
+    literal_set_bare(literal, text, length);
+    return true;
+}
+
 bool parser_accept_operator(struct pattern_parser *parser, enum comparison *comparison,
                             const char **text)
 {

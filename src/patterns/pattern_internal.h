@@ -158,6 +158,11 @@ bool parser_read_quoted(struct pattern_parser *parser, char **text, size_t *leng
 bool parser_read_regex(struct pattern_parser *parser, struct literal *literal);
 void literal_set_string(struct literal *literal, char *text, size_t length);
 void literal_set_bare(struct literal *literal, char *text, size_t length);
+/* A "quoted" value as a string literal; false with the parser's error. */
+bool parser_read_quoted_literal(struct pattern_parser *parser, struct literal *literal);
+/* The unquoted value from `start` to the parser's position as a literal (literal_set_bare);
+ * false when out of memory. */
+bool parser_take_bare_literal(struct pattern_parser *parser, size_t start, struct literal *literal);
 /* = != < > <= >=; false (nothing consumed but blanks) when none follows. */
 bool parser_accept_operator(struct pattern_parser *parser, enum comparison *comparison,
                             const char **text);

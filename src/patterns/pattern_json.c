@@ -202,14 +202,7 @@ static bool value_parse_bare(struct pattern_parser *parser, struct literal *lite
                                "non-ASCII characters in a value must be quoted");
         parser->position++;
     }
-    size_t length = parser->position - start;
-    if (length == 0)
-        return false;
-    char *text = parser_copy(parser, parser->text + start, length);
-    if (!text)
-        return false;
-    literal_set_bare(literal, text, length);
-    return true;
+    return parser->position > start && parser_take_bare_literal(parser, start, literal);
 }
 
 static bool value_parse(struct pattern_parser *parser, struct literal *literal,
@@ -222,14 +215,8 @@ static bool value_parse(struct pattern_parser *parser, struct literal *literal,
         return parser_fail(parser, start, "single-quoted values are not supported; use \"...\"");
     if (c == '%')
         return parser_read_regex(parser, literal);
-    if (c == '"') {
-        char *text;
-        size_t length;
-        if (!parser_read_quoted(parser, &text, &length))
-            return false;
-        literal_set_string(literal, text, length);
-        return true;
-    }
+    if (c == '"')
+        return parser_read_quoted_literal(parser, literal);
     if (!value_parse_bare(parser, literal))
         return parser->failed
                    ? false

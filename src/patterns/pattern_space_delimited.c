@@ -52,14 +52,8 @@ static bool sd_value_parse(struct pattern_parser *parser, struct literal *litera
     if (c == '(' || c == ')')
         return parser_fail(parser, start,
                            "parentheses are not supported in space-delimited patterns");
-    if (c == '"') {
-        char *text;
-        size_t length;
-        if (!parser_read_quoted(parser, &text, &length))
-            return false;
-        literal_set_string(literal, text, length);
-        return true;
-    }
+    if (c == '"')
+        return parser_read_quoted_literal(parser, literal);
     while (!parser_at_end(parser)) {
         c = parser_peek(parser);
         if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',')
@@ -69,14 +63,9 @@ static bool sd_value_parse(struct pattern_parser *parser, struct literal *litera
             break;
         parser->position++;
     }
-    size_t length = parser->position - start;
-    if (length == 0)
+    if (parser->position == start)
         return parser_fail(parser, start, "expected a value after '%s'", operator_text);
-    char *text = parser_copy(parser, parser->text + start, length);
-    if (!text)
-        return false;
-    literal_set_bare(literal, text, length);
-    return true;
+    return parser_take_bare_literal(parser, start, literal);
 }
 
 static bool sd_operator_parse(struct pattern_parser *parser, enum comparison *comparison,

@@ -2,6 +2,7 @@
  * tree and no allocation. Used for every event of a whole-document layout, so string bodies
  * (most of CloudTrail's bytes) are scanned eight bytes at a time. Error wording follows the
  * events stage's extractor. */
+#include "base/text.h"
 #include "events/event.h"
 #include "sources/source_internal.h"
 
@@ -159,7 +160,7 @@ static long unicode_escape_unit(const unsigned char *bytes, size_t start)
 {
     long value = 0;
     for (size_t i = 2; i < 6; i++) {
-        int digit = json_hex_digit_value(bytes[start + i]);
+        int digit = hex_digit_value(bytes[start + i]);
         if (digit < 0)
             return -1;
         value = value * 16 + digit;

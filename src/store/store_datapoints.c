@@ -94,6 +94,15 @@ char *store_dimensions_json(const struct metric_identity *identity, struct store
     return text;
 }
 
+bool store_bind_metric(sqlite3_stmt *statement, const struct metric_identity *metric,
+                       const char *unit, const char *dimensions)
+{
+    return store_bind_text(statement, 1, metric->namespace_name) &&
+           store_bind_text(statement, 2, metric->metric_name) &&
+           store_bind_text(statement, 3, dimensions) &&
+           (!unit || store_bind_text(statement, 4, unit));
+}
+
 /* ---- writing ------------------------------------------------------------------------- */
 
 /* The metrics row of the point being written, kept across points of one call since a batch
@@ -376,10 +385,7 @@ static bool bind_read(sqlite3_stmt *statement, const struct metric_identity *met
                       const char *unit, const char *dimensions, int resolution, int64_t first_start,
                       int64_t end)
 {
-    return store_bind_text(statement, 1, metric->namespace_name) &&
-           store_bind_text(statement, 2, metric->metric_name) &&
-           store_bind_text(statement, 3, dimensions) &&
-           (!unit || store_bind_text(statement, 4, unit)) &&
+    return store_bind_metric(statement, metric, unit, dimensions) &&
            sqlite3_bind_int(statement, 5, resolution) == SQLITE_OK &&
            sqlite3_bind_int64(statement, 6, first_start) == SQLITE_OK &&
            sqlite3_bind_int64(statement, 7, end) == SQLITE_OK;
@@ -484,10 +490,7 @@ bool store_datapoints_next(struct store *store, const struct metric_identity *me
                                NEXT_SELECT "AND m.unit = ?4 " NEXT_RANGE, error)
              : store_statement(store, STATEMENT_DATAPOINTS_NEXT_ALL_UNITS, NEXT_SELECT NEXT_RANGE,
                                error);
-    bool ok = statement && store_bind_text(statement, 1, metric->namespace_name) &&
-              store_bind_text(statement, 2, metric->metric_name) &&
-              store_bind_text(statement, 3, dimensions) &&
-              (!unit || store_bind_text(statement, 4, unit)) &&
+    bool ok = statement && store_bind_metric(statement, metric, unit, dimensions) &&
               sqlite3_bind_int(statement, 5, resolution) == SQLITE_OK &&
               sqlite3_bind_int64(statement, 6, from) == SQLITE_OK &&
               sqlite3_step(statement) == SQLITE_ROW;

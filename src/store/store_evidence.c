@@ -25,16 +25,17 @@ static bool check_metric(const struct metric_identity *metric, int resolution, c
     return true;
 }
 
-static bool bind_metric(sqlite3_stmt *statement, const struct metric_identity *metric,
-                        const char *unit, const char *dimensions)
-{
-    return store_bind_text(statement, 1, metric->namespace_name) &&
-           store_bind_text(statement, 2, metric->metric_name) &&
-           store_bind_text(statement, 3, dimensions) &&
-           (!unit || store_bind_text(statement, 4, unit));
-}
-
 /* ---- writing ---- */
+
+/* The data point's bucket: its metric (METRIC_MATCH), ?5 its resolution, ?6 its time. */
+static bool bind_bucket(sqlite3_stmt *statement, const struct metric_datapoint *point,
+                        const char *dimensions)
+{
+    return store_bind_metric(statement, &point->identity, point->unit ? point->unit : DEFAULT_UNIT,
+                             dimensions) &&
+           sqlite3_bind_int(statement, 5, point->resolution) == SQLITE_OK &&
+           sqlite3_bind_int64(statement, 6, point->timestamp) == SQLITE_OK;
+}
 
 /* The bucket's stored evidence merged into `merged` (left as it was when there is none). */
 static bool read_stored(struct store *store, const struct metric_datapoint *point,
@@ -48,10 +49,7 @@ static bool read_stored(struct store *store, const struct metric_datapoint *poin
         error);
     if (!statement)
         return false;
-    bool bound = bind_metric(statement, &point->identity, point->unit ? point->unit : DEFAULT_UNIT,
-                             dimensions) &&
-                 sqlite3_bind_int(statement, 5, point->resolution) == SQLITE_OK &&
-                 sqlite3_bind_int64(statement, 6, point->timestamp) == SQLITE_OK;
+    bool bound = bind_bucket(statement, point, dimensions);
     int status = bound ? sqlite3_step(statement) : SQLITE_ERROR;
     bool ok = status == SQLITE_ROW || status == SQLITE_DONE;
     if (!ok)
@@ -83,11 +81,7 @@ static bool write_merged(struct store *store, const struct metric_datapoint *poi
         error);
     if (!statement)
         return false;
-    bool bound = bind_metric(statement, &point->identity, point->unit ? point->unit : DEFAULT_UNIT,
-                             dimensions) &&
-                 sqlite3_bind_int(statement, 5, point->resolution) == SQLITE_OK &&
-                 sqlite3_bind_int64(statement, 6, point->timestamp) == SQLITE_OK &&
-                 store_bind_text(statement, 7, json);
+    bool bound = bind_bucket(statement, point, dimensions) && store_bind_text(statement, 7, json);
     if (!store_run(store, statement, bound, "cannot store the evidence", error))
         return false;
     /* no metrics row: the data point was never stored (the foreign key covers the bucket) */
@@ -183,7 +177,7 @@ bool store_evidence_read(struct store *store, const struct metric_identity *metr
                                error);
     struct evidence_reader reader = {evidence, error, false};
     bool ok = statement != NULL;
-    if (ok && !(bind_metric(statement, metric, unit, dimensions) &&
+    if (ok && !(store_bind_metric(statement, metric, unit, dimensions) &&
                 sqlite3_bind_int(statement, 5, resolution) == SQLITE_OK &&
                 sqlite3_bind_int64(statement, 6, from) == SQLITE_OK &&
                 sqlite3_bind_int64(statement, 7, to) == SQLITE_OK))

@@ -127,6 +127,10 @@ bool store_end(struct store *store, bool ok, struct store_error *error);
  * with keys sorted by byte value (malloc'ed). NULL with `error` filled when a dimension has
  * no name or value, a name is there twice, or memory runs out. */
 char *store_dimensions_json(const struct metric_identity *identity, struct store_error *error);
+/* Binds a metric's row in the metrics table: ?1 its namespace, ?2 its name, ?3 `dimensions`
+ * (store_dimensions_json) and, when `unit` is not NULL, ?4 the unit. */
+bool store_bind_metric(sqlite3_stmt *statement, const struct metric_identity *metric,
+                       const char *unit, const char *dimensions);
 
 /* Applies every migration the database lacks (store_schema.c). */
 bool store_schema_migrate(struct store *store, struct store_error *error);
