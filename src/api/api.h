@@ -30,7 +30,10 @@ struct api_credentials {
 };
 
 /* Reads a credentials file: AWS's INI shape ([profile] with aws_access_key_id and
- * aws_secret_access_key), every profile's pair accepted. */
+ * aws_secret_access_key), every profile's pair accepted. Read as botocore reads it:
+ * `key = value` or `key: value`, key names in any case; a line botocore would refuse (no
+ * delimiter, an unclosed section header, a key before any section) refuses the file with
+ * its line number. */
 bool api_credentials_load(const char *path, struct api_credentials *credentials,
                           struct api_error *error);
 /* The same for a file's text (`length` bytes, not NUL-terminated; a NUL byte is refused). */
