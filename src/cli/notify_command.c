@@ -101,71 +101,23 @@ static int64_t wall_clock_ms(void)
     return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-/* The test message for one protocol (owned), and the SNS message type it travels as. */
-static char *test_body(const struct notify_topic *topic,
-                       const struct notify_subscription *subscription, const char *text,
-                       const char *message_id, const char *public_base_url,
-                       const struct notify_signing_key *key, const char *action)
-{
-    json_t *object = NULL;
-    switch (subscription->protocol) {
-    case NOTIFY_SLACK:
-        object = json_pack("{s:s}", "text", text);
-        break;
-    case NOTIFY_PAGERDUTY:
-        object = strcmp(action, "trigger") == 0
-                     ? json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s}}", "routing_key", "", "event_action",
-                                 action, "dedup_key", "trailhound-test", "payload", "summary", text,
-                                 "source", "trailhound", "severity", "info")
-                     : json_pack("{s:s,s:s,s:s}", "routing_key", "", "event_action", action,
-                                 "dedup_key", "trailhound-test");
-        break;
-    case NOTIFY_HTTP:
-    case NOTIFY_HTTPS:
-    case NOTIFY_EMAIL_JSON: {
-        char certificate[1024], unsubscribe[2048];
-        snprintf(certificate, sizeof certificate, "%s/SimpleNotificationService-trailhound.pem",
-                 public_base_url);
-        snprintf(unsubscribe, sizeof unsubscribe, "%s/?Action=Unsubscribe&SubscriptionArn=%s",
-                 public_base_url, subscription->arn);
-        struct notify_envelope envelope = {.type = NOTIFY_ENVELOPE_NOTIFICATION,
-                                           .message_id = message_id,
-                                           .topic_arn = topic->arn,
-                                           .subject = "trailhound test message",
-                                           .message = text,
-                                           .unsubscribe_url = unsubscribe,
-                                           .signing_cert_url = certificate,
-                                           .timestamp_ms = wall_clock_ms(),
-                                           .signature_version = 2};
-        struct notify_error error;
-        return notify_envelope_json(&envelope, key, &error);
-    }
-    case NOTIFY_EMAIL:
-    case NOTIFY_EXEC:
-    case NOTIFY_SNS:
-        return strdup(text);
-    }
-    char *body = object ? json_dumps(object, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(object);
-    return body;
-}
-
 struct test_context {
     const struct config *config;
     const struct notify_options *options;
     const struct notify_topic *topic;
-    const struct notify_signing_key *key;
-    const char *public_base_url;
+    /* rendered as the monitor renders a Publish or failure alert, so a test shows what
+     * an alarm-time delivery sends (only public_base_url and signing_key are set) */
+    const struct monitor_notify_settings *render;
 };
 
-/* One attempt to one subscription; prints the result; true when delivered. */
+/* One attempt to one subscription; prints the result; true when delivered. A PagerDuty
+ * `resolve` closes the trigger sent with the same `message_id`. */
 static bool send_one(const struct test_context *context,
-                     const struct notify_subscription *subscription, const char *action)
+                     const struct notify_subscription *subscription, const char *message_id,
+                     bool resolve)
 {
     const struct config_settings *settings = &context->config->settings;
-    char message_id[37], text[512];
-    if (!notify_uuid(message_id))
-        return false;
+    char text[1024]; /* holds the longest topic and subscription ARNs */
     snprintf(text, sizeof text,
              "This is a test message from trailhound for topic %s, subscription %s.",
              context->topic->arn, subscription->arn);
@@ -173,8 +125,10 @@ static bool send_one(const struct test_context *context,
     char *endpoint = notify_secret_resolve(subscription->endpoint, &error);
     char *password =
         settings->smtp_password ? notify_secret_resolve(settings->smtp_password, &error) : NULL;
-    char *body = test_body(context->topic, subscription, text, message_id, context->public_base_url,
-                           context->key, action);
+    char *body =
+        resolve ? monitor_render_text_resolve(message_id)
+                : monitor_render_text(context->render, context->topic, subscription,
+                                      "trailhound test message", text, message_id, wall_clock_ms());
     struct notify_smtp_settings smtp = {
         .url = context->options->smtp_url ? context->options->smtp_url : settings->smtp_url,
         .from = settings->smtp_from ? settings->smtp_from : "trailhound@localhost",
@@ -221,10 +175,15 @@ static int send_all(const struct test_context *context)
     size_t failed = 0;
     for (size_t i = 0; i < context->topic->subscription_count; i++) {
         const struct notify_subscription *subscription = &context->topic->subscriptions[i];
-        failed += !send_one(context, subscription, "trigger");
+        char message_id[37];
+        if (!notify_uuid(message_id)) {
+            fprintf(stderr, "trailhound: notify: no source of random bytes for a message id\n");
+            return 1;
+        }
+        failed += !send_one(context, subscription, message_id, false);
         /* PagerDuty: resolve what the test opened */
         if (subscription->protocol == NOTIFY_PAGERDUTY)
-            failed += !send_one(context, subscription, "resolve");
+            failed += !send_one(context, subscription, message_id, true);
     }
     printf("%zu subscription%s, %zu failed\n", context->topic->subscription_count,
            context->topic->subscription_count == 1 ? "" : "s", failed);
@@ -351,13 +310,12 @@ int notify_command(int argc, char **argv)
         fprintf(stderr, "trailhound: notify: %s\n", error.message);
         status = 1;
     } else {
-        struct test_context context = {.config = &config,
-                                       .options = &options,
-                                       .topic = topic,
-                                       .key = &key,
-                                       .public_base_url = config.settings.public_base_url
-                                                              ? config.settings.public_base_url
-                                                              : "http://127.0.0.1:4566"};
+        struct monitor_notify_settings render = {
+            .public_base_url = config.settings.public_base_url ? config.settings.public_base_url
+                                                               : "http://127.0.0.1:4566",
+            .signing_key = &key};
+        struct test_context context = {
+            .config = &config, .options = &options, .topic = topic, .render = &render};
         status = send_all(&context);
     }
     notify_signing_key_free(&key);

@@ -149,6 +149,23 @@ bool monitor_publish(struct store *store, const struct notify_topic *topic, cons
                      const char *message, const struct monitor_notify_settings *settings,
                      int64_t now_ms, char message_id[37], struct store_error *error);
 
+/* A text message (Publish's, a failure alert's, `notify test`'s) as `subscription`
+ * receives it (owned; NULL when out of memory): the text for e-mail, exec and SNS, a signed
+ * Notification envelope for http/https/email-json (UnsubscribeURL and SigningCertURL under
+ * settings->public_base_url, its trailing '/' dropped, the ARN percent-escaped), Slack's
+ * JSON, and a PagerDuty trigger (severity error, the text cut to 1024 characters as its
+ * summary, dedup key MONITOR_TEXT_DEDUP_PREFIX + `message_id`, routing key "": the worker
+ * puts it in). Only settings->public_base_url and ->signing_key are read. */
+#define MONITOR_TEXT_DEDUP_PREFIX "trailhound-delivery-"
+char *monitor_render_text(const struct monitor_notify_settings *settings,
+                          const struct notify_topic *topic,
+                          const struct notify_subscription *subscription, const char *subject,
+                          const char *text, const char *message_id, int64_t now_ms);
+
+/* The PagerDuty resolve of the trigger monitor_render_text made with `message_id` (owned;
+ * NULL when out of memory). */
+char *monitor_render_text_resolve(const char *message_id);
+
 /* The SNS signing key pair and certificate, kept in the store's settings and created on
  * first use. */
 bool monitor_signing_key(struct store *store, struct notify_signing_key *key,

@@ -340,8 +340,7 @@ static char *failure_text(const struct store_outbox_message *failed)
     return text;
 }
 
-/* The alert for one fallback subscription, in its protocol's shape. */
-static char *failure_body(const struct monitor_notify_settings *settings,
+char *monitor_render_text(const struct monitor_notify_settings *settings,
                           const struct notify_topic *topic,
                           const struct notify_subscription *subscription, const char *subject,
                           const char *text, const char *message_id, int64_t now_ms)
@@ -353,7 +352,7 @@ static char *failure_body(const struct monitor_notify_settings *settings,
         break;
     case NOTIFY_PAGERDUTY:
         object = json_pack("{s:s,s:s,s:s+,s:{s:s%,s:s,s:s}}", "routing_key", "", "event_action",
-                           "trigger", "dedup_key", "trailhound-delivery-", message_id, "payload",
+                           "trigger", "dedup_key", MONITOR_TEXT_DEDUP_PREFIX, message_id, "payload",
                            "summary", text, strlen(text) > 1024 ? (size_t)1024 : strlen(text),
                            "source", "trailhound", "severity", "error");
         break;
@@ -371,8 +370,17 @@ static char *failure_body(const struct monitor_notify_settings *settings,
     return body;
 }
 
+char *monitor_render_text_resolve(const char *message_id)
+{
+    json_t *object = json_pack("{s:s,s:s,s:s+}", "routing_key", "", "event_action", "resolve",
+                               "dedup_key", MONITOR_TEXT_DEDUP_PREFIX, message_id);
+    char *body = object ? json_dumps(object, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(object);
+    return body;
+}
+
 /* One outbox message per confirmed subscription of `topic` (nothing reaches a subscription
- * before it is confirmed), `text` rendered for each protocol by failure_body, in the
+ * before it is confirmed), `text` rendered for each protocol by monitor_render_text, in the
  * caller's transaction; `first_id` is the first row's message id, "" when none. */
 static bool enqueue_to_confirmed(struct store *store, const struct notify_topic *topic,
                                  const char *subject, const char *text,
@@ -390,7 +398,8 @@ static bool enqueue_to_confirmed(struct store *store, const struct notify_topic 
                      "no source of random bytes for a message id");
             return false;
         }
-        char *body = failure_body(settings, topic, subscription, subject, text, message_id, now_ms);
+        char *body =
+            monitor_render_text(settings, topic, subscription, subject, text, message_id, now_ms);
         char *attributes = attributes_json("Notification", topic, subscription, 0);
         struct store_outbox_message message = {
             .message_id = message_id,

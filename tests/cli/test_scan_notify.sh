@@ -191,4 +191,63 @@ check "notify status names the failure" yes \
 "$TRAILHOUND" notify status --db "$tmp/state.db" >/dev/null
 check "a healthy outbox passes" 0 "$?"
 
+# --- `notify test` renders as a real delivery does (the monitor's rendering) ---
+# A failure alert to a fallback topic with an http and a PagerDuty subscription, then
+# `notify test` of that topic: the UnsubscribeURL (base URL ending in '/', the ARN's ':'
+# escaped) and SigningCertURL are the same bytes, and the PagerDuty trigger is the same
+# event but for its text and message id (severity, source, dedup key form).
+cat >"$tmp/render.yaml" <<YAML
+topics:
+  - Name: security
+    Subscriptions:
+      - Protocol: exec
+        Endpoint: exit 1
+  - Name: fallback
+    Subscriptions:
+      - Protocol: http
+        Endpoint: $base/render-sns
+      - Protocol: pagerduty
+        Endpoint: file:$tmp/pd-key
+alarms:
+  - AlarmName: denied-burst
+    MetricName: DeniedCount
+    Namespace: Security
+    Statistic: Sum
+    Period: 60
+    EvaluationPeriods: 1
+    Threshold: 2
+    ComparisonOperator: GreaterThanOrEqualToThreshold
+    AlarmActions: [arn:aws:sns:us-east-1:000000000000:security]
+settings:
+  fallbackTopic: fallback
+  publicBaseUrl: http://127.0.0.1:4566/trailhound/
+  pagerDutyUrl: $base/render-pd/status/202
+YAML
+"$TRAILHOUND" scan --config "$tmp/filter.yaml" --config "$tmp/render.yaml" --notify \
+    --notify-wait 10 --db "$tmp/render.db" --format json "$DATA/denied-events.jsonl" \
+    >"$tmp/render.json" 2>"$tmp/render.err"
+check "the failure alert reached both fallback subscriptions" "1 1" \
+    "$(jq -c 'select(.path == "/render-sns")' "$tmp/http.log" | wc -l) $(jq -c 'select(.path | startswith("/render-pd"))' "$tmp/http.log" | wc -l)"
+"$TRAILHOUND" notify test --config "$tmp/render.yaml" --topic fallback >"$tmp/render-test.out" 2>&1
+check "notify test delivered" 0 "$?"
+jq -c 'select(.path == "/render-sns") | .body | fromjson | [.UnsubscribeURL, .SigningCertURL]' \
+    "$tmp/http.log" >"$tmp/render-urls.log"
+check "notify test's UnsubscribeURL and SigningCertURL are the monitor's" "2 1" \
+    "$(wc -l <"$tmp/render-urls.log") $(sort -u "$tmp/render-urls.log" | wc -l)"
+check "the UnsubscribeURL escapes the ARN under the base URL without its '/'" \
+    "http://127.0.0.1:4566/trailhound/?Action=Unsubscribe&SubscriptionArn=arn%3Aaws%3Asns%3Aus-east-1%3A000000000000%3Afallback%3A" \
+    "$(head -1 "$tmp/render-urls.log" | jq -r '.[0]' | grep -o '^.*%3Afallback%3A')"
+# the PagerDuty events in order: the failure alert's trigger, notify test's trigger and resolve
+jq -c 'select(.path | startswith("/render-pd")) | .body | fromjson' "$tmp/http.log" >"$tmp/render-pd.log"
+uuid='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+shape() { jq -c --arg uuid "$uuid" 'del(.payload.summary) | .dedup_key |= sub($uuid; "ID")'; }
+check "notify test's PagerDuty trigger is the monitor's but for its text" \
+    "$(sed -n 1p "$tmp/render-pd.log" | shape)" "$(sed -n 2p "$tmp/render-pd.log" | shape)"
+check "the monitor's trigger" \
+    '{"routing_key":"routing-key-0123456789abcdef0123","event_action":"trigger","dedup_key":"trailhound-delivery-ID","payload":{"source":"trailhound","severity":"error"}}' \
+    "$(sed -n 1p "$tmp/render-pd.log" | shape)"
+check "notify test's resolve closes its trigger" \
+    "$(sed -n 2p "$tmp/render-pd.log" | jq -c '{routing_key, event_action: "resolve", dedup_key}')" \
+    "$(sed -n 3p "$tmp/render-pd.log")"
+
 finish "scan notify: all checks passed"
