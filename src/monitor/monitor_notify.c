@@ -340,6 +340,18 @@ static char *failure_text(const struct store_outbox_message *failed)
     return text;
 }
 
+/* At most `limit` bytes of `text`, cut before a UTF-8 sequence rather than inside one
+ * (jansson refuses a cut sequence, and the message would not render at all). */
+static size_t utf8_prefix_length(const char *text, size_t limit)
+{
+    size_t length = strlen(text);
+    if (length <= limit)
+        return length;
+    while (limit > 0 && ((unsigned char)text[limit] & 0xC0) == 0x80)
+        limit--;
+    return limit;
+}
+
 char *monitor_render_text(const struct monitor_notify_settings *settings,
                           const struct notify_topic *topic,
                           const struct notify_subscription *subscription, const char *subject,
@@ -353,8 +365,8 @@ char *monitor_render_text(const struct monitor_notify_settings *settings,
     case NOTIFY_PAGERDUTY:
         object = json_pack("{s:s,s:s,s:s+,s:{s:s%,s:s,s:s}}", "routing_key", "", "event_action",
                            "trigger", "dedup_key", MONITOR_TEXT_DEDUP_PREFIX, message_id, "payload",
-                           "summary", text, strlen(text) > 1024 ? (size_t)1024 : strlen(text),
-                           "source", "trailhound", "severity", "error");
+                           "summary", text, utf8_prefix_length(text, 1024), "source", "trailhound",
+                           "severity", "error");
         break;
     case NOTIFY_HTTP:
     case NOTIFY_HTTPS:

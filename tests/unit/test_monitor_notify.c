@@ -189,9 +189,35 @@ static void failure_alert_skips_unconfirmed_subscriptions(void **state)
     assert_memory_equal(rows.text[1], "email ", 6);
 }
 
+/* A PagerDuty summary is cut to 1024 bytes: never inside a UTF-8 sequence, or the trigger
+ * would not render (jansson refuses the cut sequence) and the alert would be lost. */
+static void pagerduty_summary_cut_keeps_whole_characters(void **state)
+{
+    (void)state;
+    char text[2100];
+    size_t length = 0;
+    text[length++] = 'x'; /* so 2-byte characters straddle byte 1024 */
+    while (length + 2 < sizeof text) {
+        text[length++] = (char)0xC3; /* é */
+        text[length++] = (char)0xA9;
+    }
+    text[length] = '\0';
+    struct notify_subscription subscription = {.protocol = NOTIFY_PAGERDUTY};
+    struct monitor_notify_settings settings = {0};
+    char *body = monitor_render_text(&settings, NULL, &subscription, "s", text, "id-1", 0);
+    assert_non_null(body);
+    const char *summary = strstr(body, "\"summary\":\"x");
+    assert_non_null(summary);
+    const char *end = strchr(summary + 12, '"');
+    assert_non_null(end);
+    assert_int_equal(end - (summary + 11), 1023); /* 'x' and 511 whole characters */
+    free(body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(pagerduty_summary_cut_keeps_whole_characters),
         cmocka_unit_test_setup_teardown(confirmed_subscriptions_only, set_up, tear_down),
         cmocka_unit_test_setup_teardown(disabled_actions_send_nothing, set_up, tear_down),
         cmocka_unit_test_setup_teardown(unknown_topic_is_a_failed_action, set_up, tear_down),
