@@ -215,6 +215,9 @@ static void on_file_done(void *context, const struct source_file_summary *summar
 static bool should_read(void *context, const struct source_file_identity *file)
 {
     struct scan_run *run = context;
+    /* the scan fails once data points are lost: reading on would only take time */
+    if (scan_spill_failed(run->spill))
+        return false;
     if (!run->store)
         return true;
     char *real = realpath(file->path, NULL);

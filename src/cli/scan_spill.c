@@ -10,6 +10,7 @@ struct scan_spill {
     pthread_mutex_t lock;
     struct store *temporary; /* owned; opened at the first spill */
     struct scan_spill_summary summary;
+    bool failed; /* a spill failed: its points are lost, the scan will fail */
 };
 
 struct scan_spill *scan_spill_create(void)
@@ -123,8 +124,19 @@ bool scan_spill_write(void *context, const struct metric_datapoint *points, size
     struct scan_spill *spill = context;
     pthread_mutex_lock(&spill->lock);
     bool ok = spill_points(spill, points, count, error);
+    spill->failed = spill->failed || !ok;
     pthread_mutex_unlock(&spill->lock);
     return ok;
+}
+
+bool scan_spill_failed(struct scan_spill *spill)
+{
+    if (!spill)
+        return false;
+    pthread_mutex_lock(&spill->lock);
+    bool failed = spill->failed;
+    pthread_mutex_unlock(&spill->lock);
+    return failed;
 }
 
 struct scan_spill_summary scan_spill_summary(const struct scan_spill *spill)

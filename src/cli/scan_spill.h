@@ -36,6 +36,9 @@ struct scan_spill_summary {
     int64_t first, last;
 };
 struct scan_spill_summary scan_spill_summary(const struct scan_spill *spill);
+/* Whether a spill has failed (safe while threads spill): the scan will fail, so it need not
+ * read more files. */
+bool scan_spill_failed(struct scan_spill *spill);
 /* The temporary store holding the spilled points; NULL when nothing was spilled. */
 struct store *scan_spill_store(struct scan_spill *spill);
 /* Copies every spilled bucket, with its evidence, into `into` (the --db store, within the
