@@ -32,11 +32,19 @@ static const char *const alarm_fields[] = {
     "ThresholdMetricId",
 };
 
+/* A required text field: present and not null (`Key: ~` or `Key:` alone is null, which
+ * config_optional_text reads as absent). */
 static bool load_required_text(struct config_loader *loader, const struct config_node *alarm,
                                const char *path, const char *key, char **out)
 {
-    return config_required(loader, alarm, path, key) &&
-           config_optional_text(loader, alarm, path, key, out);
+    const struct config_node *node = config_required(loader, alarm, path, key);
+    if (!node || !config_optional_text(loader, alarm, path, key, out))
+        return false;
+    if (*out)
+        return true;
+    char field[FIELD_PATH_SIZE];
+    config_field_path(field, path, key);
+    return config_fail(loader, node->line, field, "required, found null");
 }
 
 static bool load_actions(struct config_loader *loader, const struct config_node *alarm,

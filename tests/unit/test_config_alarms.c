@@ -108,6 +108,12 @@ static const struct invalid_alarm invalid_alarms[] = {
     {ALARM_HEAD "    Statistic: Sum\n    Period: 60\n    EvaluationPeriods: 1\n"
                 "    Threshold: 1\n    ComparisonOperator: Above\n",
      "inline.yaml:9: alarms[0].ComparisonOperator: 'Above' is not one of"},
+    /* null where text is required: refused, not read as absent (fuzz_config: UBSan) */
+    {ALARM_HEAD "    Statistic: Sum\n    Period: 60\n    EvaluationPeriods: 1\n"
+                "    Threshold: 1\n    ComparisonOperator:\n",
+     "inline.yaml:9: alarms[0].ComparisonOperator: required, found null"},
+    {"alarms:\n  - AlarmName: ~\n    MetricName: m\n    Namespace: n\n",
+     "inline.yaml:2: alarms[0].AlarmName: required, found null"},
     {ALARM_HEAD "    Statistic: Sum\n    Period: 60\n    EvaluationPeriods: 1\n"
                 "    Threshold: 1\n    ComparisonOperator: GreaterThanThreshold\n"
                 "    TreatMissingData: zero\n",
