@@ -53,6 +53,33 @@ static void top_values_keep_heavy_hitters_when_full(void **state)
     top_values_free(top);
 }
 
+/* The table grows from a few entries to its limit: every count exact up to the limit
+ * (values found again after each doubling), evictions only beyond it. */
+static void top_values_grow_exactly_to_their_limit(void **state)
+{
+    (void)state;
+    struct top_values *top = top_values_create(1000);
+    char value[16];
+    for (int round = 1; round <= 3; round++)
+        for (int i = 0; i < 1000; i++) {
+            int length = snprintf(value, sizeof value, "v-%d", i);
+            assert_true(top_values_add(top, value, (size_t)length, (uint64_t)(i % 7 + 1)));
+        }
+    assert_true(top_values_exact(top));
+    struct top_value list[1000];
+    assert_int_equal(top_values_list(top, list, 1000), 1000);
+    uint64_t total = 0;
+    for (size_t i = 0; i < 1000; i++) {
+        int n = atoi(list[i].value + 2);
+        assert_int_equal(list[i].count, (uint64_t)(3 * (n % 7 + 1)));
+        total += list[i].count;
+    }
+    assert_int_equal(total, 3 * (142 * 28 + (1 + 2 + 3 + 4 + 5 + 6)));
+    assert_true(top_values_add(top, "one more", 8, 1)); /* the 1001st value evicts */
+    assert_false(top_values_exact(top));
+    top_values_free(top);
+}
+
 static void top_values_merge_adds_counts(void **state)
 {
     (void)state;
@@ -241,6 +268,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(top_values_are_exact_while_they_fit),
         cmocka_unit_test(top_values_keep_heavy_hitters_when_full),
+        cmocka_unit_test(top_values_grow_exactly_to_their_limit),
         cmocka_unit_test(top_values_merge_adds_counts),
         cmocka_unit_test(scan_counts_and_attributes_matches),
         cmocka_unit_test(scans_merge_like_one),
