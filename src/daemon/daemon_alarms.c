@@ -82,7 +82,11 @@ static void evaluate_one(struct evaluation_round *round, const struct alarm_defi
     } else {
         int64_t instant = round->early_only ? monitor_next_evaluation(alarm, round->instant_ms)
                                             : round->instant_ms;
-        ok = monitor_evaluate_alarm(round->daemon->store, alarm, &round->settings, instant,
+        /* An early fire judges the next minute's instant ahead of time; the minute's own
+         * evaluation of the instant before it (due a few seconds later) must not undo it:
+         * an instant older than the state's last judgement is left alone. */
+        ok = instant < updated_ms ||
+             monitor_evaluate_alarm(round->daemon->store, alarm, &round->settings, instant,
                                     on_transition, round, &error);
     }
     if (!ok && !round->vetoed)
