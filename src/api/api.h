@@ -95,9 +95,9 @@ struct api_settings {
 
 struct api_server;
 
-/* Starts serving on settings->listen and settings->metrics_listen (threads owned by
- * libmicrohttpd); NULL with `error` when an address cannot be bound or the settings are
- * unusable. */
+/* Loads libmicrohttpd (api/api_microhttpd.h) and starts serving on settings->listen and
+ * settings->metrics_listen (threads owned by libmicrohttpd); NULL with `error` when the
+ * library cannot be loaded, an address cannot be bound or the settings are unusable. */
 struct api_server *api_server_start(const struct api_settings *settings, struct api_error *error);
 /* The port actually bound (for listen addresses ending in ":0"); 0 when `listen` is NULL. */
 int api_server_port(const struct api_server *server);

@@ -2,11 +2,11 @@
  * tells the services apart (aws-api.md §2), checks SigV4 (§8) and hands the call to the
  * service's operations; SNS's callback URLs, /metrics and /healthz are answered unsigned. */
 #include "api/api_internal.h"
+#include "api/api_microhttpd.h"
 
 #include "notify/notify.h"
 
 #include <arpa/inet.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <zlib.h>
 
@@ -17,6 +17,7 @@
 
 struct api_server {
     struct api_settings settings;
+    struct api_microhttpd microhttpd;  /* loaded by api_server_start, closed last */
     struct MHD_Daemon *daemon;         /* the API on `listen` (NULL when not set) */
     struct MHD_Daemon *metrics_daemon; /* /metrics and /healthz on `metrics_listen` */
     int port, metrics_port;
@@ -66,21 +67,22 @@ static void free_headers(struct api_request *request)
     request->header_count = 0;
 }
 
-static enum MHD_Result send_call(struct MHD_Connection *connection, struct api_call *call)
+static enum MHD_Result send_call(const struct api_microhttpd *microhttpd,
+                                 struct MHD_Connection *connection, struct api_call *call)
 {
     const char *body = call->body ? call->body : "";
     struct MHD_Response *response =
-        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+        microhttpd->create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!response)
         return MHD_NO;
-    MHD_add_response_header(response, "x-amzn-RequestId", call->request_id);
+    microhttpd->add_response_header(response, "x-amzn-RequestId", call->request_id);
     if (call->content_type)
-        MHD_add_response_header(response, "Content-Type", call->content_type);
+        microhttpd->add_response_header(response, "Content-Type", call->content_type);
     if (call->query_error[0])
-        MHD_add_response_header(response, "x-amzn-query-error", call->query_error);
-    enum MHD_Result result =
-        MHD_queue_response(connection, (unsigned)(call->status ? call->status : 500), response);
-    MHD_destroy_response(response);
+        microhttpd->add_response_header(response, "x-amzn-query-error", call->query_error);
+    enum MHD_Result result = microhttpd->queue_response(
+        connection, (unsigned)(call->status ? call->status : 500), response);
+    microhttpd->destroy_response(response);
     return result;
 }
 
@@ -300,13 +302,13 @@ static enum MHD_Result collect_argument(void *context, enum MHD_ValueKind kind, 
     return MHD_YES;
 }
 
-static bool answer_callback(struct api_call *call, struct MHD_Connection *connection,
-                            const char *method, const char *path)
+static bool answer_callback(const struct api_microhttpd *microhttpd, struct api_call *call,
+                            struct MHD_Connection *connection, const char *method, const char *path)
 {
     if (strcmp(method, "GET") != 0)
         return false;
     struct api_form query = {0};
-    MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_argument, &query);
+    microhttpd->get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_argument, &query);
     bool known = true;
     for (size_t i = 0; i < query.count; i++)
         known = known && query.fields[i].name && query.fields[i].value;
@@ -334,7 +336,7 @@ static enum MHD_Result answer(struct api_server *server, struct MHD_Connection *
                                   .query = "",
                                   .body = pending->body ? pending->body : "",
                                   .body_length = pending->length};
-    MHD_get_connection_values(connection, MHD_HEADER_KIND, collect_header, &request);
+    server->microhttpd.get_connection_values(connection, MHD_HEADER_KIND, collect_header, &request);
     if (pending->too_large)
         api_fail(&call, 413, "RequestEntityTooLarge", "The request body is larger than 2 MiB.");
     else if (request.header_count >= API_MAX_HEADERS)
@@ -342,10 +344,11 @@ static enum MHD_Result answer(struct api_server *server, struct MHD_Connection *
     else if (!operations_listener && strcmp(method, "POST") == 0 && strcmp(url, "/") == 0)
         handle_api_call(&call, &request);
     else if (!answer_operations(&call, method, url, operations_listener) &&
-             (operations_listener || !answer_callback(&call, connection, method, url)))
+             (operations_listener ||
+              !answer_callback(&server->microhttpd, &call, connection, method, url)))
         api_fail(&call, 404, "NotFound", "Not found.");
     free_headers(&request);
-    enum MHD_Result result = send_call(connection, &call);
+    enum MHD_Result result = send_call(&server->microhttpd, connection, &call);
     free(call.body);
     return result;
 }
@@ -444,7 +447,7 @@ static struct MHD_Daemon *start_listener(struct api_server *server, const char *
     struct sockaddr_in address;
     if (!parse_listen(listen, &address, error))
         return NULL;
-    struct MHD_Daemon *daemon = MHD_start_daemon(
+    struct MHD_Daemon *daemon = server->microhttpd.start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
         NULL, NULL, handler, server, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -453,7 +456,8 @@ static struct MHD_Daemon *start_listener(struct api_server *server, const char *
         snprintf(error->message, sizeof error->message, "cannot listen on %s", listen);
         return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *info =
+        server->microhttpd.get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
     *port = info ? info->port : ntohs(address.sin_port);
     return daemon;
 }
@@ -471,6 +475,10 @@ struct api_server *api_server_start(const struct api_settings *settings, struct 
         return NULL;
     }
     server->settings = *settings;
+    if (!api_microhttpd_open(&server->microhttpd, error)) {
+        free(server);
+        return NULL;
+    }
     if ((settings->listen && !(server->daemon = start_listener(server, settings->listen, on_request,
                                                                &server->port, error))) ||
         (settings->metrics_listen && !(server->metrics_daemon = start_listener(
@@ -497,8 +505,9 @@ void api_server_stop(struct api_server *server)
     if (!server)
         return;
     if (server->daemon)
-        MHD_stop_daemon(server->daemon);
+        server->microhttpd.stop_daemon(server->daemon);
     if (server->metrics_daemon)
-        MHD_stop_daemon(server->metrics_daemon);
+        server->microhttpd.stop_daemon(server->metrics_daemon);
+    api_microhttpd_close(&server->microhttpd);
     free(server);
 }

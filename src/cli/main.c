@@ -1,8 +1,6 @@
 /* trailhound's command line: dispatches subcommands. */
 #include "cli/commands.h"
 
-#include <curl/curl.h>
-
 #include <stdio.h>
 #include <string.h>
 
@@ -44,16 +42,8 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) {
-            /* libcurl's global state is set up once, before any thread delivers */
-            if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-                fprintf(stderr, "trailhound: cannot initialise libcurl\n");
-                return 1;
-            }
-            int status = commands[i].run(argc - 1, argv + 1);
-            curl_global_cleanup();
-            return status;
-        }
+        if (strcmp(argv[1], commands[i].name) == 0) /* libcurl: the commands load it */
+            return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "trailhound: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

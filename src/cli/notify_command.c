@@ -4,9 +4,9 @@
 #include "config/config.h"
 #include "monitor/monitor.h"
 #include "notify/notify.h"
+#include "notify/notify_curl.h"
 #include "store/store.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,7 +306,7 @@ int notify_command(int argc, char **argv)
     if (!topic) {
         fprintf(stderr, "trailhound: notify: no topic %s in the configuration\n", options.topic);
         status = 2;
-    } else if (!notify_signing_key_create(&key, &error)) {
+    } else if (!notify_signing_key_create(&key, &error) || !notify_curl_load(&error)) {
         fprintf(stderr, "trailhound: notify: %s\n", error.message);
         status = 1;
     } else {
@@ -317,6 +317,7 @@ int notify_command(int argc, char **argv)
         struct test_context context = {
             .config = &config, .options = &options, .topic = topic, .render = &render};
         status = send_all(&context);
+        notify_curl_unload();
     }
     notify_signing_key_free(&key);
     config_free(&config);

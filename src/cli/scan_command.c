@@ -6,6 +6,7 @@
 #include "cli/scan_report.h"
 #include "config/config.h"
 #include "metrics/metrics.h"
+#include "notify/notify_curl.h"
 #include "sources/source.h"
 #include "store/store.h"
 
@@ -530,6 +531,13 @@ int scan_command(int argc, char **argv)
     struct scan_run *run = calloc(1, sizeof *run);
     if (!run)
         return 1;
+    struct notify_error curl_error; /* --notify delivers with libcurl: loaded before threads */
+    if (options.alarms.notify && !notify_curl_load(&curl_error)) {
+        fprintf(stderr, "trailhound: %s\n", curl_error.message);
+        free(run);
+        free(options.paths);
+        return 1;
+    }
     struct source_options source_options = source_default_options();
     status = 2;
     run->strict = options.strict;
@@ -571,5 +579,7 @@ int scan_command(int argc, char **argv)
     free(run->pending.key);
     free(run);
     free(options.paths);
+    if (options.alarms.notify)
+        notify_curl_unload();
     return status;
 }

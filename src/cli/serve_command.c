@@ -2,6 +2,7 @@
  * hands them to the daemon. */
 #include "cli/commands.h"
 #include "daemon/daemon.h"
+#include "notify/notify_curl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,15 +181,18 @@ int serve_command(int argc, char **argv)
         return status;
     options.daemon.config_paths = options.configs;
     options.daemon.watches = options.watches;
-    struct daemon_error error;
-    struct daemon *daemon = daemon_create(&options.daemon, &error);
-    if (!daemon) {
-        fprintf(stderr, "trailhound: serve: %s\n", error.message);
+    /* before the daemon's threads: libcurl's global initialisation is not thread-safe */
+    struct notify_error load_error;
+    if (!notify_curl_load(&load_error)) {
+        fprintf(stderr, "trailhound: serve: %s\n", load_error.message);
         return 1;
     }
-    bool ok = daemon_run(daemon, &error);
+    struct daemon_error error;
+    struct daemon *daemon = daemon_create(&options.daemon, &error);
+    bool ok = daemon && daemon_run(daemon, &error);
     if (!ok)
         fprintf(stderr, "trailhound: serve: %s\n", error.message);
     daemon_free(daemon);
+    notify_curl_unload();
     return ok ? 0 : 1;
 }

@@ -248,9 +248,9 @@ struct notify_result {
     char detail[512];       /* what happened, for history and logs; no secrets */
 };
 
-/* Uses libcurl: the program calls curl_global_init(CURL_GLOBAL_DEFAULT) once at start
- * (before any thread delivers) and curl_global_cleanup() at exit; each attempt has its own
- * handle. exec runs `/bin/sh -c ENDPOINT` (see notify_exec.c). */
+/* Every protocol but exec uses libcurl, which the command loads first with
+ * notify_curl_load (notify/notify_curl.h; without it the attempt is a retry saying so);
+ * each attempt has its own handle. exec runs `/bin/sh -c ENDPOINT` (see notify_exec.c). */
 void notify_deliver(const struct notify_delivery *delivery, struct notify_result *result);
 
 /* ---- retry schedules (§4.6) ---- */

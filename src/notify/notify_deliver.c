@@ -118,6 +118,31 @@ void notify_result_scrub_url(struct notify_result *result, const char *url)
     notify_result_scrub(result, authority + authority_length);
 }
 
+typedef void curl_transport(const struct notify_curl *library,
+                            const struct notify_delivery *delivery, struct notify_result *result);
+
+/* The transport of a protocol that goes through libcurl (all but exec); NULL: none. */
+static curl_transport *curl_transport_for(enum notify_protocol protocol)
+{
+    switch (protocol) {
+    case NOTIFY_EMAIL:
+    case NOTIFY_EMAIL_JSON:
+        return notify_deliver_smtp;
+    case NOTIFY_HTTP:
+    case NOTIFY_HTTPS:
+        return notify_deliver_http;
+    case NOTIFY_SLACK:
+        return notify_deliver_slack;
+    case NOTIFY_PAGERDUTY:
+        return notify_deliver_pagerduty;
+    case NOTIFY_SNS:
+        return notify_deliver_sns;
+    case NOTIFY_EXEC:
+        break;
+    }
+    return NULL;
+}
+
 void notify_deliver(const struct notify_delivery *delivery, struct notify_result *result)
 {
     *result = (struct notify_result){.outcome = NOTIFY_PERMANENT};
@@ -125,27 +150,19 @@ void notify_deliver(const struct notify_delivery *delivery, struct notify_result
         notify_result_set(result, NOTIFY_PERMANENT, 0, "no endpoint");
         return;
     }
-    switch (delivery->protocol) {
-    case NOTIFY_EMAIL:
-    case NOTIFY_EMAIL_JSON:
-        notify_deliver_smtp(delivery, result);
-        return;
-    case NOTIFY_HTTP:
-    case NOTIFY_HTTPS:
-        notify_deliver_http(delivery, result);
-        return;
-    case NOTIFY_SLACK:
-        notify_deliver_slack(delivery, result);
-        return;
-    case NOTIFY_PAGERDUTY:
-        notify_deliver_pagerduty(delivery, result);
-        return;
-    case NOTIFY_EXEC:
+    if (delivery->protocol == NOTIFY_EXEC) {
         notify_deliver_exec(delivery, result);
         return;
-    case NOTIFY_SNS:
-        notify_deliver_sns(delivery, result);
-        return;
     }
-    notify_result_set(result, NOTIFY_PERMANENT, 0, "unknown protocol %d", (int)delivery->protocol);
+    curl_transport *transport = curl_transport_for(delivery->protocol);
+    const struct notify_curl *library = notify_curl_loaded();
+    if (!transport)
+        notify_result_set(result, NOTIFY_PERMANENT, 0, "unknown protocol %d",
+                          (int)delivery->protocol);
+    else if (!library) /* a retry: the message waits for a run that loaded libcurl */
+        notify_result_set(result, NOTIFY_RETRY, 0,
+                          "libcurl is not loaded (the command did not load " NOTIFY_CURL_SONAME
+                          ")");
+    else
+        transport(library, delivery, result);
 }

@@ -25,44 +25,47 @@ static size_t keep_body_start(char *data, size_t size, size_t count, void *conte
 static bool set_post_options(CURL *curl, const struct notify_http_request *request,
                              struct notify_http_response *response)
 {
-    bool ok = curl_easy_setopt(curl, CURLOPT_URL, request->url) == CURLE_OK &&
-              curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
-              curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-              curl_easy_setopt(curl, CURLOPT_TIMEOUT, request->timeout_seconds) == CURLE_OK &&
-              curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-                               (curl_off_t)request->body_length) == CURLE_OK &&
-              curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request->body) == CURLE_OK &&
-              curl_easy_setopt(curl, CURLOPT_HTTPHEADER, request->headers) == CURLE_OK &&
-              curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_body_start) == CURLE_OK &&
-              curl_easy_setopt(curl, CURLOPT_WRITEDATA, response) == CURLE_OK &&
-              curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, response->error) == CURLE_OK;
+    const struct notify_curl *library = request->library;
+    bool ok = library->easy_setopt(curl, CURLOPT_URL, request->url) == CURLE_OK &&
+              library->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+              library->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+              library->easy_setopt(curl, CURLOPT_TIMEOUT, request->timeout_seconds) == CURLE_OK &&
+              library->easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                                   (curl_off_t)request->body_length) == CURLE_OK &&
+              library->easy_setopt(curl, CURLOPT_POSTFIELDS, request->body) == CURLE_OK &&
+              library->easy_setopt(curl, CURLOPT_HTTPHEADER, request->headers) == CURLE_OK &&
+              library->easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_body_start) == CURLE_OK &&
+              library->easy_setopt(curl, CURLOPT_WRITEDATA, response) == CURLE_OK &&
+              library->easy_setopt(curl, CURLOPT_ERRORBUFFER, response->error) == CURLE_OK;
     if (ok && request->ca_file)
-        ok = curl_easy_setopt(curl, CURLOPT_CAINFO, request->ca_file) == CURLE_OK;
+        ok = library->easy_setopt(curl, CURLOPT_CAINFO, request->ca_file) == CURLE_OK;
     if (ok && request->url_credentials)
-        ok = curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_ANY) == CURLE_OK;
+        ok = library->easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_ANY) == CURLE_OK;
     if (ok && request->sigv4)
-        ok = curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, request->sigv4) == CURLE_OK &&
-             curl_easy_setopt(curl, CURLOPT_USERPWD, request->user_password) == CURLE_OK;
+        ok = library->easy_setopt(curl, CURLOPT_AWS_SIGV4, request->sigv4) == CURLE_OK &&
+             library->easy_setopt(curl, CURLOPT_USERPWD, request->user_password) == CURLE_OK;
     return ok;
 }
 
 bool notify_http_post(const struct notify_http_request *request,
                       struct notify_http_response *response, struct notify_result *result)
 {
+    const struct notify_curl *library = request->library;
     *response = (struct notify_http_response){.code = CURLE_OK};
-    CURL *curl = curl_easy_init();
+    CURL *curl = library->easy_init();
     if (!curl || !set_post_options(curl, request, response)) {
-        curl_easy_cleanup(curl);
+        library->easy_cleanup(curl);
         notify_result_set(result, NOTIFY_RETRY, 0, "cannot set up an HTTP request to %s",
                           request->shown_url);
         return false;
     }
-    response->code = curl_easy_perform(curl);
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response->status);
+    response->code = library->easy_perform(curl);
+    library->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response->status);
     curl_off_t retry_after = 0;
-    if (curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
+    if (library->easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
+        retry_after > 0)
         response->retry_after_ms = (int64_t)retry_after * 1000;
-    curl_easy_cleanup(curl);
+    library->easy_cleanup(curl);
     return true;
 }
 
@@ -70,14 +73,16 @@ void notify_result_transfer_failed(struct notify_result *result,
                                    const struct notify_http_request *request,
                                    const struct notify_http_response *response)
 {
-    const char *reason = response->error[0] ? response->error : curl_easy_strerror(response->code);
+    const char *reason =
+        response->error[0] ? response->error : request->library->easy_strerror(response->code);
     notify_result_set(result, NOTIFY_RETRY, 0, "%s: ", request->shown_url);
     notify_result_append_excerpt(result, reason, strlen(reason));
 }
 
 /* How one HTTP transport builds its request and judges the answer. */
 struct http_transport {
-    struct curl_slist *(*headers)(const struct notify_delivery *delivery, bool *ok);
+    struct curl_slist *(*headers)(const struct notify_curl *library,
+                                  const struct notify_delivery *delivery, bool *ok);
     enum notify_outcome (*classify)(long status);
     bool url_credentials;    /* Basic/Digest credentials from the URL */
     bool body_on_failure;    /* the answer's text explains a refusal */
@@ -118,18 +123,20 @@ static void post_and_classify(const struct http_transport *transport,
 }
 
 /* One POST of the delivery's body to `url`; what may hide a secret is scrubbed after. */
-static void post(const struct notify_delivery *delivery, const char *url,
-                 const struct http_transport *transport, struct notify_result *result)
+static void post(const struct notify_curl *library, const struct notify_delivery *delivery,
+                 const char *url, const struct http_transport *transport,
+                 struct notify_result *result)
 {
     char *shown = notify_redact(NOTIFY_HTTPS, url);
     const char *body = delivery->body ? delivery->body : "";
     bool headers_ok = true;
     struct notify_http_request request = {
+        .library = library,
         .url = url,
         .shown_url = shown ? shown : "…",
         .body = body,
         .body_length = strlen(body),
-        .headers = transport->headers(delivery, &headers_ok),
+        .headers = transport->headers(library, delivery, &headers_ok),
         .timeout_seconds = notify_timeout_seconds(delivery),
         .ca_file = delivery->ca_file,
         .url_credentials = transport->url_credentials,
@@ -145,7 +152,7 @@ static void post(const struct notify_delivery *delivery, const char *url,
     if (transport->endpoint_is_secret)
         notify_result_scrub(result, delivery->endpoint);
     free(shown);
-    curl_slist_free_all(request.headers);
+    library->slist_free_all(request.headers);
 }
 
 static bool url_has_scheme(const char *url, const char *scheme)
@@ -162,8 +169,8 @@ static enum notify_outcome classify_sns_http(long status)
     return status >= 200 && status <= 499 ? NOTIFY_DELIVERED : NOTIFY_RETRY;
 }
 
-static struct curl_slist *append_header(struct curl_slist *list, bool *ok, const char *name,
-                                        const char *value)
+static struct curl_slist *append_header(const struct notify_curl *library, struct curl_slist *list,
+                                        bool *ok, const char *name, const char *value)
 {
     if (!*ok || !value)
         return list;
@@ -173,26 +180,29 @@ static struct curl_slist *append_header(struct curl_slist *list, bool *ok, const
         *ok = false;
         return list;
     }
-    struct curl_slist *longer = curl_slist_append(list, line);
+    struct curl_slist *longer = library->slist_append(list, line);
     if (!longer)
         *ok = false;
     return longer ? longer : list;
 }
 
 /* §4.1's headers; the subscription ARN is left out of a confirmation (still pending). */
-static struct curl_slist *sns_headers(const struct notify_delivery *delivery, bool *ok)
+static struct curl_slist *sns_headers(const struct notify_curl *library,
+                                      const struct notify_delivery *delivery, bool *ok)
 {
     struct curl_slist *list = NULL;
     const char *type = delivery->message_type ? delivery->message_type : "Notification";
-    list = append_header(list, ok, "Content-Type", "text/plain; charset=UTF-8");
-    list = append_header(list, ok, "User-Agent", "Amazon Simple Notification Service Agent");
-    list = append_header(list, ok, "x-amz-sns-message-type", type);
-    list = append_header(list, ok, "x-amz-sns-message-id", delivery->message_id);
-    list = append_header(list, ok, "x-amz-sns-topic-arn", delivery->topic_arn);
+    list = append_header(library, list, ok, "Content-Type", "text/plain; charset=UTF-8");
+    list =
+        append_header(library, list, ok, "User-Agent", "Amazon Simple Notification Service Agent");
+    list = append_header(library, list, ok, "x-amz-sns-message-type", type);
+    list = append_header(library, list, ok, "x-amz-sns-message-id", delivery->message_id);
+    list = append_header(library, list, ok, "x-amz-sns-topic-arn", delivery->topic_arn);
     if (strcmp(type, "SubscriptionConfirmation") != 0)
-        list = append_header(list, ok, "x-amz-sns-subscription-arn", delivery->subscription_arn);
+        list = append_header(library, list, ok, "x-amz-sns-subscription-arn",
+                             delivery->subscription_arn);
     if (delivery->raw_delivery)
-        list = append_header(list, ok, "x-amz-sns-rawdelivery", "true");
+        list = append_header(library, list, ok, "x-amz-sns-rawdelivery", "true");
     return list;
 }
 
@@ -202,7 +212,8 @@ static const struct http_transport sns_http_transport = {
     .url_credentials = true,
 };
 
-void notify_deliver_http(const struct notify_delivery *delivery, struct notify_result *result)
+void notify_deliver_http(const struct notify_curl *library, const struct notify_delivery *delivery,
+                         struct notify_result *result)
 {
     const char *scheme = delivery->protocol == NOTIFY_HTTPS ? "https" : "http";
     if (!url_has_scheme(delivery->endpoint, scheme)) {
@@ -210,17 +221,18 @@ void notify_deliver_http(const struct notify_delivery *delivery, struct notify_r
                           scheme, scheme);
         return;
     }
-    post(delivery, delivery->endpoint, &sns_http_transport, result);
+    post(library, delivery, delivery->endpoint, &sns_http_transport, result);
 }
 
 /* ---- JSON webhooks: Slack and PagerDuty ---- */
 
-static struct curl_slist *json_headers(const struct notify_delivery *delivery, bool *ok)
+static struct curl_slist *json_headers(const struct notify_curl *library,
+                                       const struct notify_delivery *delivery, bool *ok)
 {
     (void)delivery;
     struct curl_slist *list = NULL;
-    list = append_header(list, ok, "Content-Type", "application/json");
-    list = append_header(list, ok, "User-Agent", "trailhound");
+    list = append_header(library, list, ok, "Content-Type", "application/json");
+    list = append_header(library, list, ok, "User-Agent", "trailhound");
     return list;
 }
 
@@ -238,7 +250,8 @@ static enum notify_outcome classify_slack(long status)
     return status == 429 || (status >= 500 && status <= 599) ? NOTIFY_RETRY : NOTIFY_PERMANENT;
 }
 
-void notify_deliver_slack(const struct notify_delivery *delivery, struct notify_result *result)
+void notify_deliver_slack(const struct notify_curl *library, const struct notify_delivery *delivery,
+                          struct notify_result *result)
 {
     if (!is_web_url(delivery->endpoint)) {
         notify_result_set(result, NOTIFY_PERMANENT, 0, "a slack endpoint is a webhook URL");
@@ -246,7 +259,7 @@ void notify_deliver_slack(const struct notify_delivery *delivery, struct notify_
     }
     static const struct http_transport slack = {
         .headers = json_headers, .classify = classify_slack, .body_on_failure = true};
-    post(delivery, delivery->endpoint, &slack, result);
+    post(library, delivery, delivery->endpoint, &slack, result);
 }
 
 /* §7: 202 (and any 2xx) accepted; 429 and 5xx retried; 400 and other answers final. */
@@ -273,7 +286,8 @@ static char *with_routing_key(const char *body, const char *routing_key)
     return text;
 }
 
-void notify_deliver_pagerduty(const struct notify_delivery *delivery, struct notify_result *result)
+void notify_deliver_pagerduty(const struct notify_curl *library,
+                              const struct notify_delivery *delivery, struct notify_result *result)
 {
     const char *url = delivery->pagerduty_url ? delivery->pagerduty_url : PAGERDUTY_DEFAULT_URL;
     if (!is_web_url(url)) {
@@ -289,6 +303,6 @@ void notify_deliver_pagerduty(const struct notify_delivery *delivery, struct not
     struct notify_delivery sent = *delivery;
     if (keyed)
         sent.body = keyed;
-    post(&sent, url, &pagerduty, result);
+    post(library, &sent, url, &pagerduty, result);
     free(keyed);
 }

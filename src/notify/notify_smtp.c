@@ -299,32 +299,34 @@ static int keep_reply(CURL *curl, curl_infotype type, char *data, size_t size, v
     return 0;
 }
 
-static bool set_smtp_options(CURL *curl, const struct notify_delivery *delivery, const char *sender,
+static bool set_smtp_options(const struct notify_curl *library, CURL *curl,
+                             const struct notify_delivery *delivery, const char *sender,
                              struct curl_slist *recipients, struct smtp_upload *upload, char *error)
 {
     const struct notify_smtp_settings *smtp = delivery->smtp;
     bool ok =
-        curl_easy_setopt(curl, CURLOPT_URL, smtp->url) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps") == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT, notify_timeout_seconds(delivery)) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_MAIL_FROM, sender) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_message) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_READDATA, upload) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)upload->length) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, keep_reply) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_DEBUGDATA, upload) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_USE_SSL,
-                         (long)(smtp->starttls ? CURLUSESSL_ALL : CURLUSESSL_NONE)) == CURLE_OK;
+        library->easy_setopt(curl, CURLOPT_URL, smtp->url) == CURLE_OK &&
+        library->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps") == CURLE_OK &&
+        library->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+        library->easy_setopt(curl, CURLOPT_TIMEOUT, notify_timeout_seconds(delivery)) == CURLE_OK &&
+        library->easy_setopt(curl, CURLOPT_MAIL_FROM, sender) == CURLE_OK &&
+        library->easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients) == CURLE_OK &&
+        library->easy_setopt(curl, CURLOPT_UPLOAD, 1L) == CURLE_OK &&
+        library->easy_setopt(curl, CURLOPT_READFUNCTION, read_message) == CURLE_OK &&
+        library->easy_setopt(curl, CURLOPT_READDATA, upload) == CURLE_OK &&
+        library->easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)upload->length) ==
+            CURLE_OK &&
+        library->easy_setopt(curl, CURLOPT_DEBUGFUNCTION, keep_reply) == CURLE_OK &&
+        library->easy_setopt(curl, CURLOPT_DEBUGDATA, upload) == CURLE_OK &&
+        library->easy_setopt(curl, CURLOPT_VERBOSE, 1L) == CURLE_OK &&
+        library->easy_setopt(curl, CURLOPT_ERRORBUFFER, error) == CURLE_OK &&
+        library->easy_setopt(curl, CURLOPT_USE_SSL,
+                             (long)(smtp->starttls ? CURLUSESSL_ALL : CURLUSESSL_NONE)) == CURLE_OK;
     if (ok && delivery->ca_file)
-        ok = curl_easy_setopt(curl, CURLOPT_CAINFO, delivery->ca_file) == CURLE_OK;
+        ok = library->easy_setopt(curl, CURLOPT_CAINFO, delivery->ca_file) == CURLE_OK;
     if (ok && smtp->username)
-        ok = curl_easy_setopt(curl, CURLOPT_USERNAME, smtp->username) == CURLE_OK &&
-             curl_easy_setopt(curl, CURLOPT_PASSWORD, smtp->password ? smtp->password : "") ==
+        ok = library->easy_setopt(curl, CURLOPT_USERNAME, smtp->username) == CURLE_OK &&
+             library->easy_setopt(curl, CURLOPT_PASSWORD, smtp->password ? smtp->password : "") ==
                  CURLE_OK;
     return ok;
 }
@@ -342,13 +344,13 @@ static enum notify_outcome classify_smtp(CURLcode code, long reply)
     return NOTIFY_RETRY;
 }
 
-static void describe_smtp(struct notify_result *result, CURLcode code, long reply,
-                          const char *shown_url, const struct smtp_upload *upload,
-                          const char *error)
+static void describe_smtp(const struct notify_curl *library, struct notify_result *result,
+                          CURLcode code, long reply, const char *shown_url,
+                          const struct smtp_upload *upload, const char *error)
 {
     notify_result_set(result, classify_smtp(code, reply), reply, "SMTP %s", shown_url);
     if (code != CURLE_OK) {
-        const char *reason = error[0] ? error : curl_easy_strerror(code);
+        const char *reason = error[0] ? error : library->easy_strerror(code);
         notify_result_append_excerpt(result, ": ", 2);
         notify_result_append_excerpt(result, reason, strlen(reason));
     }
@@ -358,27 +360,27 @@ static void describe_smtp(struct notify_result *result, CURLcode code, long repl
     }
 }
 
-static void send_message(const struct notify_delivery *delivery, const char *message,
-                         const char *sender, struct notify_result *result)
+static void send_message(const struct notify_curl *library, const struct notify_delivery *delivery,
+                         const char *message, const char *sender, struct notify_result *result)
 {
     char envelope_from[330], envelope_to[330], error[CURL_ERROR_SIZE] = "";
     snprintf(envelope_from, sizeof envelope_from, "<%s>", sender);
     snprintf(envelope_to, sizeof envelope_to, "<%s>", delivery->endpoint);
     struct smtp_upload upload = {.data = message, .length = strlen(message)};
     char *shown = notify_redact(NOTIFY_HTTPS, delivery->smtp->url);
-    struct curl_slist *recipients = curl_slist_append(NULL, envelope_to);
-    CURL *curl = curl_easy_init();
+    struct curl_slist *recipients = library->slist_append(NULL, envelope_to);
+    CURL *curl = library->easy_init();
     if (!shown || !recipients || !curl ||
-        !set_smtp_options(curl, delivery, envelope_from, recipients, &upload, error)) {
+        !set_smtp_options(library, curl, delivery, envelope_from, recipients, &upload, error)) {
         notify_result_set(result, NOTIFY_RETRY, 0, "cannot set up the SMTP session");
     } else {
-        CURLcode code = curl_easy_perform(curl);
+        CURLcode code = library->easy_perform(curl);
         long reply = 0;
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply);
-        describe_smtp(result, code, reply, shown, &upload, error);
+        library->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply);
+        describe_smtp(library, result, code, reply, shown, &upload, error);
     }
-    curl_easy_cleanup(curl);
-    curl_slist_free_all(recipients);
+    library->easy_cleanup(curl);
+    library->slist_free_all(recipients);
     free(shown);
     notify_result_scrub(result, delivery->smtp->password);
     notify_result_scrub_url(result, delivery->smtp->url);
@@ -397,7 +399,8 @@ static void random_unique(char out[33])
         snprintf(out + 2 * i, 3, "%02x", bytes[i]);
 }
 
-void notify_deliver_smtp(const struct notify_delivery *delivery, struct notify_result *result)
+void notify_deliver_smtp(const struct notify_curl *library, const struct notify_delivery *delivery,
+                         struct notify_result *result)
 {
     const struct notify_smtp_settings *smtp = delivery->smtp;
     char sender[321];
@@ -422,6 +425,6 @@ void notify_deliver_smtp(const struct notify_delivery *delivery, struct notify_r
         notify_result_set(result, NOTIFY_RETRY, 0, "out of memory building the message");
         return;
     }
-    send_message(delivery, message, sender, result);
+    send_message(library, delivery, message, sender, result);
     free(message);
 }

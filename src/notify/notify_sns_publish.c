@@ -46,31 +46,32 @@ static bool valid_region(const char *region)
     return true;
 }
 
-static void append_field(struct alarm_text *text, CURL *curl, const char *name, const char *value)
+static void append_field(const struct notify_curl *library, struct alarm_text *text, CURL *curl,
+                         const char *name, const char *value)
 {
-    char *escaped = curl_easy_escape(curl, value, 0);
+    char *escaped = library->easy_escape(curl, value, 0);
     if (!escaped) {
         alarm_text_fail(text);
         return;
     }
     alarm_text_appendf(text, "%s%s=%s", text->length ? "&" : "", name, escaped);
-    curl_free(escaped);
+    library->free(escaped);
 }
 
 /* Action=Publish&TopicArn=…&Message=…[&Subject=…]&Version=2010-03-31 */
-static char *publish_form(const struct notify_delivery *delivery)
+static char *publish_form(const struct notify_curl *library, const struct notify_delivery *delivery)
 {
-    CURL *curl = curl_easy_init(); /* curl_easy_escape wants a handle; it keeps nothing */
+    CURL *curl = library->easy_init(); /* curl_easy_escape wants a handle; it keeps nothing */
     if (!curl)
         return NULL;
     struct alarm_text text = {0};
-    append_field(&text, curl, "Action", "Publish");
-    append_field(&text, curl, "TopicArn", delivery->endpoint);
-    append_field(&text, curl, "Message", delivery->body ? delivery->body : "");
+    append_field(library, &text, curl, "Action", "Publish");
+    append_field(library, &text, curl, "TopicArn", delivery->endpoint);
+    append_field(library, &text, curl, "Message", delivery->body ? delivery->body : "");
     if (delivery->subject && *delivery->subject)
-        append_field(&text, curl, "Subject", delivery->subject);
-    append_field(&text, curl, "Version", "2010-03-31");
-    curl_easy_cleanup(curl);
+        append_field(library, &text, curl, "Subject", delivery->subject);
+    append_field(library, &text, curl, "Version", "2010-03-31");
+    library->easy_cleanup(curl);
     return alarm_text_finish(&text);
 }
 
@@ -132,25 +133,27 @@ static void describe_publish(struct notify_result *result,
         result->retry_after_ms = response->retry_after_ms;
 }
 
-static struct curl_slist *publish_headers(const struct notify_aws_credentials *credentials,
+static struct curl_slist *publish_headers(const struct notify_curl *library,
+                                          const struct notify_aws_credentials *credentials,
                                           bool *ok)
 {
-    struct curl_slist *list =
-        curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded; charset=utf-8");
-    struct curl_slist *longer = list ? curl_slist_append(list, "User-Agent: trailhound") : NULL;
+    struct curl_slist *list = library->slist_append(
+        NULL, "Content-Type: application/x-www-form-urlencoded; charset=utf-8");
+    struct curl_slist *longer = list ? library->slist_append(list, "User-Agent: trailhound") : NULL;
     if (longer && credentials->session_token) {
         struct alarm_text line = {0};
         alarm_text_appendf(&line, "X-Amz-Security-Token: %s", credentials->session_token);
         char *text = alarm_text_finish(&line);
-        longer = text ? curl_slist_append(list, text) : NULL;
+        longer = text ? library->slist_append(list, text) : NULL;
         free(text);
     }
     *ok = longer != NULL;
     return list;
 }
 
-static void post_publish(const struct notify_delivery *delivery, const char *url,
-                         const char *region, const struct notify_aws_credentials *credentials,
+static void post_publish(const struct notify_curl *library, const struct notify_delivery *delivery,
+                         const char *url, const char *region,
+                         const struct notify_aws_credentials *credentials,
                          struct notify_result *result)
 {
     char sigv4[128], *user_password = NULL, *shown = notify_redact(NOTIFY_HTTPS, url);
@@ -158,10 +161,11 @@ static void post_publish(const struct notify_delivery *delivery, const char *url
     struct alarm_text pair = {0};
     alarm_text_appendf(&pair, "%s:%s", credentials->access_key_id, credentials->secret_access_key);
     user_password = alarm_text_finish(&pair);
-    char *form = publish_form(delivery);
+    char *form = publish_form(library, delivery);
     bool headers_ok;
-    struct curl_slist *headers = publish_headers(credentials, &headers_ok);
+    struct curl_slist *headers = publish_headers(library, credentials, &headers_ok);
     struct notify_http_request request = {
+        .library = library,
         .url = url,
         .shown_url = shown ? shown : "…",
         .body = form,
@@ -181,14 +185,14 @@ static void post_publish(const struct notify_delivery *delivery, const char *url
         else
             describe_publish(result, &request, &response, delivery->endpoint);
     }
-    curl_slist_free_all(headers);
+    library->slist_free_all(headers);
     free(form);
     free(user_password);
     free(shown);
 }
 
-static void publish(const struct notify_delivery *delivery, const char *url, const char *region,
-                    struct notify_result *result)
+static void publish(const struct notify_curl *library, const struct notify_delivery *delivery,
+                    const char *url, const char *region, struct notify_result *result)
 {
     struct notify_aws_credentials credentials;
     struct notify_error error = {{0}};
@@ -196,13 +200,14 @@ static void publish(const struct notify_delivery *delivery, const char *url, con
         notify_result_set(result, NOTIFY_PERMANENT, 0, "%s", error.message);
         return;
     }
-    post_publish(delivery, url, region, &credentials, result);
+    post_publish(library, delivery, url, region, &credentials, result);
     notify_result_scrub(result, credentials.secret_access_key);
     notify_result_scrub(result, credentials.session_token);
     notify_aws_credentials_free(&credentials);
 }
 
-void notify_deliver_sns(const struct notify_delivery *delivery, struct notify_result *result)
+void notify_deliver_sns(const struct notify_curl *library, const struct notify_delivery *delivery,
+                        struct notify_result *result)
 {
     struct topic_arn topic;
     if (!parse_topic_arn(delivery->endpoint, &topic)) {
@@ -220,6 +225,6 @@ void notify_deliver_sns(const struct notify_delivery *delivery, struct notify_re
     char default_url[128];
     snprintf(default_url, sizeof default_url, "https://sns.%s.amazonaws.com%s/", region,
              strcmp(topic.partition, "aws-cn") == 0 ? ".cn" : "");
-    publish(delivery, delivery->sns_endpoint ? delivery->sns_endpoint : default_url, region,
-            result);
+    publish(library, delivery, delivery->sns_endpoint ? delivery->sns_endpoint : default_url,
+            region, result);
 }

@@ -1,13 +1,15 @@
 /* Internal to notify's delivery: one attempt per transport, the HTTP POST they share, the
  * result helpers, and the AWS credentials SNS Publish signs with.
  *
- * libcurl's global initialisation is not done here: the program's entry point (main, a
- * test's setup) calls curl_global_init(CURL_GLOBAL_DEFAULT) once before any delivery and
- * curl_global_cleanup() at the end. Every attempt then uses its own easy handle. */
+ * libcurl is loaded and initialised by the command (notify_curl_load, notify/notify_curl.h)
+ * before any delivery; notify_deliver hands its functions to the transports that use it.
+ * Every attempt uses its own easy handle. */
 #ifndef TRAILHOUND_NOTIFY_TRANSPORT_H
 #define TRAILHOUND_NOTIFY_TRANSPORT_H
 
 #include "notify/notify.h"
+
+#include "notify/notify_curl.h"
 
 #include <curl/curl.h>
 
@@ -15,12 +17,17 @@ enum { NOTIFY_DEFAULT_TIMEOUT_SECONDS = 15 };
 
 long notify_timeout_seconds(const struct notify_delivery *delivery);
 
-void notify_deliver_smtp(const struct notify_delivery *delivery, struct notify_result *result);
-void notify_deliver_http(const struct notify_delivery *delivery, struct notify_result *result);
-void notify_deliver_slack(const struct notify_delivery *delivery, struct notify_result *result);
-void notify_deliver_pagerduty(const struct notify_delivery *delivery, struct notify_result *result);
+void notify_deliver_smtp(const struct notify_curl *library, const struct notify_delivery *delivery,
+                         struct notify_result *result);
+void notify_deliver_http(const struct notify_curl *library, const struct notify_delivery *delivery,
+                         struct notify_result *result);
+void notify_deliver_slack(const struct notify_curl *library, const struct notify_delivery *delivery,
+                          struct notify_result *result);
+void notify_deliver_pagerduty(const struct notify_curl *library,
+                              const struct notify_delivery *delivery, struct notify_result *result);
 void notify_deliver_exec(const struct notify_delivery *delivery, struct notify_result *result);
-void notify_deliver_sns(const struct notify_delivery *delivery, struct notify_result *result);
+void notify_deliver_sns(const struct notify_curl *library, const struct notify_delivery *delivery,
+                        struct notify_result *result);
 
 /* ---- results ---- */
 
@@ -50,6 +57,7 @@ char *notify_smtp_message(const struct notify_delivery *delivery, int64_t now_se
 /* ---- HTTP POST ---- */
 
 struct notify_http_request {
+    const struct notify_curl *library;
     const char *url;
     const char *shown_url; /* redacted, for the detail */
     const char *body;

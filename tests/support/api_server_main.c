@@ -4,8 +4,6 @@
 #include "api/api.h"
 #include "config/config.h"
 
-#include <curl/curl.h>
-
 #include <stdio.h>
 #include <string.h>
 
@@ -75,9 +73,7 @@ int main(int argc, char **argv)
         config_free(&config);
         return 1;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     int status = serve(&options, &config);
-    curl_global_cleanup();
     config_free(&config);
     return status;
 }

@@ -11,6 +11,7 @@
  *    caller's transaction, and monitor_topics_load's merge of file and store. */
 #define _XOPEN_SOURCE 700
 #include "monitor/monitor.h"
+#include "notify/notify_curl.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +19,6 @@
 #include <stdint.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
 
 #include "../support/receivers.h"
 #include "../support/temp_store.h"
@@ -37,7 +37,11 @@ static struct notify_signing_key key;
 static int start_servers(void **state)
 {
     (void)state;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    struct notify_error curl_error; /* as the commands that deliver do */
+    if (!notify_curl_load(&curl_error)) {
+        print_error("%s\n", curl_error.message);
+        return -1;
+    }
     struct store_error store_error;
     struct monitor_error error;
     struct store *scratch = store_open(":memory:", &store_error);
@@ -55,7 +59,7 @@ static int stop_servers(void **state)
     receiver_stop(&smtp_server);
     receiver_stop(&http_server);
     notify_signing_key_free(&key);
-    curl_global_cleanup();
+    notify_curl_unload();
     return 0;
 }
 

@@ -2,6 +2,7 @@
  * SNS's HTTP/S protocol (§4.1 headers, §4.6 outcomes, URL credentials with Basic and
  * Digest, the timeout), Slack webhooks (§6) and PagerDuty Events v2 (§7). */
 #include "notify/notify.h"
+#include "notify/notify_curl.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +10,6 @@
 #include <stdint.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -24,7 +24,11 @@ static struct receiver receiver;
 static int start_receiver(void **state)
 {
     (void)state;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    struct notify_error curl_error; /* as the commands that deliver do */
+    if (!notify_curl_load(&curl_error)) {
+        print_error("%s\n", curl_error.message);
+        return -1;
+    }
     return receiver_start(&receiver, "http_receiver.py", NULL) ? 0 : -1;
 }
 
@@ -32,7 +36,7 @@ static int stop_receiver(void **state)
 {
     (void)state;
     receiver_stop(&receiver);
-    curl_global_cleanup();
+    notify_curl_unload();
     return 0;
 }
 

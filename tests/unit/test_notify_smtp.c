@@ -2,6 +2,7 @@
  * RFC 5322 message as Python's e-mail parser reads it, dot-stuffing, quoted-printable,
  * RFC 2047 subjects, AUTH, STARTTLS, and SMTP's reply classes as outcomes. */
 #include "notify/notify.h"
+#include "notify/notify_curl.h"
 #include "notify/notify_transport.h"
 
 #include <setjmp.h>
@@ -24,7 +25,11 @@ static struct receiver plain_server, auth_server, tls_server;
 static int start_servers(void **state)
 {
     (void)state;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    struct notify_error curl_error; /* as the commands that deliver do */
+    if (!notify_curl_load(&curl_error)) {
+        print_error("%s\n", curl_error.message);
+        return -1;
+    }
     const char *auth[] = {"--user", USER, "--password", PASSWORD, NULL};
     if (!receiver_start(&plain_server, "smtp_receiver.py", NULL) ||
         !receiver_start(&auth_server, "smtp_receiver.py", auth))
@@ -41,7 +46,7 @@ static int stop_servers(void **state)
     receiver_stop(&tls_server);
     receiver_stop(&auth_server);
     receiver_stop(&plain_server);
-    curl_global_cleanup();
+    notify_curl_unload();
     return 0;
 }
 

@@ -3,6 +3,7 @@
  * botocore's signer); the AWS credentials sources and the INI parser. */
 #define _XOPEN_SOURCE 700
 #include "notify/notify.h"
+#include "notify/notify_curl.h"
 #include "notify/notify_transport.h"
 
 #include <setjmp.h>
@@ -34,7 +35,11 @@ static void use_environment_credentials(void)
 static int start_receiver(void **state)
 {
     (void)state;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    struct notify_error curl_error; /* as the commands that deliver do */
+    if (!notify_curl_load(&curl_error)) {
+        print_error("%s\n", curl_error.message);
+        return -1;
+    }
     const char *extra[] = {"--aws-secret", SECRET, NULL};
     return temp_directory_make(directory, "th-sns") &&
                    receiver_start(&receiver, "http_receiver.py", extra)
@@ -46,7 +51,7 @@ static int stop_receiver(void **state)
 {
     (void)state;
     receiver_stop(&receiver);
-    curl_global_cleanup();
+    notify_curl_unload();
     return temp_directory_remove(directory);
 }
 
