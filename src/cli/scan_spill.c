@@ -177,12 +177,18 @@ static bool copy_fail(struct spill_copy *copy, const char *reason)
     return false;
 }
 
+/* Frees the chunk's points (written or not). */
+static void copy_chunk_clear(struct spill_copy *copy)
+{
+    while (copy->count > 0)
+        metric_datapoint_free(&copy->chunk[--copy->count]);
+}
+
 static bool copy_flush(struct spill_copy *copy)
 {
     bool ok = store_buckets(copy->into, copy->chunk, copy->count, &copy->error) ||
               copy_fail(copy, copy->error.message);
-    while (copy->count > 0)
-        metric_datapoint_free(&copy->chunk[--copy->count]);
+    copy_chunk_clear(copy);
     return ok;
 }
 
@@ -247,8 +253,7 @@ bool scan_spill_copy(struct scan_spill *spill, struct store *into, char *error, 
               !copy->failed;
     if (!ok)
         snprintf(error, error_size, "copying spilled data points: %.400s", copy->reason);
-    while (copy->count > 0)
-        metric_datapoint_free(&copy->chunk[--copy->count]);
+    copy_chunk_clear(copy);
     free(copy);
     return ok;
 }

@@ -62,6 +62,25 @@ denied_filter_config() { # denied_filter_config FILE
         sed '$d' >"$1"
 }
 
+# The metric filter `denied` (AccessDenied* errors into Live/Denied, value 1) as a YAML list
+# item, for the serve tests' configurations (after their own `metricFilters:` line).
+live_denied_filter() {
+    cat <<'YAML'
+  - filterName: denied
+    filterPattern: '{ $.errorCode = "AccessDenied*" }'
+    metricTransformations:
+      - metricName: Denied
+        metricNamespace: Live
+        metricValue: "1"
+YAML
+}
+
+# One AccessDenied event (eve's GetObject) stamped with the current second, as an NDJSON line.
+denied_event_now() {
+    printf '{"eventVersion":"1.08","eventTime":"%s","eventName":"GetObject","errorCode":"AccessDenied","eventSource":"s3.amazonaws.com","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.1","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/eve"}}\n' \
+        "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+}
+
 # denied-burst.yaml's alarm as YAML text, its AlarmActions and OKActions both ACTIONS.
 denied_burst_alarm() { # denied_burst_alarm ACTIONS (a YAML list: "[security]")
     sed -n '/^alarms:/,$p' "$REPO_DIR/tests/data/alarms/denied-burst.yaml"

@@ -8,17 +8,10 @@ set -u
 cleanup_signal=KILL
 require_debian_aws
 aws_test_env
-cat >"$tmp/config.yaml" <<'YAML'
-settings:
-  accountId: "123456789012"
-metricFilters:
-  - filterName: denied
-    filterPattern: '{ $.errorCode = "AccessDenied*" }'
-    metricTransformations:
-      - metricName: Denied
-        metricNamespace: Live
-        metricValue: "1"
-YAML
+{
+    printf 'settings:\n  accountId: "123456789012"\nmetricFilters:\n'
+    live_denied_filter
+} >"$tmp/config.yaml"
 mkdir "$tmp/watch"
 "$TRAILHOUND" serve --config "$tmp/config.yaml" --db "$tmp/store.db" --watch "$tmp/watch" \
     --listen 127.0.0.1:0 --credentials "$tmp/credentials" 2>"$tmp/serve.log" &
@@ -31,8 +24,7 @@ cw put-metric-alarm --alarm-name api-denied --namespace Live --metric-name Denie
     --statistic Sum --period 60 --evaluation-periods 1 --threshold 1 \
     --comparison-operator GreaterThanOrEqualToThreshold
 check "put-metric-alarm through serve" 0 $?
-printf '{"eventVersion":"1.08","eventTime":"%s","eventName":"GetObject","errorCode":"AccessDenied","eventSource":"s3.amazonaws.com","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.1","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/eve"}}\n' \
-    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$tmp/watch/events.jsonl"
+denied_event_now >>"$tmp/watch/events.jsonl"
 wait_for_line "$tmp/serve.log" 'alarm=api-denied .*to=ALARM.*early=true' 10
 check "the daemon fires the API-made alarm" 0 $?
 check "describe-alarms says ALARM" ALARM \

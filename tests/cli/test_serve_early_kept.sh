@@ -10,14 +10,10 @@ set -u
 : "${TRAILHOUND:?path to the trailhound binary}" "${REPO_DIR:?repository root}"
 . "$REPO_DIR/tests/cli/lib.sh"
 cleanup_signal=KILL
-cat >"$tmp/config.yaml" <<'YAML'
-metricFilters:
-  - filterName: denied
-    filterPattern: '{ $.errorCode = "AccessDenied*" }'
-    metricTransformations:
-      - metricName: Denied
-        metricNamespace: Live
-        metricValue: "1"
+{
+    echo 'metricFilters:'
+    live_denied_filter
+    cat <<'YAML'
 alarms:
   - AlarmName: denied-early
     MetricName: Denied
@@ -28,6 +24,7 @@ alarms:
     Threshold: 1
     ComparisonOperator: GreaterThanOrEqualToThreshold
 YAML
+} >"$tmp/config.yaml"
 mkdir "$tmp/watch"
 second() { date -u +%-S; }
 # the first seconds of a minute, so that the fire comes before the M:40 round
@@ -38,8 +35,7 @@ minute=$(date -u +%H:%M)
 pid=$!
 pids+=("$pid")
 wait_for_line "$tmp/serve.log" ' started ' 10
-printf '{"eventVersion":"1.08","eventTime":"%s","eventName":"GetObject","errorCode":"AccessDenied","eventSource":"s3.amazonaws.com","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.1","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/eve"}}\n' \
-    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$tmp/watch/events.jsonl"
+denied_event_now >>"$tmp/watch/events.jsonl"
 wait_for_line "$tmp/serve.log" 'alarm=denied-early .*to=ALARM.*early=true' 15
 check "the alarm fires early" 0 $?
 # past the M:40 round, before the next minute's

@@ -48,17 +48,10 @@ port_of() { # port_of LOG EVENT: the port a listening log line reports
 
 printf '[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = secret\n' >"$tmp/credentials"
 dead_port=$(free_port) # nothing listens there until the receiver starts
-cat >"$tmp/config.yaml" <<YAML
-settings:
-  accountId: "123456789012"
-  region: us-east-1
-metricFilters:
-  - filterName: denied
-    filterPattern: '{ \$.errorCode = "AccessDenied*" }'
-    metricTransformations:
-      - metricName: Denied
-        metricNamespace: Live
-        metricValue: "1"
+{
+    printf 'settings:\n  accountId: "123456789012"\n  region: us-east-1\nmetricFilters:\n'
+    live_denied_filter
+    cat <<YAML
   - filterName: 'odd "quoted" \\ name'
     filterPattern: '{ \$.eventSource = "s3.amazonaws.com" }'
     metricTransformations:
@@ -82,11 +75,8 @@ alarms:
     ComparisonOperator: GreaterThanOrEqualToThreshold
     AlarmActions: [arn:aws:sns:us-east-1:123456789012:ops]
 YAML
+} >"$tmp/config.yaml"
 SAMPLES="$REPO_DIR/samples/cloudtrail-events.jsonl"
-denied_event() {
-    printf '{"eventVersion":"1.08","eventTime":"%s","eventName":"GetObject","errorCode":"AccessDenied","eventSource":"s3.amazonaws.com","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.1","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/eve"}}\n' \
-        "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-}
 
 # --- /metrics on --listen: what was ingested, linted by promtool ---
 mkdir "$tmp/watch" "$tmp/scanned"
@@ -126,7 +116,7 @@ code=$(curl -s -o "$tmp/unsigned" -w '%{http_code}' -d 'Action=ListTopics&Versio
 check "unsigned API call refused" "403 1" "$code $(grep -c MissingAuthenticationToken "$tmp/unsigned")"
 
 # --- a delivery failing: /healthz 503, the outbox and the alarm in the metrics ---
-denied_event >>"$tmp/watch/events.jsonl"
+denied_event_now >>"$tmp/watch/events.jsonl"
 wait_for_line "$tmp/serve.log" ' delivered .*retried=1' 15
 check "the delivery to the dead port was retried" 0 $?
 check "unhealthy while the delivery fails" 503 "$(health "$port" | cut -d' ' -f1)"
