@@ -1,4 +1,5 @@
 /* libmicrohttpd loaded with dlopen; see api_microhttpd.h. */
+#define _GNU_SOURCE /* secure_getenv: the test knob is ignored in setuid/setcap runs */
 #include "api/api_microhttpd.h"
 
 #include <dlfcn.h>
@@ -36,7 +37,7 @@ static bool fail(const char *file, struct api_error *error)
 bool api_microhttpd_open(struct api_microhttpd *library, struct api_error *error)
 {
     *library = (struct api_microhttpd){0};
-    const char *file = getenv("TRAILHOUND_LIBMICROHTTPD");
+    const char *file = secure_getenv("TRAILHOUND_LIBMICROHTTPD");
     if (!file || !*file)
         file = API_MICROHTTPD_SONAME;
     /* NODELETE: the last close keeps the code mapped, so its exit handlers (and GnuTLS's)

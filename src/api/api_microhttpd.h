@@ -8,7 +8,10 @@
 
 #include <microhttpd.h>
 
+/* the build sets it to the soname of the library it compiled against (CMakeLists.txt) */
+#ifndef API_MICROHTTPD_SONAME
 #define API_MICROHTTPD_SONAME "libmicrohttpd.so.12"
+#endif
 
 /* Exactly the functions the server calls, with their prototypes from microhttpd.h. */
 struct api_microhttpd {

@@ -88,7 +88,8 @@ static bool start_api(struct daemon *daemon, struct daemon_error *error)
                                     .context = daemon};
     daemon_log_events_connect(daemon, &settings);
     if (!(daemon->api = api_server_start(&settings, &api_error))) {
-        snprintf(error->message, sizeof error->message, "--listen %s: %s",
+        snprintf(error->message, sizeof error->message, "%s %s: %s",
+                 options->listen ? "--listen" : "--metrics-listen",
                  options->listen ? options->listen : options->metrics_listen, api_error.message);
         return false;
     }

@@ -1,4 +1,5 @@
 /* libcurl loaded with dlopen on first use; see notify_curl.h. */
+#define _GNU_SOURCE /* secure_getenv: the test knob is ignored in setuid/setcap runs */
 #include "notify/notify_curl.h"
 
 #include <dlfcn.h>
@@ -49,7 +50,7 @@ static void fail_open(const char *file)
 /* Never closed once resolved: libcurl and the TLS library it loads keep exit handlers. */
 static void open_library(void)
 {
-    const char *file = getenv("TRAILHOUND_LIBCURL");
+    const char *file = secure_getenv("TRAILHOUND_LIBCURL");
     if (!file || !*file)
         file = NOTIFY_CURL_SONAME;
     void *library = dlopen(file, RTLD_NOW | RTLD_LOCAL);

@@ -13,7 +13,10 @@
 
 #include <curl/curl.h>
 
+/* the build sets it to the soname of the library it compiled against (CMakeLists.txt) */
+#ifndef NOTIFY_CURL_SONAME
 #define NOTIFY_CURL_SONAME "libcurl.so.4"
+#endif
 
 /* Exactly the libcurl functions trailhound calls, with their prototypes from curl.h. The
  * variadic ones take their arguments as the real functions do: long, pointer, curl_off_t

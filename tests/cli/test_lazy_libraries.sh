@@ -92,10 +92,15 @@ check "not libcurl: the error names the library and the function" 1 "$(grep -c \
     '^trailhound: notify: cannot load libz.so.1 (needed to deliver notifications): .*libz.so.1: undefined symbol: curl_global_init$' \
     "$tmp/not-curl.err")"
 
-# 5. Without libmicrohttpd: serve --listen refuses to start, naming it.
+# 5. Without libmicrohttpd: serve --listen (or --metrics-listen) refuses to start, naming it.
 expect_failure serve-listen \
     "trailhound: serve: --listen 127.0.0.1:0: cannot load $MISSING_HTTPD (needed to serve the API): $MISSING_HTTPD: cannot open shared object file: No such file or directory" \
     TRAILHOUND_LIBMICROHTTPD=$MISSING_HTTPD -- \
     "$TRAILHOUND" serve --cis --db "$tmp/listen.db" --listen 127.0.0.1:0 --insecure-no-auth
+# the /metrics listener alone: the error names the flag that was given
+expect_failure serve-metrics-listen \
+    "trailhound: serve: --metrics-listen 127.0.0.1:0: cannot load $MISSING_HTTPD (needed to serve the API): $MISSING_HTTPD: cannot open shared object file: No such file or directory" \
+    TRAILHOUND_LIBMICROHTTPD=$MISSING_HTTPD -- \
+    "$TRAILHOUND" serve --cis --db "$tmp/metrics.db" --watch "$tmp" --metrics-listen 127.0.0.1:0
 
 finish "lazy libraries: not needed by the binary, loaded on first use, a clear error when missing"
