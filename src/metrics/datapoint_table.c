@@ -62,9 +62,15 @@ static bool grow(struct datapoint_table *table)
     size_t capacity = table->capacity ? table->capacity * 2 : 64;
     if (capacity > SIZE_MAX / sizeof(struct datapoint_entry))
         return false;
-    struct datapoint_entry *entries = calloc(capacity, sizeof *entries);
+    /* Written, not calloc'ed (nor memset after malloc, which the compiler turns into
+     * calloc): calloc leaves fresh pages untouched, the probes read them first, which maps
+     * the shared zero page, and the write that follows then has to flush that mapping from
+     * every CPU running one of the scan's threads, an IPI each (5 ms of a 2-thread scan). */
+    struct datapoint_entry *entries = malloc(capacity * sizeof *entries);
     if (!entries)
         return false;
+    for (size_t i = 0; i < capacity; i++)
+        entries[i].used = false;
     struct datapoint_table grown = {entries, capacity, table->count,
                                     table->bytes + (capacity - table->capacity) * sizeof *entries};
     for (size_t i = 0; i < table->capacity; i++)
