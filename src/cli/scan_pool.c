@@ -445,8 +445,9 @@ struct filter_scan *scan_pool_finish(struct scan_pool *pool)
     scan_pool_drain(pool);
     stop_threads(pool);
     spill_rest(pool);
+    /* each thread mostly saw buckets of its own: their data points are moved, not copied */
     for (size_t i = 1; i < pool->thread_count; i++)
-        filter_scan_merge(pool->workers[0].scan, pool->workers[i].scan);
+        filter_scan_merge_take(pool->workers[0].scan, pool->workers[i].scan);
     return pool->workers[0].scan;
 }
 
