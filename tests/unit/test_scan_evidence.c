@@ -250,6 +250,38 @@ static void merged_scans_agree(void **state)
         filter_scan_free(parts[p]);
 }
 
+/* A crowded bucket: 40 other users and addresses once each, beside bob from 203.0.113.7
+ * ten times. Beyond 32 distinct values a list evicts its least counted (short values kept
+ * in the list's items, long ones allocated: both are freed); the heavy hitter stays exact. */
+static void crowded_bucket_keeps_its_heavy_hitter(void **state)
+{
+    (void)state;
+    struct filter_scan *scan = denied_scan(true, METRIC_RESOLUTION_STANDARD);
+    for (size_t i = 0; i < 50; i++) {
+        char user[64], ip[32];
+        bool heavy = i % 5 == 0;
+        snprintf(user, sizeof user, heavy ? "bob" : "someone-with-a-long-name-%02zu", i);
+        snprintf(ip, sizeof ip, heavy ? "203.0.113.7" : "198.51.100.%zu", i);
+        scan_text(scan, event("00:07", user, ip, "Get", "AccessDenied", "m"));
+    }
+    struct metric_datapoint_list points = {0};
+    assert_true(filter_scan_take_datapoints(scan, &points));
+    assert_int_equal(points.count, 1);
+    const struct metric_evidence *evidence = points.items[0].evidence;
+    assert_int_equal(evidence->events, 50);
+    assert_int_equal(evidence->top_count[METRIC_EVIDENCE_PRINCIPAL], METRIC_EVIDENCE_TOP);
+    assert_string_equal(evidence->top[METRIC_EVIDENCE_PRINCIPAL][0].value,
+                        "arn:aws:iam::111122223333:user/bob");
+    assert_int_equal(evidence->top[METRIC_EVIDENCE_PRINCIPAL][0].count, 10);
+    assert_int_equal(evidence->top_count[METRIC_EVIDENCE_SOURCE_IP], METRIC_EVIDENCE_TOP);
+    assert_string_equal(evidence->top[METRIC_EVIDENCE_SOURCE_IP][0].value, "203.0.113.7");
+    assert_int_equal(evidence->top[METRIC_EVIDENCE_SOURCE_IP][0].count, 10);
+    /* the others all count 1, or what they inherited from an evicted value */
+    assert_true(evidence->top[METRIC_EVIDENCE_SOURCE_IP][1].count < 10);
+    metric_datapoint_list_free(&points);
+    filter_scan_free(scan);
+}
+
 /* A bucket (10:00, 10:01) only one thread saw is moved into the merged scan with its evidence
  * (counts, top values, samples) as that thread gathered it, the same as one scan's. */
 static void moved_evidence_is_kept(void **state)
@@ -355,9 +387,13 @@ static void evidence_off_and_misuse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(evidence_per_bucket),     cmocka_unit_test(earliest_five_samples),
-        cmocka_unit_test(samples_are_trimmed),     cmocka_unit_test(merged_scans_agree),
-        cmocka_unit_test(moved_evidence_is_kept),  cmocka_unit_test(filters_sharing_a_metric),
+        cmocka_unit_test(evidence_per_bucket),
+        cmocka_unit_test(earliest_five_samples),
+        cmocka_unit_test(samples_are_trimmed),
+        cmocka_unit_test(merged_scans_agree),
+        cmocka_unit_test(moved_evidence_is_kept),
+        cmocka_unit_test(crowded_bucket_keeps_its_heavy_hitter),
+        cmocka_unit_test(filters_sharing_a_metric),
         cmocka_unit_test(evidence_off_and_misuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
