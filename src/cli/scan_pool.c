@@ -11,10 +11,12 @@
 #include <string.h>
 
 /* Jobs in flight: a batch holds 2 MiB of the reader's window, a range only its reports.
- * With one range per thread and one more, a thread that finished could wait for the
- * submitting thread, busy with a range of its own, to commit and queue more. */
+ * Ranges are queued by the submitting thread alone, between ranges it evaluates itself:
+ * while it runs one (or is descheduled), the others live on what is queued. With 4 a
+ * thread, the second thread of a 450 MB scan sat idle 14-87 ms of its 75 on a busy
+ * machine; with 16, 0-9 ms. */
 #define BATCH_JOBS_PER_THREAD 1
-#define RANGE_JOBS_PER_THREAD 4
+#define RANGE_JOBS_PER_THREAD 16
 
 /* Beyond a range's end the window still holds its last line (usually about 1 KiB). */
 #define RANGE_WINDOW_SLACK_BYTES (64 * 1024)
@@ -445,8 +447,9 @@ struct filter_scan *scan_pool_finish(struct scan_pool *pool)
     scan_pool_drain(pool);
     stop_threads(pool);
     spill_rest(pool);
+    /* each thread mostly saw buckets of its own: their data points are moved, not copied */
     for (size_t i = 1; i < pool->thread_count; i++)
-        filter_scan_merge(pool->workers[0].scan, pool->workers[i].scan);
+        filter_scan_merge_take(pool->workers[0].scan, pool->workers[i].scan);
     return pool->workers[0].scan;
 }
 

@@ -62,9 +62,15 @@ static bool grow(struct datapoint_table *table)
     size_t capacity = table->capacity ? table->capacity * 2 : 64;
     if (capacity > SIZE_MAX / sizeof(struct datapoint_entry))
         return false;
-    struct datapoint_entry *entries = calloc(capacity, sizeof *entries);
+    /* Written, not calloc'ed (nor memset after malloc, which the compiler turns into
+     * calloc): calloc leaves fresh pages untouched, the probes read them first, which maps
+     * the shared zero page, and the write that follows then has to flush that mapping from
+     * every CPU running one of the scan's threads, an IPI each (5 ms of a 2-thread scan). */
+    struct datapoint_entry *entries = malloc(capacity * sizeof *entries);
     if (!entries)
         return false;
+    for (size_t i = 0; i < capacity; i++)
+        entries[i].used = false;
     struct datapoint_table grown = {entries, capacity, table->count,
                                     table->bytes + (capacity - table->capacity) * sizeof *entries};
     for (size_t i = 0; i < table->capacity; i++)
@@ -134,6 +140,17 @@ size_t datapoint_entry_bytes(const struct datapoint_entry *entry)
            evidence_tally_bytes(entry->evidence);
 }
 
+/* Adds one entry of another table into `target`, an entry of `into`. */
+static bool merge_entry(struct datapoint_table *into, struct datapoint_entry *target,
+                        const struct datapoint_entry *entry)
+{
+    size_t before = datapoint_entry_bytes(target);
+    bool merged = metric_aggregate_merge(&target->aggregate, &entry->aggregate) &&
+                  merge_evidence(target, entry);
+    into->bytes += datapoint_entry_bytes(target) - before;
+    return merged;
+}
+
 bool datapoint_table_merge(struct datapoint_table *into, const struct datapoint_table *from)
 {
     for (size_t i = 0; i < from->capacity; i++) {
@@ -141,14 +158,45 @@ bool datapoint_table_merge(struct datapoint_table *into, const struct datapoint_
         if (!entry->used)
             continue;
         struct datapoint_entry *target = datapoint_table_entry(into, &entry->key);
-        if (!target)
+        if (!target || !merge_entry(into, target, entry))
             return false;
-        size_t before = datapoint_entry_bytes(target);
-        bool merged = metric_aggregate_merge(&target->aggregate, &entry->aggregate) &&
-                      merge_evidence(target, entry);
-        into->bytes += datapoint_entry_bytes(target) - before;
-        if (!merged)
+    }
+    return true;
+}
+
+/* The bytes an entry holds with its key (key_text is never empty). */
+static size_t entry_bytes_with_key(const struct datapoint_entry *entry)
+{
+    size_t bytes = datapoint_entry_bytes(entry) + 1;
+    for (size_t i = 0; i < entry->key.value_count; i++)
+        bytes += entry->key.lengths[i];
+    return bytes;
+}
+
+bool datapoint_table_merge_take(struct datapoint_table *into, struct datapoint_table *from)
+{
+    for (size_t i = 0; i < from->capacity; i++) {
+        struct datapoint_entry *entry = &from->entries[i];
+        if (!entry->used)
+            continue;
+        /* the hash is the same in both tables: no key is hashed again */
+        struct datapoint_entry *target =
+            into->capacity > 0 ? probe(into, &entry->key, entry->hash) : NULL;
+        if (target && target->used) {
+            if (!merge_entry(into, target, entry))
+                return false;
+            continue;
+        }
+        if ((into->count + 1) * 2 > into->capacity && !grow(into))
             return false;
+        target = probe(into, &entry->key, entry->hash);
+        *target = *entry; /* the key's values point into key_text, which moves with it */
+        entry->used = false;
+        size_t bytes = entry_bytes_with_key(target);
+        into->count++;
+        into->bytes += bytes;
+        from->count--;
+        from->bytes -= bytes;
     }
     return true;
 }

@@ -52,4 +52,8 @@ size_t datapoint_entry_bytes(const struct datapoint_entry *entry);
 /* Adds every aggregate (and evidence) of `from` into `into`. False when memory runs out. */
 bool datapoint_table_merge(struct datapoint_table *into, const struct datapoint_table *from);
 
+/* The same, moving each entry `into` lacks (key, aggregate and evidence change owner, the
+ * bytes counted with them) instead of copying it; merged entries stay in `from`. */
+bool datapoint_table_merge_take(struct datapoint_table *into, struct datapoint_table *from);
+
 #endif

@@ -2,16 +2,27 @@
  * values with their hashes (most buckets see one to three values per field, so a linear
  * search beats a table and memory follows the data), grown up to EVIDENCE_TALLY_CAPACITY,
  * then Space-Saving: a new value replaces the least counted and inherits its count. A match
- * whose values are all known allocates nothing. Samples are kept with their times, so
- * deciding that a later sample is not wanted costs one comparison. */
+ * whose values are all known allocates nothing, and a value shorter than
+ * TALLY_INLINE_BYTES (an account, a region, an IPv4 address) is kept in its item, not
+ * allocated. Samples are kept with their times, so deciding that a later sample is not
+ * wanted costs one comparison. */
 #include "base/hash.h"
 #include "metrics/evidence_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* Values shorter than this live in their item: 9 200 of the 27 500 value copies of the
+ * 450 MB --cis benchmark, whose reading made 56 000 allocation calls before, 46 800 after.
+ * Longer ones (most are ARNs of 40-47 bytes) stay allocated, so that a list's items stay
+ * small (a year of buckets is held until the replay). */
+#define TALLY_INLINE_BYTES 16
+
 struct tally_value {
-    char *value; /* NUL-terminated copy */
+    union {
+        char *allocated;                      /* length >= TALLY_INLINE_BYTES */
+        char inline_text[TALLY_INLINE_BYTES]; /* shorter */
+    } text;                                   /* a NUL-terminated copy */
     uint32_t length, hash;
     uint64_t count;
 };
@@ -35,6 +46,28 @@ struct evidence_tally {
     size_t sample_count;
 };
 
+static bool value_allocated(const struct tally_value *item)
+{
+    return item->length >= TALLY_INLINE_BYTES;
+}
+
+static const char *value_text(const struct tally_value *item)
+{
+    return value_allocated(item) ? item->text.allocated : item->text.inline_text;
+}
+
+/* The bytes a value holds allocated beyond its item. */
+static size_t value_bytes(const struct tally_value *item)
+{
+    return value_allocated(item) ? item->length + 1 : 0;
+}
+
+static void value_free(struct tally_value *item)
+{
+    if (value_allocated(item))
+        free(item->text.allocated);
+}
+
 struct evidence_tally *evidence_tally_create(void)
 {
     struct evidence_tally *tally = calloc(1, sizeof *tally);
@@ -52,7 +85,7 @@ void evidence_tally_free(struct evidence_tally *tally)
         return;
     for (size_t field = 0; field < METRIC_EVIDENCE_FIELD_COUNT; field++) {
         for (uint32_t i = 0; i < tally->lists[field].count; i++)
-            free(tally->lists[field].items[i].value);
+            value_free(&tally->lists[field].items[i]);
         free(tally->lists[field].items);
     }
     for (size_t i = 0; i < tally->sample_count; i++)
@@ -67,7 +100,8 @@ static struct tally_value *find_value(const struct tally_list *list, const char 
 {
     for (uint32_t i = 0; i < list->count; i++) {
         struct tally_value *item = &list->items[i];
-        if (item->hash == hash && item->length == length && memcmp(item->value, value, length) == 0)
+        if (item->hash == hash && item->length == length &&
+            memcmp(value_text(item), value, length) == 0)
             return item;
     }
     return NULL;
@@ -94,9 +128,8 @@ static struct tally_value *claim_slot(struct tally_list *list, uint64_t *inherit
         if (list->items[i].count < smallest->count)
             smallest = &list->items[i];
     *inherited = smallest->count;
-    *bytes -= smallest->length + 1;
-    free(smallest->value);
-    smallest->value = NULL;
+    *bytes -= value_bytes(smallest);
+    value_free(smallest);
     return smallest;
 }
 
@@ -110,19 +143,21 @@ static bool list_add(struct tally_list *list, const char *value, size_t length, 
         item->count = item->count > UINT64_MAX - count ? UINT64_MAX : item->count + count;
         return true;
     }
-    char *copy = malloc(length + 1);
-    if (!copy)
+    struct tally_value added = {.length = (uint32_t)length, .hash = hash};
+    char *copy = added.text.inline_text;
+    if (value_allocated(&added) && !(copy = added.text.allocated = malloc(length + 1)))
         return false;
     memcpy(copy, value, length);
     copy[length] = '\0';
     uint64_t inherited;
     item = claim_slot(list, &inherited, bytes);
     if (!item) {
-        free(copy);
+        value_free(&added);
         return false;
     }
-    *bytes += length + 1;
-    *item = (struct tally_value){copy, (uint32_t)length, hash, inherited + count};
+    *bytes += value_bytes(&added);
+    added.count = inherited + count;
+    *item = added;
     return true;
 }
 
@@ -200,7 +235,7 @@ bool evidence_tally_merge(struct evidence_tally *into, const struct evidence_tal
     for (size_t field = 0; field < METRIC_EVIDENCE_FIELD_COUNT; field++)
         for (uint32_t i = 0; i < from->lists[field].count; i++) {
             const struct tally_value *item = &from->lists[field].items[i];
-            merged = list_add(&into->lists[field], item->value, item->length, item->count,
+            merged = list_add(&into->lists[field], value_text(item), item->length, item->count,
                               &into->bytes) &&
                      merged;
         }
@@ -218,7 +253,7 @@ static int compare_reported(const void *left, const void *right)
     const struct tally_value *a = left, *b = right;
     if (a->count != b->count)
         return a->count < b->count ? 1 : -1;
-    return strcmp(a->value, b->value);
+    return strcmp(value_text(a), value_text(b));
 }
 
 /* The list's heaviest values, sorted in place (the order of a tally list does not matter). */
@@ -228,7 +263,7 @@ static bool export_list(struct tally_list *list, struct metric_evidence *out, si
         return true; /* items may be NULL, which qsort must not see */
     qsort(list->items, list->count, sizeof *list->items, compare_reported);
     for (uint32_t i = 0; i < list->count && i < METRIC_EVIDENCE_TOP; i++) {
-        char *copy = strdup(list->items[i].value);
+        char *copy = strdup(value_text(&list->items[i]));
         if (!copy)
             return false;
         out->top[field][out->top_count[field]++] =

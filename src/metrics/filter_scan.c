@@ -832,8 +832,9 @@ bool filter_scan_event_at(struct filter_scan *scan, const char *message, size_t 
     return true;
 }
 
-/* Both scans gather data points at the same resolution, or neither does. */
-static bool datapoints_merge(struct filter_scan *into, const struct filter_scan *from)
+/* Both scans gather data points at the same resolution, or neither does: adds the counts
+ * of `from`'s data points into `into`'s, and says whether their tables can be merged. */
+static bool datapoints_merge_counts(struct filter_scan *into, const struct filter_scan *from)
 {
     struct scan_datapoints *target = into->datapoints;
     const struct scan_datapoints *source = from->datapoints;
@@ -849,13 +850,11 @@ static bool datapoints_merge(struct filter_scan *into, const struct filter_scan 
         target->spill_failed = true;
         target->spill_error = source->spill_error;
     }
-    return datapoint_table_merge(&target->table, &source->table);
+    return true;
 }
 
-bool filter_scan_merge(struct filter_scan *into, const struct filter_scan *from)
+static bool totals_merge(struct filter_scan *into, const struct filter_scan *from)
 {
-    if (!datapoints_merge(into, from))
-        return false;
     into->unvalidated += from->unvalidated;
     for (size_t i = 0; i < into->filter_count && i < from->filter_count; i++) {
         into->filters[i].matches += from->filters[i].matches;
@@ -866,6 +865,24 @@ bool filter_scan_merge(struct filter_scan *into, const struct filter_scan *from)
                 return false;
     }
     return true;
+}
+
+bool filter_scan_merge(struct filter_scan *into, const struct filter_scan *from)
+{
+    if (!datapoints_merge_counts(into, from) ||
+        (from->datapoints &&
+         !datapoint_table_merge(&into->datapoints->table, &from->datapoints->table)))
+        return false;
+    return totals_merge(into, from);
+}
+
+bool filter_scan_merge_take(struct filter_scan *into, struct filter_scan *from)
+{
+    if (!datapoints_merge_counts(into, from) ||
+        (from->datapoints &&
+         !datapoint_table_merge_take(&into->datapoints->table, &from->datapoints->table)))
+        return false;
+    return totals_merge(into, from);
 }
 
 size_t filter_scan_filter_count(const struct filter_scan *scan)

@@ -137,6 +137,10 @@ bool filter_scan_event_at(struct filter_scan *scan, const char *message, size_t 
  * included. False on out of memory, or when `from` gathers data points and `into` does not
  * or at another resolution. */
 bool filter_scan_merge(struct filter_scan *into, const struct filter_scan *from);
+/* The same, moving rather than copying the data points `into` lacks (a thread's scan
+ * merged at the end holds mostly buckets the others never saw); `from` keeps its totals but
+ * no data points it has handed over, and is only to be freed afterwards. */
+bool filter_scan_merge_take(struct filter_scan *into, struct filter_scan *from);
 
 size_t filter_scan_filter_count(const struct filter_scan *scan);
 /* Events the pre-test set aside without decoding them. */

@@ -550,29 +550,31 @@ static void filters_on_one_metric_merge(void **state)
     metric_filter_list_free(&list);
 }
 
-static void merged_scans_equal_one_scan(void **state)
+/* Two scans sharing the events, merged by copying or by moving (`moving`), give one scan's
+ * points; returns the two for further checks. */
+static void merge_halves(struct metric_filter_list *list, bool moving, struct filter_scan **first,
+                         struct filter_scan **second)
 {
-    (void)state;
-    struct metric_filter_list list = {0};
-    add_filter(&list, &(struct test_filter){.name = "bytes",
-                                            .pattern = "{ $.eventName = GetObject }",
-                                            .value = "$.bytes"});
-    add_filter(&list, &(struct test_filter){.name = "logins",
-                                            .pattern = "{ $.eventName = ConsoleLogin }",
-                                            .value = "1"});
+    add_filter(list, &(struct test_filter){.name = "bytes",
+                                           .pattern = "{ $.eventName = GetObject }",
+                                           .value = "$.bytes"});
+    add_filter(list, &(struct test_filter){.name = "logins",
+                                           .pattern = "{ $.eventName = ConsoleLogin }",
+                                           .value = "1"});
     const char *events[] = {
         DOWNLOAD("2024-10-26T18:59:01Z", "10"), DOWNLOAD("2024-10-26T18:59:02Z", "5"),
         LOGIN("2024-10-26T18:59:03Z"),          DOWNLOAD("2024-10-26T19:00:03Z", "7"),
         DOWNLOAD("2024-10-26T18:59:04Z", "5"),  LOGIN("no time"),
     };
-    struct filter_scan *first = datapoint_scan(&list, true, METRIC_RESOLUTION_STANDARD);
-    struct filter_scan *second = datapoint_scan(&list, true, METRIC_RESOLUTION_STANDARD);
-    feed(first, events, 3);
-    feed(second, events + 3, 3);
-    assert_true(filter_scan_merge(first, second));
-    assert_int_equal(filter_scan_untimed(first), 1);
+    *first = datapoint_scan(list, true, METRIC_RESOLUTION_STANDARD);
+    *second = datapoint_scan(list, true, METRIC_RESOLUTION_STANDARD);
+    feed(*first, events, 3);
+    feed(*second, events + 3, 3);
+    assert_true(moving ? filter_scan_merge_take(*first, *second)
+                       : filter_scan_merge(*first, *second));
+    assert_int_equal(filter_scan_untimed(*first), 1);
     struct metric_datapoint_list points;
-    take(first, &points);
+    take(*first, &points);
     assert_int_equal(points.count, 3);
     /* bytes 18:59: 10 + 5 + 5; bytes 19:00: 7; logins 18:59: 1 */
     assert_point(&points.items[0], "bytes", MINUTE_18_59, 3, 20);
@@ -581,6 +583,32 @@ static void merged_scans_equal_one_scan(void **state)
     assert_point(&points.items[1], "bytes", MINUTE_19_00, 1, 7);
     assert_point(&points.items[2], "logins", MINUTE_18_59, 1, 1);
     metric_datapoint_list_free(&points);
+}
+
+/* Moving hands over the point `first` lacked (bytes 19:00) and keeps the one it merged. */
+static void merged_by_moving_equal_one_scan(void **state)
+{
+    (void)state;
+    struct metric_filter_list list = {0};
+    struct filter_scan *first, *second;
+    merge_halves(&list, true, &first, &second);
+    struct metric_datapoint_list left;
+    take(second, &left);
+    assert_int_equal(left.count, 1);
+    assert_point(&left.items[0], "bytes", MINUTE_18_59, 1, 5);
+    metric_datapoint_list_free(&left);
+    filter_scan_free(first);
+    filter_scan_free(second);
+    metric_filter_list_free(&list);
+}
+
+static void merged_scans_equal_one_scan(void **state)
+{
+    (void)state;
+    struct metric_filter_list list = {0};
+    struct filter_scan *first, *second;
+    merge_halves(&list, false, &first, &second);
+    const char *events[] = {DOWNLOAD("2024-10-26T18:59:01Z", "10")};
 
     /* data points cannot be merged into a scan without them, nor across resolutions */
     struct metrics_error error;
@@ -641,6 +669,7 @@ int main(void)
         cmocka_unit_test(definitions_the_scan_cannot_publish_are_refused),
         cmocka_unit_test(filters_on_one_metric_merge),
         cmocka_unit_test(merged_scans_equal_one_scan),
+        cmocka_unit_test(merged_by_moving_equal_one_scan),
         cmocka_unit_test(a_filter_matching_every_event_stays_linear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

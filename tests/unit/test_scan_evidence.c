@@ -250,6 +250,79 @@ static void merged_scans_agree(void **state)
         filter_scan_free(parts[p]);
 }
 
+/* A crowded bucket: 40 other users and addresses once each, beside bob from 203.0.113.7
+ * ten times. Beyond 32 distinct values a list evicts its least counted (short values kept
+ * in the list's items, long ones allocated: both are freed); the heavy hitter stays exact. */
+static void crowded_bucket_keeps_its_heavy_hitter(void **state)
+{
+    (void)state;
+    struct filter_scan *scan = denied_scan(true, METRIC_RESOLUTION_STANDARD);
+    for (size_t i = 0; i < 50; i++) {
+        char user[64], ip[32];
+        bool heavy = i % 5 == 0;
+        snprintf(user, sizeof user, heavy ? "bob" : "someone-with-a-long-name-%02zu", i);
+        snprintf(ip, sizeof ip, heavy ? "203.0.113.7" : "198.51.100.%zu", i);
+        scan_text(scan, event("00:07", user, ip, "Get", "AccessDenied", "m"));
+    }
+    struct metric_datapoint_list points = {0};
+    assert_true(filter_scan_take_datapoints(scan, &points));
+    assert_int_equal(points.count, 1);
+    const struct metric_evidence *evidence = points.items[0].evidence;
+    assert_int_equal(evidence->events, 50);
+    assert_int_equal(evidence->top_count[METRIC_EVIDENCE_PRINCIPAL], METRIC_EVIDENCE_TOP);
+    assert_string_equal(evidence->top[METRIC_EVIDENCE_PRINCIPAL][0].value,
+                        "arn:aws:iam::111122223333:user/bob");
+    assert_int_equal(evidence->top[METRIC_EVIDENCE_PRINCIPAL][0].count, 10);
+    assert_int_equal(evidence->top_count[METRIC_EVIDENCE_SOURCE_IP], METRIC_EVIDENCE_TOP);
+    assert_string_equal(evidence->top[METRIC_EVIDENCE_SOURCE_IP][0].value, "203.0.113.7");
+    assert_int_equal(evidence->top[METRIC_EVIDENCE_SOURCE_IP][0].count, 10);
+    /* the others all count 1, or what they inherited from an evicted value */
+    assert_true(evidence->top[METRIC_EVIDENCE_SOURCE_IP][1].count < 10);
+    metric_datapoint_list_free(&points);
+    filter_scan_free(scan);
+}
+
+/* A bucket (10:00, 10:01) only one thread saw is moved into the merged scan with its evidence
+ * (counts, top values, samples) as that thread gathered it, the same as one scan's. */
+static void moved_evidence_is_kept(void **state)
+{
+    (void)state;
+    const char *names[] = {"H", "C", "F", "A", "G", "B", "E", "D"};
+    struct filter_scan *whole = denied_scan(true, METRIC_RESOLUTION_STANDARD);
+    struct filter_scan *parts[2] = {denied_scan(true, METRIC_RESOLUTION_STANDARD),
+                                    denied_scan(true, METRIC_RESOLUTION_STANDARD)};
+    for (size_t i = 0; i < 8; i++) {
+        for (size_t copy = 0; copy < 2; copy++)
+            scan_text(copy ? parts[i % 2] : whole,
+                      event(i % 2 ? "01:07" : "00:07", i < 4 ? "bob" : "eve", "198.51.100.9",
+                            names[i], "AccessDenied", "m"));
+    }
+    assert_true(filter_scan_merge_take(parts[0], parts[1]));
+    struct metric_datapoint_list one = {0}, merged = {0}, left = {0};
+    assert_true(filter_scan_take_datapoints(whole, &one));
+    assert_true(filter_scan_take_datapoints(parts[0], &merged));
+    assert_true(filter_scan_take_datapoints(parts[1], &left));
+    assert_int_equal(left.count, 0); /* handed over */
+    assert_int_equal(one.count, 2);
+    assert_int_equal(merged.count, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(merged.items[i].evidence->events, 4);
+        char *expected = metric_evidence_to_json(one.items[i].evidence);
+        char *actual = metric_evidence_to_json(merged.items[i].evidence);
+        assert_non_null(expected);
+        assert_non_null(actual);
+        assert_string_equal(actual, expected);
+        free(expected);
+        free(actual);
+    }
+    metric_datapoint_list_free(&one);
+    metric_datapoint_list_free(&merged);
+    metric_datapoint_list_free(&left);
+    filter_scan_free(whole);
+    filter_scan_free(parts[0]);
+    filter_scan_free(parts[1]);
+}
+
 /* Two filters on one metric: the bucket's evidence counts both matches. */
 static void filters_sharing_a_metric(void **state)
 {
@@ -314,9 +387,14 @@ static void evidence_off_and_misuse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(evidence_per_bucket),      cmocka_unit_test(earliest_five_samples),
-        cmocka_unit_test(samples_are_trimmed),      cmocka_unit_test(merged_scans_agree),
-        cmocka_unit_test(filters_sharing_a_metric), cmocka_unit_test(evidence_off_and_misuse),
+        cmocka_unit_test(evidence_per_bucket),
+        cmocka_unit_test(earliest_five_samples),
+        cmocka_unit_test(samples_are_trimmed),
+        cmocka_unit_test(merged_scans_agree),
+        cmocka_unit_test(moved_evidence_is_kept),
+        cmocka_unit_test(crowded_bucket_keeps_its_heavy_hitter),
+        cmocka_unit_test(filters_sharing_a_metric),
+        cmocka_unit_test(evidence_off_and_misuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
