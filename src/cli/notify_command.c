@@ -108,6 +108,7 @@ struct test_context {
     /* rendered as the monitor renders a Publish or failure alert, so a test shows what
      * an alarm-time delivery sends (only public_base_url and signing_key are set) */
     const struct monitor_notify_settings *render;
+    const struct notify_curl *curl; /* loaded by the command */
 };
 
 /* One attempt to one subscription; prints the result; true when delivered. A PagerDuty
@@ -149,7 +150,8 @@ static bool send_one(const struct test_context *context,
                                        .sns_endpoint = settings->sns_endpoint,
                                        .sns_region = settings->region,
                                        .timeout_seconds = 15,
-                                       .ca_file = settings->tls_ca_file};
+                                       .ca_file = settings->tls_ca_file,
+                                       .curl = context->curl};
     struct notify_result result = {.outcome = NOTIFY_PERMANENT};
     if (endpoint && body)
         notify_deliver(&delivery, &result);
@@ -303,10 +305,11 @@ int notify_command(int argc, char **argv)
     const struct notify_topic *topic = notify_topic_find(&config.topics, options.topic);
     struct notify_signing_key key = {0};
     struct notify_error error;
+    struct notify_curl *curl = NULL;
     if (!topic) {
         fprintf(stderr, "trailhound: notify: no topic %s in the configuration\n", options.topic);
         status = 2;
-    } else if (!notify_signing_key_create(&key, &error) || !notify_curl_load(&error)) {
+    } else if (!notify_signing_key_create(&key, &error) || !(curl = notify_curl_load(&error))) {
         fprintf(stderr, "trailhound: notify: %s\n", error.message);
         status = 1;
     } else {
@@ -314,10 +317,13 @@ int notify_command(int argc, char **argv)
             .public_base_url = config.settings.public_base_url ? config.settings.public_base_url
                                                                : "http://127.0.0.1:4566",
             .signing_key = &key};
-        struct test_context context = {
-            .config = &config, .options = &options, .topic = topic, .render = &render};
+        struct test_context context = {.config = &config,
+                                       .options = &options,
+                                       .topic = topic,
+                                       .render = &render,
+                                       .curl = curl};
         status = send_all(&context);
-        notify_curl_unload();
+        notify_curl_unload(curl);
     }
     notify_signing_key_free(&key);
     config_free(&config);

@@ -483,6 +483,7 @@ static bool send_notifications(struct store *store, const struct config *config,
     struct monitor_fallback fallback;
     struct monitor_delivery_settings delivery =
         monitor_configured_delivery(&config->settings, options->smtp_url, notify, &fallback);
+    delivery.curl = options->curl;
     return deliver_outbox(store, &delivery, options->notify_wait_seconds, report, error,
                           error_size);
 }

@@ -53,11 +53,12 @@ struct scan_alarm_options {
     const char *db_path; /* NULL: a private in-memory store */
     bool has_since, has_until;
     int64_t since_ms, until_ms;
-    bool notify;             /* run the alarms' actions: send to their topics' subscriptions */
-    const char *smtp_url;    /* --smtp: replaces settings.smtp.url */
-    int notify_wait_seconds; /* how long to keep retrying before reporting what is pending */
-    bool early;              /* mark the transitions `serve --early` fires as values cross */
-    size_t threads;          /* without --db or --notify, replay up to this many alarms at once */
+    bool notify;          /* run the alarms' actions: send to their topics' subscriptions */
+    const char *smtp_url; /* --smtp: replaces settings.smtp.url */
+    const struct notify_curl *curl; /* with notify: libcurl as the command loaded it */
+    int notify_wait_seconds;        /* how long to keep retrying before reporting what is pending */
+    bool early;                     /* mark the transitions `serve --early` fires as values cross */
+    size_t threads; /* without --db or --notify, replay up to this many alarms at once */
 };
 
 /* The most threads a replay uses (as many as a scan's pool). */

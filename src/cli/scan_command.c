@@ -532,7 +532,8 @@ int scan_command(int argc, char **argv)
     if (!run)
         return 1;
     struct notify_error curl_error; /* --notify delivers with libcurl: loaded before threads */
-    if (options.alarms.notify && !notify_curl_load(&curl_error)) {
+    struct notify_curl *curl = NULL;
+    if (options.alarms.notify && !(options.alarms.curl = curl = notify_curl_load(&curl_error))) {
         fprintf(stderr, "trailhound: %s\n", curl_error.message);
         free(run);
         free(options.paths);
@@ -579,7 +580,6 @@ int scan_command(int argc, char **argv)
     free(run->pending.key);
     free(run);
     free(options.paths);
-    if (options.alarms.notify)
-        notify_curl_unload();
+    notify_curl_unload(curl);
     return status;
 }

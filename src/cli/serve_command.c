@@ -183,16 +183,18 @@ int serve_command(int argc, char **argv)
     options.daemon.watches = options.watches;
     /* before the daemon's threads: libcurl's global initialisation is not thread-safe */
     struct notify_error load_error;
-    if (!notify_curl_load(&load_error)) {
+    struct notify_curl *curl = notify_curl_load(&load_error);
+    if (!curl) {
         fprintf(stderr, "trailhound: serve: %s\n", load_error.message);
         return 1;
     }
+    options.daemon.curl = curl;
     struct daemon_error error;
     struct daemon *daemon = daemon_create(&options.daemon, &error);
     bool ok = daemon && daemon_run(daemon, &error);
     if (!ok)
         fprintf(stderr, "trailhound: serve: %s\n", error.message);
     daemon_free(daemon);
-    notify_curl_unload();
+    notify_curl_unload(curl);
     return ok ? 0 : 1;
 }

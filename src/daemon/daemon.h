@@ -31,6 +31,8 @@ struct daemon_watch {
     const char *log_group;
 };
 
+struct notify_curl;
+
 struct daemon_options {
     const char *const *config_paths;
     size_t config_count;
@@ -43,6 +45,8 @@ struct daemon_options {
     bool backlog_now; /* first start: skip what a directory already holds */
     bool early;       /* fire >=/> Sum and SampleCount alarms as the value crosses */
     const char *smtp_url;
+    /* libcurl as serve loaded it, borrowed: the outbox's deliveries go through it */
+    const struct notify_curl *curl;
     int evaluation_offset_seconds; /* evaluations run at minute + offset (default 5) */
     int retry_seconds;             /* after a failed commit (default 10) */
     /* exit once the backlog and standard input are ingested, alarms replayed over the data

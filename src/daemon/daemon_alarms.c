@@ -193,6 +193,7 @@ int64_t daemon_deliver(struct daemon *daemon)
     struct monitor_fallback fallback;
     struct monitor_delivery_settings delivery =
         monitor_configured_delivery(settings, daemon->options.smtp_url, &notify, &fallback);
+    delivery.curl = daemon->options.curl;
     if (!daemon->options.exit_when_idle) { /* trailhound's own failures: daemon_failures.c */
         delivery.on_failed_attempt = daemon_failures_on_failed_attempt;
         delivery.failed_attempt_context = daemon;

@@ -302,6 +302,9 @@ struct monitor_delivery_settings {
     long timeout_seconds; /* 0: 15, as SNS */
     const char *ca_file;  /* extra CA certificates (PEM) for TLS; NULL: the system's */
 
+    /* libcurl as the command loaded it (notify_curl_load), handed to each delivery; NULL:
+     * attempts over the protocols that need it are retried, saying so */
+    const struct notify_curl *curl;
     /* One attempt; NULL: notify_deliver. Tests inject outcomes here. */
     void (*deliver)(void *context, const struct notify_delivery *delivery,
                     struct notify_result *result);

@@ -174,6 +174,7 @@ static void deliver_resolved(const struct monitor_delivery_settings *settings,
         .timeout_seconds =
             settings->timeout_seconds > 0 ? settings->timeout_seconds : SNS_TIMEOUT_SECONDS,
         .ca_file = settings->ca_file,
+        .curl = settings->curl,
     };
     deliver(settings, &delivery, result);
     result->detail[sizeof result->detail - 1] = '\0'; /* whatever the deliverer wrote */

@@ -217,6 +217,8 @@ struct notify_smtp_settings {
 };
 
 /* One delivery attempt. Strings borrowed; the endpoint already resolved. */
+struct notify_curl;
+
 struct notify_delivery {
     enum notify_protocol protocol;
     const char *endpoint; /* address, URL, routing key, command line, or topic ARN */
@@ -233,6 +235,9 @@ struct notify_delivery {
     /* PEM file of CA certificates to trust for https, smtps and STARTTLS (a private CA for
      * internal endpoints); NULL: the system's store */
     const char *ca_file;
+    /* libcurl as the command loaded it (notify_curl_load, notify/notify_curl.h); NULL: the
+     * protocols that need it are retried, saying it is not loaded */
+    const struct notify_curl *curl;
 };
 
 enum notify_outcome {

@@ -3,8 +3,6 @@
 #include "notify/notify_curl.h"
 
 #include <dlfcn.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,71 +29,63 @@ static const struct {
     {"curl_slist_free_all", offsetof(struct notify_curl, slist_free_all)},
 };
 
-/* The process-wide state (docs/design.md, Dependencies): written once by open_library
- * under pthread_once; `loaded` is what deliveries read, set while libcurl is initialised. */
-static pthread_once_t open_once = PTHREAD_ONCE_INIT;
-static struct notify_curl functions;
-static bool opened;
-static char open_error[sizeof(struct notify_error)];
-static _Atomic(const struct notify_curl *) loaded;
-static unsigned load_count; /* notify_curl_load calls not yet unloaded (single-threaded) */
-
-static void fail_open(const char *file)
+static void fail_open(const char *file, struct notify_error *error)
 {
     const char *reason = dlerror();
-    snprintf(open_error, sizeof open_error, "cannot load %s (needed to deliver notifications): %s",
-             file, reason ? reason : "unknown error");
+    snprintf(error->message, sizeof error->message,
+             "cannot load %s (needed to deliver notifications): %s", file,
+             reason ? reason : "unknown error");
 }
 
-/* Never closed once resolved: libcurl and the TLS library it loads keep exit handlers. */
-static void open_library(void)
+/* The functions of the library `file`, or false with the error. Never dlclose'd: libcurl and
+ * the TLS library it loads keep exit handlers (a later dlopen of the same file only counts). */
+static bool open_library(struct notify_curl *library, struct notify_error *error)
 {
     const char *file = secure_getenv("TRAILHOUND_LIBCURL");
     if (!file || !*file)
         file = NOTIFY_CURL_SONAME;
-    void *library = dlopen(file, RTLD_NOW | RTLD_LOCAL);
-    if (!library)
-        return fail_open(file);
+    void *handle = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        fail_open(file, error);
+        return false;
+    }
     for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
-        void *address = dlsym(library, symbols[i].name);
+        void *address = dlsym(handle, symbols[i].name);
         if (!address) {
-            fail_open(file); /* dlerror names the symbol */
-            dlclose(library);
-            return;
+            fail_open(file, error); /* dlerror names the symbol */
+            dlclose(handle);
+            return false;
         }
-        memcpy((char *)&functions + symbols[i].offset, &address, sizeof address);
+        memcpy((char *)library + symbols[i].offset, &address, sizeof address);
     }
-    opened = true;
-}
-
-bool notify_curl_load(struct notify_error *error)
-{
-    pthread_once(&open_once, open_library);
-    if (!opened) {
-        snprintf(error->message, sizeof error->message, "%s", open_error);
-        return false;
-    }
-    CURLcode code = functions.global_init(CURL_GLOBAL_DEFAULT);
-    if (code != CURLE_OK) {
-        snprintf(error->message, sizeof error->message, "cannot initialise libcurl: %s",
-                 functions.easy_strerror(code));
-        return false;
-    }
-    load_count++;
-    atomic_store_explicit(&loaded, &functions, memory_order_release);
     return true;
 }
 
-void notify_curl_unload(void)
+struct notify_curl *notify_curl_load(struct notify_error *error)
 {
-    if (load_count == 0)
-        return;
-    if (--load_count == 0)
-        atomic_store_explicit(&loaded, NULL, memory_order_release);
-    functions.global_cleanup();
+    struct notify_curl *library = calloc(1, sizeof *library);
+    if (!library) {
+        snprintf(error->message, sizeof error->message, "out of memory");
+        return NULL;
+    }
+    if (!open_library(library, error)) {
+        free(library);
+        return NULL;
+    }
+    CURLcode code = library->global_init(CURL_GLOBAL_DEFAULT);
+    if (code != CURLE_OK) {
+        snprintf(error->message, sizeof error->message, "cannot initialise libcurl: %s",
+                 library->easy_strerror(code));
+        free(library);
+        return NULL;
+    }
+    return library;
 }
 
-const struct notify_curl *notify_curl_loaded(void)
+void notify_curl_unload(struct notify_curl *library)
 {
-    return atomic_load_explicit(&loaded, memory_order_acquire);
+    if (!library)
+        return;
+    library->global_cleanup();
+    free(library);
 }

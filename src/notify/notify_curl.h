@@ -1,11 +1,9 @@
 /* libcurl, loaded on first use: the commands that may deliver (serve, notify test,
  * scan --notify) load it before their threads start; every other command starts without
  * it and the ~30 libraries it pulls in (docs/design.md, Dependencies).
- *
- * The loaded library is the one process-wide state of trailhound (docs/design.md says
- * why): deliveries reach libcurl through monitor_deliver_due, whose settings have no room
- * for it, so notify_deliver finds it with notify_curl_loaded. Types and constants still
- * come from <curl/curl.h>; only the functions are resolved with dlsym. */
+ * The command owns the loaded table and passes it down with each delivery
+ * (notify_delivery.curl). Types and constants still come from <curl/curl.h>; only the
+ * functions are resolved with dlsym. */
 #ifndef TRAILHOUND_NOTIFY_CURL_H
 #define TRAILHOUND_NOTIFY_CURL_H
 
@@ -36,15 +34,14 @@ struct notify_curl {
     void (*slist_free_all)(struct curl_slist *list);
 };
 
-/* Loads libcurl (NOTIFY_CURL_SONAME, or the file TRAILHOUND_LIBCURL names: a test knob)
- * once per process and calls curl_global_init(CURL_GLOBAL_DEFAULT). Call it while the
- * process has one thread; false with an error naming the library ("cannot load
- * libcurl.so.4 (needed to deliver notifications): …"). Each true is paired with one
- * notify_curl_unload. */
-bool notify_curl_load(struct notify_error *error);
-/* curl_global_cleanup, once no thread delivers any more. The library stays mapped. */
-void notify_curl_unload(void);
-/* The functions, or NULL when no command loaded libcurl. */
-const struct notify_curl *notify_curl_loaded(void);
+/* Loads libcurl (NOTIFY_CURL_SONAME, or the file TRAILHOUND_LIBCURL names: a test knob),
+ * resolves its functions and calls curl_global_init(CURL_GLOBAL_DEFAULT), which is not
+ * thread-safe: call it while the process has one thread. The table is the caller's (one per
+ * command run), handed to deliveries as notify_delivery.curl; NULL with an error naming the
+ * library ("cannot load libcurl.so.4 (needed to deliver notifications): …"). */
+struct notify_curl *notify_curl_load(struct notify_error *error);
+/* curl_global_cleanup, once no thread delivers any more, and frees the table (NULL: nothing).
+ * The library stays mapped: it and the TLS library it loads keep exit handlers. */
+void notify_curl_unload(struct notify_curl *library);
 
 #endif

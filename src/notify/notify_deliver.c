@@ -155,7 +155,7 @@ void notify_deliver(const struct notify_delivery *delivery, struct notify_result
         return;
     }
     curl_transport *transport = curl_transport_for(delivery->protocol);
-    const struct notify_curl *library = notify_curl_loaded();
+    const struct notify_curl *library = delivery->curl;
     if (!transport)
         notify_result_set(result, NOTIFY_PERMANENT, 0, "unknown protocol %d",
                           (int)delivery->protocol);

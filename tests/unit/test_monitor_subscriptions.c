@@ -31,6 +31,9 @@
 #define CONFIGURED_SUBSCRIPTION CONFIGURED ":11111111-2222-4333-8444-555555555555"
 #define FROM "trailhound@example.com"
 
+/* libcurl as a command loads it (the group setup), for every delivery */
+static struct notify_curl *curl;
+
 static struct receiver http_server, smtp_server;
 static struct notify_signing_key key;
 
@@ -38,7 +41,7 @@ static int start_servers(void **state)
 {
     (void)state;
     struct notify_error curl_error; /* as the commands that deliver do */
-    if (!notify_curl_load(&curl_error)) {
+    if (!(curl = notify_curl_load(&curl_error))) {
         print_error("%s\n", curl_error.message);
         return -1;
     }
@@ -59,7 +62,8 @@ static int stop_servers(void **state)
     receiver_stop(&smtp_server);
     receiver_stop(&http_server);
     notify_signing_key_free(&key);
-    notify_curl_unload();
+    notify_curl_unload(curl);
+    curl = NULL;
     return 0;
 }
 
@@ -97,7 +101,7 @@ static int set_up(void **state)
         .configured = &f->configured, .public_base_url = BASE "/", .signing_key = &key};
     snprintf(f->smtp_url, sizeof f->smtp_url, "smtp://127.0.0.1:%d", smtp_server.port);
     f->delivery = (struct monitor_delivery_settings){
-        .smtp_url = f->smtp_url, .smtp_from = FROM, .timeout_seconds = 10};
+        .smtp_url = f->smtp_url, .smtp_from = FROM, .timeout_seconds = 10, .curl = curl};
     *state = f;
     return 0;
 }

@@ -1,6 +1,6 @@
-/* libcurl loaded on first use (notify/notify_curl.h): before a command loads it a delivery
- * is a retry that says so; loads and unloads pair up; once loaded the functions are the
- * real libcurl's and deliveries go through it. */
+/* libcurl loaded on first use (notify/notify_curl.h): a delivery without the loaded table
+ * is a retry that says so; each load is a table of its own, the real libcurl's functions,
+ * and deliveries given one go through it. */
 #include "notify/notify.h"
 #include "notify/notify_curl.h"
 
@@ -29,58 +29,58 @@ static void closed_port_url(char *url, size_t size)
     snprintf(url, size, "http://127.0.0.1:%d/", ntohs(address.sin_port));
 }
 
-static struct notify_result deliver_http(const char *url)
+static struct notify_result deliver_http(const struct notify_curl *curl, const char *url)
 {
     struct notify_delivery delivery = {
-        .protocol = NOTIFY_HTTP, .endpoint = url, .body = "{}", .timeout_seconds = 5};
+        .protocol = NOTIFY_HTTP, .endpoint = url, .body = "{}", .timeout_seconds = 5, .curl = curl};
     struct notify_result result;
     notify_deliver(&delivery, &result);
     return result;
 }
 
-static void delivery_before_loading_is_a_retry(void **state)
+static void delivery_without_the_library_is_a_retry(void **state)
 {
     (void)state;
-    assert_null(notify_curl_loaded());
     char url[64];
     closed_port_url(url, sizeof url);
-    struct notify_result result = deliver_http(url);
+    struct notify_result result = deliver_http(NULL, url);
     assert_int_equal(result.outcome, NOTIFY_RETRY);
     assert_string_equal(result.detail,
-                        "libcurl is not loaded (the command did not load libcurl.so.4)");
+                        "libcurl is not loaded (the command did not load " NOTIFY_CURL_SONAME ")");
 }
 
-static void loads_and_unloads_pair_up(void **state)
+static void each_load_is_its_own_table(void **state)
 {
     (void)state;
     struct notify_error error = {{0}};
-    assert_true(notify_curl_load(&error));
-    assert_true(notify_curl_load(&error));
-    const struct notify_curl *library = notify_curl_loaded();
-    assert_non_null(library);
-    CURL *curl = library->easy_init();
-    assert_non_null(curl);
-    char *escaped = library->easy_escape(curl, "a b&c", 0);
+    struct notify_curl *first = notify_curl_load(&error);
+    struct notify_curl *second = notify_curl_load(&error);
+    assert_non_null(first);
+    assert_non_null(second);
+    assert_ptr_not_equal(first, second);
+    assert_ptr_equal(first->easy_init, second->easy_init); /* the same library */
+    notify_curl_unload(first);
+    /* the other load still works after one is unloaded */
+    CURL *handle = second->easy_init();
+    assert_non_null(handle);
+    char *escaped = second->easy_escape(handle, "a b&c", 0);
     assert_string_equal(escaped, "a%20b%26c");
-    library->free(escaped);
-    library->easy_cleanup(curl);
-    notify_curl_unload();
-    assert_ptr_equal(notify_curl_loaded(), library); /* one load still holds it */
-    notify_curl_unload();
-    assert_null(notify_curl_loaded());
-    notify_curl_unload(); /* one too many: nothing happens */
-    assert_null(notify_curl_loaded());
+    second->free(escaped);
+    second->easy_cleanup(handle);
+    notify_curl_unload(second);
+    notify_curl_unload(NULL); /* nothing loaded: nothing happens */
 }
 
-static void delivery_after_loading_goes_through_libcurl(void **state)
+static void delivery_with_the_library_goes_through_libcurl(void **state)
 {
     (void)state;
     struct notify_error error = {{0}};
-    assert_true(notify_curl_load(&error));
+    struct notify_curl *curl = notify_curl_load(&error);
+    assert_non_null(curl);
     char url[64];
     closed_port_url(url, sizeof url);
-    struct notify_result result = deliver_http(url);
-    notify_curl_unload();
+    struct notify_result result = deliver_http(curl, url);
+    notify_curl_unload(curl);
     assert_int_equal(result.outcome, NOTIFY_RETRY); /* refused: libcurl's own words */
     assert_ptr_equal(strstr(result.detail, "http://127.0.0.1:"), result.detail);
     assert_non_null(strstr(result.detail, "onnect"));
@@ -89,9 +89,9 @@ static void delivery_after_loading_goes_through_libcurl(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(delivery_before_loading_is_a_retry),
-        cmocka_unit_test(loads_and_unloads_pair_up),
-        cmocka_unit_test(delivery_after_loading_goes_through_libcurl),
+        cmocka_unit_test(delivery_without_the_library_is_a_retry),
+        cmocka_unit_test(each_load_is_its_own_table),
+        cmocka_unit_test(delivery_with_the_library_goes_through_libcurl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,13 +19,16 @@
 #define SUBSCRIPTION TOPIC ":7e0d2c4a-1b6f-4c3e-9a8d-5f2e1c0b3a97"
 #define ROUTING_KEY "0123456789abcdef0123456789abcdef"
 
+/* libcurl as a command loads it (the group setup), for every delivery */
+static struct notify_curl *curl;
+
 static struct receiver receiver;
 
 static int start_receiver(void **state)
 {
     (void)state;
     struct notify_error curl_error; /* as the commands that deliver do */
-    if (!notify_curl_load(&curl_error)) {
+    if (!(curl = notify_curl_load(&curl_error))) {
         print_error("%s\n", curl_error.message);
         return -1;
     }
@@ -36,7 +39,8 @@ static int stop_receiver(void **state)
 {
     (void)state;
     receiver_stop(&receiver);
-    notify_curl_unload();
+    notify_curl_unload(curl);
+    curl = NULL;
     return 0;
 }
 
@@ -51,6 +55,7 @@ static const char *receiver_url(const char *path)
 static struct notify_delivery sns_http(const char *url)
 {
     return (struct notify_delivery){
+        .curl = curl,
         .protocol = NOTIFY_HTTP,
         .endpoint = url,
         .body = "{\"Type\":\"Notification\",\"Message\":\"caf\xc3\xa9\"}",
@@ -257,6 +262,7 @@ static void wrong_credentials_are_a_delivered_401(void **state)
 static struct notify_result deliver_slack(const char *path)
 {
     struct notify_delivery delivery = {
+        .curl = curl,
         .protocol = NOTIFY_SLACK,
         .endpoint = receiver_url(path),
         .body = "{\"text\":\"ALARM: \\\"root_usage_alarm\\\" in EU (Ireland)\"}",
@@ -310,6 +316,7 @@ static void slack_rate_limit_and_errors_are_retried(void **state)
 static struct notify_result deliver_pagerduty(const char *path)
 {
     struct notify_delivery delivery = {
+        .curl = curl,
         .protocol = NOTIFY_PAGERDUTY,
         .endpoint = ROUTING_KEY,
         .pagerduty_url = receiver_url(path),

@@ -20,13 +20,16 @@
 #define PASSWORD "s3cret-pass"
 #define FROM "Trailhound Alarms <alarms@trailhound.test>"
 
+/* libcurl as a command loads it (the group setup), for every delivery */
+static struct notify_curl *curl;
+
 static struct receiver plain_server, auth_server, tls_server;
 
 static int start_servers(void **state)
 {
     (void)state;
     struct notify_error curl_error; /* as the commands that deliver do */
-    if (!notify_curl_load(&curl_error)) {
+    if (!(curl = notify_curl_load(&curl_error))) {
         print_error("%s\n", curl_error.message);
         return -1;
     }
@@ -46,7 +49,8 @@ static int stop_servers(void **state)
     receiver_stop(&tls_server);
     receiver_stop(&auth_server);
     receiver_stop(&plain_server);
-    notify_curl_unload();
+    notify_curl_unload(curl);
+    curl = NULL;
     return 0;
 }
 
@@ -62,6 +66,7 @@ static struct notify_delivery mail(const struct notify_smtp_settings *smtp, cons
                                    const char *subject, const char *body)
 {
     return (struct notify_delivery){
+        .curl = curl,
         .protocol = NOTIFY_EMAIL,
         .endpoint = to,
         .subject = subject,

@@ -20,6 +20,9 @@
 #define KEY_ID "AKIDTRAILHOUNDTEST01"
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYTRAILHOUND"
 
+/* libcurl as a command loads it (the group setup), for every delivery */
+static struct notify_curl *curl;
+
 static struct receiver receiver;
 static char directory[64];
 
@@ -36,7 +39,7 @@ static int start_receiver(void **state)
 {
     (void)state;
     struct notify_error curl_error; /* as the commands that deliver do */
-    if (!notify_curl_load(&curl_error)) {
+    if (!(curl = notify_curl_load(&curl_error))) {
         print_error("%s\n", curl_error.message);
         return -1;
     }
@@ -51,7 +54,8 @@ static int stop_receiver(void **state)
 {
     (void)state;
     receiver_stop(&receiver);
-    notify_curl_unload();
+    notify_curl_unload(curl);
+    curl = NULL;
     return temp_directory_remove(directory);
 }
 
@@ -61,6 +65,7 @@ static struct notify_result publish(const char *path, const char *region)
 {
     snprintf(endpoint, sizeof endpoint, "%s%s", receiver.base_url, path);
     struct notify_delivery delivery = {
+        .curl = curl,
         .protocol = NOTIFY_SNS,
         .endpoint = TOPIC,
         .subject = "ALARM: \"root_usage_alarm\" in EU (Ireland)",
@@ -171,7 +176,8 @@ static void bad_topics_are_permanent(void **state)
 {
     (void)state;
     use_environment_credentials();
-    struct notify_delivery delivery = {.protocol = NOTIFY_SNS, .endpoint = "cis-alarms"};
+    struct notify_delivery delivery = {
+        .protocol = NOTIFY_SNS, .endpoint = "cis-alarms", .curl = curl};
     struct notify_result result;
     notify_deliver(&delivery, &result);
     assert_int_equal(result.outcome, NOTIFY_PERMANENT);
