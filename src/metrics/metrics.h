@@ -283,6 +283,10 @@ void metric_aggregate_free(struct metric_aggregate *aggregate);
 bool metric_aggregate_add(struct metric_aggregate *aggregate, double value, double count);
 /* Adds all of `from` into `into`. False on out of memory. */
 bool metric_aggregate_merge(struct metric_aggregate *into, const struct metric_aggregate *from);
+/* Adds `from`'s statistic set (sample count, sum, minimum, maximum) into `into`, not its
+ * values: all the simple statistics read (metric_statistic_needs_values), and no allocation. */
+void metric_aggregate_merge_statistics(struct metric_aggregate *into,
+                                       const struct metric_aggregate *from);
 
 /* Standard resolution buckets are 60 s; high resolution 1 s (for 10/20/30 s periods). */
 #define METRIC_RESOLUTION_STANDARD 60
@@ -436,6 +440,9 @@ bool metric_statistic_compute(const struct metric_statistic *statistic,
 /* The low-sample rule of EvaluateLowSampleCountPercentile (alarms.md §5.7): true when
  * `statistic` is a percentile and `sample_count` is below 10/(1−p) (p ≥ 0.5) or 10/p. */
 bool metric_statistic_low_sample(const struct metric_statistic *statistic, double sample_count);
+/* Whether computing the statistic reads an aggregate's values (percentiles and the trimmed,
+ * winsorized and rank families), not only its statistic set. */
+bool metric_statistic_needs_values(const struct metric_statistic *statistic);
 
 /* Data points from a scan. Off by default; when enabled, every match of a filter adds one
  * sample (its metric value) to the bucket of the event's eventTime, with the filter's
