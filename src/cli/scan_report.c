@@ -86,12 +86,22 @@ static void format_time(int64_t milliseconds, char *out, size_t size)
                  fields.tm_mon + 1, fields.tm_mday, fields.tm_hour, fields.tm_min, fields.tm_sec);
 }
 
-/* The evidence as metric_evidence_to_json writes it (the alarm message's Trailhound key). */
-static json_t *evidence_json(const struct metric_evidence *evidence)
+/* A transition's evidence as metric_evidence_to_json writes it (the alarm message's
+ * Trailhound key): written by the replay already, or now. `owned`: the text is new. */
+static char *evidence_text(const struct scan_alarm_transition *transition, bool *owned)
 {
-    char *text = metric_evidence_to_json(evidence);
+    *owned = !transition->evidence_json;
+    return transition->evidence_json ? transition->evidence_json
+                                     : metric_evidence_to_json(transition->evidence);
+}
+
+static json_t *evidence_json(const struct scan_alarm_transition *transition)
+{
+    bool owned;
+    char *text = evidence_text(transition, &owned);
     json_t *object = text ? json_loads(text, 0, NULL) : NULL;
-    free(text);
+    if (owned)
+        free(text);
     return object;
 }
 
@@ -103,8 +113,13 @@ static json_t *evidence_json(const struct metric_evidence *evidence)
  * transition. */
 #define EVIDENCE_DEPTH 5
 
+struct evidence_text {
+    char *text;
+    bool owned; /* else the transition's */
+};
+
 struct evidence_texts {
-    char **texts; /* owned */
+    struct evidence_text *texts; /* owned */
     size_t count, capacity;
     bool failed; /* out of memory: print through jansson alone */
 };
@@ -112,36 +127,40 @@ struct evidence_texts {
 static void evidence_texts_free(struct evidence_texts *list)
 {
     for (size_t i = 0; i < list->count; i++)
-        free(list->texts[i]);
+        if (list->texts[i].owned)
+            free(list->texts[i].text);
     free(list->texts);
     *list = (struct evidence_texts){0};
 }
 
-static bool evidence_texts_add(struct evidence_texts *list, char *text)
+static bool evidence_texts_add(struct evidence_texts *list, char *text, bool owned)
 {
     if (list->count == list->capacity) {
         size_t capacity = list->capacity ? list->capacity * 2 : 16;
-        char **grown = realloc(list->texts, capacity * sizeof *grown);
+        struct evidence_text *grown = realloc(list->texts, capacity * sizeof *grown);
         if (!grown)
             return false;
         list->texts = grown;
         list->capacity = capacity;
     }
-    list->texts[list->count++] = text;
+    list->texts[list->count++] = (struct evidence_text){text, owned};
     return true;
 }
 
 /* With `texts`, a placeholder for the evidence and its text kept aside; without, the
  * evidence's tree. No evidence key when it cannot be written, as evidence_json. */
-static json_t *evidence_value(const struct metric_evidence *evidence, struct evidence_texts *texts)
+static json_t *evidence_value(const struct scan_alarm_transition *transition,
+                              struct evidence_texts *texts)
 {
     if (!texts)
-        return evidence_json(evidence);
-    char *text = metric_evidence_to_json(evidence);
+        return evidence_json(transition);
+    bool owned;
+    char *text = evidence_text(transition, &owned);
     if (!text)
         return NULL;
-    if (!evidence_texts_add(texts, text)) {
-        free(text);
+    if (!evidence_texts_add(texts, text, owned)) {
+        if (owned)
+            free(text);
         texts->failed = true;
         return NULL;
     }
@@ -156,8 +175,8 @@ static json_t *transition_json(const struct scan_alarm_transition *transition,
     json_t *object =
         json_pack("{s:s,s:s,s:s,s:s}", "time", time, "from", alarm_state_name(transition->from),
                   "to", alarm_state_name(transition->to), "reason", transition->reason);
-    if (object && transition->evidence)
-        json_object_set_new(object, "evidence", evidence_value(transition->evidence, texts));
+    if (object && (transition->evidence || transition->evidence_json))
+        json_object_set_new(object, "evidence", evidence_value(transition, texts));
     if (object && transition->early)
         json_object_set_new(object, "early", json_true());
     return object;
@@ -222,23 +241,69 @@ static json_t *report_json(const struct scan_report *report, struct evidence_tex
     return root;
 }
 
-static void write_indent(FILE *out, int depth)
+/* The JSON report in memory, written with one fwrite: it is most of a megabyte, put
+ * together from many short runs. */
+struct report_text {
+    char *bytes;
+    size_t length, capacity;
+    bool failed; /* out of memory */
+};
+
+static bool text_reserve(struct report_text *text, size_t more)
 {
-    static const char spaces[] = "                                ";
-    for (size_t left = (size_t)depth * 2; left > 0;) {
-        size_t chunk = left < sizeof spaces - 1 ? left : sizeof spaces - 1;
-        fwrite(spaces, 1, chunk, out);
-        left -= chunk;
+    if (text->failed)
+        return false;
+    if (text->capacity - text->length >= more)
+        return true;
+    size_t capacity = text->capacity ? text->capacity : 1 << 16;
+    while (capacity - text->length < more)
+        capacity *= 2;
+    char *grown = realloc(text->bytes, capacity);
+    if (!grown) {
+        text->failed = true;
+        return false;
     }
+    text->bytes = grown;
+    text->capacity = capacity;
+    return true;
+}
+
+static void text_append(struct report_text *text, const char *bytes, size_t length)
+{
+    if (text_reserve(text, length)) {
+        memcpy(text->bytes + text->length, bytes, length);
+        text->length += length;
+    }
+}
+
+/* A line break and the indentation of `depth`, after `lead` (one byte, or none: 0). */
+static void text_break(struct report_text *text, char lead, int depth)
+{
+    if (!text_reserve(text, 2 + (size_t)depth * 2))
+        return;
+    if (lead)
+        text->bytes[text->length++] = lead;
+    text->bytes[text->length++] = '\n';
+    memset(text->bytes + text->length, ' ', (size_t)depth * 2);
+    text->length += (size_t)depth * 2;
+}
+
+/* The bytes of compact JSON text that write_indented acts on. */
+static bool is_structural(unsigned char byte)
+{
+    return byte == '"' || byte == '{' || byte == '[' || byte == '}' || byte == ']' || byte == ',' ||
+           byte == ':';
 }
 
 /* Compact JSON text (no space outside strings) written as jansson's JSON_INDENT(2) dump
  * writes the same value at `depth`: members on lines of their own, ": " after keys, empty
  * objects and arrays as {} and []. */
-static void write_indented(FILE *out, const char *json, int depth)
+static void write_indented(struct report_text *out, const char *json, int depth)
 {
     const char *run = json; /* bytes not yet written */
     for (const char *at = json; *at; at++) {
+        if (!is_structural((unsigned char)*at))
+            continue;
         if (*at == '"') { /* to the closing quote; escapes skipped */
             for (at++; *at && *at != '"'; at++)
                 if (*at == '\\' && at[1])
@@ -247,29 +312,23 @@ static void write_indented(FILE *out, const char *json, int depth)
                 break;
             continue;
         }
-        if (*at != '{' && *at != '[' && *at != '}' && *at != ']' && *at != ',' && *at != ':')
-            continue;
-        fwrite(run, 1, (size_t)(at - run), out);
+        text_append(out, run, (size_t)(at - run));
         run = at + 1;
         if ((*at == '{' && at[1] == '}') || (*at == '[' && at[1] == ']')) {
-            fwrite(at, 1, 2, out);
+            text_append(out, at, 2);
             run = ++at + 1;
         } else if (*at == '{' || *at == '[') {
-            fputc(*at, out);
-            fputc('\n', out);
-            write_indent(out, ++depth);
+            text_break(out, *at, ++depth);
         } else if (*at == '}' || *at == ']') {
-            fputc('\n', out);
-            write_indent(out, --depth);
-            fputc(*at, out);
+            text_break(out, 0, --depth);
+            text_append(out, at, 1);
         } else if (*at == ',') {
-            fputs(",\n", out);
-            write_indent(out, depth);
+            text_break(out, ',', depth);
         } else {
-            fputs(": ", out);
+            text_append(out, ": ", 2);
         }
     }
-    fputs(run, out);
+    text_append(out, run, strlen(run));
 }
 
 static size_t count_placeholders(const char *text)
@@ -280,18 +339,19 @@ static size_t count_placeholders(const char *text)
     return count;
 }
 
-/* The dump with each placeholder replaced by its evidence's text. */
-static bool write_spliced(FILE *out, const char *text, const struct evidence_texts *texts)
+/* The dump with each placeholder replaced by its evidence's text, into `report`. */
+static void splice(struct report_text *report, const char *text, const struct evidence_texts *texts)
 {
     const size_t placeholder_length = strlen(EVIDENCE_PLACEHOLDER_DUMPED);
     const char *run = text;
     for (size_t i = 0; i < texts->count; i++) {
         const char *at = strstr(run, EVIDENCE_PLACEHOLDER_DUMPED);
-        fwrite(run, 1, (size_t)(at - run), out);
-        write_indented(out, texts->texts[i], EVIDENCE_DEPTH);
+        text_append(report, run, (size_t)(at - run));
+        write_indented(report, texts->texts[i].text, EVIDENCE_DEPTH);
         run = at + placeholder_length;
     }
-    return fputs(run, out) != EOF && fputc('\n', out) != EOF && !ferror(out);
+    text_append(report, run, strlen(run));
+    text_append(report, "\n", 1);
 }
 
 /* The evidence, most of the report, is not put through a jansson tree: its text is written
@@ -305,12 +365,19 @@ static bool print_json(FILE *out, const struct scan_report *report)
     /* into memory, then one write: json_dumpf writes token by token */
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
+    struct report_text spliced = {0};
     if (text && !texts.failed && count_placeholders(text) == texts.count) {
-        bool written = write_spliced(out, text, &texts);
-        free(text);
-        evidence_texts_free(&texts);
-        return written;
+        splice(&spliced, text, &texts);
+        if (!spliced.failed) {
+            bool written =
+                fwrite(spliced.bytes, 1, spliced.length, out) == spliced.length && !ferror(out);
+            free(spliced.bytes);
+            free(text);
+            evidence_texts_free(&texts);
+            return written;
+        }
     }
+    free(spliced.bytes);
     free(text);
     evidence_texts_free(&texts);
     root = report_json(report, NULL);
