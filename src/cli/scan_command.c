@@ -10,7 +10,6 @@
 #include "store/store.h"
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -419,42 +418,12 @@ static bool enable_gathering(struct scan_run *run, const struct scan_options *op
     return true;
 }
 
-/* The scan's data points once replayed: with --threads N > 1 they are freed on a thread of
- * their own while the report is written (a million small blocks; the replay's threads are
- * done by then), else at once. */
-struct points_release {
-    struct metric_datapoint_list points;
-    pthread_t thread;
-    bool started;
-};
-
-static void *free_points(void *points)
-{
-    metric_datapoint_list_free(points);
-    return NULL;
-}
-
-static void points_release_start(struct points_release *release, size_t threads)
-{
-    release->started =
-        threads > 1 && pthread_create(&release->thread, NULL, free_points, &release->points) == 0;
-    if (!release->started)
-        metric_datapoint_list_free(&release->points);
-}
-
-static void points_release_wait(struct points_release *release)
-{
-    if (release->started)
-        pthread_join(release->thread, NULL);
-    release->started = false;
-}
-
-/* Takes the scan's data points into `points` and replays the alarms (in the --db store, else
- * in memory); false after saying why. */
+/* Takes the scan's data points and replays the alarms (in the --db store, else in memory);
+ * false after saying why. */
 static bool replay_alarms(struct filter_scan *totals, struct scan_run *run,
-                          const struct scan_options *options, struct scan_alarm_replay *replay,
-                          struct metric_datapoint_list *points)
+                          const struct scan_options *options, struct scan_alarm_replay *replay)
 {
+    struct metric_datapoint_list points = {0};
     char error[640] = "out of memory";
     /* replayed in memory (scan_alarms_replay): only the buckets transitions cite need their
      * evidence exported; the store writes every bucket's */
@@ -479,10 +448,11 @@ static bool replay_alarms(struct filter_scan *totals, struct scan_run *run,
     /* the JSON report's evidence is written on the replay's threads */
     struct scan_alarm_options alarm_options = options->alarms;
     alarm_options.evidence_as_json = options->format == SCAN_FORMAT_JSON;
-    bool ok = (in_memory ? filter_scan_take_datapoints_deferred(totals, points)
-                         : filter_scan_take_datapoints(totals, points)) &&
-              scan_alarms_replay(run->store, &run->config, points, run->spill, &run->counted,
+    bool ok = (in_memory ? filter_scan_take_datapoints_deferred(totals, &points)
+                         : filter_scan_take_datapoints(totals, &points)) &&
+              scan_alarms_replay(run->store, &run->config, &points, run->spill, &run->counted,
                                  &alarm_options, replay, error, sizeof error);
+    metric_datapoint_list_free(&points);
     if (!ok)
         fprintf(stderr, "trailhound: alarms: %s\n", error);
     return ok;
@@ -503,15 +473,14 @@ static int finish(struct scan_run *run, const struct scan_options *options)
         return 1;
     }
     struct scan_alarm_replay replay = {0};
-    struct points_release release = {0};
     int resolution;
-    bool replayed = !wants_datapoints(options, &run->config, &resolution) ||
-                    replay_alarms(totals, run, options, &replay, &release.points);
-    points_release_start(&release, options->threads);
-    struct scan_malformed *listed =
-        replayed ? calloc(run->malformed.count + 1, sizeof *listed) : NULL;
+    if (wants_datapoints(options, &run->config, &resolution) &&
+        !replay_alarms(totals, run, options, &replay)) {
+        scan_alarm_replay_free(&replay);
+        return 1;
+    }
+    struct scan_malformed *listed = calloc(run->malformed.count + 1, sizeof *listed);
     if (!listed) {
-        points_release_wait(&release);
         scan_alarm_replay_free(&replay);
         return 1;
     }
@@ -532,7 +501,6 @@ static int finish(struct scan_run *run, const struct scan_options *options)
         .suppressions = run->config.suppressions.count > 0,
     };
     bool printed = scan_report_print(stdout, options->format, &report);
-    points_release_wait(&release);
     const struct scan_notifications *sent = &replay.notifications;
     bool undelivered = sent->enabled && (sent->failed > 0 || sent->pending > 0);
     scan_alarm_replay_free(&replay);

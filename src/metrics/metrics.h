@@ -352,6 +352,11 @@ char *metric_evidence_to_json(const struct metric_evidence *evidence);
  * filled and `evidence` left initialised. Lists and samples are put in their order. */
 bool metric_evidence_from_json(const char *text, struct metric_evidence *evidence,
                                struct metrics_error *error);
+/* Makes `evidence` what metric_evidence_from_json gives back of metric_evidence_to_json's
+ * text of it (what a store hands back), without the parse where the text is sure to read
+ * back as written. False with `error` (evidence unchanged) when it cannot be written or
+ * read back. */
+bool metric_evidence_round_trip(struct metric_evidence *evidence, struct metrics_error *error);
 /* The kind of denial an AccessDenied errorMessage states (IAM's "with an explicit deny in a
  * TYPE policy" / "because no TYPE policy allows the ACTION action", any case), one of these
  * stable strings: "explicit deny in a service control policy", "explicit deny in a resource

@@ -346,28 +346,22 @@ static bool write_transition(struct store *store, const struct alarm_definition 
 }
 
 /* A bucket's evidence as the store would hand it back: through its JSON, so that a window
- * holds the same values and samples with or without the store. Only the buckets a
+ * holds the same values and samples with or without the store (metric_evidence_round_trip
+ * skips the parse where the text is sure to read back as written). Only the buckets a
  * transition cites pay for it, once. NULL on failure. */
 static struct metric_evidence *as_stored(const struct metric_datapoint *point)
 {
     struct metric_evidence *stored = malloc(sizeof *stored);
     struct metrics_error metrics_error;
-    char *json = NULL;
-    if (stored && point->evidence) {
-        json = metric_evidence_to_json(point->evidence);
-    } else if (stored) { /* still tallied: exported for this once */
-        struct metric_evidence bucket;
-        metric_evidence_init(&bucket);
-        if (metric_datapoint_evidence(point, &bucket))
-            json = metric_evidence_to_json(&bucket);
-        metric_evidence_free(&bucket);
-    }
-    if (stored)
-        metric_evidence_init(stored);
-    bool ok = json && metric_evidence_from_json(json, stored, &metrics_error);
-    free(json);
-    if (!ok) {
-        free(stored); /* from_json leaves it initialised: nothing to free inside */
+    if (!stored)
+        return NULL;
+    metric_evidence_init(stored);
+    /* exported (or copied from the point's export) for this once */
+    bool ok = point->evidence ? metric_evidence_merge(stored, point->evidence)
+                              : metric_datapoint_evidence(point, stored);
+    if (!ok || !metric_evidence_round_trip(stored, &metrics_error)) {
+        metric_evidence_free(stored);
+        free(stored);
         return NULL;
     }
     return stored;
