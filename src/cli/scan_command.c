@@ -447,7 +447,8 @@ static bool replay_alarms(struct filter_scan *totals, struct scan_run *run,
                                         : "a temporary store");
     /* the JSON report's evidence is written on the replay's threads */
     struct scan_alarm_options alarm_options = options->alarms;
-    alarm_options.evidence_as_json = options->format == SCAN_FORMAT_JSON;
+    if (options->format == SCAN_FORMAT_JSON)
+        alarm_options.render_evidence = metric_evidence_to_json;
     bool ok = (in_memory ? filter_scan_take_datapoints_deferred(totals, &points)
                          : filter_scan_take_datapoints(totals, &points)) &&
               scan_alarms_replay(run->store, &run->config, &points, run->spill, &run->counted,

@@ -87,11 +87,12 @@ static void format_time(int64_t milliseconds, char *out, size_t size)
 }
 
 /* A transition's evidence as metric_evidence_to_json writes it (the alarm message's
- * Trailhound key): written by the replay already, or now. `owned`: the text is new. */
+ * Trailhound key): written on the replay's threads already (the JSON report's
+ * scan_alarm_options.render_evidence), or now. `owned`: the text is new. */
 static char *evidence_text(const struct scan_alarm_transition *transition, bool *owned)
 {
-    *owned = !transition->evidence_json;
-    return transition->evidence_json ? transition->evidence_json
+    *owned = !transition->evidence_text;
+    return transition->evidence_text ? transition->evidence_text
                                      : metric_evidence_to_json(transition->evidence);
 }
 
@@ -175,7 +176,7 @@ static json_t *transition_json(const struct scan_alarm_transition *transition,
     json_t *object =
         json_pack("{s:s,s:s,s:s,s:s}", "time", time, "from", alarm_state_name(transition->from),
                   "to", alarm_state_name(transition->to), "reason", transition->reason);
-    if (object && (transition->evidence || transition->evidence_json))
+    if (object && (transition->evidence || transition->evidence_text))
         json_object_set_new(object, "evidence", evidence_value(transition, texts));
     if (object && transition->early)
         json_object_set_new(object, "early", json_true());
@@ -255,7 +256,7 @@ static bool text_reserve(struct report_text *text, size_t more)
         return false;
     if (text->capacity - text->length >= more)
         return true;
-    size_t capacity = text->capacity ? text->capacity : 1 << 16;
+    size_t capacity = text->capacity ? text->capacity : 4096;
     while (capacity - text->length < more)
         capacity *= 2;
     char *grown = realloc(text->bytes, capacity);
@@ -288,11 +289,26 @@ static void text_break(struct report_text *text, char lead, int depth)
     text->length += (size_t)depth * 2;
 }
 
-/* The bytes of compact JSON text that write_indented acts on. */
-static bool is_structural(unsigned char byte)
+/* What write_indented stops at: outside strings, the end and the structural bytes; inside,
+ * the end, the closing quote and escapes. Tables: most of the text is long strings. */
+enum json_byte { JSON_PLAIN, JSON_END, JSON_QUOTE, JSON_OPEN, JSON_CLOSE, JSON_COMMA, JSON_COLON };
+static const unsigned char json_bytes[256] = {
+    [0] = JSON_END,     ['"'] = JSON_QUOTE, ['{'] = JSON_OPEN,  ['['] = JSON_OPEN,
+    ['}'] = JSON_CLOSE, [']'] = JSON_CLOSE, [','] = JSON_COMMA, [':'] = JSON_COLON};
+static const bool string_stops[256] = {[0] = true, ['"'] = true, ['\\'] = true};
+
+/* The closing quote of the string whose opening quote is at `at` (escapes skipped), or the
+ * end of the text. */
+static const char *string_end(const char *at)
 {
-    return byte == '"' || byte == '{' || byte == '[' || byte == '}' || byte == ']' || byte == ',' ||
-           byte == ':';
+    for (at++;; at++) {
+        while (!string_stops[(unsigned char)*at])
+            at++;
+        if (*at != '\\')
+            return at;
+        if (at[1])
+            at++;
+    }
 }
 
 /* Compact JSON text (no space outside strings) written as jansson's JSON_INDENT(2) dump
@@ -301,28 +317,29 @@ static bool is_structural(unsigned char byte)
 static void write_indented(struct report_text *out, const char *json, int depth)
 {
     const char *run = json; /* bytes not yet written */
-    for (const char *at = json; *at; at++) {
-        if (!is_structural((unsigned char)*at))
-            continue;
-        if (*at == '"') { /* to the closing quote; escapes skipped */
-            for (at++; *at && *at != '"'; at++)
-                if (*at == '\\' && at[1])
-                    at++;
+    for (const char *at = json;; at++) {
+        while (json_bytes[(unsigned char)*at] == JSON_PLAIN)
+            at++;
+        enum json_byte kind = json_bytes[(unsigned char)*at];
+        if (kind == JSON_END)
+            break;
+        if (kind == JSON_QUOTE) {
+            at = string_end(at);
             if (!*at)
                 break;
             continue;
         }
         text_append(out, run, (size_t)(at - run));
         run = at + 1;
-        if ((*at == '{' && at[1] == '}') || (*at == '[' && at[1] == ']')) {
+        if (kind == JSON_OPEN && at[1] == (*at == '{' ? '}' : ']')) {
             text_append(out, at, 2);
             run = ++at + 1;
-        } else if (*at == '{' || *at == '[') {
+        } else if (kind == JSON_OPEN) {
             text_break(out, *at, ++depth);
-        } else if (*at == '}' || *at == ']') {
+        } else if (kind == JSON_CLOSE) {
             text_break(out, 0, --depth);
             text_append(out, at, 1);
-        } else if (*at == ',') {
+        } else if (kind == JSON_COMMA) {
             text_break(out, ',', depth);
         } else {
             text_append(out, ": ", 2);
@@ -343,6 +360,10 @@ static size_t count_placeholders(const char *text)
 static void splice(struct report_text *report, const char *text, const struct evidence_texts *texts)
 {
     const size_t placeholder_length = strlen(EVIDENCE_PLACEHOLDER_DUMPED);
+    size_t length = strlen(text) + 2;
+    for (size_t i = 0; i < texts->count; i++) /* indented, about twice as long */
+        length += strlen(texts->texts[i].text) * 2;
+    text_reserve(report, length);
     const char *run = text;
     for (size_t i = 0; i < texts->count; i++) {
         const char *at = strstr(run, EVIDENCE_PLACEHOLDER_DUMPED);
