@@ -106,17 +106,20 @@ static json_t *evidence_json(const struct scan_alarm_transition *transition)
     return object;
 }
 
-/* The report's evidence, spliced in as text (see print_json): each evidence's compact text,
- * in the order of the placeholders standing for them in the tree. */
+/* The report's evidence, spliced in as text (see print_json): each evidence's compact text
+ * (or the alarms' list, written by hand), in the order of the placeholders standing for them
+ * in the tree. */
 #define EVIDENCE_PLACEHOLDER "\001trailhound:evidence\001"
 #define EVIDENCE_PLACEHOLDER_DUMPED "\"\\u0001trailhound:evidence\\u0001\""
 /* Depth of a transition's evidence in the report: root, alarms, alarm, transitions,
- * transition. */
+ * transition; of the alarms' list: root. */
 #define EVIDENCE_DEPTH 5
+#define ALARMS_DEPTH 1
 
 struct evidence_text {
     char *text;
-    bool owned; /* else the transition's */
+    bool owned; /* else the transition's or print_json's */
+    int depth;  /* where it is spliced */
 };
 
 struct evidence_texts {
@@ -134,7 +137,7 @@ static void evidence_texts_free(struct evidence_texts *list)
     *list = (struct evidence_texts){0};
 }
 
-static bool evidence_texts_add(struct evidence_texts *list, char *text, bool owned)
+static bool evidence_texts_add(struct evidence_texts *list, char *text, bool owned, int depth)
 {
     if (list->count == list->capacity) {
         size_t capacity = list->capacity ? list->capacity * 2 : 16;
@@ -144,7 +147,7 @@ static bool evidence_texts_add(struct evidence_texts *list, char *text, bool own
         list->texts = grown;
         list->capacity = capacity;
     }
-    list->texts[list->count++] = (struct evidence_text){text, owned};
+    list->texts[list->count++] = (struct evidence_text){text, owned, depth};
     return true;
 }
 
@@ -159,7 +162,7 @@ static json_t *evidence_value(const struct scan_alarm_transition *transition,
     char *text = evidence_text(transition, &owned);
     if (!text)
         return NULL;
-    if (!evidence_texts_add(texts, text, owned)) {
+    if (!evidence_texts_add(texts, text, owned, EVIDENCE_DEPTH)) {
         if (owned)
             free(text);
         texts->failed = true;
@@ -207,7 +210,22 @@ static json_t *alarms_json(const struct scan_report *report, struct evidence_tex
     return list;
 }
 
-static json_t *report_json(const struct scan_report *report, struct evidence_texts *texts)
+/* With `texts` and `alarms` (the alarms' list as compact text, written by hand), a
+ * placeholder for that list; else the list's tree. */
+static json_t *alarms_value(const struct scan_report *report, struct evidence_texts *texts,
+                            char *alarms)
+{
+    if (!texts || !alarms)
+        return alarms_json(report, texts);
+    if (!evidence_texts_add(texts, alarms, false, ALARMS_DEPTH)) {
+        texts->failed = true;
+        return NULL;
+    }
+    return json_string(EVIDENCE_PLACEHOLDER);
+}
+
+static json_t *report_json(const struct scan_report *report, struct evidence_texts *texts,
+                           char *alarms)
 {
     const struct scan_totals *totals = &report->totals;
     json_t *root = json_object();
@@ -228,7 +246,7 @@ static json_t *report_json(const struct scan_report *report, struct evidence_tex
     json_object_set_new(root, "filters", filters);
     json_object_set_new(root, "matches_without_event_time",
                         json_integer((json_int_t)report->untimed));
-    json_object_set_new(root, "alarms", alarms_json(report, texts));
+    json_object_set_new(root, "alarms", alarms_value(report, texts, alarms));
     if (report->alarms && report->alarms->notifications.enabled) {
         const struct scan_notifications *sent = &report->alarms->notifications;
         json_object_set_new(
@@ -368,7 +386,7 @@ static void splice(struct report_text *report, const char *text, const struct ev
     for (size_t i = 0; i < texts->count; i++) {
         const char *at = strstr(run, EVIDENCE_PLACEHOLDER_DUMPED);
         text_append(report, run, (size_t)(at - run));
-        write_indented(report, texts->texts[i].text, EVIDENCE_DEPTH);
+        write_indented(report, texts->texts[i].text, texts->texts[i].depth);
         run = at + placeholder_length;
     }
     text_append(report, run, strlen(run));
@@ -379,10 +397,100 @@ static void splice(struct report_text *report, const char *text, const struct ev
  * once and spliced, indented, into the dump of the rest in place of placeholders. Should
  * the placeholder's text appear elsewhere (a logged value) or memory run out, the report is
  * dumped through jansson alone, with the same bytes. */
+/* A string as jansson's compact dump writes it; false when jansson refuses it (NULL, or
+ * not UTF-8: the tree would leave the member out). Plain ASCII is written as it is. */
+static bool append_string(struct report_text *text, const char *value)
+{
+    const char *at = value;
+    while (at && *at >= 0x20 && *at < 0x7f && *at != '"' && *at != '\\')
+        at++;
+    if (at && !*at) {
+        text_append(text, "\"", 1);
+        text_append(text, value, (size_t)(at - value));
+        text_append(text, "\"", 1);
+        return true;
+    }
+    json_t *string = value ? json_string(value) : NULL;
+    char *dumped = string ? json_dumps(string, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    json_decref(string);
+    if (dumped)
+        text_append(text, dumped, strlen(dumped));
+    free(dumped);
+    return dumped != NULL;
+}
+
+/* A member `"key":` then the string. */
+static bool append_member(struct report_text *text, const char *key, const char *value)
+{
+    text_append(text, key, strlen(key));
+    return append_string(text, value);
+}
+
+static bool write_transition(struct report_text *text,
+                             const struct scan_alarm_transition *transition)
+{
+    char time[40];
+    format_time(transition->time_ms, time, sizeof time);
+    if (!append_member(text, "{\"time\":", time) ||
+        !append_member(text, ",\"from\":", alarm_state_name(transition->from)) ||
+        !append_member(text, ",\"to\":", alarm_state_name(transition->to)) ||
+        !append_member(text, ",\"reason\":", transition->reason))
+        return false;
+    bool owned = false;
+    char *evidence = transition->evidence || transition->evidence_text
+                         ? evidence_text(transition, &owned)
+                         : NULL;
+    if (evidence) { /* none: no key, as the tree has none */
+        text_append(text, ",\"evidence\":", 12);
+        text_append(text, evidence, strlen(evidence));
+    }
+    if (owned)
+        free(evidence);
+    if (transition->early)
+        text_append(text, ",\"early\":true", 13);
+    text_append(text, "}", 1);
+    return true;
+}
+
+/* The alarms' list as compact text, as alarms_json's tree dumps it once indented (most of
+ * the report's members are the transitions': the tree and its dump cost more than the
+ * evidence). False when a string is one jansson refuses: then the tree, which leaves it out. */
+static bool write_alarms(struct report_text *text, const struct scan_alarm_replay *alarms)
+{
+    text_append(text, "[", 1);
+    for (size_t i = 0; i < alarms->count; i++) {
+        const struct scan_alarm_result *result = &alarms->results[i];
+        const struct alarm_definition *alarm = result->alarm;
+        if (i)
+            text_append(text, ",", 1);
+        bool written = append_member(text, "{\"name\":", alarm->alarm_name);
+        if (written && alarm->cis_id)
+            written = append_member(text, ",\"cis\":", alarm->cis_id);
+        else if (written)
+            text_append(text, ",\"cis\":null", 11);
+        if (!written || !append_member(text, ",\"metric\":", alarm->metric.metric_name) ||
+            !append_member(text, ",\"namespace\":", alarm->metric.namespace_name) ||
+            !append_member(text, ",\"final_state\":", alarm_state_name(result->final_state)))
+            return false;
+        text_append(text, ",\"transitions\":[", 16);
+        for (size_t t = 0; t < result->transition_count; t++) {
+            if (t)
+                text_append(text, ",", 1);
+            if (!write_transition(text, &result->transitions[t]))
+                return false;
+        }
+        text_append(text, "]}", 2);
+    }
+    text_append(text, "]", 2); /* and the terminating NUL */
+    return !text->failed;
+}
+
 static bool print_json(FILE *out, const struct scan_report *report)
 {
+    struct report_text alarms = {0};
+    bool by_hand = report->alarms && write_alarms(&alarms, report->alarms);
     struct evidence_texts texts = {0};
-    json_t *root = report_json(report, &texts);
+    json_t *root = report_json(report, &texts, by_hand ? alarms.bytes : NULL);
     /* into memory, then one write: json_dumpf writes token by token */
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
@@ -395,13 +503,15 @@ static bool print_json(FILE *out, const struct scan_report *report)
             free(spliced.bytes);
             free(text);
             evidence_texts_free(&texts);
+            free(alarms.bytes);
             return written;
         }
     }
     free(spliced.bytes);
     free(text);
     evidence_texts_free(&texts);
-    root = report_json(report, NULL);
+    free(alarms.bytes);
+    root = report_json(report, NULL, NULL);
     text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     bool written = text && fputs(text, out) != EOF && fputc('\n', out) != EOF;
