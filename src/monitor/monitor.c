@@ -356,10 +356,16 @@ static struct metric_evidence *as_stored(const struct metric_datapoint *point)
     if (!stored)
         return NULL;
     metric_evidence_init(stored);
-    /* exported (or copied from the point's export) for this once */
-    bool ok = point->evidence ? metric_evidence_merge(stored, point->evidence)
-                              : metric_datapoint_evidence(point, stored);
-    if (!ok || !metric_evidence_round_trip(stored, &metrics_error)) {
+    bool ok;
+    if (point->evidence) { /* exported already (points for the store): its text read back */
+        char *json = metric_evidence_to_json(point->evidence);
+        ok = json && metric_evidence_from_json(json, stored, &metrics_error);
+        free(json);
+    } else { /* still tallied: exported for this once */
+        ok = metric_datapoint_evidence(point, stored) &&
+             metric_evidence_round_trip(stored, &metrics_error);
+    }
+    if (!ok) {
         metric_evidence_free(stored);
         free(stored);
         return NULL;
