@@ -254,21 +254,36 @@ static bool read_range(const struct alarm_definition *alarm, alarm_slot_reader r
     return true;
 }
 
+/* Room for a small range on the stack: a replay evaluates tens of thousands of instants,
+ * most with a range of a few slots (N + 2 for N < 9). */
+#define RANGE_ON_STACK 16
+struct range_storage {
+    struct alarm_slot slots[RANGE_ON_STACK];
+    bool breaching[RANGE_ON_STACK];
+    size_t judged[RANGE_ON_STACK];
+};
+
 static bool range_allocate(struct alarm_range *range, size_t count,
-                           struct alarm_judgement *judgement, size_t periods)
+                           struct alarm_judgement *judgement, size_t periods,
+                           struct range_storage *storage)
 {
     range->count = count;
-    range->slots = calloc(count, sizeof *range->slots);
-    range->breaching = calloc(count, sizeof *range->breaching);
-    judgement->judged = calloc(periods, sizeof *judgement->judged);
+    bool small = count <= RANGE_ON_STACK && periods <= RANGE_ON_STACK;
+    range->slots = small ? storage->slots : calloc(count, sizeof *range->slots);
+    range->breaching = small ? storage->breaching : calloc(count, sizeof *range->breaching);
+    judgement->judged = small ? storage->judged : calloc(periods, sizeof *judgement->judged);
     return range->slots && range->breaching && judgement->judged;
 }
 
-static void range_free(struct alarm_range *range, struct alarm_judgement *judgement)
+static void range_free(struct alarm_range *range, struct alarm_judgement *judgement,
+                       struct range_storage *storage)
 {
-    free(range->slots);
-    free(range->breaching);
-    free(judgement->judged);
+    if (range->slots != storage->slots)
+        free(range->slots);
+    if (range->breaching != storage->breaching)
+        free(range->breaching);
+    if (judgement->judged != storage->judged)
+        free(judgement->judged);
 }
 
 /* The outcome's fields from the judgement and its texts. */
@@ -303,19 +318,20 @@ static bool evaluate(const struct alarm_definition *alarm, const struct alarm_st
         return false;
     struct alarm_range range = {0};
     struct alarm_judgement judgement = {0};
+    struct range_storage storage; /* read_range writes every slot; judge fills `judged` */
     size_t count = range_for(alarm, range_setting);
     /* |end| <= 2^63 / 1000 and the range spans at most 15 days: no overflow */
     int64_t end = alarm_range_end(alarm->period, now_ms);
     range.first_start = end - (int64_t)count * alarm->period;
     bool evaluated = false;
-    if (!range_allocate(&range, count, &judgement, (size_t)alarm->evaluation_periods))
+    if (!range_allocate(&range, count, &judgement, (size_t)alarm->evaluation_periods, &storage))
         snprintf(error->message, sizeof error->message, "out of memory");
     else if (read_range(alarm, reader, context, &range, error)) {
         alarm_judge(alarm, &range, &judgement);
         evaluated = fill_result(alarm, current, &range, &judgement, now_ms, texts_on_change_only,
                                 result, error);
     }
-    range_free(&range, &judgement);
+    range_free(&range, &judgement, &storage);
     return evaluated;
 }
 

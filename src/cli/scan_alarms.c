@@ -140,13 +140,20 @@ static bool store_scan(struct store *store, const struct config *config,
 
 /* ---- the replay --------------------------------------------------------------------------- */
 
-/* A copy of the evidence of a transition into ALARM, the one the report shows it for. */
+/* A copy of the evidence of a transition into ALARM, the one the report shows it for: as
+ * `render` renders it when given, else as it is. */
 static bool copy_alarm_evidence(const struct monitor_transition *transition,
-                                struct metric_evidence **copy)
+                                char *(*render)(const struct metric_evidence *),
+                                struct metric_evidence **copy, char **text)
 {
     *copy = NULL;
+    *text = NULL;
     if (transition->to != ALARM_STATE_ALARM || !transition->evidence)
         return true;
+    if (render) {
+        *text = render(transition->evidence);
+        return true;
+    }
     if (!(*copy = malloc(sizeof **copy)))
         return false;
     metric_evidence_init(*copy);
@@ -162,6 +169,7 @@ static bool copy_alarm_evidence(const struct monitor_transition *transition,
 struct transition_sink {
     struct scan_alarm_result *result;
     bool early; /* --early and the alarm fires early */
+    char *(*render_evidence)(const struct metric_evidence *evidence);
     struct store *store;
     const struct monitor_notify_settings *notify; /* NULL: no --notify */
     int64_t configuration_updated_ms;
@@ -169,12 +177,13 @@ struct transition_sink {
 };
 
 static bool append_transition(struct scan_alarm_result *result,
-                              const struct monitor_transition *transition);
+                              const struct monitor_transition *transition,
+                              char *(*render_evidence)(const struct metric_evidence *));
 
 static bool record_transition(void *context, const struct monitor_transition *transition)
 {
     struct transition_sink *sink = context;
-    if (!append_transition(sink->result, transition))
+    if (!append_transition(sink->result, transition, sink->render_evidence))
         return false;
     struct scan_alarm_result *result = sink->result;
     result->transitions[result->transition_count - 1].early =
@@ -186,7 +195,8 @@ static bool record_transition(void *context, const struct monitor_transition *tr
 }
 
 static bool append_transition(struct scan_alarm_result *result,
-                              const struct monitor_transition *transition)
+                              const struct monitor_transition *transition,
+                              char *(*render_evidence)(const struct metric_evidence *))
 {
     if (result->transition_count == result->transition_capacity) {
         size_t capacity = result->transition_capacity ? result->transition_capacity * 2 : 8;
@@ -199,7 +209,8 @@ static bool append_transition(struct scan_alarm_result *result,
     }
     char *reason = strdup(transition->reason ? transition->reason : "");
     struct metric_evidence *evidence = NULL;
-    if (reason && !copy_alarm_evidence(transition, &evidence)) {
+    char *evidence_text = NULL;
+    if (reason && !copy_alarm_evidence(transition, render_evidence, &evidence, &evidence_text)) {
         free(reason);
         reason = NULL;
     }
@@ -210,7 +221,8 @@ static bool append_transition(struct scan_alarm_result *result,
                                        .from = transition->from,
                                        .to = transition->to,
                                        .reason = reason,
-                                       .evidence = evidence};
+                                       .evidence = evidence,
+                                       .evidence_text = evidence_text};
     return true;
 }
 
@@ -294,6 +306,7 @@ static bool replay_all(struct store *store, const struct config *config,
         struct transition_sink sink = {.result = result,
                                        .early =
                                            options->early && monitor_fires_early(result->alarm),
+                                       .render_evidence = options->render_evidence,
                                        .store = store,
                                        .notify = notify,
                                        .configuration_updated_ms = out->from_ms,
@@ -338,6 +351,7 @@ static void replay_in_memory(struct memory_replay *replay, size_t index)
     struct transition_sink sink = {.result = result,
                                    .early =
                                        replay->options->early && monitor_fires_early(result->alarm),
+                                   .render_evidence = replay->options->render_evidence,
                                    .error = error};
     replay->failed[index] =
         replay->out->has_data &&
@@ -617,6 +631,7 @@ void scan_alarm_replay_free(struct scan_alarm_replay *replay)
             free(transition->reason);
             metric_evidence_free(transition->evidence);
             free(transition->evidence);
+            free(transition->evidence_text);
         }
         free(replay->results[i].transitions);
     }

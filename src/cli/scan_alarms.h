@@ -19,8 +19,12 @@ struct scan_alarm_transition {
     int64_t time_ms; /* the evaluation instant */
     enum alarm_state from, to;
     char *reason;
-    /* owned; the matches behind a transition into ALARM, NULL for others or when none */
+    /* owned; the matches behind a transition into ALARM, NULL for others or when none, and
+     * with options.render_evidence (then `evidence_text` holds it) */
     struct metric_evidence *evidence;
+    /* owned; with options.render_evidence, that evidence as it renders it: written on the
+     * replay's threads, not by the report after them (NULL: it could not be written) */
+    char *evidence_text;
     /* --early: a transition into ALARM that `serve --early` sends as the crossing event is
      * read (a >=/> Sum or SampleCount alarm); stamped, as serve stamps it, at this minute */
     bool early;
@@ -59,6 +63,9 @@ struct scan_alarm_options {
     int notify_wait_seconds;        /* how long to keep retrying before reporting what is pending */
     bool early;                     /* mark the transitions `serve --early` fires as values cross */
     size_t threads; /* without --db or --notify, replay up to this many alarms at once */
+    /* NULL: transitions keep their evidence as it is; else as this renders it (the JSON
+     * report's: metric_evidence_to_json; NULL when it cannot be written) */
+    char *(*render_evidence)(const struct metric_evidence *evidence);
 };
 
 /* The most threads a replay uses (as many as a scan's pool). */

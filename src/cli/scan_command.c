@@ -446,10 +446,14 @@ static bool replay_alarms(struct filter_scan *totals, struct scan_run *run,
                 spill_bytes(), spilled.points,
                 options->alarms.db_path ? "a temporary store, then to the --db store"
                                         : "a temporary store");
+    /* the JSON report's evidence is written on the replay's threads */
+    struct scan_alarm_options alarm_options = options->alarms;
+    if (options->format == SCAN_FORMAT_JSON)
+        alarm_options.render_evidence = metric_evidence_to_json;
     bool ok = (in_memory ? filter_scan_take_datapoints_deferred(totals, &points)
                          : filter_scan_take_datapoints(totals, &points)) &&
               scan_alarms_replay(run->store, &run->config, &points, run->spill, &run->counted,
-                                 &options->alarms, replay, error, sizeof error);
+                                 &alarm_options, replay, error, sizeof error);
     metric_datapoint_list_free(&points);
     if (!ok)
         fprintf(stderr, "trailhound: alarms: %s\n", error);

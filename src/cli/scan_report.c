@@ -86,25 +86,44 @@ static void format_time(int64_t milliseconds, char *out, size_t size)
                  fields.tm_mon + 1, fields.tm_mday, fields.tm_hour, fields.tm_min, fields.tm_sec);
 }
 
-/* The evidence as metric_evidence_to_json writes it (the alarm message's Trailhound key). */
-static json_t *evidence_json(const struct metric_evidence *evidence)
+/* A transition's evidence as metric_evidence_to_json writes it (the alarm message's
+ * Trailhound key): written on the replay's threads already (the JSON report's
+ * scan_alarm_options.render_evidence), or now. `owned`: the text is new. */
+static char *evidence_text(const struct scan_alarm_transition *transition, bool *owned)
 {
-    char *text = metric_evidence_to_json(evidence);
+    *owned = !transition->evidence_text;
+    return transition->evidence_text ? transition->evidence_text
+                                     : metric_evidence_to_json(transition->evidence);
+}
+
+static json_t *evidence_json(const struct scan_alarm_transition *transition)
+{
+    bool owned;
+    char *text = evidence_text(transition, &owned);
     json_t *object = text ? json_loads(text, 0, NULL) : NULL;
-    free(text);
+    if (owned)
+        free(text);
     return object;
 }
 
-/* The report's evidence, spliced in as text (see print_json): each evidence's compact text,
- * in the order of the placeholders standing for them in the tree. */
+/* The report's evidence, spliced in as text (see print_json): each evidence's compact text
+ * (or the alarms' list, written by hand), in the order of the placeholders standing for them
+ * in the tree. */
 #define EVIDENCE_PLACEHOLDER "\001trailhound:evidence\001"
 #define EVIDENCE_PLACEHOLDER_DUMPED "\"\\u0001trailhound:evidence\\u0001\""
 /* Depth of a transition's evidence in the report: root, alarms, alarm, transitions,
- * transition. */
+ * transition; of the alarms' list: root. */
 #define EVIDENCE_DEPTH 5
+#define ALARMS_DEPTH 1
+
+struct evidence_text {
+    char *text;
+    bool owned; /* else the transition's or print_json's */
+    int depth;  /* where it is spliced */
+};
 
 struct evidence_texts {
-    char **texts; /* owned */
+    struct evidence_text *texts; /* owned */
     size_t count, capacity;
     bool failed; /* out of memory: print through jansson alone */
 };
@@ -112,36 +131,40 @@ struct evidence_texts {
 static void evidence_texts_free(struct evidence_texts *list)
 {
     for (size_t i = 0; i < list->count; i++)
-        free(list->texts[i]);
+        if (list->texts[i].owned)
+            free(list->texts[i].text);
     free(list->texts);
     *list = (struct evidence_texts){0};
 }
 
-static bool evidence_texts_add(struct evidence_texts *list, char *text)
+static bool evidence_texts_add(struct evidence_texts *list, char *text, bool owned, int depth)
 {
     if (list->count == list->capacity) {
         size_t capacity = list->capacity ? list->capacity * 2 : 16;
-        char **grown = realloc(list->texts, capacity * sizeof *grown);
+        struct evidence_text *grown = realloc(list->texts, capacity * sizeof *grown);
         if (!grown)
             return false;
         list->texts = grown;
         list->capacity = capacity;
     }
-    list->texts[list->count++] = text;
+    list->texts[list->count++] = (struct evidence_text){text, owned, depth};
     return true;
 }
 
 /* With `texts`, a placeholder for the evidence and its text kept aside; without, the
  * evidence's tree. No evidence key when it cannot be written, as evidence_json. */
-static json_t *evidence_value(const struct metric_evidence *evidence, struct evidence_texts *texts)
+static json_t *evidence_value(const struct scan_alarm_transition *transition,
+                              struct evidence_texts *texts)
 {
     if (!texts)
-        return evidence_json(evidence);
-    char *text = metric_evidence_to_json(evidence);
+        return evidence_json(transition);
+    bool owned;
+    char *text = evidence_text(transition, &owned);
     if (!text)
         return NULL;
-    if (!evidence_texts_add(texts, text)) {
-        free(text);
+    if (!evidence_texts_add(texts, text, owned, EVIDENCE_DEPTH)) {
+        if (owned)
+            free(text);
         texts->failed = true;
         return NULL;
     }
@@ -156,8 +179,8 @@ static json_t *transition_json(const struct scan_alarm_transition *transition,
     json_t *object =
         json_pack("{s:s,s:s,s:s,s:s}", "time", time, "from", alarm_state_name(transition->from),
                   "to", alarm_state_name(transition->to), "reason", transition->reason);
-    if (object && transition->evidence)
-        json_object_set_new(object, "evidence", evidence_value(transition->evidence, texts));
+    if (object && (transition->evidence || transition->evidence_text))
+        json_object_set_new(object, "evidence", evidence_value(transition, texts));
     if (object && transition->early)
         json_object_set_new(object, "early", json_true());
     return object;
@@ -187,7 +210,22 @@ static json_t *alarms_json(const struct scan_report *report, struct evidence_tex
     return list;
 }
 
-static json_t *report_json(const struct scan_report *report, struct evidence_texts *texts)
+/* With `texts` and `alarms` (the alarms' list as compact text, written by hand), a
+ * placeholder for that list; else the list's tree. */
+static json_t *alarms_value(const struct scan_report *report, struct evidence_texts *texts,
+                            char *alarms)
+{
+    if (!texts || !alarms)
+        return alarms_json(report, texts);
+    if (!evidence_texts_add(texts, alarms, false, ALARMS_DEPTH)) {
+        texts->failed = true;
+        return NULL;
+    }
+    return json_string(EVIDENCE_PLACEHOLDER);
+}
+
+static json_t *report_json(const struct scan_report *report, struct evidence_texts *texts,
+                           char *alarms)
 {
     const struct scan_totals *totals = &report->totals;
     json_t *root = json_object();
@@ -208,7 +246,7 @@ static json_t *report_json(const struct scan_report *report, struct evidence_tex
     json_object_set_new(root, "filters", filters);
     json_object_set_new(root, "matches_without_event_time",
                         json_integer((json_int_t)report->untimed));
-    json_object_set_new(root, "alarms", alarms_json(report, texts));
+    json_object_set_new(root, "alarms", alarms_value(report, texts, alarms));
     if (report->alarms && report->alarms->notifications.enabled) {
         const struct scan_notifications *sent = &report->alarms->notifications;
         json_object_set_new(
@@ -222,54 +260,110 @@ static json_t *report_json(const struct scan_report *report, struct evidence_tex
     return root;
 }
 
-static void write_indent(FILE *out, int depth)
+/* The JSON report in memory, written with one fwrite: it is most of a megabyte, put
+ * together from many short runs. */
+struct report_text {
+    char *bytes;
+    size_t length, capacity;
+    bool failed; /* out of memory */
+};
+
+static bool text_reserve(struct report_text *text, size_t more)
 {
-    static const char spaces[] = "                                ";
-    for (size_t left = (size_t)depth * 2; left > 0;) {
-        size_t chunk = left < sizeof spaces - 1 ? left : sizeof spaces - 1;
-        fwrite(spaces, 1, chunk, out);
-        left -= chunk;
+    if (text->failed)
+        return false;
+    if (text->capacity - text->length >= more)
+        return true;
+    size_t capacity = text->capacity ? text->capacity : 4096;
+    while (capacity - text->length < more)
+        capacity *= 2;
+    char *grown = realloc(text->bytes, capacity);
+    if (!grown) {
+        text->failed = true;
+        return false;
+    }
+    text->bytes = grown;
+    text->capacity = capacity;
+    return true;
+}
+
+static void text_append(struct report_text *text, const char *bytes, size_t length)
+{
+    if (text_reserve(text, length)) {
+        memcpy(text->bytes + text->length, bytes, length);
+        text->length += length;
+    }
+}
+
+/* A line break and the indentation of `depth`, after `lead` (one byte, or none: 0). */
+static void text_break(struct report_text *text, char lead, int depth)
+{
+    if (!text_reserve(text, 2 + (size_t)depth * 2))
+        return;
+    if (lead)
+        text->bytes[text->length++] = lead;
+    text->bytes[text->length++] = '\n';
+    memset(text->bytes + text->length, ' ', (size_t)depth * 2);
+    text->length += (size_t)depth * 2;
+}
+
+/* What write_indented stops at: outside strings, the end and the structural bytes; inside,
+ * the end, the closing quote and escapes. Tables: most of the text is long strings. */
+enum json_byte { JSON_PLAIN, JSON_END, JSON_QUOTE, JSON_OPEN, JSON_CLOSE, JSON_COMMA, JSON_COLON };
+static const unsigned char json_bytes[256] = {
+    [0] = JSON_END,     ['"'] = JSON_QUOTE, ['{'] = JSON_OPEN,  ['['] = JSON_OPEN,
+    ['}'] = JSON_CLOSE, [']'] = JSON_CLOSE, [','] = JSON_COMMA, [':'] = JSON_COLON};
+static const bool string_stops[256] = {[0] = true, ['"'] = true, ['\\'] = true};
+
+/* The closing quote of the string whose opening quote is at `at` (escapes skipped), or the
+ * end of the text. */
+static const char *string_end(const char *at)
+{
+    for (at++;; at++) {
+        while (!string_stops[(unsigned char)*at])
+            at++;
+        if (*at != '\\')
+            return at;
+        if (at[1])
+            at++;
     }
 }
 
 /* Compact JSON text (no space outside strings) written as jansson's JSON_INDENT(2) dump
  * writes the same value at `depth`: members on lines of their own, ": " after keys, empty
  * objects and arrays as {} and []. */
-static void write_indented(FILE *out, const char *json, int depth)
+static void write_indented(struct report_text *out, const char *json, int depth)
 {
     const char *run = json; /* bytes not yet written */
-    for (const char *at = json; *at; at++) {
-        if (*at == '"') { /* to the closing quote; escapes skipped */
-            for (at++; *at && *at != '"'; at++)
-                if (*at == '\\' && at[1])
-                    at++;
+    for (const char *at = json;; at++) {
+        while (json_bytes[(unsigned char)*at] == JSON_PLAIN)
+            at++;
+        enum json_byte kind = json_bytes[(unsigned char)*at];
+        if (kind == JSON_END)
+            break;
+        if (kind == JSON_QUOTE) {
+            at = string_end(at);
             if (!*at)
                 break;
             continue;
         }
-        if (*at != '{' && *at != '[' && *at != '}' && *at != ']' && *at != ',' && *at != ':')
-            continue;
-        fwrite(run, 1, (size_t)(at - run), out);
+        text_append(out, run, (size_t)(at - run));
         run = at + 1;
-        if ((*at == '{' && at[1] == '}') || (*at == '[' && at[1] == ']')) {
-            fwrite(at, 1, 2, out);
+        if (kind == JSON_OPEN && at[1] == (*at == '{' ? '}' : ']')) {
+            text_append(out, at, 2);
             run = ++at + 1;
-        } else if (*at == '{' || *at == '[') {
-            fputc(*at, out);
-            fputc('\n', out);
-            write_indent(out, ++depth);
-        } else if (*at == '}' || *at == ']') {
-            fputc('\n', out);
-            write_indent(out, --depth);
-            fputc(*at, out);
-        } else if (*at == ',') {
-            fputs(",\n", out);
-            write_indent(out, depth);
+        } else if (kind == JSON_OPEN) {
+            text_break(out, *at, ++depth);
+        } else if (kind == JSON_CLOSE) {
+            text_break(out, 0, --depth);
+            text_append(out, at, 1);
+        } else if (kind == JSON_COMMA) {
+            text_break(out, ',', depth);
         } else {
-            fputs(": ", out);
+            text_append(out, ": ", 2);
         }
     }
-    fputs(run, out);
+    text_append(out, run, strlen(run));
 }
 
 static size_t count_placeholders(const char *text)
@@ -280,40 +374,144 @@ static size_t count_placeholders(const char *text)
     return count;
 }
 
-/* The dump with each placeholder replaced by its evidence's text. */
-static bool write_spliced(FILE *out, const char *text, const struct evidence_texts *texts)
+/* The dump with each placeholder replaced by its evidence's text, into `report`. */
+static void splice(struct report_text *report, const char *text, const struct evidence_texts *texts)
 {
     const size_t placeholder_length = strlen(EVIDENCE_PLACEHOLDER_DUMPED);
+    size_t length = strlen(text) + 2;
+    for (size_t i = 0; i < texts->count; i++) /* indented, about twice as long */
+        length += strlen(texts->texts[i].text) * 2;
+    text_reserve(report, length);
     const char *run = text;
     for (size_t i = 0; i < texts->count; i++) {
         const char *at = strstr(run, EVIDENCE_PLACEHOLDER_DUMPED);
-        fwrite(run, 1, (size_t)(at - run), out);
-        write_indented(out, texts->texts[i], EVIDENCE_DEPTH);
+        text_append(report, run, (size_t)(at - run));
+        write_indented(report, texts->texts[i].text, texts->texts[i].depth);
         run = at + placeholder_length;
     }
-    return fputs(run, out) != EOF && fputc('\n', out) != EOF && !ferror(out);
+    text_append(report, run, strlen(run));
+    text_append(report, "\n", 1);
 }
 
 /* The evidence, most of the report, is not put through a jansson tree: its text is written
  * once and spliced, indented, into the dump of the rest in place of placeholders. Should
  * the placeholder's text appear elsewhere (a logged value) or memory run out, the report is
  * dumped through jansson alone, with the same bytes. */
+/* A string as jansson's compact dump writes it; false when jansson refuses it (NULL, or
+ * not UTF-8: the tree would leave the member out). Plain ASCII is written as it is. */
+static bool append_string(struct report_text *text, const char *value)
+{
+    const char *at = value;
+    while (at && *at >= 0x20 && *at < 0x7f && *at != '"' && *at != '\\')
+        at++;
+    if (at && !*at) {
+        text_append(text, "\"", 1);
+        text_append(text, value, (size_t)(at - value));
+        text_append(text, "\"", 1);
+        return true;
+    }
+    json_t *string = value ? json_string(value) : NULL;
+    char *dumped = string ? json_dumps(string, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    json_decref(string);
+    if (dumped)
+        text_append(text, dumped, strlen(dumped));
+    free(dumped);
+    return dumped != NULL;
+}
+
+/* A member `"key":` then the string. */
+static bool append_member(struct report_text *text, const char *key, const char *value)
+{
+    text_append(text, key, strlen(key));
+    return append_string(text, value);
+}
+
+static bool write_transition(struct report_text *text,
+                             const struct scan_alarm_transition *transition)
+{
+    char time[40];
+    format_time(transition->time_ms, time, sizeof time);
+    if (!append_member(text, "{\"time\":", time) ||
+        !append_member(text, ",\"from\":", alarm_state_name(transition->from)) ||
+        !append_member(text, ",\"to\":", alarm_state_name(transition->to)) ||
+        !append_member(text, ",\"reason\":", transition->reason))
+        return false;
+    bool owned = false;
+    char *evidence = transition->evidence || transition->evidence_text
+                         ? evidence_text(transition, &owned)
+                         : NULL;
+    if (evidence) { /* none: no key, as the tree has none */
+        text_append(text, ",\"evidence\":", 12);
+        text_append(text, evidence, strlen(evidence));
+    }
+    if (owned)
+        free(evidence);
+    if (transition->early)
+        text_append(text, ",\"early\":true", 13);
+    text_append(text, "}", 1);
+    return true;
+}
+
+/* The alarms' list as compact text, as alarms_json's tree dumps it once indented (most of
+ * the report's members are the transitions': the tree and its dump cost more than the
+ * evidence). False when a string is one jansson refuses: then the tree, which leaves it out. */
+static bool write_alarms(struct report_text *text, const struct scan_alarm_replay *alarms)
+{
+    text_append(text, "[", 1);
+    for (size_t i = 0; i < alarms->count; i++) {
+        const struct scan_alarm_result *result = &alarms->results[i];
+        const struct alarm_definition *alarm = result->alarm;
+        if (i)
+            text_append(text, ",", 1);
+        bool written = append_member(text, "{\"name\":", alarm->alarm_name);
+        if (written && alarm->cis_id)
+            written = append_member(text, ",\"cis\":", alarm->cis_id);
+        else if (written)
+            text_append(text, ",\"cis\":null", 11);
+        if (!written || !append_member(text, ",\"metric\":", alarm->metric.metric_name) ||
+            !append_member(text, ",\"namespace\":", alarm->metric.namespace_name) ||
+            !append_member(text, ",\"final_state\":", alarm_state_name(result->final_state)))
+            return false;
+        text_append(text, ",\"transitions\":[", 16);
+        for (size_t t = 0; t < result->transition_count; t++) {
+            if (t)
+                text_append(text, ",", 1);
+            if (!write_transition(text, &result->transitions[t]))
+                return false;
+        }
+        text_append(text, "]}", 2);
+    }
+    text_append(text, "]", 2); /* and the terminating NUL */
+    return !text->failed;
+}
+
 static bool print_json(FILE *out, const struct scan_report *report)
 {
+    struct report_text alarms = {0};
+    bool by_hand = report->alarms && write_alarms(&alarms, report->alarms);
     struct evidence_texts texts = {0};
-    json_t *root = report_json(report, &texts);
+    json_t *root = report_json(report, &texts, by_hand ? alarms.bytes : NULL);
     /* into memory, then one write: json_dumpf writes token by token */
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
+    struct report_text spliced = {0};
     if (text && !texts.failed && count_placeholders(text) == texts.count) {
-        bool written = write_spliced(out, text, &texts);
-        free(text);
-        evidence_texts_free(&texts);
-        return written;
+        splice(&spliced, text, &texts);
+        if (!spliced.failed) {
+            bool written =
+                fwrite(spliced.bytes, 1, spliced.length, out) == spliced.length && !ferror(out);
+            free(spliced.bytes);
+            free(text);
+            evidence_texts_free(&texts);
+            free(alarms.bytes);
+            return written;
+        }
     }
+    free(spliced.bytes);
     free(text);
     evidence_texts_free(&texts);
-    root = report_json(report, NULL);
+    free(alarms.bytes);
+    root = report_json(report, NULL, NULL);
     text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     bool written = text && fputs(text, out) != EOF && fputc('\n', out) != EOF;

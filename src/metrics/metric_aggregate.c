@@ -134,6 +134,13 @@ bool metric_aggregate_merge(struct metric_aggregate *into, const struct metric_a
     return true;
 }
 
+void metric_aggregate_merge_statistics(struct metric_aggregate *into,
+                                       const struct metric_aggregate *from)
+{
+    if (from->sample_count > 0)
+        statistics_add(into, from->minimum, from->maximum, from->sum, from->sample_count);
+}
+
 /* ---- identities and data points ---- */
 
 void metric_identity_free(struct metric_identity *identity)

@@ -298,3 +298,169 @@ bool metric_evidence_from_json(const char *text, struct metric_evidence *evidenc
     evidence_sort(evidence);
     return true;
 }
+
+/* ---- the round trip without the parse ----
+ *
+ * A replay in memory hands a transition its buckets' evidence as the store would: through
+ * the JSON text. jansson's parse of that text is most of the replay's cost, and where the
+ * text reads back as the evidence it was written from, it can be skipped: the checks below
+ * are what from_json refuses or changes, and anything they do not vouch for takes the parse.
+ * Samples must be as jansson's compact dump writes them (from_json keeps that dump of each):
+ * no space outside strings, its escapes only, only objects, arrays and strings (no number or
+ * literal, whose dump may differ), no key twice in an object. */
+
+#define SAMPLE_CHECK_MAX_DEPTH 8
+#define SAMPLE_CHECK_MAX_KEYS 32
+
+static bool is_upper_hex(char digit)
+{
+    return (digit >= '0' && digit <= '9') || (digit >= 'A' && digit <= 'F');
+}
+
+/* The end of the string starting at the quote `at` when jansson would write it the same,
+ * NULL when not (or not sure). */
+static const char *dumped_string_end(const char *at)
+{
+    for (at++; *at != '"'; at++) {
+        unsigned char byte = (unsigned char)*at;
+        if (byte < 0x20) /* the end of the text, or a raw control character */
+            return NULL;
+        if (byte != '\\')
+            continue;
+        char next = at[1];
+        if (next != '\0' && strchr("\"\\bfnrt", next)) {
+            at++;
+            continue;
+        }
+        /* \u00XX for control characters without a two-character form */
+        if (next != 'u' || at[2] != '0' || at[3] != '0' || (at[4] != '0' && at[4] != '1') ||
+            !is_upper_hex(at[5]))
+            return NULL;
+        int value = (at[4] - '0') * 16 + (at[5] <= '9' ? at[5] - '0' : at[5] - 'A' + 10);
+        if (value == 0 || value == '\b' || value == '\f' || value == '\n' || value == '\r' ||
+            value == '\t') /* jansson refuses \u0000 */
+            return NULL;
+        at += 5;
+    }
+    return at + 1;
+}
+
+static const char *dumped_value_end(const char *at, int depth);
+
+/* Escapes are canonical, so equal keys are equal bytes. */
+static bool key_seen(const char *const *keys, const size_t *lengths, size_t count, const char *key,
+                     size_t length)
+{
+    for (size_t i = 0; i < count; i++)
+        if (lengths[i] == length && memcmp(keys[i], key, length) == 0)
+            return true;
+    return false;
+}
+
+static const char *dumped_object_end(const char *at, int depth)
+{
+    const char *keys[SAMPLE_CHECK_MAX_KEYS];
+    size_t lengths[SAMPLE_CHECK_MAX_KEYS], count = 0;
+    if (*++at == '}')
+        return at + 1;
+    for (;;) {
+        const char *key_end = *at == '"' ? dumped_string_end(at) : NULL;
+        if (!key_end || *key_end != ':' || count == SAMPLE_CHECK_MAX_KEYS ||
+            key_seen(keys, lengths, count, at, (size_t)(key_end - at)))
+            return NULL;
+        keys[count] = at;
+        lengths[count++] = (size_t)(key_end - at);
+        at = dumped_value_end(key_end + 1, depth);
+        if (!at || (*at != ',' && *at != '}'))
+            return NULL;
+        if (*at++ == '}')
+            return at;
+    }
+}
+
+static const char *dumped_array_end(const char *at, int depth)
+{
+    if (*++at == ']')
+        return at + 1;
+    for (;;) {
+        at = dumped_value_end(at, depth);
+        if (!at || (*at != ',' && *at != ']'))
+            return NULL;
+        if (*at++ == ']')
+            return at;
+    }
+}
+
+static const char *dumped_value_end(const char *at, int depth)
+{
+    if (*at == '"')
+        return dumped_string_end(at);
+    if (depth >= SAMPLE_CHECK_MAX_DEPTH)
+        return NULL;
+    if (*at == '{')
+        return dumped_object_end(at, depth + 1);
+    if (*at == '[')
+        return dumped_array_end(at, depth + 1);
+    return NULL;
+}
+
+static bool sample_as_dumped(const char *sample)
+{
+    const char *end = sample[0] == '{' ? dumped_value_end(sample, 0) : NULL;
+    return end && *end == '\0' && (size_t)(end - sample) <= METRIC_EVIDENCE_SAMPLE_MAX;
+}
+
+static bool list_reads_back(const struct metric_evidence *evidence, size_t field)
+{
+    for (size_t i = 0; i < evidence->top_count[field]; i++) {
+        const struct metric_evidence_value *entry = &evidence->top[field][i];
+        if (entry->count < 1 || entry->count > INT64_MAX ||
+            strlen(entry->value) > METRIC_EVIDENCE_VALUE_MAX)
+            return false;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(evidence->top[field][j].value, entry->value) == 0)
+                return false;
+    }
+    return true;
+}
+
+/* Whether from_json reads the text written of `evidence` back as `evidence` itself (but for
+ * the order, which evidence_sort gives): true only when sure. */
+static bool reads_back(const struct metric_evidence *evidence)
+{
+    bool known = evidence->first_seen_ms <= evidence->last_seen_ms;
+    if (!known && (evidence->first_seen_ms != INT64_MAX || evidence->last_seen_ms != INT64_MIN))
+        return false; /* written as null, read as unknown */
+    if (evidence->events > INT64_MAX || evidence->suppressed > evidence->events ||
+        evidence->sample_count > METRIC_EVIDENCE_SAMPLES)
+        return false;
+    for (size_t field = 0; field < METRIC_EVIDENCE_FIELD_COUNT; field++)
+        if (evidence->top_count[field] > METRIC_EVIDENCE_TOP || !list_reads_back(evidence, field))
+            return false;
+    for (size_t i = 0; i < evidence->sample_count; i++)
+        if (!sample_as_dumped(evidence->samples[i]))
+            return false;
+    return true;
+}
+
+bool metric_evidence_round_trip(struct metric_evidence *evidence, struct metrics_error *error)
+{
+    char *text = metric_evidence_to_json(evidence);
+    if (!text)
+        return fail(error, "cannot be written as JSON");
+    /* written (strings are UTF-8, samples strict JSON, times in years 0-9999): the checks
+     * left are from_json's own */
+    bool as_is = reads_back(evidence);
+    struct metric_evidence read;
+    bool ok = as_is || metric_evidence_from_json(text, &read, error);
+    free(text);
+    if (!ok)
+        return false;
+    if (as_is) {
+        evidence_sort(evidence);
+    } else {
+        metric_evidence_free(evidence);
+        *evidence = read;
+    }
+    return true;
+}

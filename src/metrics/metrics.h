@@ -287,6 +287,10 @@ void metric_aggregate_free(struct metric_aggregate *aggregate);
 bool metric_aggregate_add(struct metric_aggregate *aggregate, double value, double count);
 /* Adds all of `from` into `into`. False on out of memory. */
 bool metric_aggregate_merge(struct metric_aggregate *into, const struct metric_aggregate *from);
+/* Adds `from`'s statistic set (sample count, sum, minimum, maximum) into `into`, not its
+ * values: all the simple statistics read (metric_statistic_needs_values), and no allocation. */
+void metric_aggregate_merge_statistics(struct metric_aggregate *into,
+                                       const struct metric_aggregate *from);
 
 /* Standard resolution buckets are 60 s; high resolution 1 s (for 10/20/30 s periods). */
 #define METRIC_RESOLUTION_STANDARD 60
@@ -352,6 +356,11 @@ char *metric_evidence_to_json(const struct metric_evidence *evidence);
  * filled and `evidence` left initialised. Lists and samples are put in their order. */
 bool metric_evidence_from_json(const char *text, struct metric_evidence *evidence,
                                struct metrics_error *error);
+/* Makes `evidence` what metric_evidence_from_json gives back of metric_evidence_to_json's
+ * text of it (what a store hands back), without the parse where the text is sure to read
+ * back as written. False with `error` (evidence unchanged) when it cannot be written or
+ * read back. */
+bool metric_evidence_round_trip(struct metric_evidence *evidence, struct metrics_error *error);
 /* The kind of denial an AccessDenied errorMessage states (IAM's "with an explicit deny in a
  * TYPE policy" / "because no TYPE policy allows the ACTION action", any case), one of these
  * stable strings: "explicit deny in a service control policy", "explicit deny in a resource
@@ -440,6 +449,9 @@ bool metric_statistic_compute(const struct metric_statistic *statistic,
 /* The low-sample rule of EvaluateLowSampleCountPercentile (alarms.md §5.7): true when
  * `statistic` is a percentile and `sample_count` is below 10/(1−p) (p ≥ 0.5) or 10/p. */
 bool metric_statistic_low_sample(const struct metric_statistic *statistic, double sample_count);
+/* Whether computing the statistic reads an aggregate's values (percentiles and the trimmed,
+ * winsorized and rank families), not only its statistic set. */
+bool metric_statistic_needs_values(const struct metric_statistic *statistic);
 
 /* Data points from a scan. Off by default; when enabled, every match of a filter adds one
  * sample (its metric value) to the bucket of the event's eventTime, with the filter's

@@ -469,6 +469,11 @@ bool metric_statistic_compute(const struct metric_statistic *statistic,
     return compute_bounded(statistic, &sample, value);
 }
 
+bool metric_statistic_needs_values(const struct metric_statistic *statistic)
+{
+    return statistic->kind >= METRIC_STATISTIC_PERCENTILE;
+}
+
 /* p0 and p100 are the minimum and maximum, which any sample gives exactly: never low. */
 bool metric_statistic_low_sample(const struct metric_statistic *statistic, double sample_count)
 {

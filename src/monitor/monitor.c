@@ -67,6 +67,9 @@ struct bucket_cache {
     int64_t *starts;
     struct metric_aggregate *buckets;
     size_t count, capacity;
+    /* the buckets keep their statistic set only: the alarm's statistic reads no values, and
+     * a merge then allocates nothing */
+    bool statistics_only;
 };
 
 /* The data points of a scan that a replay reads instead of the store's (scan without
@@ -87,6 +90,8 @@ struct store_slot_reader {
     struct store *store;
     const struct bucket_cache *cache;  /* NULL: read the store */
     struct point_selection *selection; /* evidence from here; NULL: the store's */
+    /* the alarm's statistic, parsed once for a replay; NULL: parsed at each read */
+    const struct metric_statistic *statistic;
     bool read;
     int64_t first_start;
     size_t count;
@@ -106,18 +111,54 @@ static size_t cache_lower_bound(const struct bucket_cache *cache, int64_t start)
     return low;
 }
 
+/* Merges one bucket into a slot (or a cached bucket of the same start). */
+static bool cache_merge(const struct bucket_cache *cache, struct metric_aggregate *into,
+                        const struct metric_aggregate *bucket)
+{
+    if (!cache->statistics_only)
+        return metric_aggregate_merge(into, bucket);
+    metric_aggregate_merge_statistics(into, bucket);
+    return true;
+}
+
+/* The slots are contiguous and the cache sorted: one search, then one walk. */
 static bool read_slots_from_cache(const struct bucket_cache *cache, int64_t first_start, int period,
                                   size_t count, struct metric_aggregate *slots)
 {
+    size_t b = cache_lower_bound(cache, first_start);
     for (size_t i = 0; i < count; i++) {
-        int64_t start = first_start + (int64_t)i * period;
-        for (size_t b = cache_lower_bound(cache, start);
-             b < cache->count && cache->starts[b] < start + period; b++)
-            if (!metric_aggregate_merge(&slots[i], &cache->buckets[b]))
+        int64_t end = first_start + (int64_t)(i + 1) * period;
+        for (; b < cache->count && cache->starts[b] < end; b++)
+            if (!cache_merge(cache, &slots[i], &cache->buckets[b]))
                 return false;
     }
     return true;
 }
+
+/* The alarm's Statistic or ExtendedStatistic; false with `message` filled. */
+static bool alarm_statistic(const struct alarm_definition *alarm,
+                            struct metric_statistic *statistic, char *message, size_t size)
+{
+    struct metrics_error metrics_error;
+    bool extended = alarm->statistic == NULL;
+    const char *name = extended ? alarm->extended_statistic : alarm->statistic;
+    if (name && metric_statistic_parse(name, extended, statistic, &metrics_error))
+        return true;
+    snprintf(message, size, "statistic: %.400s", name ? metrics_error.message : "missing");
+    return false;
+}
+
+/* Whether the alarm's statistic set suffices (a cache may leave the values out). */
+static bool statistics_suffice(const struct alarm_definition *alarm)
+{
+    struct metric_statistic statistic;
+    char message[512];
+    return alarm_statistic(alarm, &statistic, message, sizeof message) &&
+           !metric_statistic_needs_values(&statistic);
+}
+
+/* Slots a read keeps on the stack (a range is N + max(2, N/3) periods: 3 for N = 1). */
+#define SLOTS_ON_STACK 32
 
 /* The alarm_slot_reader over the store's data points (context: a store_slot_reader). */
 static bool read_slots_from_store(void *context, const struct alarm_definition *alarm,
@@ -125,37 +166,44 @@ static bool read_slots_from_store(void *context, const struct alarm_definition *
                                   struct alarm_error *error)
 {
     struct store_slot_reader *reader = context;
-    *reader = (struct store_slot_reader){reader->store, reader->cache, reader->selection,
-                                         true,          first_start,   count};
+    reader->read = true;
+    reader->first_start = first_start;
+    reader->count = count;
     struct store *store = reader->store;
-    struct metric_statistic statistic;
-    struct metrics_error metrics_error;
-    bool extended = alarm->statistic == NULL;
-    const char *name = extended ? alarm->extended_statistic : alarm->statistic;
-    if (!name || !metric_statistic_parse(name, extended, &statistic, &metrics_error)) {
-        /* the caller names the alarm */
-        snprintf(error->message, sizeof error->message, "statistic: %.400s",
-                 name ? metrics_error.message : "missing");
-        return false;
+    struct metric_statistic parsed;
+    const struct metric_statistic *statistic = reader->statistic;
+    if (!statistic) { /* the caller names the alarm */
+        if (!alarm_statistic(alarm, &parsed, error->message, sizeof error->message))
+            return false;
+        statistic = &parsed;
     }
-    struct metric_aggregate *aggregates = calloc(count ? count : 1, sizeof *aggregates);
+    struct metric_aggregate on_stack[SLOTS_ON_STACK];
+    struct metric_aggregate *aggregates =
+        count <= SLOTS_ON_STACK ? on_stack : calloc(count, sizeof *aggregates);
     if (!aggregates) {
         snprintf(error->message, sizeof error->message, "out of memory");
         return false;
     }
-    struct store_error store_error = {.message = "out of memory"};
-    bool ok =
-        reader->cache
-            ? read_slots_from_cache(reader->cache, first_start, alarm->period, count, aggregates)
-            : store_datapoints_read(store, &alarm->metric, alarm->unit, metric_resolution(alarm),
-                                    first_start, alarm->period, count, aggregates, &store_error);
+    for (size_t i = 0; i < count; i++)
+        metric_aggregate_init(&aggregates[i]);
+    bool ok;
+    if (reader->cache) { /* no store_error to fill: a replay's reads are tens of thousands */
+        ok = read_slots_from_cache(reader->cache, first_start, alarm->period, count, aggregates);
+        if (!ok)
+            snprintf(error->message, sizeof error->message, "out of memory");
+    } else {
+        struct store_error store_error = {.message = "out of memory"};
+        ok = store_datapoints_read(store, &alarm->metric, alarm->unit, metric_resolution(alarm),
+                                   first_start, alarm->period, count, aggregates, &store_error);
+        if (!ok)
+            snprintf(error->message, sizeof error->message, "%s", store_error.message);
+    }
     if (ok)
-        fill_slots(&statistic, aggregates, first_start, alarm->period, count, slots);
-    else
-        snprintf(error->message, sizeof error->message, "%s", store_error.message);
+        fill_slots(statistic, aggregates, first_start, alarm->period, count, slots);
     for (size_t i = 0; i < count; i++) /* zeroed or filled: both free */
         metric_aggregate_free(&aggregates[i]);
-    free(aggregates);
+    if (aggregates != on_stack)
+        free(aggregates);
     return ok;
 }
 
@@ -298,28 +346,28 @@ static bool write_transition(struct store *store, const struct alarm_definition 
 }
 
 /* A bucket's evidence as the store would hand it back: through its JSON, so that a window
- * holds the same values and samples with or without the store. Only the buckets a
+ * holds the same values and samples with or without the store (metric_evidence_round_trip
+ * skips the parse where the text is sure to read back as written). Only the buckets a
  * transition cites pay for it, once. NULL on failure. */
 static struct metric_evidence *as_stored(const struct metric_datapoint *point)
 {
     struct metric_evidence *stored = malloc(sizeof *stored);
     struct metrics_error metrics_error;
-    char *json = NULL;
-    if (stored && point->evidence) {
-        json = metric_evidence_to_json(point->evidence);
-    } else if (stored) { /* still tallied: exported for this once */
-        struct metric_evidence bucket;
-        metric_evidence_init(&bucket);
-        if (metric_datapoint_evidence(point, &bucket))
-            json = metric_evidence_to_json(&bucket);
-        metric_evidence_free(&bucket);
+    if (!stored)
+        return NULL;
+    metric_evidence_init(stored);
+    bool ok;
+    if (point->evidence) { /* exported already (points for the store): its text read back */
+        char *json = metric_evidence_to_json(point->evidence);
+        ok = json && metric_evidence_from_json(json, stored, &metrics_error);
+        free(json);
+    } else { /* still tallied: exported for this once */
+        ok = metric_datapoint_evidence(point, stored) &&
+             metric_evidence_round_trip(stored, &metrics_error);
     }
-    if (stored)
-        metric_evidence_init(stored);
-    bool ok = json && metric_evidence_from_json(json, stored, &metrics_error);
-    free(json);
     if (!ok) {
-        free(stored); /* from_json leaves it initialised: nothing to free inside */
+        metric_evidence_free(stored);
+        free(stored);
         return NULL;
     }
     return stored;
@@ -336,23 +384,68 @@ static void selection_free(struct point_selection *selection)
     *selection = (struct point_selection){0};
 }
 
+static const char *point_unit(const struct metric_datapoint *point)
+{
+    return point->unit ? point->unit : "None"; /* as the store keeps it */
+}
+
+static const struct metric_datapoint *selected_point(const struct point_selection *selection,
+                                                     size_t i)
+{
+    return &selection->points[selection->indices[i]];
+}
+
+/* The end of the run of selected points of the unit of point `first` (the selection is in
+ * the store's order: unit, then start). */
+static size_t unit_run_end(const struct point_selection *selection, size_t first)
+{
+    const char *unit = point_unit(selected_point(selection, first));
+    size_t low = first + 1, high = selection->count;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        if (strcmp(point_unit(selected_point(selection, middle)), unit) <= 0)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+
+/* The first selected point in [first, end) (one unit's run) starting at or after `from`. */
+static size_t run_lower_bound(const struct point_selection *selection, size_t first, size_t end,
+                              int64_t from)
+{
+    while (first < end) {
+        size_t middle = first + (end - first) / 2;
+        if (selected_point(selection, middle)->timestamp < from)
+            first = middle + 1;
+        else
+            end = middle;
+    }
+    return first;
+}
+
 /* store_evidence_read over a replay's selection of the scan's points: the buckets in
- * [from, to) in the store's order. False (`evidence` initialised again) when one cannot be
- * read, as for a damaged stored record. */
+ * [from, to) in the store's order, found by a search per unit. False (`evidence`
+ * initialised again) when one cannot be read, as for a damaged stored record. */
 static bool selection_evidence_read(struct point_selection *selection, int64_t from, int64_t to,
                                     struct metric_evidence *evidence)
 {
     metric_evidence_init(evidence);
-    for (size_t i = 0; i < selection->count; i++) {
-        const struct metric_datapoint *point = &selection->points[selection->indices[i]];
-        if (point->timestamp < from || point->timestamp >= to ||
-            metric_datapoint_evidence_events(point) == 0)
-            continue;
-        if (!selection->as_stored[i])
-            selection->as_stored[i] = as_stored(point);
-        if (!selection->as_stored[i] || !metric_evidence_merge(evidence, selection->as_stored[i])) {
-            metric_evidence_free(evidence); /* initialised again */
-            return false;
+    for (size_t run = 0, end; run < selection->count; run = end) {
+        end = unit_run_end(selection, run);
+        for (size_t i = run_lower_bound(selection, run, end, from);
+             i < end && selected_point(selection, i)->timestamp < to; i++) {
+            const struct metric_datapoint *point = selected_point(selection, i);
+            if (metric_datapoint_evidence_events(point) == 0)
+                continue;
+            if (!selection->as_stored[i])
+                selection->as_stored[i] = as_stored(point);
+            if (!selection->as_stored[i] ||
+                !metric_evidence_merge(evidence, selection->as_stored[i])) {
+                metric_evidence_free(evidence); /* initialised again */
+                return false;
+            }
         }
     }
     return true;
@@ -512,7 +605,7 @@ static bool cache_add(void *context, int64_t start, const struct metric_aggregat
         cache->capacity = capacity;
     }
     metric_aggregate_init(&cache->buckets[cache->count]);
-    if (!metric_aggregate_merge(&cache->buckets[cache->count], bucket))
+    if (!cache_merge(cache, &cache->buckets[cache->count], bucket))
         return false;
     cache->starts[cache->count++] = start;
     return true;
@@ -524,7 +617,7 @@ static void cache_free(struct bucket_cache *cache)
         metric_aggregate_free(&cache->buckets[i]);
     free(cache->buckets);
     free(cache->starts);
-    *cache = (struct bucket_cache){0};
+    *cache = (struct bucket_cache){.statistics_only = cache->statistics_only};
 }
 
 /* Sorts by start (insertion sort: the store hands them sorted per unit, so runs are
@@ -543,7 +636,7 @@ static bool cache_settle(struct bucket_cache *cache)
     size_t kept = 0;
     for (size_t i = 0; i < cache->count; i++) {
         if (kept > 0 && cache->starts[kept - 1] == cache->starts[i]) {
-            bool merged = metric_aggregate_merge(&cache->buckets[kept - 1], &cache->buckets[i]);
+            bool merged = cache_merge(cache, &cache->buckets[kept - 1], &cache->buckets[i]);
             metric_aggregate_free(&cache->buckets[i]);
             if (!merged)
                 return false;
@@ -560,7 +653,7 @@ static bool cache_load(struct store *store, const struct alarm_definition *alarm
                        int64_t to, struct bucket_cache *cache, struct monitor_error *error)
 {
     struct store_error store_error;
-    *cache = (struct bucket_cache){0};
+    *cache = (struct bucket_cache){.statistics_only = statistics_suffice(alarm)};
     if (!store_datapoints_each(store, &alarm->metric, alarm->unit, metric_resolution(alarm), from,
                                to, cache_add, cache, &store_error) ||
         !cache_settle(cache)) {
@@ -573,20 +666,31 @@ static bool cache_load(struct store *store, const struct alarm_definition *alarm
 
 /* ---- the replay's selection of a scan's points ---- */
 
-static const char *point_unit(const struct metric_datapoint *point)
-{
-    return point->unit ? point->unit : "None"; /* as the store keeps it */
-}
-
-/* What store_datapoints_each finds: the metric, the unit when the alarm names one, the
- * resolution, and a bucket that holds samples (the store keeps no other). */
+/* What store_datapoints_each finds of the metric's points: the unit when the alarm names
+ * one, the resolution, and a bucket that holds samples (the store keeps no other). */
 static bool point_selected(const struct metric_datapoint *point,
-                           const struct metric_identity *metric,
                            const struct alarm_definition *alarm)
 {
     return point->resolution == metric_resolution(alarm) && point->aggregate.sample_count > 0 &&
-           (!alarm->unit || strcmp(point_unit(point), alarm->unit) == 0) &&
-           metric_identity_compare(&point->identity, metric) == 0;
+           (!alarm->unit || strcmp(point_unit(point), alarm->unit) == 0);
+}
+
+/* The first point whose identity is not before `metric` (`after_equal`: after it): the
+ * list is sorted by identity first (filter_scan_take_datapoints), so a metric's points are
+ * one run, found in log n comparisons instead of one per point for each alarm. */
+static size_t identity_bound(const struct metric_datapoint_list *points,
+                             const struct metric_identity *metric, bool after_equal)
+{
+    size_t low = 0, high = points->count;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        int order = metric_identity_compare(&points->items[middle].identity, metric);
+        if (order < 0 || (after_equal && order == 0))
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
 }
 
 /* The store's order: unit, then start; the scan's order among equals. */
@@ -619,18 +723,22 @@ static bool selection_make(const struct metric_datapoint_list *points,
 {
     *selection = (struct point_selection){.points = points->items};
     struct metric_identity metric = {0};
-    selection->indices = malloc((points->count + 1) * sizeof *selection->indices);
-    if (!selection->indices || !metric_identity_copy(&metric, &alarm->metric)) {
-        free(selection->indices);
-        *selection = (struct point_selection){0};
+    if (!metric_identity_copy(&metric, &alarm->metric)) {
         metric_identity_free(&metric);
         return monitor_fail(error, "alarm %s: out of memory", alarm->alarm_name);
     }
     metric_identity_sort(&metric);
-    for (size_t i = 0; i < points->count; i++)
-        if (point_selected(&points->items[i], &metric, alarm))
-            selection->indices[selection->count++] = i;
+    size_t first = identity_bound(points, &metric, false);
+    size_t end = identity_bound(points, &metric, true);
     metric_identity_free(&metric);
+    selection->indices = malloc((end - first + 1) * sizeof *selection->indices);
+    if (!selection->indices) {
+        *selection = (struct point_selection){0};
+        return monitor_fail(error, "alarm %s: out of memory", alarm->alarm_name);
+    }
+    for (size_t i = first; i < end; i++)
+        if (point_selected(&points->items[i], alarm))
+            selection->indices[selection->count++] = i;
     selection_sort(selection);
     selection->as_stored = calloc(selection->count + 1, sizeof *selection->as_stored);
     if (!selection->as_stored) {
@@ -645,7 +753,7 @@ static bool cache_load_selection(const struct point_selection *selection,
                                  const struct alarm_definition *alarm, int64_t from, int64_t to,
                                  struct bucket_cache *cache, struct monitor_error *error)
 {
-    *cache = (struct bucket_cache){0};
+    *cache = (struct bucket_cache){.statistics_only = statistics_suffice(alarm)};
     bool ok = true;
     for (size_t i = 0; ok && i < selection->count; i++) {
         const struct metric_datapoint *point = &selection->points[selection->indices[i]];
@@ -661,6 +769,23 @@ static bool cache_load_selection(const struct point_selection *selection,
 
 /* ---- the replay ---- */
 
+/* Where the slots the evaluation at `now_ms` reads end, in seconds. */
+static int64_t evaluation_range_end(const struct alarm_definition *alarm, int64_t now_ms)
+{
+    int64_t end = monitor_next_evaluation(alarm, now_ms) / 1000;
+    if (end * 1000 > now_ms)
+        end -= evaluation_step_seconds(alarm); /* slots end at floor(now) */
+    return end;
+}
+
+/* The first evaluation instant that reads a bucket starting at `bucket` (seconds): the one
+ * whose slots end after it. */
+static int64_t first_instant_reading(const struct alarm_definition *alarm, int64_t bucket)
+{
+    int64_t step = evaluation_step_seconds(alarm);
+    return (bucket / step * step + step) * 1000;
+}
+
 /* The next evaluation instant after `now_ms` at which a data point may be in range, or
  * INT64_MAX when no later point exists. */
 static void next_instant_with_data(const struct bucket_cache *cache,
@@ -668,16 +793,11 @@ static void next_instant_with_data(const struct bucket_cache *cache,
                                    const struct monitor_settings *settings, int64_t now_ms,
                                    int64_t *next_ms, bool *in_range)
 {
-    int64_t step = evaluation_step_seconds(alarm);
-    int64_t end = monitor_next_evaluation(alarm, now_ms) / 1000;
-    if (end * 1000 > now_ms)
-        end -= step; /* the evaluation at now_ms reads slots ending at floor(now) */
+    int64_t end = evaluation_range_end(alarm, now_ms);
     size_t next = cache_lower_bound(cache, end - range_seconds(alarm, settings));
     bool found = next < cache->count;
-    int64_t bucket = found ? cache->starts[next] : 0;
-    *in_range = found && bucket < end;
-    /* a bucket starting at B is first read by the evaluation whose slots end after B */
-    *next_ms = found ? (bucket / step * step + step) * 1000 : INT64_MAX;
+    *in_range = found && cache->starts[next] < end;
+    *next_ms = found ? first_instant_reading(alarm, cache->starts[next]) : INT64_MAX;
 }
 
 /* The alarm's state as the replay keeps it between evaluations (strings owned). */
@@ -735,13 +855,19 @@ static bool replay_cached(struct store *store, const struct alarm_definition *al
                           void *context, struct monitor_error *error)
 {
     int64_t step_ms = evaluation_step_seconds(alarm) * 1000;
+    struct metric_statistic statistic;
+    char message[512];
+    /* unparsable: each read parses it again and fails, naming the alarm */
+    bool parsed = alarm_statistic(alarm, &statistic, message, sizeof message);
     while (cursor->now <= until_ms) {
         int64_t now = cursor->now, next_with_data;
         bool in_range;
         next_instant_with_data(cache, alarm, settings, now, &next_with_data, &in_range);
         if (in_range || !cursor->judged_without_data) {
-            struct store_slot_reader reader = {
-                .store = store, .cache = cache, .selection = selection};
+            struct store_slot_reader reader = {.store = store,
+                                               .cache = cache,
+                                               .selection = selection,
+                                               .statistic = parsed ? &statistic : NULL};
             struct alarm_evaluation result;
             bool ok = evaluate_with(store, alarm, settings, now, status, &reader, on_transition,
                                     context, &result, error);
@@ -778,17 +904,14 @@ static bool next_instant_in_store(struct store *store, const struct alarm_defini
                                   const struct monitor_settings *settings, int64_t now_ms,
                                   int64_t *next_ms, struct monitor_error *error)
 {
-    int64_t step = evaluation_step_seconds(alarm);
-    int64_t end = monitor_next_evaluation(alarm, now_ms) / 1000;
-    if (end * 1000 > now_ms)
-        end -= step;
+    int64_t end = evaluation_range_end(alarm, now_ms);
     bool found = false;
     int64_t bucket = 0;
     struct store_error store_error;
     if (!store_datapoints_next(store, &alarm->metric, alarm->unit, metric_resolution(alarm),
                                end - range_seconds(alarm, settings), &found, &bucket, &store_error))
         return monitor_fail(error, "alarm %s: %s", alarm->alarm_name, store_error.message);
-    *next_ms = found ? (bucket / step * step + step) * 1000 : INT64_MAX;
+    *next_ms = found ? first_instant_reading(alarm, bucket) : INT64_MAX;
     return true;
 }
 

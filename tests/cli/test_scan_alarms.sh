@@ -61,6 +61,19 @@ check "the report is one indent-2 dump" \
 report = json.load(sys.stdin)
 report["seconds"] = report["mb_per_second"] = 0.0
 print(json.dumps(report, indent=2, ensure_ascii=False))' <"$tmp/scan.json")"
+# The alarms' list is written by hand (jansson's escapes): a name with a quote, a backslash
+# and non-ASCII is laid out as the dump of the whole lays it out.
+sed 's/AlarmName: denied-burst/AlarmName: "dénied \\"burst\\" \\\\ ⚠"/' "$DATA/denied-burst.yaml" \
+    >"$tmp/odd-name.yaml"
+"$TRAILHOUND" scan --config "$tmp/odd-name.yaml" --format json "$DATA/denied-events.jsonl" \
+    >"$tmp/odd-name.json" 2>"$tmp/stderr"
+check "odd alarm name: as written" 'dénied "burst" \ ⚠' "$(jq -r '.alarms[0].name' "$tmp/odd-name.json")"
+check "odd alarm name: the report is one indent-2 dump" \
+    "$(sed -E 's/"(seconds|mb_per_second)": [^,]*,$/"\1": 0.0,/' "$tmp/odd-name.json")" \
+    "$(python3 -c 'import json, sys
+report = json.load(sys.stdin)
+report["seconds"] = report["mb_per_second"] = 0.0
+print(json.dumps(report, indent=2, ensure_ascii=False))' <"$tmp/odd-name.json")"
 # A logged value that reads as the splice's placeholder ("\u0001trailhound:evidence\u0001")
 # is reported as itself, in the filter's top list and in the evidence.
 sed 's|arn:aws:iam::111122223333:user/alice|\\u0001trailhound:evidence\\u0001|' \
