@@ -150,10 +150,8 @@ static bool copy_alarm_evidence(const struct monitor_transition *transition,
     *text = NULL;
     if (transition->to != ALARM_STATE_ALARM || !transition->evidence)
         return true;
-    if (render) {
-        *text = render(transition->evidence);
-        return true;
-    }
+    if (render) /* the evidence was written and read back already: NULL is out of memory */
+        return (*text = render(transition->evidence)) != NULL;
     if (!(*copy = malloc(sizeof **copy)))
         return false;
     metric_evidence_init(*copy);

@@ -207,4 +207,34 @@ check "the replay in memory on threads equals the store's" \
 check "the replay in memory on one thread equals the store's" \
     "$(jq -c .alarms "$tmp/cis-db.json")" "$(jq -c .alarms "$tmp/cis-one.json")"
 
+# --- percentile alarms replay the raw values (a statistic set alone cannot give them) ---
+# Ten GetObject events of one minute, bytes 10..100. Nearest rank on the sorted values
+# (../shared/spec/alarms.md, "Percentile algorithm"): p90 = the 9th = 90, p80 = the 8th = 80.
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    printf '{"eventVersion":"1.08","eventTime":"2024-03-01T10:00:%02dZ","eventName":"GetObject","eventSource":"s3.amazonaws.com","awsRegion":"us-east-1","bytes":%d}\n' \
+        "$i" $((i * 10))
+done >"$tmp/bytes.ndjson"
+cat >"$tmp/percentiles.yaml" <<'YAML'
+metricFilters:
+  - filterName: object_bytes
+    filterPattern: '{ $.eventName = "GetObject" }'
+    metricTransformations:
+      - {metricName: ObjectBytes, metricNamespace: Test, metricValue: $.bytes}
+alarms:
+  - {AlarmName: bytes-p90, MetricName: ObjectBytes, Namespace: Test, ExtendedStatistic: p90,
+     Period: 60, EvaluationPeriods: 1, Threshold: 85, ComparisonOperator: GreaterThanThreshold}
+  - {AlarmName: bytes-p80, MetricName: ObjectBytes, Namespace: Test, ExtendedStatistic: p80,
+     Period: 60, EvaluationPeriods: 1, Threshold: 85, ComparisonOperator: GreaterThanThreshold}
+YAML
+for threads in 1 2; do
+    "$TRAILHOUND" scan --config "$tmp/percentiles.yaml" --format json --threads "$threads" \
+        "$tmp/bytes.ndjson" >"$tmp/percentiles.json" 2>"$tmp/err"
+    check "p90 of 10..100 is 90 ($threads thread(s))" \
+        "Threshold Crossed: 1 datapoint [90.0 (01/03/24 10:00:00)] was greater than the threshold (85.0)." \
+        "$(jq -r '.alarms[] | select(.name == "bytes-p90") | .transitions[0].reason' "$tmp/percentiles.json")"
+    check "p80 of 10..100 is 80 ($threads thread(s))" \
+        "Threshold Crossed: 1 datapoint [80.0 (01/03/24 10:00:00)] was not greater than the threshold (85.0)." \
+        "$(jq -r '.alarms[] | select(.name == "bytes-p80") | .transitions[0].reason' "$tmp/percentiles.json")"
+done
+
 finish "scan alarms: all checks passed"
