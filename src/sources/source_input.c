@@ -111,22 +111,15 @@ static bool compact_for_chunk(struct source_input *input)
     return true;
 }
 
-bool input_require_up_to(struct source_input *input, size_t wanted, size_t most)
+bool input_require(struct source_input *input, size_t wanted)
 {
-    most = most < wanted ? wanted : most;
     while (input_available(input) < wanted && !input->at_eof && !input->read_errno) {
         if (input->fd < 0 || !compact_for_chunk(input))
             break;
         struct byte_buffer *buffer = input->buffer;
-        size_t room = buffer->capacity - input->end;
-        input->end += read_once(input, buffer->bytes + input->end, room < most ? room : most);
+        input->end += read_once(input, buffer->bytes + input->end, buffer->capacity - input->end);
     }
     return input->read_errno == 0;
-}
-
-bool input_require(struct source_input *input, size_t wanted)
-{
-    return input_require_up_to(input, wanted, SIZE_MAX);
 }
 
 bool input_read_whole(struct source_input *input, size_t limit)

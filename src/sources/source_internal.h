@@ -146,8 +146,6 @@ void input_consume(struct source_input *input, size_t count);
 /* Reads until at least `wanted` bytes are available or the input ends. False on a read
  * error or when memory runs out. */
 bool input_require(struct source_input *input, size_t wanted);
-/* The same, reading at most `most` bytes at a time (at least `wanted`). */
-bool input_require_up_to(struct source_input *input, size_t wanted, size_t most);
 /* Reads the input into memory up to `limit` bytes and one more, so a whole input of at most
  * `limit` bytes ends up in memory with at_eof set. */
 bool input_read_whole(struct source_input *input, size_t limit);

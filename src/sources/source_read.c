@@ -16,8 +16,6 @@
 #define WHOLE_FILE_BYTES (8 * MIB)
 /* Largest read of compressed input. */
 #define COMPRESSED_CHUNK_BYTES (1 * MIB)
-/* The first read of a file larger than one chunk. */
-#define FIRST_READ_BYTES (64 * 1024)
 /* Deepest directory nesting walked (the S3 layout needs about 8). */
 #define MAX_DIRECTORY_DEPTH 64
 
@@ -117,12 +115,7 @@ static void read_fd(struct source_reader *reader, const char *path, int fd,
                        ? reader->options.read_buffer_bytes
                        : COMPRESSED_CHUNK_BYTES;
     input_from_fd(&file.input, fd, &reader->input_buffer, chunk);
-    /* A file larger than one read starts with a small one: it tells gzip from the rest, and
-     * its first lines the layout. A plain NDJSON file is then read in ranges on all the
-     * threads (read_line_file), from its start again: a full first read would have been
-     * read, mapped and copied for nothing, about 1 ms before the other threads can start. */
-    size_t first_read = file.regular && file.size > chunk ? FIRST_READ_BYTES : SIZE_MAX;
-    if (!input_require_up_to(&file.input, 2, first_read)) {
+    if (!input_require(&file.input, 2)) {
         report_unreadable(reader, path, "cannot read", file.input.read_errno);
         return;
     }
