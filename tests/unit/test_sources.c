@@ -1404,8 +1404,8 @@ static void test_large_file_streams(void **state)
 static void test_large_file_with_a_long_first_line(void **state)
 {
     (void)state;
-    /* A file larger than one read is read 64 KiB first: a first line longer than that is
-     * still read whole, and the layout told from it. */
+    /* A file larger than one read whose first line is long (100 KiB): the line is read
+     * whole, the layout told from it, and every event and byte follows. */
     char path[] = "/tmp/trailhound-longfirst-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
