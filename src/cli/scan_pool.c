@@ -54,7 +54,8 @@ struct scan_job {
 struct pool_worker {
     struct scan_pool *pool;
     struct filter_scan *scan;
-    struct source_range_reader *ranges; /* with ranges enabled */
+    struct source_range_reader *ranges;         /* with ranges enabled */
+    struct source_range_reader *ranges_to_free; /* the submitting thread's, at the end */
     struct source_handler range_handler;
     struct scan_job *job; /* the range job being framed, for range_handler */
     pthread_t thread;
@@ -225,6 +226,8 @@ static void *worker_main(void *argument)
     worker->scan = NULL;
     source_range_reader_free(worker->ranges);
     worker->ranges = NULL;
+    source_range_reader_free(worker->ranges_to_free);
+    worker->ranges_to_free = NULL;
     return NULL;
 }
 
@@ -494,6 +497,10 @@ struct filter_scan *scan_pool_finish(struct scan_pool *pool)
     /* each thread mostly saw buckets of its own: their data points are moved, not copied */
     for (size_t i = 1; i < pool->thread_count; i++)
         filter_scan_merge_take(pool->workers[0].scan, pool->workers[i].scan);
+    if (pool->thread_count > 1) { /* the first worker frees the submitting thread's window */
+        pool->workers[1].ranges_to_free = pool->workers[0].ranges;
+        pool->workers[0].ranges = NULL;
+    }
     request_stop(pool, true); /* the workers free what is left of theirs */
     return pool->workers[0].scan;
 }
@@ -555,6 +562,7 @@ void scan_pool_free(struct scan_pool *pool)
     for (size_t i = 0; i < pool->thread_count; i++) {
         filter_scan_free(pool->workers[i].scan);
         source_range_reader_free(pool->workers[i].ranges);
+        source_range_reader_free(pool->workers[i].ranges_to_free);
     }
     for (size_t i = 0; i < pool->job_count; i++) {
         job_release(&pool->jobs[i]);
