@@ -1401,6 +1401,42 @@ static void test_large_file_streams(void **state)
     free(expected.content);
 }
 
+static void test_large_file_with_a_long_first_line(void **state)
+{
+    (void)state;
+    /* A file larger than one read whose first line is long (100 KiB): the line is read
+     * whole, the layout told from it, and every event and byte follows. */
+    char path[] = "/tmp/trailhound-longfirst-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *file = fdopen(fd, "wb");
+    assert_non_null(file);
+    struct expected_events expected = load_expected_events();
+    size_t padding = 100 * 1024;
+    char *first = malloc(strlen(expected.text[0]) + padding + 16);
+    assert_non_null(first);
+    int at = sprintf(first, "{\"padding\":\"");
+    memset(first + at, 'x', padding);
+    sprintf(first + at + padding, "\",%s", expected.text[0] + 1);
+    fprintf(file, "%s\n", first);
+    size_t count = 1;
+    for (; ftell(file) < 3 * 1024 * 1024; count++)
+        fprintf(file, "%s\n", expected.text[count % 3]);
+    long size = ftell(file);
+    fclose(file);
+    struct collector collector;
+    assert_int_equal(read_path(&collector, path, NULL), 1);
+    assert_summary(&collector, SOURCE_LAYOUT_NDJSON, false, count, 0);
+    assert_message(&collector, 0, first);
+    assert_message(&collector, count - 1, expected.text[(count - 1) % 3]);
+    assert_int_equal(collector.events[count - 1].line, count);
+    assert_int_equal(collector.files[0].bytes_read, (uint64_t)size);
+    collector_free(&collector);
+    unlink(path);
+    free(first);
+    free(expected.content);
+}
+
 /* ---- Holding the reader's memory past the callback ----------------------------------------- */
 
 struct holder {
@@ -1589,6 +1625,7 @@ int main(void)
         cmocka_unit_test(test_unreadable_file),
         cmocka_unit_test(test_standard_input),
         cmocka_unit_test(test_large_file_streams),
+        cmocka_unit_test(test_large_file_with_a_long_first_line),
         cmocka_unit_test(test_shared_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
