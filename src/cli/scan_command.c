@@ -463,6 +463,10 @@ static bool replay_alarms(struct filter_scan *totals, struct scan_run *run,
 static int finish(struct scan_run *run, const struct scan_options *options)
 {
     struct filter_scan *totals = scan_pool_finish(run->pool);
+    if (!totals) {
+        fprintf(stderr, "trailhound: out of memory merging the threads' totals\n");
+        return 1;
+    }
     run->totals.events = scan_pool_valid_events(run->pool);
     run->totals.seconds = now_seconds() - run->started;
     if (run->progress)

@@ -495,14 +495,15 @@ struct filter_scan *scan_pool_finish(struct scan_pool *pool)
     request_stop(pool, false);
     spill_rest(pool);
     /* each thread mostly saw buckets of its own: their data points are moved, not copied */
-    for (size_t i = 1; i < pool->thread_count; i++)
-        filter_scan_merge_take(pool->workers[0].scan, pool->workers[i].scan);
+    bool merged = true; /* after a failure the rest stays with its worker, which frees it */
+    for (size_t i = 1; merged && i < pool->thread_count; i++)
+        merged = filter_scan_merge_take(pool->workers[0].scan, pool->workers[i].scan);
     if (pool->thread_count > 1) { /* the first worker frees the submitting thread's window */
         pool->workers[1].ranges_to_free = pool->workers[0].ranges;
         pool->workers[0].ranges = NULL;
     }
     request_stop(pool, true); /* the workers free what is left of theirs */
-    return pool->workers[0].scan;
+    return merged ? pool->workers[0].scan : NULL;
 }
 
 static bool allocate_jobs(struct scan_pool *pool)

@@ -78,7 +78,8 @@ bool scan_pool_enable_suppressions(struct scan_pool *pool,
                                    const struct suppression_rule_list *rules,
                                    struct metrics_error *error);
 
-/* Drains, stops the workers and returns the merged totals (owned by the pool). */
+/* Drains, stops the workers and returns the merged totals (owned by the pool); NULL when
+ * memory ran out merging them (then no totals are complete). */
 struct filter_scan *scan_pool_finish(struct scan_pool *pool);
 
 void scan_pool_free(struct scan_pool *pool);
