@@ -192,10 +192,33 @@ static bool record_transition(void *context, const struct monitor_transition *tr
                                          sink->configuration_updated_ms, sink->error);
 }
 
+static void transition_free(struct scan_alarm_transition *transition)
+{
+    free(transition->reason);
+    metric_evidence_free(transition->evidence);
+    free(transition->evidence);
+    free(transition->evidence_text);
+}
+
+/* Frees all but the latest `keep` transitions. */
+static void keep_latest_transitions(struct scan_alarm_result *result, size_t keep)
+{
+    if (result->transition_count <= keep)
+        return;
+    size_t drop = result->transition_count - keep;
+    for (size_t t = 0; t < drop; t++)
+        transition_free(&result->transitions[t]);
+    memmove(result->transitions, result->transitions + drop, keep * sizeof *result->transitions);
+    result->transition_count = keep;
+}
+
 static bool append_transition(struct scan_alarm_result *result,
                               const struct monitor_transition *transition,
                               char *(*render_evidence)(const struct metric_evidence *))
 {
+    /* bounded: the oldest half goes once twice the listed number are held */
+    if (result->transition_count == 2 * SCAN_ALARM_TRANSITIONS_LISTED)
+        keep_latest_transitions(result, SCAN_ALARM_TRANSITIONS_LISTED);
     if (result->transition_count == result->transition_capacity) {
         size_t capacity = result->transition_capacity ? result->transition_capacity * 2 : 8;
         struct scan_alarm_transition *grown =
@@ -214,6 +237,7 @@ static bool append_transition(struct scan_alarm_result *result,
     }
     if (!reason)
         return false;
+    result->transitions_total++;
     result->transitions[result->transition_count++] =
         (struct scan_alarm_transition){.time_ms = transition->time_ms,
                                        .from = transition->from,
@@ -313,6 +337,7 @@ static bool replay_all(struct store *store, const struct config *config,
             (out->has_data && !replay_one(store, result->alarm, &settings, points, out->from_ms,
                                           until, &sink, &monitor_error)))
             return fail(error, error_size, "%s", monitor_error.message);
+        keep_latest_transitions(result, SCAN_ALARM_TRANSITIONS_LISTED);
         if (!read_final_state(store, result, error, error_size))
             return false;
     }
@@ -356,6 +381,7 @@ static void replay_in_memory(struct memory_replay *replay, size_t index)
         !monitor_replay_in_memory(result->alarm, replay->settings, replay->points,
                                   replay->out->from_ms, replay->until_ms[index], &status,
                                   record_transition, &sink, error);
+    keep_latest_transitions(result, SCAN_ALARM_TRANSITIONS_LISTED);
     result->final_state = status.state;
     alarm_status_free(&status);
 }
@@ -624,13 +650,8 @@ static bool replay_in_store(struct store *store, const struct config *config,
 void scan_alarm_replay_free(struct scan_alarm_replay *replay)
 {
     for (size_t i = 0; i < replay->count; i++) {
-        for (size_t t = 0; t < replay->results[i].transition_count; t++) {
-            struct scan_alarm_transition *transition = &replay->results[i].transitions[t];
-            free(transition->reason);
-            metric_evidence_free(transition->evidence);
-            free(transition->evidence);
-            free(transition->evidence_text);
-        }
+        for (size_t t = 0; t < replay->results[i].transition_count; t++)
+            transition_free(&replay->results[i].transitions[t]);
         free(replay->results[i].transitions);
     }
     free(replay->results);

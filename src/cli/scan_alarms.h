@@ -30,11 +30,20 @@ struct scan_alarm_transition {
     bool early;
 };
 
+/* The report lists at most this many transitions per alarm, the latest. A flapping alarm
+ * over a year of logs changes state tens of thousands of times and each transition into
+ * ALARM carries its evidence (kilobytes), so memory would grow with the span; the count of
+ * all of them is kept, and a --db store's alarm history holds every one. */
+#define SCAN_ALARM_TRANSITIONS_LISTED 500
+
 struct scan_alarm_result {
     const struct alarm_definition *alarm; /* borrowed from the configuration */
     enum alarm_state final_state;
+    /* the latest SCAN_ALARM_TRANSITIONS_LISTED at most, oldest first (up to twice as many
+     * while the replay runs) */
     struct scan_alarm_transition *transitions;
     size_t transition_count, transition_capacity;
+    uint64_t transitions_total; /* every transition of the replay, listed or not */
 };
 
 /* What `--notify` did: messages queued by the replay's transitions, and how delivery went. */

@@ -1,6 +1,7 @@
 /* Printing the scan report: text for people, JSON (jansson) for programs. */
 #include "cli/scan_report.h"
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +196,8 @@ static json_t *alarm_json(const struct scan_alarm_result *result, struct evidenc
     json_object_set_new(object, "metric", json_string(alarm->metric.metric_name));
     json_object_set_new(object, "namespace", json_string(alarm->metric.namespace_name));
     json_object_set_new(object, "final_state", json_string(alarm_state_name(result->final_state)));
+    json_object_set_new(object, "transitions_total",
+                        json_integer((json_int_t)result->transitions_total));
     json_t *transitions = json_array();
     for (size_t i = 0; i < result->transition_count; i++)
         json_array_append_new(transitions, transition_json(&result->transitions[i], texts));
@@ -472,6 +475,10 @@ static bool write_alarms(struct report_text *text, const struct scan_alarm_repla
             !append_member(text, ",\"namespace\":", alarm->metric.namespace_name) ||
             !append_member(text, ",\"final_state\":", alarm_state_name(result->final_state)))
             return false;
+        char total[48];
+        int length = snprintf(total, sizeof total, ",\"transitions_total\":%" PRIu64,
+                              result->transitions_total);
+        text_append(text, total, (size_t)length);
         text_append(text, ",\"transitions\":[", 16);
         for (size_t t = 0; t < result->transition_count; t++) {
             if (t)
@@ -637,8 +644,10 @@ static void print_alarm_timeline(FILE *out, const struct scan_alarm_result *resu
     fprintf(out, "\n%s", alarm->alarm_name);
     if (alarm->cis_id)
         fprintf(out, " (CIS %s)", alarm->cis_id);
-    fprintf(out, ": %zu transition%s, now %s\n", result->transition_count,
-            result->transition_count == 1 ? "" : "s", alarm_state_name(result->final_state));
+    fprintf(out, ": %" PRIu64 " transition%s, now %s\n", result->transitions_total,
+            result->transitions_total == 1 ? "" : "s", alarm_state_name(result->final_state));
+    if (result->transitions_total > result->transition_count)
+        fprintf(out, "  (the latest %zu listed)\n", result->transition_count);
     for (size_t i = 0; i < result->transition_count; i++) {
         const struct scan_alarm_transition *transition = &result->transitions[i];
         char time[40];

@@ -237,4 +237,39 @@ for threads in 1 2; do
         "$(jq -r '.alarms[] | select(.name == "bytes-p80") | .transitions[0].reason' "$tmp/percentiles.json")"
 done
 
+# --- a flapping alarm: the report lists the latest SCAN_ALARM_TRANSITIONS_LISTED (500) ---
+# 400 AccessDenied events 30 minutes apart: CIS 4.1 goes to ALARM at each (its range of 3
+# periods holds it) and back to INSUFFICIENT_DATA once the range holds none, 800 transitions.
+# All are counted (transitions_total), the latest 500 listed, so memory stays bounded
+# however long the span; the text report says so. Event i (at 00:00:07 + 30 i minutes)
+# fires at the next minute and clears 15 minutes later: the 500 latest start with event
+# 150's ALARM (2024-03-04T03:01) and end with event 399's clearing (2024-03-09T07:46).
+/usr/bin/python3 - "$tmp/flap.ndjson" <<'PY'
+import datetime, json, sys
+start = datetime.datetime(2024, 3, 1, tzinfo=datetime.timezone.utc)
+with open(sys.argv[1], "w") as out:
+    for i in range(400):
+        when = start + datetime.timedelta(minutes=30 * i, seconds=7)
+        out.write(json.dumps({"eventVersion": "1.08", "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                              "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+                              "errorCode": "AccessDenied", "sourceIPAddress": "192.0.2.1",
+                              "awsRegion": "us-east-1",
+                              "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/eve"}}) + "\n")
+PY
+for threads in 1 3; do
+    "$TRAILHOUND" scan --cis --format json --threads "$threads" "$tmp/flap.ndjson" \
+        >"$tmp/flap.json" 2>"$tmp/err"
+    check "flapping: 800 transitions counted, 500 listed ($threads thread(s))" "800 500" \
+        "$(jq -r '.alarms[0] | "\(.transitions_total) \(.transitions | length)"' "$tmp/flap.json")"
+    check "flapping: the latest listed, the last back to INSUFFICIENT_DATA ($threads thread(s))" \
+        "2024-03-04T03:01:00Z 2024-03-09T07:46:00Z INSUFFICIENT_DATA" \
+        "$(jq -r '.alarms[0].transitions | "\(.[0].time) \(.[-1].time) \(.[-1].to)"' "$tmp/flap.json")"
+done
+"$TRAILHOUND" scan --cis --db "$tmp/flap.db" "$tmp/flap.ndjson" >"$tmp/flap.txt" 2>"$tmp/err"
+check "flapping: the text report counts all and says how many are listed" \
+    "unauthorized_api_calls_alarm (CIS 4.1): 800 transitions, now INSUFFICIENT_DATA|  (the latest 500 listed)" \
+    "$(grep -A1 '^unauthorized_api_calls_alarm' "$tmp/flap.txt" | paste -sd '|')"
+check "flapping: the --db store's history keeps all 800" 800 \
+    "$(sqlite3 "$tmp/flap.db" "SELECT count(*) FROM alarm_history WHERE alarm_name = 'unauthorized_api_calls_alarm' AND type = 'StateUpdate'")"
+
 finish "scan alarms: all checks passed"
