@@ -1,20 +1,12 @@
 /* libmicrohttpd loaded with dlopen; see api_microhttpd.h. */
-#define _GNU_SOURCE /* secure_getenv: the test knob is ignored in setuid/setcap runs */
 #include "api/api_microhttpd.h"
+
+#include "base/shared_library.h"
 
 #include <dlfcn.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-/* dlsym gives a void *; POSIX guarantees it converts to a function pointer. */
-_Static_assert(sizeof(void *) == sizeof(void (*)(void)), "function pointers are data-sized");
-
-static const struct {
-    const char *name;
-    size_t offset;
-} symbols[] = {
+static const struct shared_library_symbol symbols[] = {
     {"MHD_start_daemon", offsetof(struct api_microhttpd, start_daemon)},
     {"MHD_stop_daemon", offsetof(struct api_microhttpd, stop_daemon)},
     {"MHD_get_daemon_info", offsetof(struct api_microhttpd, get_daemon_info)},
@@ -26,34 +18,22 @@ static const struct {
     {"MHD_destroy_response", offsetof(struct api_microhttpd, destroy_response)},
 };
 
-static bool fail(const char *file, struct api_error *error)
-{
-    const char *reason = dlerror();
-    snprintf(error->message, sizeof error->message, "cannot load %s (needed to serve the API): %s",
-             file, reason ? reason : "unknown error");
-    return false;
-}
-
 bool api_microhttpd_open(struct api_microhttpd *library, struct api_error *error)
 {
-    *library = (struct api_microhttpd){0};
-    const char *file = secure_getenv("TRAILHOUND_LIBMICROHTTPD");
-    if (!file || !*file)
-        file = API_MICROHTTPD_SONAME;
     /* NODELETE: the last close keeps the code mapped, so its exit handlers (and GnuTLS's)
      * never point into unmapped memory and a later server does not initialise it again. */
-    void *handle = dlopen(file, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    static const struct shared_library_request request = {
+        .soname = API_MICROHTTPD_SONAME,
+        .override_variable = "TRAILHOUND_LIBMICROHTTPD",
+        .flags = RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE,
+        .needed_to = "serve the API"};
+    *library = (struct api_microhttpd){0};
+    struct api_microhttpd resolved = {0};
+    void *handle = shared_library_open(&request, symbols, sizeof symbols / sizeof symbols[0],
+                                       &resolved, error->message, sizeof error->message);
     if (!handle)
-        return fail(file, error);
-    for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
-        void *address = dlsym(handle, symbols[i].name);
-        if (!address) {
-            fail(file, error); /* dlerror names the symbol */
-            dlclose(handle);
-            return false;
-        }
-        memcpy((char *)library + symbols[i].offset, &address, sizeof address);
-    }
+        return false;
+    *library = resolved;
     library->handle = handle;
     return true;
 }
