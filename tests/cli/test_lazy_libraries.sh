@@ -37,23 +37,16 @@ check "scan --cis without the libraries: the same report" \
     "$(jq -c 'del(.seconds, .mb_per_second)' "$tmp/scan-missing.json")"
 
 # 3. notify test loads libcurl (exec delivers without it, the command loads it anyway).
-cat >"$tmp/notify.yaml" <<YAML
+{
+    cat <<YAML
 topics:
   - Name: security
     Subscriptions:
       - Protocol: exec
         Endpoint: cat > $tmp/exec.out
-alarms:
-  - AlarmName: denied-burst
-    MetricName: DeniedCount
-    Namespace: Security
-    Statistic: Sum
-    Period: 60
-    EvaluationPeriods: 1
-    Threshold: 2
-    ComparisonOperator: GreaterThanOrEqualToThreshold
-    AlarmActions: [security]
 YAML
+    denied_burst_alarm "[security]"
+} >"$tmp/notify.yaml"
 mapped_libraries notify "$TRAILHOUND" notify test --config "$tmp/notify.yaml" \
     --topic security >"$tmp/notify.out" 2>&1
 check "notify test exit status" 0 $?
