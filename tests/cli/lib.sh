@@ -75,6 +75,21 @@ live_denied_filter() {
 YAML
 }
 
+# An alarm NAME on Live/Denied (Sum over 60 s, 1 period, >= 1) as a YAML list item, for the
+# serve tests' configurations (after their own `alarms:` line; actions may follow).
+live_denied_alarm() { # live_denied_alarm NAME
+    printf '  - AlarmName: %s\n' "$1"
+    cat <<'YAML'
+    MetricName: Denied
+    Namespace: Live
+    Statistic: Sum
+    Period: 60
+    EvaluationPeriods: 1
+    Threshold: 1
+    ComparisonOperator: GreaterThanOrEqualToThreshold
+YAML
+}
+
 # One AccessDenied event (eve's GetObject) stamped with the current second, as an NDJSON line.
 denied_event_now() {
     printf '{"eventVersion":"1.08","eventTime":"%s","eventName":"GetObject","errorCode":"AccessDenied","eventSource":"s3.amazonaws.com","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.1","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/eve"}}\n' \

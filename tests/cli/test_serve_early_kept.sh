@@ -13,17 +13,8 @@ cleanup_signal=KILL
 {
     echo 'metricFilters:'
     live_denied_filter
-    cat <<'YAML'
-alarms:
-  - AlarmName: denied-early
-    MetricName: Denied
-    Namespace: Live
-    Statistic: Sum
-    Period: 60
-    EvaluationPeriods: 1
-    Threshold: 1
-    ComparisonOperator: GreaterThanOrEqualToThreshold
-YAML
+    echo 'alarms:'
+    live_denied_alarm denied-early
 } >"$tmp/config.yaml"
 mkdir "$tmp/watch"
 second() { date -u +%-S; }

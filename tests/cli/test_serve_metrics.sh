@@ -64,17 +64,10 @@ topics:
       - Protocol: http
         Endpoint: http://127.0.0.1:$dead_port/hook
         DeliveryPolicy: '{"healthyRetryPolicy":{"minDelayTarget":1,"maxDelayTarget":1,"numRetries":100}}'
-alarms:
-  - AlarmName: denied-now
-    MetricName: Denied
-    Namespace: Live
-    Statistic: Sum
-    Period: 60
-    EvaluationPeriods: 1
-    Threshold: 1
-    ComparisonOperator: GreaterThanOrEqualToThreshold
-    AlarmActions: [arn:aws:sns:us-east-1:123456789012:ops]
 YAML
+    echo 'alarms:'
+    live_denied_alarm denied-now
+    echo '    AlarmActions: [arn:aws:sns:us-east-1:123456789012:ops]'
 } >"$tmp/config.yaml"
 SAMPLES="$REPO_DIR/samples/cloudtrail-events.jsonl"
 

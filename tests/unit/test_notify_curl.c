@@ -9,24 +9,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <arpa/inet.h>
 #include <cmocka.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-/* A loopback URL where nothing listens: a port bound, read back and released. */
+#include "../support/closed_port.h"
+
+/* A loopback URL where nothing listens. */
 static void closed_port_url(char *url, size_t size)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t length = sizeof address;
-    assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &length), 0);
-    close(fd);
-    snprintf(url, size, "http://127.0.0.1:%d/", ntohs(address.sin_port));
+    int port = closed_loopback_port();
+    assert_true(port > 0);
+    snprintf(url, size, "http://127.0.0.1:%d/", port);
 }
 
 static struct notify_result deliver_http(const struct notify_curl *curl, const char *url)

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "../support/closed_port.h"
 #include "../support/receivers.h"
 
 #define TOPIC "arn:aws:sns:eu-west-1:111122223333:cis-alarms"
@@ -172,23 +173,13 @@ static void slow_endpoint_times_out_and_is_retried(void **state)
         fail_msg("%s", result.detail);
 }
 
-/* A port nobody listens on: bound, then closed. */
-static int closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t length = sizeof address;
-    assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &length), 0);
-    close(fd);
-    return ntohs(address.sin_port);
-}
-
 static void refused_connection_is_retried(void **state)
 {
     (void)state;
     char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/", closed_port());
+    int port = closed_loopback_port();
+    assert_true(port > 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
     struct notify_delivery delivery = sns_http(url);
     struct notify_result result;
     notify_deliver(&delivery, &result);
